@@ -1,0 +1,335 @@
+package io.pekkollm.api;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.pekkollm.model.ChatChunk;
+import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.ChatResponse;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.model.ModelInfo;
+import io.pekkollm.provider.ChatProvider;
+import io.pekkollm.provider.ProviderActor;
+import io.pekkollm.provider.ProviderFactory;
+import io.pekkollm.provider.ProviderSettings;
+import io.pekkollm.provider.ProviderStatus;
+import io.pekkollm.provider.ProviderSupervisor;
+import io.pekkollm.provider.Providers;
+import io.pekkollm.stream.ChatAccumulator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.javadsl.AsPublisher;
+import org.apache.pekko.stream.javadsl.JavaFlowSupport;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * The Java entry point: one interface to every configured provider. Models are named {@code provider/model}
+ * ({@code openai/gpt-4o-mini}, {@code mock/echo}).
+ *
+ * <p>Create it with its own ActorSystem ({@link #create()}, {@link #create(Config)}) or inside an existing
+ * one ({@link Builder#system(ActorSystem)}) when embedding in a Pekko application. Thread-safe; meant to be
+ * shared. {@link #close()} stops the provider actors, and the ActorSystem too when the client created it.
+ */
+public final class LlmClient implements AutoCloseable {
+  private final ActorSystem<?> system;
+  private final boolean ownsSystem;
+  private final ActorRef<ProviderSupervisor.Command> supervisor;
+  private final Map<String, ActorRef<ProviderActor.Command>> providers;
+  private final Map<String, ProviderSettings> settingsByName;
+  private final LlmSettings settings;
+
+  private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings,
+      Map<String, ProviderSupervisor.Spec> specs) {
+    this.system = system;
+    this.ownsSystem = ownsSystem;
+    this.settings = settings;
+    Map<String, ProviderSettings> byName = new LinkedHashMap<>();
+    specs.forEach((name, spec) -> byName.put(name, spec.settings()));
+    this.settingsByName = Map.copyOf(byName);
+    this.supervisor = system.systemActorOf(
+        ProviderSupervisor.create(specs.values(), settings.restartMinBackoff(), settings.restartMaxBackoff()),
+        "pekko-llm-providers-" + System.identityHashCode(this), Props.empty());
+    try {
+      this.providers = AskPattern.<ProviderSupervisor.Command, ProviderSupervisor.Providers>ask(supervisor,
+              ProviderSupervisor.GetProviders::new, Duration.ofSeconds(10), system.scheduler())
+          .toCompletableFuture().get(10, TimeUnit.SECONDS).refs();
+    } catch (Exception e) {
+      throw new IllegalStateException("the provider actors did not start", e);
+    }
+  }
+
+  /** A client with its own ActorSystem, configured by {@code ConfigFactory.load()}. */
+  public static LlmClient create() {
+    return builder().build();
+  }
+
+  /** A client with its own ActorSystem, configured by {@code config}. */
+  public static LlmClient create(Config config) {
+    return builder().config(config).build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public ActorSystem<?> system() {
+    return system;
+  }
+
+  /** Sends {@code request} and completes with the whole answer. Fails with an {@link LlmException}. */
+  public CompletionStage<ChatResponse> chat(ChatRequest request) {
+    ChatAccumulator acc = new ChatAccumulator();
+    return run(request, false)
+        .runWith(Sink.foreach(acc::add), system)
+        .thenApply(done -> acc.toResponse(request.model()));
+  }
+
+  /**
+   * Streams the answer. Nothing is sent until the source is materialized; the materialized {@link ChatStream}
+   * cancels it. Backpressure reaches the provider: a slow consumer slows the upstream read.
+   */
+  public Source<ChatChunk, ChatStream> stream(ChatRequest request) {
+    return run(request, true)
+        .viaMat(KillSwitches.single(), Keep.right())
+        .watchTermination((ks, done) -> new ChatStream(ks, done));
+  }
+
+  /** The stream as a {@link Flow.Publisher}, for plain Java or other Reactive Streams libraries. Single subscriber. */
+  public Flow.Publisher<ChatChunk> publisher(ChatRequest request) {
+    return run(request, true).runWith(JavaFlowSupport.Sink.asPublisher(AsPublisher.WITHOUT_FANOUT), system);
+  }
+
+  /** Streams to callbacks. Returns the handle that cancels it. */
+  public ChatStream stream(ChatRequest request, ChatStreamHandler handler) {
+    ChatAccumulator acc = new ChatAccumulator();
+    var pair = stream(request)
+        .map(c -> {
+          acc.add(c);
+          handler.onChunk(c);
+          return c;
+        })
+        .toMat(Sink.ignore(), Keep.both())
+        .run(system);
+    pair.second().whenComplete((done, err) -> {
+      if (err != null) {
+        handler.onError(err);
+      } else {
+        handler.onComplete(acc.toResponse(request.model()));
+      }
+    });
+    return pair.first();
+  }
+
+  /**
+   * The one path every call takes: resolve the provider, get admission from its actor, run the provider's
+   * stream outside the actor, and report the outcome when it ends, however it ends.
+   */
+  private Source<ChatChunk, NotUsed> run(ChatRequest request, boolean streaming) {
+    Route route;
+    try {
+      route = resolve(request.model());
+    } catch (LlmException e) {
+      return Source.failed(e);
+    }
+    ChatRequest upstream = request.withModel(route.model());
+    return Source.lazySource(() -> {
+      long start = System.nanoTime();
+      CompletionStage<ProviderActor.Granted> admission = acquire(route);
+      return Source.completionStageSource(admission.thenApply(g -> g.provider().stream(upstream, streaming)))
+          .watchTermination((mat, done) -> {
+            done.whenComplete((d, err) -> admission.thenAccept(g -> route.actor().tell(release(g, start, err))));
+            return mat;
+          });
+    }).mapMaterializedValue(f -> NotUsed.getInstance());
+  }
+
+  private static ProviderActor.Release release(ProviderActor.Granted g, long start, Throwable err) {
+    long nanos = System.nanoTime() - start;
+    if (err == null) {
+      return new ProviderActor.Release(g.permit(), nanos, null, null, false);
+    }
+    boolean cancelled = err instanceof org.apache.pekko.stream.AbruptStageTerminationException
+        || err instanceof org.apache.pekko.stream.SubscriptionWithCancelException.NonFailureCancellation;
+    ErrorKind kind = err instanceof LlmException le ? le.kind() : ErrorKind.INTERNAL;
+    return new ProviderActor.Release(g.permit(), nanos, kind, err.getMessage(), cancelled);
+  }
+
+  private CompletionStage<ProviderActor.Granted> acquire(Route route) {
+    return AskPattern.<ProviderActor.Command, ProviderActor.Admission>ask(route.actor(), ProviderActor.Acquire::new,
+            settings.admissionTimeout(), system.scheduler())
+        .handle((admission, err) -> {
+          if (err != null) {
+            throw new LlmException(ErrorKind.OVERLOADED, "provider '" + route.provider()
+                + "' did not grant admission within " + settings.admissionTimeout().toMillis() + " ms", err, true, null);
+          }
+          if (admission instanceof ProviderActor.Denied d) {
+            throw d.error();
+          }
+          return (ProviderActor.Granted) admission;
+        });
+  }
+
+  private record Route(String provider, String model, ActorRef<ProviderActor.Command> actor) {}
+
+  private Route resolve(String model) {
+    if (model == null || model.isBlank()) {
+      throw LlmException.invalidRequest("'model' is required: use provider/model, e.g. mock/echo", "model");
+    }
+    int slash = model.indexOf('/');
+    if (slash <= 0 || slash == model.length() - 1) {
+      throw new LlmException(ErrorKind.MODEL_NOT_FOUND, "model '" + model
+          + "' must be named provider/model, e.g. openai/gpt-4o-mini or mock/echo; providers: "
+          + String.join(", ", providers.keySet().stream().sorted().toList()), null, false, "model");
+    }
+    String provider = model.substring(0, slash);
+    ActorRef<ProviderActor.Command> ref = providers.get(provider);
+    if (ref == null) {
+      throw new LlmException(ErrorKind.MODEL_NOT_FOUND, "unknown provider '" + provider + "' in model '" + model
+          + "'; configured providers: " + String.join(", ", providers.keySet().stream().sorted().toList()),
+          null, false, "model");
+    }
+    return new Route(provider, model.substring(slash + 1), ref);
+  }
+
+  /**
+   * Models of every enabled provider, from their APIs. A provider whose listing fails or times out is left
+   * out (its error is in {@link #providerStatus()} once it has served calls); the result is sorted by id.
+   */
+  public CompletionStage<List<ModelInfo>> listModels() {
+    List<CompletableFuture<List<ModelInfo>>> parts = new ArrayList<>();
+    for (String name : providers.keySet()) {
+      if (!settingsByName.get(name).enabled()) {
+        continue;
+      }
+      parts.add(listModels(name).toCompletableFuture()
+          .completeOnTimeout(List.of(), settings.modelsTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .exceptionally(err -> {
+            system.log().info("listing models of {} failed: {}", name, err.getMessage());
+            return List.of();
+          }));
+    }
+    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      List<ModelInfo> all = new ArrayList<>();
+      parts.forEach(p -> all.addAll(p.join()));
+      all.sort(Comparator.comparing(ModelInfo::id));
+      return all;
+    });
+  }
+
+  /** Models of one provider, from its API. */
+  public CompletionStage<List<ModelInfo>> listModels(String provider) {
+    ActorRef<ProviderActor.Command> ref = providers.get(provider);
+    if (ref == null) {
+      return CompletableFuture.failedFuture(new LlmException(ErrorKind.MODEL_NOT_FOUND, "unknown provider '" + provider + "'"));
+    }
+    Route route = new Route(provider, "", ref);
+    return acquire(route).thenCompose(g -> g.provider().listModels().whenComplete((m, err) ->
+        ref.tell(new ProviderActor.Release(g.permit(), 0, err == null ? null : ErrorKind.NETWORK,
+            err == null ? null : err.getMessage(), false))));
+  }
+
+  /** The state of every provider, in name order. */
+  public CompletionStage<List<ProviderStatus>> providerStatus() {
+    List<CompletableFuture<ProviderStatus>> parts = new ArrayList<>();
+    providers.values().forEach(ref -> parts.add(AskPattern.<ProviderActor.Command, ProviderStatus>ask(ref,
+        ProviderActor.GetStatus::new, Duration.ofSeconds(3), system.scheduler()).toCompletableFuture()));
+    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+        .thenApply(v -> parts.stream().map(CompletableFuture::join)
+            .sorted(Comparator.comparing(ProviderStatus::name)).toList());
+  }
+
+  /** The names of the configured providers (enabled or not). */
+  public List<String> providerNames() {
+    return providers.keySet().stream().sorted().toList();
+  }
+
+  /** Stops the provider actors; terminates the ActorSystem when this client created it. */
+  public CompletionStage<Done> shutdown() {
+    system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(supervisor));
+    if (ownsSystem) {
+      system.terminate();
+      return system.getWhenTerminated();
+    }
+    return CompletableFuture.completedFuture(Done.getInstance());
+  }
+
+  @Override
+  public void close() {
+    shutdown().toCompletableFuture().join();
+  }
+
+  /** Builds an {@link LlmClient}. Not thread-safe. */
+  public static final class Builder {
+    private Config config;
+    private ActorSystem<?> system;
+    private final Map<String, ChatProvider> customProviders = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /** The configuration; default {@code ConfigFactory.load()}, or the host system's when embedding. */
+    public Builder config(Config value) {
+      this.config = value;
+      return this;
+    }
+
+    /** Run inside this (host) ActorSystem instead of creating one; the client will not terminate it. */
+    public Builder system(ActorSystem<?> value) {
+      this.system = value;
+      return this;
+    }
+
+    /**
+     * Adds a provider instance (a {@link io.pekkollm.provider.mock.MockProvider}, or your own
+     * {@link ChatProvider}) under its {@link ChatProvider#name()}, replacing a configured one of that name.
+     */
+    public Builder provider(ChatProvider provider) {
+      customProviders.put(provider.name(), provider);
+      return this;
+    }
+
+    public LlmClient build() {
+      boolean owns = system == null;
+      Config cfg = config != null ? config : owns ? ConfigFactory.load() : system.settings().config();
+      cfg = cfg.withFallback(ConfigFactory.defaultReference());
+      LlmSettings llmSettings = LlmSettings.create(cfg);
+      ActorSystem<?> sys = owns ? ActorSystem.create(Behaviors.empty(), "pekko-llm", cfg) : system;
+      try {
+        Map<String, ProviderSupervisor.Spec> specs = new LinkedHashMap<>();
+        for (ProviderSettings ps : llmSettings.providers()) {
+          specs.put(ps.name(), new ProviderSupervisor.Spec(ps, Providers.factoryFor(ps)));
+        }
+        Config defaults = cfg.getConfig("pekko-llm.provider-defaults");
+        for (ChatProvider p : customProviders.values()) {
+          ProviderSettings base = ProviderSettings.create(p.name(),
+              ConfigFactory.parseMap(Map.of("kind", "custom", "enabled", "on")).withFallback(defaults));
+          ProviderFactory fixed = (s, sy) -> p;
+          specs.put(p.name(), new ProviderSupervisor.Spec(base, fixed));
+        }
+        return new LlmClient(sys, owns, llmSettings, specs);
+      } catch (RuntimeException e) {
+        if (owns) {
+          sys.terminate();
+        }
+        throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package io.pekkollm.api;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValueType;
+import io.pekkollm.provider.ProviderSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Library settings read from {@code pekko-llm} (reference.conf documents every key): the providers, with the
+ * shared {@code provider-defaults} folded into each, and timeouts of the client itself.
+ */
+public record LlmSettings(List<ProviderSettings> providers, Duration admissionTimeout, Duration modelsTimeout,
+    Duration restartMinBackoff, Duration restartMaxBackoff) {
+
+  /** Reads {@code config} (the whole configuration, e.g. {@code ConfigFactory.load()}). */
+  public static LlmSettings create(Config config) {
+    Config root = config.getConfig("pekko-llm");
+    Config defaults = root.getConfig("provider-defaults");
+    Config providers = root.getConfig("providers");
+    List<ProviderSettings> out = new ArrayList<>();
+    for (String name : providers.root().keySet().stream().sorted().toList()) {
+      if (providers.root().get(name).valueType() != ConfigValueType.OBJECT) {
+        throw new ConfigException.WrongType(providers.origin(), "pekko-llm.providers." + name,
+            "object", providers.root().get(name).valueType().name());
+      }
+      if (name.isBlank() || name.contains("/")) {
+        throw new ConfigException.BadPath("pekko-llm.providers." + name, "a provider name may not contain '/'");
+      }
+      Config p = providers.getConfig("\"" + name + "\"").withFallback(defaults);
+      try {
+        out.add(ProviderSettings.create(name, p));
+      } catch (ConfigException e) {
+        throw new ConfigException.Generic("invalid settings for provider '" + name + "': " + e.getMessage(), e);
+      }
+    }
+    return new LlmSettings(List.copyOf(out), root.getDuration("admission-timeout"),
+        root.getDuration("models-timeout"), root.getDuration("provider-restart.min-backoff"),
+        root.getDuration("provider-restart.max-backoff"));
+  }
+}

@@ -1,0 +1,162 @@
+package io.pekkollm.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import io.pekkollm.api.LlmClient;
+import io.pekkollm.http.GatewayServer;
+import io.pekkollm.http.GatewaySettings;
+import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.ChatResponse;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.model.ModelInfo;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * The jar's entry point: {@code serve [--host H] [--port P]}, {@code chat [--model M] [--no-stream] TEXT...},
+ * {@code models}. Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
+ */
+public final class Main {
+  private static final String USAGE = """
+      usage: java -jar pekko-llm.jar <command> [options]
+        serve [--host HOST] [--port PORT]    run the OpenAI-compatible gateway (default 127.0.0.1:8080)
+        chat [--model M] [--no-stream] TEXT  send one message and print the answer (default model mock/echo)
+        models                               list the models of every configured provider
+      Configuration: environment variables and -Dkey=value, see README.md and reference.conf.""";
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+      out.println(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    try {
+      return switch (args[0]) {
+        case "serve" -> serve(args, out, err);
+        case "chat" -> chat(args, out, err);
+        case "models" -> models(out);
+        default -> {
+          err.println("unknown command '" + args[0] + "'\n" + USAGE);
+          yield 2;
+        }
+      };
+    } catch (UsageException | ConfigException | IllegalArgumentException e) {
+      err.println("pekko-llm: " + e.getMessage());
+      return 2;
+    } catch (IllegalStateException e) {
+      err.println("pekko-llm: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  private static int serve(String[] args, PrintStream out, PrintStream err) {
+    Config config = ConfigFactory.load();
+    GatewaySettings gs = GatewaySettings.create(config);
+    for (int i = 1; i < args.length; i++) {
+      switch (args[i]) {
+        case "--host" -> gs = gs.withHost(value(args, ++i, "--host"));
+        case "--port" -> {
+          String v = value(args, ++i, "--port");
+          try {
+            gs = gs.withPort(Integer.parseInt(v));
+          } catch (NumberFormatException e) {
+            throw new UsageException("--port needs a number, not '" + v + "'");
+          }
+        }
+        default -> throw new UsageException("unknown option '" + args[i] + "' for serve");
+      }
+    }
+    LlmClient client = LlmClient.create(config);
+    ServerBinding binding;
+    try {
+      binding = GatewayServer.start(client, gs).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      client.close();
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof IllegalStateException ise) {
+        throw ise;
+      }
+      throw new IllegalStateException("cannot bind " + gs.host() + ":" + gs.port() + ": " + cause.getMessage(), cause);
+    }
+    var addr = binding.localAddress();
+    out.println("pekko-llm gateway listening on http://" + addr.getHostString() + ":" + addr.getPort()
+        + " (providers: " + String.join(", ", client.providerNames()) + ")");
+    out.flush();
+    client.system().getWhenTerminated().toCompletableFuture().join();
+    return 0;
+  }
+
+  private static int chat(String[] args, PrintStream out, PrintStream err) {
+    String model = "mock/echo";
+    boolean stream = true;
+    List<String> words = new ArrayList<>();
+    for (int i = 1; i < args.length; i++) {
+      switch (args[i]) {
+        case "--model", "-m" -> model = value(args, ++i, "--model");
+        case "--no-stream" -> stream = false;
+        default -> words.add(args[i]);
+      }
+    }
+    if (words.isEmpty()) {
+      throw new UsageException("chat needs the message text, e.g. chat --model mock/echo hello");
+    }
+    ChatRequest request = ChatRequest.builder(model).user(String.join(" ", words)).build();
+    try (LlmClient client = LlmClient.create()) {
+      if (stream) {
+        client.stream(request)
+            .runForeach(c -> {
+              if (c.textDelta() != null) {
+                out.print(c.textDelta());
+                out.flush();
+              }
+            }, client.system())
+            .toCompletableFuture().join();
+        out.println();
+      } else {
+        ChatResponse r = client.chat(request).toCompletableFuture().join();
+        out.println(r.text());
+      }
+      return 0;
+    } catch (java.util.concurrent.CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof LlmException le) {
+        err.println("pekko-llm: " + le.kind() + ": " + le.getMessage());
+        return 1;
+      }
+      throw e;
+    }
+  }
+
+  private static int models(PrintStream out) {
+    try (LlmClient client = LlmClient.create()) {
+      for (ModelInfo m : client.listModels().toCompletableFuture().join()) {
+        out.println(m.id());
+      }
+    }
+    return 0;
+  }
+
+  private static String value(String[] args, int i, String option) {
+    if (i >= args.length) {
+      throw new UsageException(option + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package io.pekkollm.http;
+
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.model.ProviderException;
+import io.pekkollm.provider.openai.OpenAiCodec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+
+/** Turns errors into OpenAI-shaped error responses, keeping the upstream status and retry hints. */
+final class ErrorResponses {
+  private ErrorResponses() {}
+
+  static HttpResponse of(Throwable error) {
+    LlmException e = unwrap(error);
+    List<HttpHeader> headers = new ArrayList<>();
+    e.retryAfter().ifPresent(d ->
+        headers.add(RawHeader.create("Retry-After", Long.toString(Math.max(1, (d.toMillis() + 999) / 1000)))));
+    if (e instanceof ProviderException pe) {
+      headers.add(RawHeader.create("X-Upstream-Provider", pe.provider()));
+      if (pe.requestId() != null) {
+        headers.add(RawHeader.create("X-Upstream-Request-Id", pe.requestId()));
+      }
+      String should = pe.headers().get("x-should-retry");
+      if (should != null) {
+        headers.add(RawHeader.create("x-should-retry", should));
+      }
+    }
+    return json(e.httpStatus(), body(e), headers);
+  }
+
+  /** OpenAI's error body for {@code e}. */
+  static String body(LlmException e) {
+    String code = e.errorCode() != null ? e.errorCode() : e.kind().name().toLowerCase();
+    return OpenAiCodec.writeError(e.getMessage(), e.errorType(), e.param(), code);
+  }
+
+  static HttpResponse json(int status, String body, List<HttpHeader> headers) {
+    return HttpResponse.create()
+        .withStatus(StatusCodes.get(status))
+        .withEntity(ContentTypes.APPLICATION_JSON, body)
+        .addHeaders(headers);
+  }
+
+  static HttpResponse simple(ErrorKind kind, int status, String message, String param) {
+    return json(status, OpenAiCodec.writeError(message, kind.openAiType(), param, kind.name().toLowerCase()), List.of());
+  }
+
+  /** The LlmException inside wrappers; anything else is an internal error, with a message but no internals. */
+  static LlmException unwrap(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof LlmException le) {
+      return le;
+    }
+    return new LlmException(ErrorKind.INTERNAL, "internal error: " + t.getClass().getSimpleName()
+        + (t.getMessage() == null ? "" : ": " + t.getMessage()), t, false, null);
+  }
+}

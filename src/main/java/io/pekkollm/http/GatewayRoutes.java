@@ -1,0 +1,337 @@
+package io.pekkollm.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
+import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSlash;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pekkollm.api.LlmClient;
+import io.pekkollm.model.ChatChunk;
+import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.model.ModelInfo;
+import io.pekkollm.model.Usage;
+import io.pekkollm.provider.ProviderStatus;
+import io.pekkollm.provider.openai.OpenAiCodec;
+import io.pekkollm.util.Json;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.JavaPartialFunction;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's HTTP routes: OpenAI-compatible {@code POST /v1/chat/completions} (JSON or SSE),
+ * {@code GET /v1/models}, {@code GET /health}, {@code GET /health/providers}. Every error is OpenAI's error
+ * body with a matching status; the routes never fail the connection for a bad request.
+ */
+public final class GatewayRoutes {
+  private static final Logger ACCESS = LoggerFactory.getLogger("io.pekkollm.access");
+  private static final ByteString DONE = ByteString.fromString("data: [DONE]\n\n");
+  // An SSE comment line: ignored by clients, keeps proxies and idle timers from closing a quiet stream.
+  private static final ByteString KEEP_ALIVE = ByteString.fromString(": keep-alive\n\n");
+
+  private final LlmClient client;
+  private final GatewaySettings settings;
+  private final ActorSystem<?> system;
+  private final Materializer materializer;
+  private final byte[] apiKeyHeader;
+
+  public GatewayRoutes(LlmClient client, GatewaySettings settings) {
+    this.client = client;
+    this.settings = settings;
+    this.system = client.system();
+    this.materializer = Materializer.matFromSystem(system);
+    this.apiKeyHeader = settings.apiKey().isEmpty() ? null
+        : ("Bearer " + settings.apiKey()).getBytes(StandardCharsets.UTF_8);
+  }
+
+  public Route route() {
+    Route inner = handleExceptions(exceptionHandler(), () -> handleRejections(rejectionHandler(), () -> concat(
+        pathPrefix("health", () -> get(() -> concat(
+            pathEndOrSingleSlash(() -> complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                "{\"status\":\"ok\"}"))),
+            path("providers", () -> completeWithFuture(providers()))))),
+        pathPrefix("v1", () -> extractRequest(req -> {
+          Optional<HttpResponse> denied = authenticate(req);
+          if (denied.isPresent()) {
+            return complete(denied.get());
+          }
+          return concat(
+              path(segment("chat").slash("completions"), () -> post(() -> completeWithFuture(chatCompletions(req)))),
+              path("models", () -> get(() -> completeWithFuture(models()))));
+        })))));
+    return settings.accessLog() ? accessLog(inner) : inner;
+  }
+
+  // ------------------------------------------------------------------ chat completions
+
+  private CompletionStage<HttpResponse> chatCompletions(HttpRequest req) {
+    HttpEntity entity = req.entity();
+    long max = settings.maxRequestBytes();
+    if (entity.getContentLengthOption().isPresent() && entity.getContentLengthOption().getAsLong() > max) {
+      entity.discardBytes(materializer);
+      return CompletableFuture.completedFuture(tooLarge(max));
+    }
+    return entity.withSizeLimit(max)
+        .toStrict(settings.requestBodyTimeout().toMillis(), materializer)
+        .thenCompose(strict -> handleBody(strict.getData()))
+        .exceptionally(err -> {
+          Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+              ? err.getCause() : err;
+          if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
+            return tooLarge(max);
+          }
+          return ErrorResponses.of(t);
+        });
+  }
+
+  private static HttpResponse tooLarge(long max) {
+    return ErrorResponses.simple(ErrorKind.REQUEST_TOO_LARGE, 413,
+        "request body is larger than the limit of " + max + " bytes (pekko-llm.gateway.max-request-bytes)", null);
+  }
+
+  private CompletionStage<HttpResponse> handleBody(ByteString body) {
+    JsonNode json;
+    try {
+      json = Json.MAPPER.readTree(body.toArray());
+    } catch (JsonProcessingException e) {
+      var loc = e.getLocation();
+      String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+      return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
+          "the request body is not valid JSON" + where + ": " + e.getOriginalMessage(), null));
+    } catch (java.io.IOException e) {
+      return CompletableFuture.completedFuture(ErrorResponses.of(e));
+    }
+    if (json == null || json.isMissingNode()) {
+      return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
+          "the request body is empty: send a JSON object with 'model' and 'messages'", null));
+    }
+    OpenAiCodec.ParsedRequest parsed;
+    try {
+      parsed = OpenAiCodec.readRequest(json);
+    } catch (LlmException e) {
+      return CompletableFuture.completedFuture(ErrorResponses.of(e));
+    }
+    return parsed.stream() ? streamed(parsed) : whole(parsed.request());
+  }
+
+  private CompletionStage<HttpResponse> whole(ChatRequest request) {
+    return client.chat(request).handle((resp, err) -> {
+      if (err != null) {
+        return ErrorResponses.of(err);
+      }
+      String json = OpenAiCodec.writeResponse(resp, newId(), nowSeconds());
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json);
+    });
+  }
+
+  /**
+   * Streams as SSE. The response status waits for the first chunk, so an upstream that fails before
+   * answering keeps its status (401 stays 401, 429 keeps Retry-After). After that, an error becomes a final
+   * {@code data: {"error": ...}} event and the stream ends without {@code [DONE]}, as OpenAI does.
+   */
+  private CompletionStage<HttpResponse> streamed(OpenAiCodec.ParsedRequest parsed) {
+    ChatRequest request = parsed.request();
+    return client.stream(request)
+        .prefixAndTail(1)
+        .runWith(Sink.head(), system)
+        .handle((pair, err) -> {
+          if (err != null) {
+            return ErrorResponses.of(err);
+          }
+          Source<ChatChunk, NotUsed> chunks = Source.from(pair.first()).concat(pair.second());
+          SseEncoder encoder = new SseEncoder(newId(), request.model(), nowSeconds(), parsed.includeUsage());
+          Source<ByteString, NotUsed> body = chunks
+              .mapConcat(encoder::encode)
+              .concat(Source.lazySource(() -> Source.from(encoder.finish())))
+              .recover(new JavaPartialFunction<Throwable, ByteString>() {
+                @Override
+                public ByteString apply(Throwable t, boolean isCheck) {
+                  if (isCheck) {
+                    return null;
+                  }
+                  return ByteString.fromString("data: " + ErrorResponses.body(ErrorResponses.unwrap(t)) + "\n\n");
+                }
+              })
+              .mapMaterializedValue(m -> NotUsed.getInstance());
+          if (!settings.sseKeepAlive().isZero()) {
+            body = body.keepAlive(settings.sseKeepAlive(), () -> KEEP_ALIVE);
+          }
+          return HttpResponse.create()
+              .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), body))
+              .addHeader(RawHeader.create("Cache-Control", "no-cache"));
+        });
+  }
+
+  /** Encodes chunks as numbered SSE events. One per stream; used by one stream stage at a time. */
+  private static final class SseEncoder {
+    private final String id;
+    private final String model;
+    private final long created;
+    private final boolean includeUsage;
+    private long seq;
+    private boolean first = true;
+    private Usage usage;
+
+    SseEncoder(String id, String model, long created, boolean includeUsage) {
+      this.id = id;
+      this.model = model;
+      this.created = created;
+      this.includeUsage = includeUsage;
+    }
+
+    List<ByteString> encode(ChatChunk c) {
+      if (c.usage() != null) {
+        usage = usage == null ? c.usage() : usage.merge(c.usage());
+      }
+      boolean hasContent = (c.textDelta() != null && !c.textDelta().isEmpty())
+          || (c.reasoningDelta() != null && !c.reasoningDelta().isEmpty()) || !c.toolCalls().isEmpty()
+          || c.finishReason() != null;
+      if (!hasContent) {
+        return List.of();
+      }
+      String json = OpenAiCodec.writeChunk(c, id, model, created, first);
+      first = false;
+      return List.of(event(json));
+    }
+
+    List<ByteString> finish() {
+      if (includeUsage && usage != null) {
+        return List.of(event(OpenAiCodec.writeUsageChunk(usage, id, model, created)), DONE);
+      }
+      return List.of(DONE);
+    }
+
+    private ByteString event(String json) {
+      // Compact JSON never contains a raw newline, so one data: line per event is exact SSE.
+      return ByteString.fromString("id: " + (++seq) + "\ndata: " + json + "\n\n");
+    }
+  }
+
+  // ------------------------------------------------------------------ models and health
+
+  private CompletionStage<HttpResponse> models() {
+    return client.listModels().thenApply(models -> {
+      ObjectNode root = Json.object().put("object", "list");
+      ArrayNode data = root.putArray("data");
+      for (ModelInfo m : models) {
+        data.addObject().put("id", m.id()).put("object", "model").put("created", m.created())
+            .put("owned_by", m.ownedBy() == null ? m.provider() : m.ownedBy());
+      }
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(root));
+    });
+  }
+
+  private CompletionStage<HttpResponse> providers() {
+    return client.providerStatus().thenApply(list -> {
+      ObjectNode root = Json.object();
+      ArrayNode arr = root.putArray("providers");
+      for (ProviderStatus s : list) {
+        ObjectNode o = arr.addObject().put("name", s.name()).put("kind", s.kind()).put("enabled", s.enabled())
+            .put("in_flight", s.inFlight()).put("max_in_flight", s.maxInFlight()).put("requests", s.requests())
+            .put("failures", s.failures()).put("avg_latency_ms", s.avgLatencyMillis());
+        if (s.lastError() != null) {
+          o.put("last_error", s.lastError()).put("last_error_at_ms", s.lastErrorAtMillis());
+        }
+      }
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(root));
+    });
+  }
+
+  // ------------------------------------------------------------------ cross-cutting
+
+  private Optional<HttpResponse> authenticate(HttpRequest req) {
+    if (apiKeyHeader == null) {
+      return Optional.empty();
+    }
+    byte[] given = req.getHeader("Authorization").map(h -> h.value().getBytes(StandardCharsets.UTF_8))
+        .orElse(new byte[0]);
+    if (MessageDigest.isEqual(given, apiKeyHeader)) {
+      return Optional.empty();
+    }
+    return Optional.of(ErrorResponses.json(401, OpenAiCodec.writeError(
+        "missing or invalid API key: send 'Authorization: Bearer <key>' with the gateway's PEKKO_LLM_API_KEY",
+        "authentication_error", null, "invalid_api_key"),
+        List.of(RawHeader.create("WWW-Authenticate", "Bearer"))));
+  }
+
+  private Route accessLog(Route inner) {
+    return extractRequest(req -> {
+      long start = System.nanoTime();
+      return mapResponse(resp -> {
+        if (ACCESS.isInfoEnabled()) {
+          ACCESS.info("{} {} {} {} ms", req.method().value(), req.getUri().path(), resp.status().intValue(),
+              String.format("%.2f", (System.nanoTime() - start) / 1e6));
+        }
+        return resp;
+      }, () -> inner);
+    });
+  }
+
+  private static ExceptionHandler exceptionHandler() {
+    return ExceptionHandler.newBuilder()
+        .match(Throwable.class, t -> complete(ErrorResponses.of(t)))
+        .build();
+  }
+
+  private static RejectionHandler rejectionHandler() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(resp -> {
+      if (resp.entity() instanceof HttpEntity.Strict strict
+          && !strict.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+        int status = resp.status().intValue();
+        ErrorKind kind = status == 404 ? ErrorKind.MODEL_NOT_FOUND : ErrorKind.INVALID_REQUEST;
+        String msg = status == 404 ? "no such route: see /v1/chat/completions, /v1/models, /health"
+            : strict.getData().utf8String();
+        return resp.withEntity(ContentTypes.APPLICATION_JSON,
+            OpenAiCodec.writeError(msg, status == 404 ? "not_found_error" : kind.openAiType(), null, null));
+      }
+      return resp;
+    });
+  }
+
+  static String newId() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    return "chatcmpl-" + Long.toHexString(r.nextLong() | Long.MIN_VALUE) + Long.toHexString(r.nextLong() | Long.MIN_VALUE);
+  }
+
+  private static long nowSeconds() {
+    return System.currentTimeMillis() / 1000;
+  }
+}

@@ -1,0 +1,39 @@
+package io.pekkollm.http;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * Gateway settings from {@code pekko-llm.gateway} (reference.conf documents each). The API key is never
+ * printed by {@link #toString()}.
+ */
+public record GatewaySettings(String host, int port, String apiKey, boolean allowUnauthenticatedPublic,
+    long maxRequestBytes, Duration requestBodyTimeout, Duration sseKeepAlive, boolean accessLog) {
+
+  public static GatewaySettings create(Config config) {
+    Config c = config.getConfig("pekko-llm.gateway");
+    int port = c.getInt("port");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("pekko-llm.gateway.port must be 0..65535, not " + port);
+    }
+    return new GatewaySettings(c.getString("host"), port, c.getString("api-key").trim(),
+        c.getBoolean("allow-unauthenticated-public"), c.getBytes("max-request-bytes"),
+        c.getDuration("request-body-timeout"), c.getDuration("sse-keep-alive"), c.getBoolean("access-log"));
+  }
+
+  public GatewaySettings withHost(String value) {
+    return new GatewaySettings(value, port, apiKey, allowUnauthenticatedPublic, maxRequestBytes, requestBodyTimeout,
+        sseKeepAlive, accessLog);
+  }
+
+  public GatewaySettings withPort(int value) {
+    return new GatewaySettings(host, value, apiKey, allowUnauthenticatedPublic, maxRequestBytes, requestBodyTimeout,
+        sseKeepAlive, accessLog);
+  }
+
+  @Override
+  public String toString() {
+    return "GatewaySettings{host=" + host + ", port=" + port + ", apiKey=" + (apiKey.isEmpty() ? "(none)" : "(set)")
+        + ", maxRequestBytes=" + maxRequestBytes + "}";
+  }
+}

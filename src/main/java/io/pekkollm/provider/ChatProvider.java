@@ -1,0 +1,35 @@
+package io.pekkollm.provider;
+
+import io.pekkollm.model.ChatChunk;
+import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.ModelInfo;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * The provider SPI: one implementation per provider API. A provider turns a request into a stream of
+ * {@link ChatChunk}s; non-streaming calls fold the same stream, so each provider has exactly one code path.
+ *
+ * <p>Implementations must be thread-safe: many calls run at once. The returned source must do nothing until
+ * materialized, and cancelling it must release the upstream connection.
+ */
+public interface ChatProvider {
+
+  /** The provider id, the part before the slash in {@code provider/model}. */
+  String name();
+
+  /**
+   * Sends {@code request} (whose {@link ChatRequest#model()} is this provider's own model id) and emits the
+   * answer as chunks. With {@code streaming} false the provider may ask its API for one complete response
+   * and emit it as a single chunk. Errors fail the source with an {@link io.pekkollm.model.LlmException}.
+   */
+  Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming);
+
+  /** The models this provider offers, from its API where it has one. */
+  CompletionStage<List<ModelInfo>> listModels();
+
+  /** Releases resources the provider owns. Called when its actor stops. */
+  default void close() {}
+}

@@ -1,0 +1,276 @@
+package io.pekkollm.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.ProviderErrorType;
+import io.pekkollm.model.ProviderException;
+import io.pekkollm.util.Json;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+
+/**
+ * The one place that decides what an upstream error means: its {@link ErrorKind}, whether a retry may help,
+ * and how long to wait. Providers only extract {@link ErrorDetails} from their own body shapes; everything
+ * else is decided here, so retry policy never depends on which provider raised the error.
+ */
+public final class ErrorClassifier {
+  private static final Pattern CONTEXT_LENGTH = Pattern.compile(
+      "context.length|context window|maximum context|prompt is too long|too many tokens|input token|"
+          + "tokens exceed|reduce the length|exceeds the (?:maximum|max)",
+      Pattern.CASE_INSENSITIVE);
+  private static final Pattern BAD_KEY = Pattern.compile(
+      "(?:incorrect|invalid|missing|bad) (?:api[ _-]?key|x-api-key|authentication|token)|api[ _-]?key (?:not valid|is invalid)",
+      Pattern.CASE_INSENSITIVE);
+
+  private ErrorClassifier() {}
+
+  /** What a provider's error body said, in the provider's own words. Any field may be null. */
+  public record ErrorDetails(String message, String type, String code, String param) {
+    public static final ErrorDetails NONE = new ErrorDetails(null, null, null, null);
+  }
+
+  /**
+   * Reads the error body shapes of the OpenAI family: {@code {"error": {"message","type","code","param"}}},
+   * {@code {"error": "text", "code": ...}} (xAI), {@code {"message", "type", "code"}} (Mistral),
+   * {@code {"detail": ...}} (FastAPI-based servers), and numeric codes (OpenRouter). Non-JSON bodies give
+   * their first line as the message.
+   */
+  public static ErrorDetails parseCommonBody(String body) {
+    if (body == null || body.isBlank()) {
+      return ErrorDetails.NONE;
+    }
+    JsonNode root;
+    try {
+      root = Json.parse(body);
+    } catch (Exception e) {
+      return new ErrorDetails(firstLine(body), null, null, null);
+    }
+    if (root == null || !root.isObject()) {
+      return new ErrorDetails(firstLine(body), null, null, null);
+    }
+    JsonNode err = root.get("error");
+    if (err != null && err.isObject()) {
+      return fromObject(err);
+    }
+    if (err != null && err.isTextual()) {
+      return new ErrorDetails(err.asText(), Json.text(root, "type"), Json.text(root, "code"), null);
+    }
+    JsonNode detail = root.get("detail");
+    if (detail != null && !detail.isNull() && Json.text(root, "message") == null) {
+      return new ErrorDetails(detail.isTextual() ? detail.asText() : Json.write(detail), null, null, null);
+    }
+    return fromObject(root);
+  }
+
+  private static ErrorDetails fromObject(JsonNode o) {
+    String type = Json.text(o, "type");
+    if (type == null && o.path("metadata").isObject()) {
+      type = Json.text(o.get("metadata"), "error_type");
+    }
+    return new ErrorDetails(Json.text(o, "message"), type, Json.text(o, "code"), Json.text(o, "param"));
+  }
+
+  /** Classifies an HTTP error response. {@code headers} must have lower-case names. */
+  public static ProviderException fromHttp(String provider, int status, Map<String, String> headers, String body,
+      ErrorDetails details, Instant now) {
+    ErrorDetails d = details == null ? ErrorDetails.NONE : details;
+    ErrorKind kind = kindFor(status, d);
+    Duration retryAfter = retryAfter(headers, now);
+    boolean retryable = retryable(kind, status, headers);
+    String message = describe(provider, status, d.message(), body);
+    return new ProviderException(kind, message, provider, status, headers, requestId(headers),
+        ProviderErrorType.of(d.type()), d.code(), body, retryAfter, retryable, null);
+  }
+
+  /**
+   * Classifies an error event received after a stream had started (HTTP status 200). Server-side and
+   * overload errors are retryable; errors the caller caused are not.
+   */
+  public static ProviderException midStream(String provider, ErrorDetails details, String rawEvent) {
+    ErrorKind byType = kindFor(0, details);
+    ErrorKind kind = byType == ErrorKind.SERVER_ERROR ? ErrorKind.MID_STREAM : byType;
+    boolean retryable = switch (kind) {
+      case MID_STREAM, OVERLOADED, RATE_LIMITED, NETWORK, TIMEOUT -> true;
+      default -> false;
+    };
+    String msg = provider + " reported an error mid-stream: "
+        + (details.message() == null ? "(no message)" : details.message());
+    return new ProviderException(kind, msg, provider, 0, Map.of(), null, ProviderErrorType.of(details.type()),
+        details.code(), rawEvent, null, retryable, null);
+  }
+
+  /** An error that happened before or instead of a response: refused connection, reset, timeout. */
+  public static ProviderException transport(String provider, Throwable cause) {
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root
+        && (root instanceof java.util.concurrent.CompletionException
+            || root instanceof java.util.concurrent.ExecutionException)) {
+      root = root.getCause();
+    }
+    boolean timeout = root instanceof TimeoutException
+        || root.getClass().getSimpleName().toLowerCase(Locale.ROOT).contains("timeout");
+    ErrorKind kind = timeout ? ErrorKind.TIMEOUT : ErrorKind.NETWORK;
+    String msg = provider + (timeout ? " timed out: " : " could not be reached: ") + root.getMessage();
+    return new ProviderException(kind, msg, provider, 0, Map.of(), null, null, null, null, null, true, root);
+  }
+
+  /** A response that does not follow the provider's format. Not retryable: the same bytes would come back. */
+  public static ProviderException malformed(String provider, String what, String raw, Throwable cause) {
+    return new ProviderException(ErrorKind.MALFORMED_RESPONSE, provider + " sent a malformed response: " + what,
+        provider, 0, Map.of(), null, null, null, raw, null, false, cause);
+  }
+
+  /** A stream that ended without the provider's end marker: the connection was cut. Retryable. */
+  public static ProviderException truncated(String provider) {
+    return new ProviderException(ErrorKind.NETWORK,
+        provider + " closed the stream before the answer was finished (truncated stream)", provider, 0, Map.of(),
+        null, null, null, null, null, true, null);
+  }
+
+  static ErrorKind kindFor(int status, ErrorDetails d) {
+    String type = lower(d.type());
+    String code = lower(d.code());
+    String message = d.message() == null ? "" : d.message();
+    if (code.equals("context_length_exceeded") || code.equals("string_above_max_length")
+        || (status == 400 || status == 413 || status == 0) && CONTEXT_LENGTH.matcher(message).find()) {
+      return ErrorKind.CONTEXT_LENGTH_EXCEEDED;
+    }
+    if (type.contains("content_filter") || code.contains("content_filter") || code.equals("content_policy_violation")
+        || type.equals("content_policy_violation")) {
+      return ErrorKind.CONTENT_FILTERED;
+    }
+    if (code.equals("insufficient_quota") || type.equals("insufficient_quota")) {
+      return ErrorKind.QUOTA_EXCEEDED;
+    }
+    if (code.equals("invalid_api_key") || type.equals("authentication_error") || BAD_KEY.matcher(message).find()
+        && (status == 400 || status == 401 || status == 403 || status == 0)) {
+      return ErrorKind.AUTHENTICATION;
+    }
+    switch (status) {
+      case 400, 422:
+        return ErrorKind.INVALID_REQUEST;
+      case 401:
+        return ErrorKind.AUTHENTICATION;
+      case 403:
+        return ErrorKind.PERMISSION;
+      case 404:
+        return ErrorKind.MODEL_NOT_FOUND;
+      case 408:
+        return ErrorKind.TIMEOUT;
+      case 413:
+        return ErrorKind.REQUEST_TOO_LARGE;
+      case 429:
+        return ErrorKind.RATE_LIMITED;
+      case 503, 529:
+        return ErrorKind.OVERLOADED;
+      case 504:
+        return ErrorKind.TIMEOUT;
+      default:
+        break;
+    }
+    if (status >= 500) {
+      return type.contains("overloaded") ? ErrorKind.OVERLOADED : ErrorKind.SERVER_ERROR;
+    }
+    if (status >= 400) {
+      return ErrorKind.INVALID_REQUEST;
+    }
+    // No status (mid-stream): decide by type alone.
+    if (type.contains("overloaded") || type.equals("provider_unavailable") || code.equals("502")
+        || code.equals("503") || code.equals("529")) {
+      return ErrorKind.OVERLOADED;
+    }
+    if (type.contains("rate_limit") || code.equals("429") || code.equals("rate_limit_exceeded")) {
+      return ErrorKind.RATE_LIMITED;
+    }
+    if (type.contains("invalid_request") || code.equals("400")) {
+      return ErrorKind.INVALID_REQUEST;
+    }
+    if (type.contains("authentication") || code.equals("401")) {
+      return ErrorKind.AUTHENTICATION;
+    }
+    return ErrorKind.SERVER_ERROR;
+  }
+
+  /**
+   * Whether retrying may help. An explicit {@code x-should-retry} header (OpenAI, Anthropic) wins; otherwise
+   * timeouts, conflicts, rate limits (not exhausted quota) and server errors are retryable.
+   */
+  static boolean retryable(ErrorKind kind, int status, Map<String, String> headers) {
+    String should = headers.get("x-should-retry");
+    if ("true".equalsIgnoreCase(should)) {
+      return true;
+    }
+    if ("false".equalsIgnoreCase(should)) {
+      return false;
+    }
+    return switch (kind) {
+      case RATE_LIMITED, OVERLOADED, SERVER_ERROR, TIMEOUT, NETWORK, MID_STREAM -> true;
+      case INVALID_REQUEST -> status == 409;
+      default -> false;
+    };
+  }
+
+  /** {@code retry-after-ms}, then {@code retry-after} as seconds or an HTTP date; null when absent or invalid. */
+  public static Duration retryAfter(Map<String, String> headers, Instant now) {
+    String ms = headers.get("retry-after-ms");
+    if (ms != null) {
+      try {
+        double v = Double.parseDouble(ms.trim());
+        if (v >= 0) {
+          return Duration.ofNanos((long) (v * 1_000_000));
+        }
+      } catch (NumberFormatException ignored) {
+        // fall through to retry-after
+      }
+    }
+    String ra = headers.get("retry-after");
+    if (ra == null || ra.isBlank()) {
+      return null;
+    }
+    try {
+      double seconds = Double.parseDouble(ra.trim());
+      return seconds >= 0 ? Duration.ofMillis((long) (seconds * 1000)) : null;
+    } catch (NumberFormatException notSeconds) {
+      try {
+        Instant at = ZonedDateTime.parse(ra.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+        Duration d = Duration.between(now, at);
+        return d.isNegative() ? Duration.ZERO : d;
+      } catch (DateTimeParseException e) {
+        return null;
+      }
+    }
+  }
+
+  private static String requestId(Map<String, String> headers) {
+    for (String h : new String[] {"x-request-id", "request-id", "x-amzn-requestid", "cf-ray"}) {
+      String v = headers.get(h);
+      if (v != null) {
+        return v;
+      }
+    }
+    return null;
+  }
+
+  private static String describe(String provider, int status, String message, String body) {
+    String what = message != null ? message : body == null || body.isBlank() ? "(empty body)" : firstLine(body);
+    return provider + " returned HTTP " + status + ": " + what;
+  }
+
+  private static String firstLine(String body) {
+    String s = body.strip();
+    int nl = s.indexOf('\n');
+    s = nl < 0 ? s : s.substring(0, nl);
+    return s.length() > 300 ? s.substring(0, 300) + "..." : s;
+  }
+
+  private static String lower(String s) {
+    return s == null ? "" : s.toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,206 @@
+package io.pekkollm.provider;
+
+import io.pekkollm.model.ChatChunk;
+import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.model.ModelInfo;
+import io.pekkollm.stream.Frames;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Base of every provider that speaks HTTP: it sends the request through a connection pool sized for this
+ * provider, turns error statuses into classified errors, frames the body (SSE or NDJSON), and guards against
+ * truncated streams. A subclass supplies only the translation: {@link #toHttpRequest}, {@link #newDecoder},
+ * {@link #parseBody} and {@link #errorDetails}.
+ *
+ * <p>Thread-safe. Cancelling the returned source cancels the response entity, which closes the upstream
+ * connection.
+ */
+public abstract class HttpChatProvider implements ChatProvider {
+  protected final ProviderSettings settings;
+  protected final ActorSystem<?> system;
+  protected final Clock clock;
+  private final Http http;
+  private final ConnectionPoolSettings pool;
+
+  protected HttpChatProvider(ProviderSettings settings, ActorSystem<?> system) {
+    this.settings = settings;
+    this.system = system;
+    this.clock = Clock.systemUTC();
+    this.http = Http.get(system);
+    this.pool = ConnectionPoolSettings.create(system.classicSystem())
+        .withMaxConnections(settings.maxConnections())
+        .withMaxOpenRequests(nextPowerOfTwo(Math.max(settings.maxInFlight(), settings.maxConnections())))
+        .withMaxRetries(0);
+  }
+
+  @Override
+  public String name() {
+    return settings.name();
+  }
+
+  public ProviderSettings settings() {
+    return settings;
+  }
+
+  /** Builds the upstream request. May throw {@link LlmException} for a request this provider cannot express. */
+  protected abstract HttpRequest toHttpRequest(ChatRequest request, boolean streaming);
+
+  /** A fresh decoder for one streamed response. */
+  protected abstract StreamDecoder newDecoder(ChatRequest request);
+
+  /** Parses a complete (non-streamed) response body into chunks. */
+  protected abstract List<ChatChunk> parseBody(String body);
+
+  /** Extracts the provider's own error fields from an error body. */
+  protected ErrorClassifier.ErrorDetails errorDetails(int status, String body) {
+    return ErrorClassifier.parseCommonBody(body);
+  }
+
+  protected Framing framing() {
+    return Framing.SSE;
+  }
+
+  @Override
+  public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming) {
+    return Source.lazySource(() -> {
+      HttpRequest httpRequest;
+      try {
+        httpRequest = toHttpRequest(request, streaming);
+      } catch (RuntimeException e) {
+        return Source.<ChatChunk>failed(e);
+      }
+      return Source.completionStage(send(httpRequest))
+          .flatMapConcat(response -> handle(response, request, streaming));
+    }).mapMaterializedValue(f -> NotUsed.getInstance());
+  }
+
+  /** Sends a request through this provider's pool; transport failures become classified errors. */
+  protected CompletionStage<HttpResponse> send(HttpRequest request) {
+    CompletionStage<HttpResponse> sent;
+    try {
+      sent = http.singleRequest(request, http.defaultClientHttpsContext(), pool, system.classicSystem().log());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(ErrorClassifier.transport(name(), e));
+    }
+    return sent.handle((resp, err) -> {
+      if (err != null) {
+        throw ErrorClassifier.transport(name(), err);
+      }
+      return resp;
+    });
+  }
+
+  private Source<ChatChunk, NotUsed> handle(HttpResponse response, ChatRequest request, boolean streaming) {
+    int status = response.status().intValue();
+    HttpEntity entity = response.entity();
+    if (status < 200 || status > 299) {
+      return Source.completionStage(readBody(entity).thenApply(body -> {
+        throw ErrorClassifier.fromHttp(name(), status, headers(response), body, errorDetails(status, body),
+            clock.instant());
+      }));
+    }
+    boolean isJson = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
+    if (!streaming || (isJson && framing() == Framing.SSE)) {
+      // Some servers answer a streaming request with one JSON document (an error or a whole completion).
+      return Source.completionStage(readBody(entity))
+          .mapConcat(body -> parseBodyOrError(status, response, body));
+    }
+    StreamDecoder decoder = newDecoder(request);
+    return Frames.decode(framing(), entity, system)
+        .mapConcat(frame -> decoder.onFrame(frame.eventType(), frame.data()))
+        .concat(Source.lazySource(() -> decoder.isComplete()
+            ? Source.<ChatChunk>empty()
+            : Source.<ChatChunk>failed(ErrorClassifier.truncated(name()))))
+        .mapError(Throwable.class, this::classifyStreamFailure);
+  }
+
+  private List<ChatChunk> parseBodyOrError(int status, HttpResponse response, String body) {
+    ErrorClassifier.ErrorDetails details = errorDetails(status, body);
+    if (body.contains("\"error\"") && (details.message() != null || details.type() != null)
+        && looksLikeErrorOnly(body)) {
+      throw ErrorClassifier.fromHttp(name(), status, headers(response), body, details, clock.instant());
+    }
+    try {
+      return parseBody(body);
+    } catch (LlmException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw ErrorClassifier.malformed(name(), e.getMessage(), body, e);
+    }
+  }
+
+  /** True for a body whose top level is an object with an "error" member and no answer fields. */
+  protected boolean looksLikeErrorOnly(String body) {
+    try {
+      var root = io.pekkollm.util.Json.parse(body);
+      return root.isObject() && root.has("error") && !root.has("choices") && !root.has("message");
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private Throwable classifyStreamFailure(Throwable t) {
+    if (t instanceof LlmException) {
+      return t;
+    }
+    String cls = t.getClass().getName();
+    if (cls.contains("EntityStreamSizeException") || cls.contains("Oversized")
+        || (t.getMessage() != null && t.getMessage().toLowerCase(Locale.ROOT).contains("exceed"))) {
+      return ErrorClassifier.malformed(name(), "a stream event exceeded the size limit: " + t.getMessage(), null, t);
+    }
+    return ErrorClassifier.transport(name(), t);
+  }
+
+  protected CompletionStage<String> readBody(HttpEntity entity) {
+    return entity.withoutSizeLimit()
+        .getDataBytes()
+        .limitWeighted(settings.maxResponseBytes(), bs -> (long) bs.size())
+        .runFold(ByteString.emptyByteString(), ByteString::concat, system)
+        .thenApply(ByteString::utf8String)
+        .exceptionally(t -> {
+          throw t instanceof LlmException le ? le : ErrorClassifier.transport(name(),
+              new IllegalStateException("reading the response body failed (limit "
+                  + settings.maxResponseBytes() + " bytes): " + t.getMessage(), t));
+        });
+  }
+
+  @Override
+  public CompletionStage<List<ModelInfo>> listModels() {
+    return CompletableFuture.completedFuture(List.of());
+  }
+
+  protected static Map<String, String> headers(HttpResponse response) {
+    Map<String, String> map = new HashMap<>();
+    for (HttpHeader h : response.getHeaders()) {
+      map.putIfAbsent(h.lowercaseName(), h.value());
+    }
+    return map;
+  }
+
+  private static int nextPowerOfTwo(int n) {
+    int p = 1;
+    while (p < n) {
+      p <<= 1;
+    }
+    return Math.min(p, 1 << 16);
+  }
+
+}

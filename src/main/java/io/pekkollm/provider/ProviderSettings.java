@@ -1,0 +1,71 @@
+package io.pekkollm.provider;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Settings of one configured provider, read from {@code pekko-llm.providers.<name>} (see reference.conf for
+ * every key). The API key is never printed by {@link #toString()}.
+ *
+ * @param name           provider id ({@code openai}, {@code groq}, ...)
+ * @param kind           which implementation serves it ({@code openai}, {@code mock}, ...)
+ * @param baseUrl        API base URL without trailing slash
+ * @param apiKey         secret; empty when not set
+ * @param enabled        whether requests may be sent
+ * @param disabledReason what to tell a caller when not enabled
+ * @param maxInFlight    admission limit: calls running at once
+ * @param maxConnections HTTP connections kept to the upstream host
+ * @param streamUsage    whether to request {@code stream_options.include_usage}
+ * @param maxResponseBytes largest non-streamed body or error body read
+ * @param headers        extra headers sent with every request
+ * @param config         the provider's whole config block, for kind-specific keys
+ */
+public record ProviderSettings(String name, String kind, String baseUrl, String apiKey, boolean enabled,
+    String disabledReason, int maxInFlight, int maxConnections, boolean streamUsage, long maxResponseBytes,
+    Duration responseTimeout, Map<String, String> headers, Config config) {
+
+  /** Reads {@code config} (one provider's block, with the shared {@code defaults} already folded in). */
+  public static ProviderSettings create(String name, Config config) {
+    String kind = config.getString("kind");
+    String explicitBase = config.hasPath("base-url") ? config.getString("base-url").trim() : "";
+    String base = explicitBase.isEmpty() ? config.getString("default-base-url") : explicitBase;
+    base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    String apiKey = config.hasPath("api-key") ? config.getString("api-key").trim() : "";
+    String enabledSetting = config.getString("enabled");
+    boolean requiresKey = config.getBoolean("requires-api-key");
+    boolean enabled;
+    String reason = null;
+    switch (enabledSetting) {
+      case "on", "true" -> enabled = true;
+      case "off", "false" -> {
+        enabled = false;
+        reason = "provider '" + name + "' is disabled by configuration (pekko-llm.providers." + name + ".enabled)";
+      }
+      case "auto" -> {
+        enabled = !requiresKey || !apiKey.isEmpty() || !explicitBase.isEmpty();
+        if (!enabled) {
+          String env = config.hasPath("api-key-env") ? config.getString("api-key-env") : name.toUpperCase() + "_API_KEY";
+          reason = "provider '" + name + "' is not configured: set " + env;
+        }
+      }
+      default -> throw new IllegalArgumentException("pekko-llm.providers." + name
+          + ".enabled must be auto, on or off, not '" + enabledSetting + "'");
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    if (config.hasPath("headers")) {
+      config.getConfig("headers").entrySet()
+          .forEach(e -> headers.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
+    }
+    return new ProviderSettings(name, kind, base, apiKey, enabled, reason, config.getInt("max-in-flight"),
+        config.getInt("max-connections"), config.getBoolean("stream-usage"),
+        config.getBytes("max-response-bytes"), config.getDuration("response-timeout"), Map.copyOf(headers), config);
+  }
+
+  @Override
+  public String toString() {
+    return "ProviderSettings{name=" + name + ", kind=" + kind + ", baseUrl=" + baseUrl + ", apiKey="
+        + (apiKey.isEmpty() ? "(none)" : "(set)") + ", enabled=" + enabled + ", maxInFlight=" + maxInFlight + "}";
+  }
+}

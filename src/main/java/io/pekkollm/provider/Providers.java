@@ -1,0 +1,22 @@
+package io.pekkollm.provider;
+
+import io.pekkollm.provider.mock.MockProvider;
+import io.pekkollm.provider.openai.OpenAiProvider;
+import java.time.Duration;
+
+/** The built-in provider kinds, by the {@code kind} key of a provider's settings. */
+public final class Providers {
+  private Providers() {}
+
+  /** The factory for {@code settings.kind()}; throws IllegalArgumentException naming the known kinds. */
+  public static ProviderFactory factoryFor(ProviderSettings settings) {
+    return switch (settings.kind()) {
+      case "openai" -> OpenAiProvider::new;
+      case "mock" -> (s, system) -> MockProvider.builder(s.name())
+          .chunkDelay(s.config().hasPath("chunk-delay") ? s.config().getDuration("chunk-delay") : Duration.ZERO)
+          .build();
+      default -> throw new IllegalArgumentException("pekko-llm.providers." + settings.name() + ".kind '"
+          + settings.kind() + "' is unknown; known kinds: openai, mock");
+    };
+  }
+}

@@ -1,0 +1,128 @@
+package io.pekkollm.provider.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pekkollm.model.ChatChunk;
+import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.ModelInfo;
+import io.pekkollm.provider.ErrorClassifier;
+import io.pekkollm.provider.HttpChatProvider;
+import io.pekkollm.provider.ProviderSettings;
+import io.pekkollm.provider.StreamDecoder;
+import io.pekkollm.util.Json;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.Authorization;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+
+/**
+ * OpenAI Chat Completions, and every OpenAI-compatible host through it (Groq, Together, Fireworks, DeepSeek,
+ * xAI, OpenRouter, Mistral, Perplexity, Meta Llama API, vLLM, LM Studio): each is this class with its own
+ * base URL, key and settings. Thread-safe.
+ */
+public final class OpenAiProvider extends HttpChatProvider {
+  private final String maxTokensField;
+  private final List<HttpHeader> fixedHeaders;
+
+  public OpenAiProvider(ProviderSettings settings, ActorSystem<?> system) {
+    super(settings, system);
+    this.maxTokensField = settings.config().hasPath("max-tokens-field")
+        ? settings.config().getString("max-tokens-field") : "max_tokens";
+    List<HttpHeader> hs = new ArrayList<>();
+    if (!settings.apiKey().isEmpty()) {
+      hs.add(Authorization.oauth2(settings.apiKey()));
+    }
+    settings.headers().forEach((k, v) -> hs.add(RawHeader.create(k, v)));
+    this.fixedHeaders = List.copyOf(hs);
+  }
+
+  @Override
+  protected HttpRequest toHttpRequest(ChatRequest request, boolean streaming) {
+    byte[] body = Json.writeBytes(OpenAiCodec.writeRequest(request, streaming, settings.streamUsage(), maxTokensField));
+    return HttpRequest.POST(settings.baseUrl() + "/chat/completions")
+        .addHeaders(fixedHeaders)
+        .withEntity(ContentTypes.APPLICATION_JSON, body);
+  }
+
+  @Override
+  protected StreamDecoder newDecoder(ChatRequest request) {
+    return new Decoder(name());
+  }
+
+  @Override
+  protected List<ChatChunk> parseBody(String body) {
+    try {
+      return List.of(OpenAiCodec.readCompletion(Json.parse(body)));
+    } catch (java.io.IOException e) {
+      throw ErrorClassifier.malformed(name(), "response body is not JSON: " + e.getMessage(), body, e);
+    }
+  }
+
+  @Override
+  public CompletionStage<List<ModelInfo>> listModels() {
+    HttpRequest req = HttpRequest.GET(settings.baseUrl() + "/models").addHeaders(fixedHeaders);
+    return send(req).thenCompose(resp -> readBody(resp.entity()).thenApply(body -> toModels(resp, body)));
+  }
+
+  private List<ModelInfo> toModels(HttpResponse resp, String body) {
+    int status = resp.status().intValue();
+    if (status != 200) {
+      throw ErrorClassifier.fromHttp(name(), status, headers(resp), body, errorDetails(status, body), clock.instant());
+    }
+    try {
+      List<ModelInfo> out = new ArrayList<>();
+      for (JsonNode m : Json.parse(body).path("data")) {
+        String id = Json.text(m, "id");
+        if (id != null) {
+          out.add(new ModelInfo(name() + "/" + id, name(), m.path("created").asLong(0), Json.text(m, "owned_by")));
+        }
+      }
+      return out;
+    } catch (java.io.IOException e) {
+      throw ErrorClassifier.malformed(name(), "model list is not JSON", body, e);
+    }
+  }
+
+  /** Decodes {@code data:} events; {@code [DONE]} ends the stream, error objects fail it. */
+  private static final class Decoder implements StreamDecoder {
+    private final String provider;
+    private boolean complete;
+
+    Decoder(String provider) {
+      this.provider = provider;
+    }
+
+    @Override
+    public List<ChatChunk> onFrame(String eventType, String data) {
+      if (data.equals("[DONE]")) {
+        complete = true;
+        return List.of();
+      }
+      JsonNode node;
+      try {
+        node = Json.parse(data);
+      } catch (java.io.IOException e) {
+        throw ErrorClassifier.malformed(provider, "stream event is not JSON: " + e.getMessage(), data, e);
+      }
+      if ("error".equals(eventType) || node.path("error").isObject() || node.path("error").isTextual()) {
+        throw ErrorClassifier.midStream(provider, ErrorClassifier.parseCommonBody(data), data);
+      }
+      ChatChunk chunk = OpenAiCodec.readChunk(node);
+      if (chunk.finishReason() != null) {
+        // Some compatible servers end after the finish chunk without [DONE]; usage may still follow.
+        complete = true;
+      }
+      return chunk.isEmpty() ? List.of() : List.of(chunk);
+    }
+
+    @Override
+    public boolean isComplete() {
+      return complete;
+    }
+  }
+}
