@@ -180,7 +180,7 @@ public final class GatewayRoutes {
           SseEncoder encoder = new SseEncoder(newId(), request.model(), nowSeconds(), parsed.includeUsage());
           Source<ByteString, NotUsed> body = chunks
               .mapConcat(encoder::encode)
-              .concat(Source.lazySource(() -> Source.from(encoder.finish())))
+              .concatLazy(Source.lazySource(() -> Source.from(encoder.finish())))
               .recover(new JavaPartialFunction<Throwable, ByteString>() {
                 @Override
                 public ByteString apply(Throwable t, boolean isCheck) {

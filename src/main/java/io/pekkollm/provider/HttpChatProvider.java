@@ -39,6 +39,7 @@ public abstract class HttpChatProvider implements ChatProvider {
   protected final Clock clock;
   private final Http http;
   private final ConnectionPoolSettings pool;
+  private final Frames frames;
 
   protected HttpChatProvider(ProviderSettings settings, ActorSystem<?> system) {
     this.settings = settings;
@@ -49,6 +50,7 @@ public abstract class HttpChatProvider implements ChatProvider {
         .withMaxConnections(settings.maxConnections())
         .withMaxOpenRequests(nextPowerOfTwo(Math.max(settings.maxInFlight(), settings.maxConnections())))
         .withMaxRetries(0);
+    this.frames = new Frames(system);
   }
 
   @Override
@@ -124,9 +126,9 @@ public abstract class HttpChatProvider implements ChatProvider {
           .mapConcat(body -> parseBodyOrError(status, response, body));
     }
     StreamDecoder decoder = newDecoder(request);
-    return Frames.decode(framing(), entity, system)
+    return frames.decode(framing(), entity)
         .mapConcat(frame -> decoder.onFrame(frame.eventType(), frame.data()))
-        .concat(Source.lazySource(() -> decoder.isComplete()
+        .concatLazy(Source.lazySource(() -> decoder.isComplete()
             ? Source.<ChatChunk>empty()
             : Source.<ChatChunk>failed(ErrorClassifier.truncated(name()))))
         .mapError(Throwable.class, this::classifyStreamFailure);

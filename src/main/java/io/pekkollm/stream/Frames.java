@@ -6,8 +6,11 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.http.javadsl.unmarshalling.sse.EventStreamUnmarshalling;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.FramingTruncation;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
@@ -15,46 +18,57 @@ import org.apache.pekko.util.ByteString;
  * Splits a streamed response body into frames, incrementally and with backpressure. SSE uses Pekko HTTP's
  * event-stream parser (LF, CRLF and CR line ends, comments, multi-line {@code data:}, events split at any
  * byte); its size limits come from {@code pekko.http.sse.max-line-size} / {@code max-event-size}, which
- * reference.conf raises for LLM streams. NDJSON uses Pekko's delimiter framing bounded by the same limit.
+ * reference.conf raises for LLM streams. NDJSON uses Pekko's delimiter framing bounded by the event limit.
+ *
+ * <p>Create one per ActorSystem (settings are read once); thread-safe.
  */
 public final class Frames {
-  private Frames() {}
+  private final ActorSystem<?> system;
+  private final Materializer materializer;
+  private final Unmarshaller<HttpEntity, Source<ServerSentEvent, NotUsed>> sseUnmarshaller;
+  private final int maxLineBytes;
+
+  public Frames(ActorSystem<?> system) {
+    this.system = system;
+    this.materializer = Materializer.matFromSystem(system);
+    this.sseUnmarshaller = EventStreamUnmarshalling.fromEventsStream(system.classicSystem());
+    this.maxLineBytes = (int) Math.min(Integer.MAX_VALUE,
+        system.settings().config().getBytes("pekko.http.sse.max-event-size"));
+  }
 
   /** One frame: an SSE event (type may be null) or one NDJSON line (type null). */
   public record Frame(String eventType, String data) {}
 
-  public static Source<Frame, NotUsed> decode(Framing framing, HttpEntity entity, ActorSystem<?> system) {
+  public Source<Frame, NotUsed> decode(Framing framing, HttpEntity entity) {
     return switch (framing) {
-      case SSE -> sse(entity, system);
-      case NDJSON -> ndjson(entity.getDataBytes(), system);
+      case SSE -> sse(entity);
+      case NDJSON -> ndjson(entity.getDataBytes());
     };
   }
 
   /** SSE frames of a byte stream (for example an upstream body). */
-  public static Source<Frame, NotUsed> sse(Source<ByteString, ?> bytes, ActorSystem<?> system) {
-    return sse(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), bytes), system);
+  public Source<Frame, NotUsed> sse(Source<ByteString, ?> bytes) {
+    return sse(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), bytes));
   }
 
-  private static Source<Frame, NotUsed> sse(HttpEntity entity, ActorSystem<?> system) {
+  private Source<Frame, NotUsed> sse(HttpEntity entity) {
     // Upstreams label SSE inconsistently (charset parameters, or none at all); the unmarshaller insists on
     // text/event-stream, so relabel rather than reject a stream we asked for.
-    HttpEntity relabelled = entity.withContentType(MediaTypes.TEXT_EVENT_STREAM.toContentType());
-    return Source.completionStageSource(
-            EventStreamUnmarshalling.fromEventsStream(system.classicSystem())
-                .unmarshal(relabelled.withoutSizeLimit(), Materializer.matFromSystem(system)))
+    HttpEntity relabelled = entity.withContentType(MediaTypes.TEXT_EVENT_STREAM.toContentType()).withoutSizeLimit();
+    return Source.completionStageSource(sseUnmarshaller.unmarshal(relabelled, materializer))
         .map(ev -> new Frame(ev.getEventType().orElse(null), ev.getData()))
         .mapMaterializedValue(m -> NotUsed.getInstance());
   }
 
-  private static Source<Frame, NotUsed> ndjson(Source<ByteString, ?> bytes, ActorSystem<?> system) {
-    int max = (int) Math.min(Integer.MAX_VALUE,
-        system.settings().config().getBytes("pekko.http.sse.max-event-size"));
+  /** NDJSON frames: one per non-blank line; a last line without newline still counts. */
+  public Source<Frame, NotUsed> ndjson(Source<ByteString, ?> bytes) {
     return bytes
-        .via(org.apache.pekko.stream.javadsl.Framing.delimiter(ByteString.fromString("\n"), max, org.apache.pekko.stream.javadsl.FramingTruncation.ALLOW))
-        .map(ByteString::utf8String)
-        .map(String::strip)
+        .via(org.apache.pekko.stream.javadsl.Framing.delimiter(ByteString.fromString("\n"), maxLineBytes,
+            FramingTruncation.ALLOW))
+        .map(line -> line.utf8String().strip())
         .filter(line -> !line.isEmpty())
         .map(line -> new Frame(null, line))
         .mapMaterializedValue(m -> NotUsed.getInstance());
   }
+
 }
