@@ -121,6 +121,17 @@ public final class ErrorClassifier {
     return new ProviderException(kind, msg, provider, 0, Map.of(), null, null, null, null, null, true, root);
   }
 
+  /** The connection broke while the response body was streaming (reset, idle timeout). Retryable. */
+  public static ProviderException streamBroken(String provider, Throwable cause) {
+    if (cause instanceof java.util.concurrent.TimeoutException
+        || cause.getClass().getSimpleName().toLowerCase(Locale.ROOT).contains("timeout")) {
+      return transport(provider, cause);
+    }
+    return new ProviderException(ErrorKind.NETWORK, "the connection to " + provider
+        + " broke while the answer was streaming: " + cause.getMessage(), provider, 0, Map.of(), null, null, null,
+        null, null, true, cause);
+  }
+
   /** A response that does not follow the provider's format. Not retryable: the same bytes would come back. */
   public static ProviderException malformed(String provider, String what, String raw, Throwable cause) {
     return new ProviderException(ErrorKind.MALFORMED_RESPONSE, provider + " sent a malformed response: " + what,

@@ -168,7 +168,7 @@ public abstract class HttpChatProvider implements ChatProvider {
         || (t.getMessage() != null && t.getMessage().toLowerCase(Locale.ROOT).contains("exceed"))) {
       return ErrorClassifier.malformed(name(), "a stream event exceeded the size limit: " + t.getMessage(), null, t);
     }
-    return ErrorClassifier.transport(name(), t);
+    return ErrorClassifier.streamBroken(name(), t);
   }
 
   protected CompletionStage<String> readBody(HttpEntity entity) {

@@ -149,7 +149,8 @@ public abstract class ProviderContractTest {
     byte[] bytes = Fixtures.bytes(streamFixture());
     int lastEventEnd = lastEventEnd(bytes);
     for (int cut : new int[] {0, 1, lastEventEnd / 3, lastEventEnd / 2, lastEventEnd - 1}) {
-      upstream.enqueue(Reply.sse(bytes).cutAfter(cut));
+      // Paced pieces, so what precedes the cut is read before the reset (a TCP reset discards unread bytes).
+      upstream.enqueue(Reply.sse(bytes).inPieces(Math.max(64, bytes.length / 10), Duration.ofMillis(15)).cutAfter(cut));
       try {
         ChatResponse r = call(request(), true);
         fail("cut after " + cut + " bytes must fail, got " + r);

@@ -205,7 +205,7 @@ public final class Upstream implements AutoCloseable {
         src = Source.single(ByteString.fromArray(body));
       }
       if (abortAtEnd) {
-        src = src.concat(Source.failed(new RuntimeException("test upstream cuts the connection")));
+        src = src.concatLazy(Source.lazySource(() -> Source.failed(new RuntimeException("test upstream cuts the connection"))));
       }
       src = src.watchTermination((mat, done) -> {
         done.whenComplete((d, e) -> terminated.complete(null));

@@ -94,7 +94,8 @@ public final class MockProvider implements ChatProvider {
       List<ChatChunk> chunks = streaming ? split(reply, request) : List.of(whole(reply, request));
       Source<ChatChunk, NotUsed> src = Source.from(chunks);
       if (midStreamFailure != null) {
-        src = src.take(failAfterChunks).concat(Source.failed(midStreamFailure));
+        // Lazily: Source.failed fails as soon as it is materialized, and concat materializes both inputs at once.
+        src = src.take(failAfterChunks).concatLazy(Source.lazySource(() -> Source.<ChatChunk>failed(midStreamFailure)));
       }
       Duration delay = delayFor(request);
       if (!delay.isZero() && streaming) {

@@ -1,0 +1,45 @@
+package io.pekkollm.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pekkollm.testkit.TestConfig;
+import org.junit.jupiter.api.Test;
+
+class GatewayAuthTest {
+  private static final String BODY = "{\"model\":\"mock/echo\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+
+  @Test
+  void withAKeyEveryV1RouteNeedsTheBearerTokenButHealthDoesNot() throws Exception {
+    try (GatewayFixture gw = new GatewayFixture("pekko-llm.gateway.api-key = \"s3cret-gateway-key\"")) {
+      assertEquals(401, gw.post("/v1/chat/completions", BODY).statusCode());
+      assertEquals(401, gw.post("/v1/chat/completions", BODY, "Authorization", "Bearer wrong").statusCode());
+      assertEquals(401, gw.get("/v1/models").statusCode());
+      var denied = gw.post("/v1/chat/completions", BODY, "Authorization", "Bearer s3cret-gateway-key-longer");
+      assertEquals(401, denied.statusCode());
+      assertTrue(denied.body().contains("authentication_error"));
+      assertTrue(!denied.body().contains("s3cret"), "the key is never echoed");
+      assertEquals(200, gw.post("/v1/chat/completions", BODY, "Authorization", "Bearer s3cret-gateway-key").statusCode());
+      assertEquals(200, gw.get("/health").statusCode());
+    }
+  }
+
+  @Test
+  void refusesAPublicAddressWithoutAKey() {
+    GatewaySettings open = GatewaySettings.create(TestConfig.of("pekko-llm.gateway.host = \"0.0.0.0\""));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> GatewayServer.checkExposure(open));
+    assertTrue(e.getMessage().contains("PEKKO_LLM_API_KEY"));
+    GatewayServer.checkExposure(GatewaySettings.create(TestConfig.of(
+        "pekko-llm.gateway { host = \"0.0.0.0\", api-key = \"k\" }")));
+    GatewayServer.checkExposure(GatewaySettings.create(TestConfig.of(
+        "pekko-llm.gateway { host = \"0.0.0.0\", allow-unauthenticated-public = true }")));
+    GatewayServer.checkExposure(GatewaySettings.create(TestConfig.of("pekko-llm.gateway.host = \"localhost\"")));
+  }
+
+  @Test
+  void settingsNeverPrintTheKey() {
+    GatewaySettings s = GatewaySettings.create(TestConfig.of("pekko-llm.gateway.api-key = \"s3cret\""));
+    assertTrue(!s.toString().contains("s3cret"));
+  }
+}
