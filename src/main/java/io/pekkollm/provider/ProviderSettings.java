@@ -53,6 +53,11 @@ public record ProviderSettings(String name, String kind, String baseUrl, String 
       default -> throw new IllegalArgumentException("pekko-llm.providers." + name
           + ".enabled must be auto, on or off, not '" + enabledSetting + "'");
     }
+    boolean local = kind.equals("mock") || kind.equals("custom");
+    if (enabled && !local && !(base.startsWith("http://") || base.startsWith("https://"))) {
+      throw new IllegalArgumentException("pekko-llm.providers." + name + ".base-url must be an http:// or https:// URL, not '"
+          + base + "'");
+    }
     Map<String, String> headers = new LinkedHashMap<>();
     if (config.hasPath("headers")) {
       config.getConfig("headers").entrySet()
