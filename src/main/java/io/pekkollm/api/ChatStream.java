@@ -12,10 +12,28 @@ import org.apache.pekko.stream.UniqueKillSwitch;
 public final class ChatStream {
   private final UniqueKillSwitch killSwitch;
   private final CompletionStage<Done> done;
+  private final String recoveryId;
+  private final java.util.concurrent.atomic.AtomicLong lastEventId;
 
-  ChatStream(UniqueKillSwitch killSwitch, CompletionStage<Done> done) {
+  ChatStream(UniqueKillSwitch killSwitch, CompletionStage<Done> done, String recoveryId,
+      java.util.concurrent.atomic.AtomicLong lastEventId) {
     this.killSwitch = killSwitch;
     this.done = done;
+    this.recoveryId = recoveryId;
+    this.lastEventId = lastEventId;
+  }
+
+  /**
+   * The id under which this stream is journalled, to resume it with {@link LlmClient#resume}; null when
+   * recovery is disabled. Known before the first chunk.
+   */
+  public String recoveryId() {
+    return recoveryId;
+  }
+
+  /** The sequence number of the last chunk delivered to the caller (0 before the first). */
+  public long lastEventId() {
+    return lastEventId.get();
   }
 
   /** Stops the stream: the caller's side completes, the upstream request is cancelled. Idempotent. */

@@ -15,7 +15,16 @@ import io.pekkollm.provider.ProviderSettings;
 import io.pekkollm.provider.ProviderStatus;
 import io.pekkollm.provider.ProviderSupervisor;
 import io.pekkollm.provider.Providers;
+import io.pekkollm.recovery.JournalSettings;
+import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.recovery.RecoveryService;
+import io.pekkollm.recovery.ResumeConflictException;
+import io.pekkollm.recovery.ResumeStrategy;
+import io.pekkollm.recovery.ResumedStream;
+import io.pekkollm.recovery.StreamSnapshot;
 import io.pekkollm.stream.ChatAccumulator;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -55,9 +64,10 @@ public final class LlmClient implements AutoCloseable {
   private final Map<String, ActorRef<ProviderActor.Command>> providers;
   private final Map<String, ProviderSettings> settingsByName;
   private final LlmSettings settings;
+  private final RecoveryService recovery;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings,
-      Map<String, ProviderSupervisor.Spec> specs) {
+      Map<String, ProviderSupervisor.Spec> specs, JournalSettings journal) {
     this.system = system;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
@@ -74,6 +84,9 @@ public final class LlmClient implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("the provider actors did not start", e);
     }
+    this.recovery = journal.enabled()
+        ? RecoveryService.start(system, journal, "pekko-llm-recovery-" + System.identityHashCode(this))
+        : null;
   }
 
   /** A client with its own ActorSystem, configured by {@code ConfigFactory.load()}. */
@@ -107,10 +120,147 @@ public final class LlmClient implements AutoCloseable {
    * cancels it. Backpressure reaches the provider: a slow consumer slows the upstream read.
    */
   public Source<ChatChunk, ChatStream> stream(ChatRequest request) {
-    return run(request, true)
-        .viaMat(KillSwitches.single(), Keep.right())
-        .watchTermination((ks, done) -> new ChatStream(ks, done));
+    return streamJournaled(request).map(JournaledChunk::chunk);
   }
+
+  /**
+   * Streams the answer with each chunk's sequence number, the journal's (when recovery is enabled, every chunk
+   * is persisted before it is emitted, and {@link ChatStream#recoveryId()} names the stream for
+   * {@link #resume}). Usage-only chunks carry sequence number 0.
+   */
+  public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request) {
+    String recoveryId = recovery == null ? null : recovery.newRecoveryId();
+    return withHandle(journaled(recoveryId, request), recoveryId);
+  }
+
+  private Source<JournaledChunk, NotUsed> journaled(String recoveryId, ChatRequest request) {
+    Route route;
+    try {
+      route = resolve(request.model());
+    } catch (LlmException e) {
+      return Source.failed(e);
+    }
+    if (recoveryId == null) {
+      long[] seq = new long[1];
+      return Source.lazySource(() -> run(request, true)
+              .map(c -> new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)))
+          .mapMaterializedValue(m -> NotUsed.getInstance());
+    }
+    return recovery.journal(recoveryId, request, route.provider(), run(request, true));
+  }
+
+  private static boolean isUsageOnly(ChatChunk c) {
+    return (c.textDelta() == null || c.textDelta().isEmpty()) && (c.reasoningDelta() == null || c.reasoningDelta().isEmpty())
+        && c.toolCalls().isEmpty() && c.finishReason() == null;
+  }
+
+  private static Source<JournaledChunk, ChatStream> withHandle(Source<JournaledChunk, NotUsed> source, String recoveryId) {
+    AtomicLong last = new AtomicLong();
+    return source
+        .map(j -> {
+          if (j.seq() > 0) {
+            last.set(j.seq());
+          }
+          return j;
+        })
+        .viaMat(KillSwitches.single(), Keep.right())
+        .watchTermination((ks, done) -> new ChatStream(ks, done, recoveryId, last));
+  }
+
+  /**
+   * Resumes the journalled stream {@code recoveryId}. {@code lastEventId} is the sequence number of the last
+   * chunk the caller has (null: it has none, everything is replayed); {@code model} optionally names another
+   * {@code provider/model} to continue with. Fails with kind NOT_FOUND for an unknown id and with
+   * {@link ResumeConflictException} (409) for a completed or still running stream.
+   */
+  public CompletionStage<ResumedStream> resume(String recoveryId, ResumeStrategy strategy, String model,
+      Long lastEventId) {
+    if (recovery == null) {
+      return CompletableFuture.failedFuture(new LlmException(ErrorKind.NOT_FOUND,
+          "stream recovery is disabled (pekko-llm.recovery.enabled = off)"));
+    }
+    if (model != null) {
+      try {
+        resolve(model);
+      } catch (LlmException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+    return recovery.resume(recoveryId, strategy, model, lastEventId, runtime);
+  }
+
+  /** Resumes with the caller holding every chunk it was sent (its {@link ChatStream#lastEventId()}). */
+  public CompletionStage<ResumedStream> resume(ChatStream interrupted, ResumeStrategy strategy) {
+    return resume(interrupted.recoveryId(), strategy, null, interrupted.lastEventId());
+  }
+
+  /** What the journal knows of a stream; empty for an unknown id or when recovery is disabled. */
+  public CompletionStage<Optional<StreamSnapshot>> streamStatus(String recoveryId) {
+    return recovery == null ? CompletableFuture.completedFuture(Optional.empty()) : recovery.snapshot(recoveryId);
+  }
+
+  /**
+   * One uninterrupted stream for callers who prefer it: when the stream breaks with a recoverable error, it
+   * is resumed (strategy exact, so nothing the caller has is taken back) up to {@code maxResumes} times,
+   * waiting {@code backoff} (doubling) before each. Without recovery it is the plain stream.
+   */
+  public Source<ChatChunk, NotUsed> streamWithAutoResume(ChatRequest request, int maxResumes, Duration backoff) {
+    if (recovery == null) {
+      return run(request, true);
+    }
+    String recoveryId = recovery.newRecoveryId();
+    AtomicLong last = new AtomicLong();
+    return autoResume(journaled(recoveryId, request), recoveryId, last, maxResumes, backoff);
+  }
+
+  private Source<ChatChunk, NotUsed> autoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
+      AtomicLong last, int resumesLeft, Duration backoff) {
+    return source
+        .map(j -> {
+          if (j.seq() > 0) {
+            last.set(j.seq());
+          }
+          return j.chunk();
+        })
+        .recoverWithRetries(1, new org.apache.pekko.japi.JavaPartialFunction<Throwable,
+            org.apache.pekko.stream.Graph<org.apache.pekko.stream.SourceShape<ChatChunk>, NotUsed>>() {
+          @Override
+          public org.apache.pekko.stream.Graph<org.apache.pekko.stream.SourceShape<ChatChunk>, NotUsed> apply(
+              Throwable t, boolean isCheck) {
+            boolean retry = resumesLeft > 0 && t instanceof LlmException le && le.isRetryable();
+            if (isCheck) {
+              if (!retry) {
+                throw org.apache.pekko.japi.JavaPartialFunction.noMatch();
+              }
+              return null;
+            }
+            CompletionStage<Source<ChatChunk, NotUsed>> next = org.apache.pekko.pattern.Patterns
+                .after(backoff, system.classicSystem().scheduler(), system.executionContext(),
+                    () -> resume(recoveryId, ResumeStrategy.EXACT, null, last.get()))
+                .thenApply(r -> autoResume(r.chunks(), recoveryId, last, resumesLeft - 1, backoff.multipliedBy(2)));
+            return Source.completionStageSource(next).mapMaterializedValue(m -> NotUsed.getInstance());
+          }
+        });
+  }
+
+  private final RecoveryService.Runtime runtime = new RecoveryService.Runtime() {
+    @Override
+    public Source<ChatChunk, NotUsed> run(ChatRequest request) {
+      return LlmClient.this.run(request, true);
+    }
+
+    @Override
+    public CompletionStage<ChatResponse> chat(ChatRequest request) {
+      return LlmClient.this.chat(request);
+    }
+
+    @Override
+    public boolean supportsPrefill(String model) {
+      int slash = model.indexOf('/');
+      ProviderSettings ps = slash > 0 ? settingsByName.get(model.substring(0, slash)) : null;
+      return ps != null && ps.config().hasPath("assistant-prefill") && ps.config().getBoolean("assistant-prefill");
+    }
+  };
 
   /** The stream as a {@link Flow.Publisher}, for plain Java or other Reactive Streams libraries. Single subscriber. */
   public Flow.Publisher<ChatChunk> publisher(ChatRequest request) {
@@ -323,7 +473,7 @@ public final class LlmClient implements AutoCloseable {
           ProviderFactory fixed = (s, sy) -> p;
           specs.put(p.name(), new ProviderSupervisor.Spec(base, fixed));
         }
-        return new LlmClient(sys, owns, llmSettings, specs);
+        return new LlmClient(sys, owns, llmSettings, specs, JournalSettings.create(cfg));
       } catch (RuntimeException e) {
         if (owns) {
           sys.terminate();

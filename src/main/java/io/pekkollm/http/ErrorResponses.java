@@ -33,7 +33,22 @@ final class ErrorResponses {
         headers.add(RawHeader.create("x-should-retry", should));
       }
     }
-    return json(e.httpStatus(), body(e), headers);
+    String body = body(e);
+    if (e instanceof io.pekkollm.recovery.ResumeConflictException rc && rc.finalText() != null) {
+      // A completed stream's answer stays available to the client that tried to resume it.
+      var node = (com.fasterxml.jackson.databind.node.ObjectNode) parse(body);
+      node.put("final_text", rc.finalText());
+      body = io.pekkollm.util.Json.write(node);
+    }
+    return json(e.httpStatus(), body, headers);
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode parse(String json) {
+    try {
+      return io.pekkollm.util.Json.parse(json);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** OpenAI's error body for {@code e}. */

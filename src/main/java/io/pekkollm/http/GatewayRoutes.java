@@ -27,6 +27,9 @@ import io.pekkollm.model.ModelInfo;
 import io.pekkollm.model.Usage;
 import io.pekkollm.provider.ProviderStatus;
 import io.pekkollm.provider.openai.OpenAiCodec;
+import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.recovery.ResumeStrategy;
+import io.pekkollm.recovery.StreamSnapshot;
 import io.pekkollm.util.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -95,7 +98,10 @@ public final class GatewayRoutes {
           }
           return concat(
               path(segment("chat").slash("completions"), () -> post(() -> completeWithFuture(chatCompletions(req)))),
-              path("models", () -> get(() -> completeWithFuture(models()))));
+              path("models", () -> get(() -> completeWithFuture(models()))),
+              path(segment("streams").slash(segment()).slash("resume"), id ->
+                  post(() -> completeWithFuture(resume(id, req)))),
+              path(segment("streams").slash(segment()), id -> get(() -> completeWithFuture(streamStatus(id)))));
         })))));
     return settings.accessLog() ? accessLog(inner) : inner;
   }
@@ -169,17 +175,30 @@ public final class GatewayRoutes {
    */
   private CompletionStage<HttpResponse> streamed(OpenAiCodec.ParsedRequest parsed) {
     ChatRequest request = parsed.request();
-    return client.stream(request)
+    var journaled = client.streamJournaled(request).preMaterialize(system);
+    String recoveryId = journaled.first().recoveryId();
+    SseEncoder encoder = new SseEncoder(newId(), request.model(), nowSeconds(), parsed.includeUsage());
+    return sse(journaled.second(), encoder, List.of(), recoveryId);
+  }
+
+  /**
+   * Answers with SSE once the first chunk is there, so an upstream that fails before answering keeps its status
+   * (401 stays 401, 429 keeps Retry-After). After that, an error becomes a final {@code data: {"error": ...}}
+   * event and the stream ends without {@code [DONE]}, as OpenAI does.
+   */
+  private CompletionStage<HttpResponse> sse(Source<JournaledChunk, ?> source, SseEncoder encoder,
+      List<ByteString> preamble, String recoveryId) {
+    return source
         .prefixAndTail(1)
         .runWith(Sink.head(), system)
         .handle((pair, err) -> {
           if (err != null) {
-            return ErrorResponses.of(err);
+            HttpResponse error = ErrorResponses.of(err);
+            return recoveryId == null ? error : error.addHeader(RawHeader.create("X-Recovery-Id", recoveryId));
           }
-          Source<ChatChunk, NotUsed> chunks = Source.from(pair.first()).concat(pair.second());
-          SseEncoder encoder = new SseEncoder(newId(), request.model(), nowSeconds(), parsed.includeUsage());
-          Source<ByteString, NotUsed> body = chunks
-              .mapConcat(encoder::encode)
+          Source<JournaledChunk, NotUsed> chunks = Source.from(pair.first()).concat(pair.second());
+          Source<ByteString, NotUsed> body = Source.from(preamble)
+              .concat(chunks.mapConcat(encoder::encode))
               .concatLazy(Source.lazySource(() -> Source.from(encoder.finish())))
               .recover(new JavaPartialFunction<Throwable, ByteString>() {
                 @Override
@@ -194,10 +213,90 @@ public final class GatewayRoutes {
           if (!settings.sseKeepAlive().isZero()) {
             body = body.keepAlive(settings.sseKeepAlive(), () -> KEEP_ALIVE);
           }
-          return HttpResponse.create()
+          HttpResponse resp = HttpResponse.create()
               .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), body))
               .addHeader(RawHeader.create("Cache-Control", "no-cache"));
+          return recoveryId == null ? resp : resp.addHeader(RawHeader.create("X-Recovery-Id", recoveryId));
         });
+  }
+
+  // ------------------------------------------------------------------ resumable streams
+
+  private CompletionStage<HttpResponse> resume(String id, HttpRequest req) {
+    Long lastEventId;
+    try {
+      lastEventId = req.getHeader("Last-Event-ID").map(h -> Long.parseLong(h.value().trim())).orElse(null);
+    } catch (NumberFormatException e) {
+      return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
+          "Last-Event-ID must be the id of the last event received (a number)", "Last-Event-ID"));
+    }
+    long max = settings.maxRequestBytes();
+    return req.entity().withSizeLimit(max).toStrict(settings.requestBodyTimeout().toMillis(), materializer)
+        .thenCompose(strict -> {
+          ResumeStrategy strategy;
+          String model;
+          try {
+            String text = strict.getData().utf8String();
+            JsonNode body = text.isBlank() ? Json.object() : Json.parse(text);
+            if (!body.isObject()) {
+              throw LlmException.invalidRequest("the body must be a JSON object like {\"strategy\": \"exact\"}", null);
+            }
+            JsonNode s = body.get("strategy");
+            if (s != null && !s.isNull() && !s.isTextual()) {
+              throw LlmException.invalidRequest("'strategy' must be exact, paragraph or summarize", "strategy");
+            }
+            strategy = ResumeStrategy.of(s == null || s.isNull() ? null : s.asText());
+            JsonNode m = body.get("model");
+            if (m != null && !m.isNull() && !m.isTextual()) {
+              throw LlmException.invalidRequest("'model' must be a string (provider/model)", "model");
+            }
+            model = m == null || m.isNull() ? null : m.asText();
+          } catch (LlmException e) {
+            return CompletableFuture.completedFuture(ErrorResponses.of(e));
+          } catch (java.io.IOException e) {
+            return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
+                "the request body is not valid JSON: " + e.getMessage(), null));
+          }
+          return client.resume(id, strategy, model, lastEventId).thenCompose(r -> {
+            ObjectNode info = Json.object().put("recovery_id", r.recoveryId()).put("strategy", r.strategy().wireName())
+                .put("kept_chars", r.keptChars()).put("discarded_chars", r.discardedChars())
+                .put("model", r.model()).put("attempt", r.attempt());
+            ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
+            SseEncoder encoder = new SseEncoder(newId(), r.model(), nowSeconds(), false);
+            return sse(Source.<JournaledChunk>single(new JournaledChunk(-1, null)).concat(r.chunks()), encoder,
+                List.of(first), r.recoveryId());
+          });
+        })
+        .exceptionally(err -> {
+          Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+              ? err.getCause() : err;
+          if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
+            return tooLarge(max);
+          }
+          return ErrorResponses.of(t);
+        });
+  }
+
+  private CompletionStage<HttpResponse> streamStatus(String id) {
+    return client.streamStatus(id).thenApply(opt -> {
+      if (opt.isEmpty()) {
+        return ErrorResponses.simple(ErrorKind.NOT_FOUND, 404, "no stream with recovery id '" + id + "'", "recovery_id");
+      }
+      StreamSnapshot s = opt.get();
+      ObjectNode o = Json.object().put("recovery_id", s.recoveryId()).put("status", s.status())
+          .put("provider", s.provider()).put("model", s.model()).put("attempt", s.attempt()).put("text", s.text())
+          .put("last_event_id", s.lastSeq()).put("finish_reason", s.finishReason())
+          .put("started_at_ms", s.startedAtMillis()).put("updated_at_ms", s.updatedAtMillis());
+      if (s.usage() != null) {
+        o.putObject("usage").put("prompt_tokens", s.usage().inputTokens())
+            .put("completion_tokens", s.usage().outputTokens()).put("total_tokens", s.usage().totalTokens());
+      }
+      if (s.status().equals("interrupted")) {
+        o.putObject("interruption").put("cause", s.cause()).put("kind", s.errorKind())
+            .put("recoverable", s.recoverable()).put("cancelled", s.cancelled());
+      }
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(o));
+    });
   }
 
   /** Encodes chunks as numbered SSE events. One per stream; used by one stream stage at a time. */
@@ -206,7 +305,6 @@ public final class GatewayRoutes {
     private final String model;
     private final long created;
     private final boolean includeUsage;
-    private long seq;
     private boolean first = true;
     private Usage usage;
 
@@ -217,7 +315,12 @@ public final class GatewayRoutes {
       this.includeUsage = includeUsage;
     }
 
-    List<ByteString> encode(ChatChunk c) {
+    List<ByteString> encode(JournaledChunk j) {
+      if (j.chunk() == null) {
+        // The marker that lets a resume answer (headers and its recovery event) before the first new chunk.
+        return List.of();
+      }
+      ChatChunk c = j.chunk();
       if (c.usage() != null) {
         usage = usage == null ? c.usage() : usage.merge(c.usage());
       }
@@ -229,19 +332,21 @@ public final class GatewayRoutes {
       }
       String json = OpenAiCodec.writeChunk(c, id, model, created, first);
       first = false;
-      return List.of(event(json));
+      return List.of(event(j.seq(), json));
     }
 
     List<ByteString> finish() {
       if (includeUsage && usage != null) {
-        return List.of(event(OpenAiCodec.writeUsageChunk(usage, id, model, created)), DONE);
+        return List.of(ByteString.fromString("data: " + OpenAiCodec.writeUsageChunk(usage, id, model, created) + "\n\n"),
+            DONE);
       }
       return List.of(DONE);
     }
 
-    private ByteString event(String json) {
+    /** One event; {@code seq} is the journal's sequence number, the id a client sends back as Last-Event-ID. */
+    private ByteString event(long seq, String json) {
       // Compact JSON never contains a raw newline, so one data: line per event is exact SSE.
-      return ByteString.fromString("id: " + (++seq) + "\ndata: " + json + "\n\n");
+      return ByteString.fromString("id: " + seq + "\ndata: " + json + "\n\n");
     }
   }
 

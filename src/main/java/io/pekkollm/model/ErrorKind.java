@@ -8,6 +8,10 @@ public enum ErrorKind {
   AUTHENTICATION(401, "authentication_error"),
   PERMISSION(403, "permission_error"),
   MODEL_NOT_FOUND(404, "not_found_error"),
+  /** Something other than a model (a stream, a session) does not exist. */
+  NOT_FOUND(404, "not_found_error"),
+  /** The request conflicts with the current state (e.g. resuming a completed or running stream). */
+  CONFLICT(409, "conflict_error"),
   INVALID_REQUEST(400, "invalid_request_error"),
   REQUEST_TOO_LARGE(413, "invalid_request_error"),
   CONTEXT_LENGTH_EXCEEDED(400, "invalid_request_error"),

@@ -7,10 +7,15 @@ import com.typesafe.config.ConfigFactory;
 public final class TestConfig {
   private TestConfig() {}
 
+  /** One journal directory per test JVM, under the temp directory (never the project's ./data). */
+  public static final java.nio.file.Path DATA_DIR = java.nio.file.Paths.get(System.getProperty("java.io.tmpdir"),
+      "pekko-llm-test-" + ProcessHandle.current().pid());
+
   /** The defaults plus {@code hocon} (which wins). */
   public static Config of(String hocon) {
     return ConfigFactory.parseString(hocon)
-        .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.stdout-loglevel = WARNING"))
+        .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.stdout-loglevel = WARNING\n"
+            + "pekko-llm.recovery.data-dir = \"" + DATA_DIR.toString().replace("\\", "/") + "\""))
         .withFallback(ConfigFactory.load())
         .resolve();
   }

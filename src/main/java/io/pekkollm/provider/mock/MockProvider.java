@@ -203,7 +203,29 @@ public final class MockProvider implements ChatProvider {
       throw new LlmException(ErrorKind.MODEL_NOT_FOUND, "the mock provider has no model '" + model
           + "': use " + provider + "/echo or " + provider + "/error-<status>", null, false, "model");
     }
-    return MockReply.text(request.lastUserText());
+    return MockReply.text(echoOf(request));
+  }
+
+  /**
+   * What {@code echo} answers. A continuation request (the partial answer as a trailing assistant turn, or
+   * followed by the continue instruction) gets the rest of the echo, so resumes through the mock are exact.
+   */
+  static String echoOf(ChatRequest request) {
+    List<Message> ms = request.messages();
+    int n = ms.size();
+    int assistantAt = -1;
+    if (n >= 2 && ms.get(n - 1) instanceof Message.Assistant) {
+      assistantAt = n - 1;
+    } else if (n >= 3 && ms.get(n - 2) instanceof Message.Assistant && ms.get(n - 1) instanceof Message.User u
+        && u.text().equals(io.pekkollm.recovery.Continuations.CONTINUE)) {
+      assistantAt = n - 2;
+    }
+    if (assistantAt > 0 && ms.get(assistantAt - 1) instanceof Message.User original) {
+      String target = original.text();
+      String partial = ms.get(assistantAt).text();
+      return target.startsWith(partial) ? target.substring(partial.length()) : target;
+    }
+    return request.lastUserText();
   }
 
   /** Builder for {@link MockProvider}; not thread-safe. */

@@ -439,6 +439,25 @@ public final class OpenAiCodec {
     return o;
   }
 
+  /**
+   * The request as stored in the recovery journal: the OpenAI JSON with the {@code provider/model} id and the
+   * caller's metadata, so {@link #readStored} gives the same request back.
+   */
+  public static ObjectNode writeStored(ChatRequest request) {
+    ObjectNode o = writeRequest(request, false, false, "max_tokens");
+    o.remove("stream");
+    if (!request.metadata().isEmpty()) {
+      ObjectNode md = o.putObject("metadata");
+      request.metadata().forEach(md::put);
+    }
+    return o;
+  }
+
+  /** Reads a request written by {@link #writeStored}. */
+  public static ChatRequest readStored(JsonNode node) {
+    return readRequest(node).request();
+  }
+
   private static ObjectNode writeMessage(Message m) {
     ObjectNode o = Json.object().put("role", m.role());
     if (m instanceof Message.System s) {

@@ -1,0 +1,88 @@
+package io.pekkollm.recovery;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Creates the journal tables when they are missing, from the schema scripts pekko-persistence-jdbc ships
+ * (it does not create tables itself). Idempotent: the scripts' index statements lack {@code IF NOT EXISTS},
+ * which is added here, so a second start changes nothing; any SQL error is a real one and is reported.
+ */
+final class JournalSchema {
+  private JournalSchema() {}
+
+  static void ensure(JournalSettings settings) {
+    String script = settings.postgres() ? "schema/postgres/postgres-create-schema.sql" : "schema/h2/h2-create-schema.sql";
+    List<String> statements = statements(read(script));
+    try (Connection c = connect(settings); Statement st = c.createStatement()) {
+      for (String sql : statements) {
+        try {
+          st.execute(sql);
+        } catch (SQLException e) {
+          throw new IllegalStateException("creating the journal schema at " + settings.url() + " failed on: "
+              + firstLine(sql) + " -- SQL state " + e.getSQLState() + ": " + e.getMessage(), e);
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot open the journal database " + settings.url() + ": " + e.getMessage(), e);
+    }
+  }
+
+  static Connection connect(JournalSettings settings) throws SQLException {
+    return DriverManager.getConnection(settings.url(), settings.user(), settings.password());
+  }
+
+  static List<String> statements(String script) {
+    List<String> out = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    for (String line : script.split("\n")) {
+      String trimmed = line.strip();
+      if (trimmed.startsWith("--") || trimmed.startsWith("//")) {
+        continue;
+      }
+      current.append(line).append('\n');
+      if (trimmed.endsWith(";")) {
+        String sql = current.toString().strip();
+        out.add(idempotent(sql.substring(0, sql.length() - 1)));
+        current.setLength(0);
+      }
+    }
+    if (!current.toString().isBlank()) {
+      out.add(idempotent(current.toString().strip()));
+    }
+    return out;
+  }
+
+  static String idempotent(String sql) {
+    String s = sql;
+    if (s.startsWith("CREATE UNIQUE INDEX ") && !s.startsWith("CREATE UNIQUE INDEX IF NOT EXISTS")) {
+      s = "CREATE UNIQUE INDEX IF NOT EXISTS " + s.substring("CREATE UNIQUE INDEX ".length());
+    } else if (s.startsWith("CREATE INDEX ") && !s.startsWith("CREATE INDEX IF NOT EXISTS")) {
+      s = "CREATE INDEX IF NOT EXISTS " + s.substring("CREATE INDEX ".length());
+    }
+    return s;
+  }
+
+  private static String read(String resource) {
+    try (InputStream in = JournalSchema.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("schema script " + resource + " is missing from the classpath");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + resource, e);
+    }
+  }
+
+  private static String firstLine(String sql) {
+    int nl = sql.indexOf('\n');
+    return nl < 0 ? sql : sql.substring(0, nl) + " ...";
+  }
+}

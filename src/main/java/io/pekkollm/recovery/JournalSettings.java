@@ -1,0 +1,74 @@
+package io.pekkollm.recovery;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Settings of the recovery journal, from {@code pekko-llm.recovery} (reference.conf documents each). The
+ * journal is an embedded H2 file database under the data directory, or PostgreSQL when {@code journal-url}
+ * is a {@code jdbc:postgresql:} URL. The password is never printed by {@link #toString()}.
+ */
+public record JournalSettings(boolean enabled, Path dataDir, String url, String user, String password,
+    boolean postgres, int batchMaxChunks, Duration askTimeout, Duration passivateAfter, Duration completedRetention,
+    Duration abandonedRetention, Duration sweepInterval, int maxTokensFloor, String summarizeModel,
+    int overlapMinChars, int overlapWindowChars, int poolSize) {
+
+  /** The id of the journal plugin the stream entities use (its config travels with them at runtime). */
+  static final String PLUGIN_ID = "pekko-llm.recovery.jdbc-journal";
+
+  public static JournalSettings create(Config config) {
+    Config c = config.getConfig("pekko-llm.recovery");
+    Path dataDir = Paths.get(c.getString("data-dir")).toAbsolutePath().normalize();
+    String configured = c.getString("journal-url").trim();
+    boolean postgres = configured.startsWith("jdbc:postgresql:");
+    if (!configured.isEmpty() && !postgres && !configured.startsWith("jdbc:h2:")) {
+      throw new IllegalArgumentException("PEKKO_LLM_JOURNAL_URL must be a jdbc:postgresql: or jdbc:h2: URL, not '"
+          + configured + "'");
+    }
+    // WRITE_DELAY=0: every commit reaches the file (the OS) at once, so a kill -9 loses nothing a client saw
+    // (H2 otherwise batches commits for up to a second). DB_CLOSE_DELAY=-1: the database stays open while the
+    // JVM runs instead of closing and reopening as connection pools come and go.
+    String url = configured.isEmpty()
+        ? "jdbc:h2:file:" + dataDir.resolve("journal") + ";WRITE_DELAY=0;DB_CLOSE_DELAY=-1"
+        : configured;
+    return new JournalSettings(c.getBoolean("enabled"), dataDir, url, c.getString("journal-user"),
+        c.getString("journal-password"), postgres, c.getInt("batch-max-chunks"), c.getDuration("ask-timeout"),
+        c.getDuration("passivate-after"), c.getDuration("retention.completed"), c.getDuration("retention.abandoned"),
+        c.getDuration("retention.sweep-interval"), c.getInt("max-tokens-floor"), c.getString("summarize-model").trim(),
+        c.getInt("overlap.min-chars"), c.getInt("overlap.window-chars"), c.getInt("pool-size"));
+  }
+
+  String driver() {
+    return postgres ? "org.postgresql.Driver" : "org.h2.Driver";
+  }
+
+  /** The JDBC journal plugin's config, placed at {@link #PLUGIN_ID}, built on the plugin's own defaults. */
+  Config pluginConfig(Config systemConfig) {
+    Config slick = ConfigFactory.parseMap(Map.of(
+        "profile", postgres ? "slick.jdbc.PostgresProfile$" : "slick.jdbc.H2Profile$",
+        "db.url", url,
+        "db.user", user,
+        "db.password", password,
+        "db.driver", driver(),
+        "db.numThreads", poolSize,
+        "db.maxConnections", poolSize,
+        "db.minConnections", 1,
+        "db.connectionTimeout", 30_000));
+    Config plugin = ConfigFactory.empty()
+        .withValue("use-shared-db", ConfigValueFactory.fromAnyRef(null))
+        .withValue("slick", slick.root())
+        .withFallback(systemConfig.getConfig("jdbc-journal"));
+    return ConfigFactory.empty().withValue(PLUGIN_ID, plugin.root());
+  }
+
+  @Override
+  public String toString() {
+    return "JournalSettings{enabled=" + enabled + ", url=" + url + ", user=" + user + ", password="
+        + (password.isEmpty() ? "(none)" : "(set)") + "}";
+  }
+}

@@ -1,0 +1,245 @@
+package io.pekkollm.recovery;
+
+import com.typesafe.config.Config;
+import io.pekkollm.model.ChatChunk;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.recovery.StreamEvent.StoredChunk;
+import io.pekkollm.recovery.StreamState.Status;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * One stream, event-sourced by recovery id: it assigns sequence numbers, persists chunks before they are
+ * released to a caller, records how the stream ended, and decides resumes (one at a time: a second resume of
+ * a running stream is refused). A stream still marked as running by an earlier gateway process (killed before
+ * it could record anything) counts as interrupted.
+ */
+final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamEntity.Command, StreamEvent, StreamState> {
+
+  interface Command {}
+
+  record Start(String provider, String model, String request, String incarnation, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /** Persist these chunks; replies each one's sequence number (0 for usage-only chunks). */
+  record Append(List<ChatChunk> chunks, ActorRef<StatusReply<List<Long>>> replyTo) implements Command {}
+
+  record Complete(String finishReason, io.pekkollm.model.Usage usage, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  record Interrupt(String cause, ErrorKind kind, boolean recoverable, boolean cancelled, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  record BeginResume(ResumeStrategy strategy, String model, Long lastEventId, String incarnation,
+      ActorRef<ResumeOutcome> replyTo) implements Command {}
+
+  /** The stream's state; {@code incarnation} is the asking process's, to tell orphaned streams apart. */
+  record Get(String incarnation, ActorRef<Optional<StreamSnapshot>> replyTo) implements Command {}
+
+  enum Idle implements Command { INSTANCE }
+
+  /** The answer to {@link BeginResume}. */
+  sealed interface ResumeOutcome {}
+
+  record Accepted(ResumePlan plan) implements ResumeOutcome {}
+
+  record NotFound() implements ResumeOutcome {}
+
+  /** Refused: {@code completed} streams carry their final text. */
+  record Conflict(String reason, boolean completed, String finalText) implements ResumeOutcome {}
+
+  private final String recoveryId;
+  private final String journalPluginId;
+  private final Config journalPluginConfig;
+
+  static Behavior<Command> create(String recoveryId, String journalPluginId, Config journalPluginConfig,
+      Duration passivateAfter, ActorRef<RecoveryRegistry.Command> registry) {
+    return Behaviors.setup(ctx -> {
+      ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
+      return new StreamEntity(recoveryId, journalPluginId, journalPluginConfig, registry, ctx.getSelf());
+    });
+  }
+
+  private final ActorRef<RecoveryRegistry.Command> registry;
+  private final ActorRef<Command> self;
+
+  private StreamEntity(String recoveryId, String journalPluginId, Config journalPluginConfig,
+      ActorRef<RecoveryRegistry.Command> registry, ActorRef<Command> self) {
+    super(PersistenceId.of("stream", recoveryId, "|"));
+    this.recoveryId = recoveryId;
+    this.journalPluginId = journalPluginId;
+    this.journalPluginConfig = journalPluginConfig;
+    this.registry = registry;
+    this.self = self;
+  }
+
+  @Override
+  public String journalPluginId() {
+    return journalPluginId;
+  }
+
+  @Override
+  public Optional<Config> journalPluginConfig() {
+    return Optional.of(journalPluginConfig);
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    // Streams are short-lived and replay fast; no snapshots.
+    return "pekko.persistence.no-snapshot-store";
+  }
+
+  @Override
+  public StreamState emptyState() {
+    return new StreamState();
+  }
+
+  @Override
+  public EventHandler<StreamState, StreamEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(StreamState::apply);
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, StreamEvent, StreamState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(Start.class, this::onStart)
+        .onCommand(Append.class, this::onAppend)
+        .onCommand(Complete.class, this::onComplete)
+        .onCommand(Interrupt.class, this::onInterrupt)
+        .onCommand(BeginResume.class, this::onBeginResume)
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), snapshot(state, cmd.incarnation())))
+        .onCommand(Idle.class, (state, cmd) -> {
+          registry.tell(new RecoveryRegistry.Passivate(recoveryId, self));
+          return Effect().noReply();
+        })
+        .build();
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onStart(StreamState state, Start cmd) {
+    if (state.status != Status.NEW) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
+    }
+    return Effect().persist(new StreamEvent.Started(recoveryId, cmd.provider(), cmd.model(), cmd.request(),
+            cmd.incarnation(), System.currentTimeMillis()))
+        .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onAppend(StreamState state, Append cmd) {
+    if (state.status != Status.STREAMING) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " is not running"));
+    }
+    List<StoredChunk> stored = new ArrayList<>(cmd.chunks().size());
+    List<Long> seqs = new ArrayList<>(cmd.chunks().size());
+    long next = state.nextSeq;
+    for (ChatChunk c : cmd.chunks()) {
+      long seq = Chunks.isEvent(c) ? next++ : 0;
+      stored.add(Chunks.store(seq, c));
+      seqs.add(seq);
+    }
+    return Effect().persist(new StreamEvent.ChunksAppended(stored, System.currentTimeMillis()))
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(seqs));
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onComplete(StreamState state, Complete cmd) {
+    if (state.status != Status.STREAMING) {
+      return Effect().reply(cmd.replyTo(), StatusReply.ack());
+    }
+    return Effect().persist(new StreamEvent.Completed(cmd.finishReason(), Chunks.store(cmd.usage()),
+            System.currentTimeMillis()))
+        .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onInterrupt(StreamState state, Interrupt cmd) {
+    if (state.status != Status.STREAMING) {
+      return Effect().reply(cmd.replyTo(), StatusReply.ack());
+    }
+    return Effect().persist(new StreamEvent.Interrupted(cmd.cause(), cmd.kind() == null ? null : cmd.kind().name(),
+            cmd.recoverable(), cmd.cancelled(), System.currentTimeMillis()))
+        .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onBeginResume(StreamState state, BeginResume cmd) {
+    switch (state.status) {
+      case NEW:
+        return Effect().reply(cmd.replyTo(), new NotFound());
+      case COMPLETED:
+        return Effect().reply(cmd.replyTo(), new Conflict("stream " + recoveryId
+            + " already completed; its final text is in final_text and at GET /v1/streams/" + recoveryId, true,
+            state.text.toString()));
+      case STREAMING:
+        if (cmd.incarnation().equals(state.incarnation)) {
+          return Effect().reply(cmd.replyTo(), new Conflict("stream " + recoveryId
+              + " is still running (or another resume of it is); retry once it has ended", false, null));
+        }
+        // Marked as running by a gateway process that no longer exists: it was interrupted by that process's end.
+        break;
+      case INTERRUPTED:
+        if (!state.recoverable && !state.cancelled) {
+          return Effect().reply(cmd.replyTo(), new Conflict("stream " + recoveryId + " ended with an error that "
+              + "resuming cannot fix (" + state.errorKind + "): " + state.cause, false, null));
+        }
+        break;
+      default:
+        break;
+    }
+    String full = state.text.toString();
+    String base = cmd.strategy() == ResumeStrategy.PARAGRAPH ? Texts.completeParagraphs(full) : full;
+    String clientText = state.textUpTo(cmd.lastEventId());
+    int baseCps = Texts.codePoints(base);
+    int clientCps = Texts.codePoints(clientText);
+    int kept = Math.min(clientCps, baseCps);
+    List<StoredChunk> replay = replayAfter(state, cmd.lastEventId(), baseCps);
+    String model = cmd.model() != null ? cmd.model() : state.model;
+    ResumePlan plan = new ResumePlan(recoveryId, cmd.strategy(), kept, clientCps - kept, replay, base, state.request,
+        state.model, model, state.attempt + 1, state.outputTokens());
+    return Effect().persist(new StreamEvent.Resumed(state.attempt + 1, cmd.strategy().wireName(), model, baseCps,
+            cmd.incarnation(), System.currentTimeMillis()))
+        .thenReply(cmd.replyTo(), s -> new Accepted(plan));
+  }
+
+  /** The journalled chunks after {@code lastEventId} that fall within the first {@code limit} code points. */
+  private static List<StoredChunk> replayAfter(StreamState state, Long lastEventId, int limit) {
+    List<StoredChunk> out = new ArrayList<>();
+    int pos = 0;
+    long after = lastEventId == null ? 0 : lastEventId;
+    for (StoredChunk c : state.view) {
+      String t = c.text() == null ? "" : c.text();
+      int cps = Texts.codePoints(t);
+      if (pos >= limit && cps > 0) {
+        break;
+      }
+      if (c.seq() > after && c.finishReason() == null) {
+        out.add(pos + cps <= limit ? c : Chunks.withText(c, Texts.prefix(t, limit - pos)));
+      }
+      pos += cps;
+    }
+    return out;
+  }
+
+  private static Optional<StreamSnapshot> snapshot(StreamState s, String incarnation) {
+    if (s.status == Status.NEW) {
+      return Optional.empty();
+    }
+    if (s.status == Status.STREAMING && !s.incarnation.equals(incarnation)) {
+      return Optional.of(new StreamSnapshot(s.recoveryId, "interrupted", s.provider, s.model, s.attempt,
+          s.text.toString(), s.lastSeq(), s.finishReason, Chunks.usage(s.usage),
+          "the gateway process running this stream stopped", ErrorKind.NETWORK.name(), true, false, s.startedAt,
+          s.updatedAt));
+    }
+    return Optional.of(new StreamSnapshot(s.recoveryId, s.status.name().toLowerCase(), s.provider, s.model, s.attempt,
+        s.text.toString(), s.lastSeq(), s.finishReason, Chunks.usage(s.usage), s.cause, s.errorKind, s.recoverable,
+        s.cancelled, s.startedAt, s.updatedAt));
+  }
+}
