@@ -89,6 +89,7 @@ public final class Upstream implements AutoCloseable {
   public void reset() {
     replies.clear();
     recorded.clear();
+    requestCount.set(0);
     fallback = null;
   }
 
@@ -128,6 +129,7 @@ public final class Upstream implements AutoCloseable {
     private final Duration pieceDelay;
     private final boolean abortAtEnd;
     private final boolean endless;
+    private boolean closeDelimited;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private Reply(int status, ContentType contentType, byte[] body, Map<String, String> headers, int pieceSize,
@@ -182,6 +184,19 @@ public final class Upstream implements AutoCloseable {
       return new Reply(status, contentType, cut, headers, pieceSize, pieceDelay, true, endless);
     }
 
+    /**
+     * Sends only the first {@code bytes} of the body, then closes the connection cleanly (no chunked terminator,
+     * no reset): the client reads everything sent, then sees the body end early. Deterministic, unlike a reset,
+     * which discards what the client had not read yet.
+     */
+    public Reply truncatedAfter(int bytes) {
+      byte[] cut = java.util.Arrays.copyOf(body, Math.min(bytes, body.length));
+      Reply r = new Reply(status, contentType, cut, headers, pieceSize == 0 ? cut.length : pieceSize, pieceDelay, false,
+          endless);
+      r.closeDelimited = true;
+      return r;
+    }
+
     /** Completes when this reply's body stream ended: finished, failed, or cancelled by the client. */
     public CompletableFuture<Void> terminated() {
       return terminated;
@@ -218,6 +233,9 @@ public final class Upstream implements AutoCloseable {
       boolean chunked = endless || pieceSize > 0 || abortAtEnd;
       if (!chunked) {
         terminated.complete(null);
+      }
+      if (closeDelimited) {
+        return resp.withEntity(HttpEntities.createCloseDelimited(contentType, src));
       }
       return chunked ? resp.withEntity(HttpEntities.create(contentType, src))
           : resp.withEntity(HttpEntities.create(contentType, body));

@@ -1,0 +1,71 @@
+package io.pekkollm.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pekkollm.util.Json;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Test helpers for SSE: parse a whole body into events, build OpenAI-format upstream streams. */
+public final class Sse {
+  private Sse() {}
+
+  /** One event: {@code type} null for plain data events, {@code id} null when absent. */
+  public record Event(String type, String id, String data) {
+    public JsonNode json() {
+      try {
+        return Json.parse(data);
+      } catch (java.io.IOException e) {
+        throw new AssertionError("not JSON: " + data, e);
+      }
+    }
+
+    /** The content delta of an OpenAI chunk event ("" when none). */
+    public String content() {
+      JsonNode c = json().at("/choices/0/delta/content");
+      return c.isMissingNode() || c.isNull() ? "" : c.asText();
+    }
+  }
+
+  public static List<Event> parse(String body) {
+    List<Event> out = new ArrayList<>();
+    for (String block : body.replace("\r\n", "\n").split("\n\n")) {
+      String type = null;
+      String id = null;
+      StringBuilder data = null;
+      for (String line : block.split("\n")) {
+        if (line.startsWith(":") || line.isEmpty()) {
+          continue;
+        }
+        int colon = line.indexOf(':');
+        String field = colon < 0 ? line : line.substring(0, colon);
+        String value = colon < 0 ? "" : line.substring(colon + 1).startsWith(" ") ? line.substring(colon + 2)
+            : line.substring(colon + 1);
+        switch (field) {
+          case "event" -> type = value;
+          case "id" -> id = value;
+          case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+          default -> { }
+        }
+      }
+      if (data != null) {
+        out.add(new Event(type, id, data.toString()));
+      }
+    }
+    return out;
+  }
+
+  /** An OpenAI chat.completion.chunk SSE stream of {@code deltas}, finishing with stop and [DONE]. */
+  public static String openAi(List<String> deltas, boolean finish) {
+    StringBuilder sb = new StringBuilder();
+    for (String d : deltas) {
+      sb.append("data: {\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-test\",\"choices\":[{\"index\":0,"
+          + "\"delta\":{\"content\":").append(Json.write(com.fasterxml.jackson.databind.node.TextNode.valueOf(d)))
+          .append("},\"finish_reason\":null}]}\n\n");
+    }
+    if (finish) {
+      sb.append("data: {\"id\":\"chatcmpl-t\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+          + "\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+    }
+    return sb.toString();
+  }
+}
