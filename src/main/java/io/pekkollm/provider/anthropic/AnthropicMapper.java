@@ -28,11 +28,15 @@ import java.util.Set;
  *
  * <p>Requests: system messages become the top-level {@code system}; tool results become {@code tool_result}
  * blocks of a user turn; consecutive turns of the same role are merged (the API wants user and assistant to
- * alternate); a trailing assistant message is sent as a prefill, which the answer continues.
+ * alternate); a trailing assistant message is sent as a prefill, which the answer continues (the response
+ * holds only the continuation, as Anthropic returns it).
  *
  * <p>JSON mode: Anthropic has no {@code response_format}. A JSON request is sent as one forced tool whose
  * input schema is the requested schema (any object for JSON mode); {@link JsonToolUnwrapper} turns that tool's
  * input back into the answer text. This cannot be combined with the caller's own tools, and is refused then.
+ *
+ * <p>Thinking blocks (enabled through {@code extraBody.thinking}) are read as reasoning but not sent back:
+ * the common model keeps no signature, so a tool loop with extended thinking needs Anthropic's own API.
  *
  * <p>Not sent, because the Messages API has no such parameter: {@code seed}, {@code presence_penalty},
  * {@code frequency_penalty}. From {@link ChatRequest#extraBody()} only Anthropic's own {@code top_k},
