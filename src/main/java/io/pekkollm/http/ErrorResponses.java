@@ -59,7 +59,10 @@ final class ErrorResponses {
 
   static HttpResponse json(int status, String body, List<HttpHeader> headers) {
     return HttpResponse.create()
-        .withStatus(StatusCodes.get(status))
+        // StatusCodes.get throws for codes Pekko does not register, such as Anthropic's 529 (overloaded),
+        // which would turn into a 500 and lose the upstream's status.
+        .withStatus(StatusCodes.lookup(status).orElseGet(() ->
+            StatusCodes.custom(status, status == 529 ? "Overloaded" : "Status " + status, "", false, true)))
         .withEntity(ContentTypes.APPLICATION_JSON, body)
         .addHeaders(headers);
   }

@@ -31,9 +31,21 @@ public final class ErrorClassifier {
 
   private ErrorClassifier() {}
 
-  /** What a provider's error body said, in the provider's own words. Any field may be null. */
-  public record ErrorDetails(String message, String type, String code, String param) {
+  /**
+   * What a provider's error body said, in the provider's own words. Any field may be null.
+   * {@code retryAfter} is a wait the body itself asked for (Gemini's {@code RetryInfo.retryDelay}); a
+   * {@code retry-after} header, when present, wins over it.
+   */
+  public record ErrorDetails(String message, String type, String code, String param, Duration retryAfter) {
     public static final ErrorDetails NONE = new ErrorDetails(null, null, null, null);
+
+    public ErrorDetails(String message, String type, String code, String param) {
+      this(message, type, code, param, null);
+    }
+
+    public ErrorDetails withRetryAfter(Duration value) {
+      return new ErrorDetails(message, type, code, param, value);
+    }
   }
 
   /**
@@ -83,6 +95,9 @@ public final class ErrorClassifier {
     ErrorDetails d = details == null ? ErrorDetails.NONE : details;
     ErrorKind kind = kindFor(status, d);
     Duration retryAfter = retryAfter(headers, now);
+    if (retryAfter == null) {
+      retryAfter = d.retryAfter();
+    }
     boolean retryable = retryable(kind, status, headers);
     String message = describe(provider, status, d.message(), body);
     return new ProviderException(kind, message, provider, status, headers, requestId(headers),
@@ -103,7 +118,7 @@ public final class ErrorClassifier {
     String msg = provider + " reported an error mid-stream: "
         + (details.message() == null ? "(no message)" : details.message());
     return new ProviderException(kind, msg, provider, 0, Map.of(), null, ProviderErrorType.of(details.type()),
-        details.code(), rawEvent, null, retryable, null);
+        details.code(), rawEvent, details.retryAfter(), retryable, null);
   }
 
   /** An error that happened before or instead of a response: refused connection, reset, timeout. */
@@ -160,7 +175,8 @@ public final class ErrorClassifier {
     if (code.equals("insufficient_quota") || type.equals("insufficient_quota")) {
       return ErrorKind.QUOTA_EXCEEDED;
     }
-    if (code.equals("invalid_api_key") || type.equals("authentication_error") || BAD_KEY.matcher(message).find()
+    // api_key_invalid: Google's ErrorInfo reason; Gemini answers a bad key with 400 INVALID_ARGUMENT.
+    if (code.equals("invalid_api_key") || code.equals("api_key_invalid") || type.equals("authentication_error") || BAD_KEY.matcher(message).find()
         && (status == 400 || status == 401 || status == 403 || status == 0)) {
       return ErrorKind.AUTHENTICATION;
     }
@@ -192,12 +208,13 @@ public final class ErrorClassifier {
     if (status >= 400) {
       return ErrorKind.INVALID_REQUEST;
     }
-    // No status (mid-stream): decide by type alone.
-    if (type.contains("overloaded") || type.equals("provider_unavailable") || code.equals("502")
-        || code.equals("503") || code.equals("529")) {
+    // No status (mid-stream): decide by type alone. UNAVAILABLE / RESOURCE_EXHAUSTED are Google's RPC statuses.
+    if (type.contains("overloaded") || type.equals("provider_unavailable") || type.equals("unavailable")
+        || code.equals("502") || code.equals("503") || code.equals("529")) {
       return ErrorKind.OVERLOADED;
     }
-    if (type.contains("rate_limit") || code.equals("429") || code.equals("rate_limit_exceeded")) {
+    if (type.contains("rate_limit") || type.equals("resource_exhausted") || code.equals("429")
+        || code.equals("rate_limit_exceeded")) {
       return ErrorKind.RATE_LIMITED;
     }
     if (type.contains("invalid_request") || code.equals("400")) {

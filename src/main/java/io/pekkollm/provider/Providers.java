@@ -1,5 +1,7 @@
 package io.pekkollm.provider;
 
+import io.pekkollm.provider.anthropic.AnthropicProvider;
+import io.pekkollm.provider.gemini.GeminiProvider;
 import io.pekkollm.provider.mock.MockProvider;
 import io.pekkollm.provider.openai.OpenAiProvider;
 import java.time.Duration;
@@ -12,11 +14,13 @@ public final class Providers {
   public static ProviderFactory factoryFor(ProviderSettings settings) {
     return switch (settings.kind()) {
       case "openai" -> OpenAiProvider::new;
+      case "anthropic" -> AnthropicProvider::new;
+      case "gemini" -> GeminiProvider::new;
       case "mock" -> (s, system) -> MockProvider.builder(s.name())
           .chunkDelay(s.config().hasPath("chunk-delay") ? s.config().getDuration("chunk-delay") : Duration.ZERO)
           .build();
       default -> throw new IllegalArgumentException("pekko-llm.providers." + settings.name() + ".kind '"
-          + settings.kind() + "' is unknown; known kinds: openai, mock");
+          + settings.kind() + "' is unknown; known kinds: openai, anthropic, gemini, mock");
     };
   }
 }

@@ -60,6 +60,14 @@ public abstract class ProviderContractTest {
   /** What the upstream answers for one streamed event (for the cancellation check). */
   protected abstract String endlessEvent();
 
+  /**
+   * The part of a recorded upstream request that names the model: the body for most APIs, the URL path for
+   * those that put the model there (Gemini).
+   */
+  protected String whereTheModelIsNamed(Upstream.Recorded request) {
+    return request.body();
+  }
+
   /** A model id of this provider. */
   protected String model() {
     return provider() + "/test-model";
@@ -128,8 +136,9 @@ public abstract class ProviderContractTest {
     List<Upstream.Recorded> reqs = upstream.requests();
     assertEquals(1, reqs.size());
     assertEquals("POST", reqs.get(0).method());
-    assertTrue(reqs.get(0).body().contains("test-model"), reqs.get(0).body());
-    assertTrue(!reqs.get(0).body().contains(provider() + "/test-model"), "the provider prefix must be stripped");
+    String named = whereTheModelIsNamed(reqs.get(0));
+    assertTrue(named.contains("test-model"), named);
+    assertTrue(!named.contains(provider() + "/test-model"), "the provider prefix must be stripped");
   }
 
   @Test

@@ -43,8 +43,8 @@ public final class Upstream implements AutoCloseable {
   private volatile Reply fallback;
   private final AtomicInteger requestCount = new AtomicInteger();
 
-  /** A request as the upstream received it. */
-  public record Recorded(String method, String path, Map<String, String> headers, String body) {}
+  /** A request as the upstream received it; {@code query} is the raw query string ("" when none). */
+  public record Recorded(String method, String path, Map<String, String> headers, String body, String query) {}
 
   public Upstream() {
     this.system = ActorSystem.create(Behaviors.empty(), "upstream");
@@ -99,7 +99,7 @@ public final class Upstream implements AutoCloseable {
       Map<String, String> headers = new java.util.HashMap<>();
       req.getHeaders().forEach(h -> headers.put(h.lowercaseName(), h.value()));
       recorded.add(new Recorded(req.method().value(), req.getUri().path(), headers,
-          strict.getData().utf8String()));
+          strict.getData().utf8String(), req.getUri().rawQueryString().orElse("")));
       Reply r = replies.poll();
       if (r == null) {
         r = fallback;
@@ -169,6 +169,11 @@ public final class Upstream implements AutoCloseable {
           Map.of(), 0, interval, false, true);
     }
 
+    /** The same reply with another HTTP status (e.g. an error answered with a text/event-stream type). */
+    public Reply withStatus(int value) {
+      return new Reply(value, contentType, body, headers, pieceSize, pieceDelay, abortAtEnd, endless);
+    }
+
     public Reply withHeaders(Map<String, String> value) {
       return new Reply(status, contentType, body, value, pieceSize, pieceDelay, abortAtEnd, endless);
     }
@@ -226,7 +231,9 @@ public final class Upstream implements AutoCloseable {
         done.whenComplete((d, e) -> terminated.complete(null));
         return mat;
       });
-      HttpResponse resp = HttpResponse.create().withStatus(status);
+      // Providers use codes Pekko does not register (Anthropic's 529 overloaded): send those as custom codes.
+      HttpResponse resp = HttpResponse.create().withStatus(StatusCodes.lookup(status)
+          .orElseGet(() -> StatusCodes.custom(status, "Status " + status, "", status < 400, true)));
       for (Map.Entry<String, String> h : headers.entrySet()) {
         resp = resp.addHeader(RawHeader.create(h.getKey(), h.getValue()));
       }
