@@ -60,6 +60,26 @@ public abstract class ProviderContractTest {
   /** What the upstream answers for one streamed event (for the cancellation check). */
   protected abstract String endlessEvent();
 
+  /** The bytes of {@link #streamFixture()}; override when the stream is built rather than read. */
+  protected byte[] streamBytes() {
+    return Fixtures.bytes(streamFixture());
+  }
+
+  /** How the upstream answers with a streamed body (SSE unless the provider frames differently). */
+  protected Reply streamReply(byte[] body) {
+    return Reply.sse(body);
+  }
+
+  /** What the upstream answers for the cancellation check: one event, repeated until the client leaves. */
+  protected Reply endlessReply() {
+    return Reply.endlessSse(endlessEvent(), Duration.ofMillis(20));
+  }
+
+  /** Where the request names the model: the body for most APIs (Bedrock puts it in the path). */
+  protected String modelCarrier(Upstream.Recorded request) {
+    return request.body();
+  }
+
   /** A model id of this provider. */
   protected String model() {
     return provider() + "/test-model";
@@ -123,33 +143,34 @@ public abstract class ProviderContractTest {
 
   @Test
   void sendsOneWellFormedRequestWithTheProvidersOwnModelId() throws Exception {
-    upstream.enqueue(Reply.fixtureSse(streamFixture()));
+    upstream.enqueue(streamReply(streamBytes()));
     call(request(), true);
     List<Upstream.Recorded> reqs = upstream.requests();
     assertEquals(1, reqs.size());
     assertEquals("POST", reqs.get(0).method());
-    assertTrue(reqs.get(0).body().contains("test-model"), reqs.get(0).body());
-    assertTrue(!reqs.get(0).body().contains(provider() + "/test-model"), "the provider prefix must be stripped");
+    String carrier = modelCarrier(reqs.get(0));
+    assertTrue(carrier.contains("test-model"), carrier);
+    assertTrue(!carrier.contains(provider() + "/test-model"), "the provider prefix must be stripped");
   }
 
   @Test
   void streamSplitAtEveryByteGivesTheSameAnswer() throws Exception {
-    byte[] bytes = Fixtures.bytes(streamFixture());
-    upstream.enqueue(Reply.fixtureSse(streamFixture()));
+    byte[] bytes = streamBytes();
+    upstream.enqueue(streamReply(bytes));
     ChatResponse whole = call(request(), true);
     // One byte per TCP write is the worst case for an incremental parser.
     int piece = bytes.length > 20_000 ? 7 : 1;
-    upstream.enqueue(Reply.sse(bytes).inPieces(piece, Duration.ZERO));
+    upstream.enqueue(streamReply(bytes).inPieces(piece, Duration.ZERO));
     ChatResponse split = call(request(), true);
     assertEquals(whole, split);
   }
 
   @Test
   void streamCutAnywhereFailsRetryablyAndNeverReturnsAShortAnswer() {
-    byte[] bytes = Fixtures.bytes(streamFixture());
+    byte[] bytes = streamBytes();
     int lastEventEnd = lastEventEnd(bytes);
     for (int cut : new int[] {0, 1, lastEventEnd / 3, lastEventEnd / 2, lastEventEnd - 1}) {
-      upstream.enqueue(Reply.sse(bytes).cutAfter(cut));
+      upstream.enqueue(streamReply(bytes).cutAfter(cut));
       try {
         ChatResponse r = call(request(), true);
         fail("cut after " + cut + " bytes must fail, got " + r);
@@ -162,7 +183,7 @@ public abstract class ProviderContractTest {
 
   @Test
   void cancellingTheStreamClosesTheUpstreamConnection() throws Exception {
-    Reply endless = Reply.endlessSse(endlessEvent(), Duration.ofMillis(20));
+    Reply endless = endlessReply();
     upstream.enqueue(endless);
     List<ChatChunk> got = client.stream(request())
         .take(3)
@@ -192,6 +213,24 @@ public abstract class ProviderContractTest {
     } catch (Exception e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** The chunks one streamed reply gives, in order: for comparing a body delivered in different pieces. */
+  protected List<ChatChunk> chunksOf(Reply reply) {
+    upstream.enqueue(reply);
+    try {
+      return client.stream(request()).runWith(Sink.seq(), client.system())
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Feeds {@code body} whole and then one byte per write, and checks both give the same chunks. */
+  protected void assertSameChunksSplitAtEveryByte(String what, byte[] body) {
+    List<ChatChunk> whole = chunksOf(streamReply(body));
+    assertTrue(!whole.isEmpty(), what + " gave no chunks");
+    assertEquals(whole, chunksOf(streamReply(body).inPieces(1, Duration.ZERO)), what + " split at every byte");
   }
 
   private static int lastEventEnd(byte[] bytes) {

@@ -43,11 +43,17 @@ public final class Upstream implements AutoCloseable {
   private volatile Reply fallback;
   private final AtomicInteger requestCount = new AtomicInteger();
 
-  /** A request as the upstream received it. */
+  /**
+   * A request as the upstream received it: {@code path} decoded, header names lower-case; the
+   * {@code raw-request-uri} header holds the request target exactly as sent.
+   */
   public record Recorded(String method, String path, Map<String, String> headers, String body) {}
 
   public Upstream() {
-    this.system = ActorSystem.create(Behaviors.empty(), "upstream");
+    // raw-request-uri-header: tests can see the request target exactly as sent (percent-encoding intact).
+    this.system = ActorSystem.create(Behaviors.empty(), "upstream", com.typesafe.config.ConfigFactory
+        .parseString("pekko.http.server.raw-request-uri-header = on")
+        .withFallback(com.typesafe.config.ConfigFactory.load()));
     try {
       this.binding = Http.get(system).newServerAt("127.0.0.1", 0)
           .bind(this::handle)
@@ -159,6 +165,16 @@ public final class Upstream implements AutoCloseable {
 
     public static Reply fixtureSse(String fixture) {
       return sse(Fixtures.bytes(fixture));
+    }
+
+    /** Any body with any content type, e.g. NDJSON or binary AWS event-stream messages. */
+    public static Reply bytes(int status, ContentType contentType, byte[] body) {
+      return new Reply(status, contentType, body, Map.of(), 0, Duration.ZERO, false, false);
+    }
+
+    /** Repeats the bytes of {@code event} forever, one every {@code interval}, until the client goes away. */
+    public static Reply endless(ContentType contentType, byte[] event, Duration interval) {
+      return new Reply(200, contentType, event, Map.of(), 0, interval, false, true);
     }
 
     /** Repeats {@code event} forever, one every {@code interval}, until the client goes away. */
