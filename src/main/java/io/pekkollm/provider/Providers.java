@@ -1,6 +1,7 @@
 package io.pekkollm.provider;
 
 import io.pekkollm.provider.mock.MockProvider;
+import io.pekkollm.provider.ollama.OllamaProvider;
 import io.pekkollm.provider.openai.OpenAiProvider;
 import java.time.Duration;
 
@@ -12,11 +13,12 @@ public final class Providers {
   public static ProviderFactory factoryFor(ProviderSettings settings) {
     return switch (settings.kind()) {
       case "openai" -> OpenAiProvider::new;
+      case "ollama" -> OllamaProvider::new;
       case "mock" -> (s, system) -> MockProvider.builder(s.name())
           .chunkDelay(s.config().hasPath("chunk-delay") ? s.config().getDuration("chunk-delay") : Duration.ZERO)
           .build();
       default -> throw new IllegalArgumentException("pekko-llm.providers." + settings.name() + ".kind '"
-          + settings.kind() + "' is unknown; known kinds: openai, mock");
+          + settings.kind() + "' is unknown; known kinds: openai, ollama, mock");
     };
   }
 }
