@@ -1,5 +1,6 @@
 package io.pekkollm.provider;
 
+import io.pekkollm.provider.cohere.CohereProvider;
 import io.pekkollm.provider.mock.MockProvider;
 import io.pekkollm.provider.ollama.OllamaProvider;
 import io.pekkollm.provider.openai.OpenAiProvider;
@@ -14,11 +15,12 @@ public final class Providers {
     return switch (settings.kind()) {
       case "openai" -> OpenAiProvider::new;
       case "ollama" -> OllamaProvider::new;
+      case "cohere" -> CohereProvider::new;
       case "mock" -> (s, system) -> MockProvider.builder(s.name())
           .chunkDelay(s.config().hasPath("chunk-delay") ? s.config().getDuration("chunk-delay") : Duration.ZERO)
           .build();
       default -> throw new IllegalArgumentException("pekko-llm.providers." + settings.name() + ".kind '"
-          + settings.kind() + "' is unknown; known kinds: openai, ollama, mock");
+          + settings.kind() + "' is unknown; known kinds: openai, ollama, cohere, mock");
     };
   }
 }
