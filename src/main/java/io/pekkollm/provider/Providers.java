@@ -1,5 +1,6 @@
 package io.pekkollm.provider;
 
+import io.pekkollm.provider.bedrock.BedrockProvider;
 import io.pekkollm.provider.cohere.CohereProvider;
 import io.pekkollm.provider.mock.MockProvider;
 import io.pekkollm.provider.ollama.OllamaProvider;
@@ -16,11 +17,12 @@ public final class Providers {
       case "openai" -> OpenAiProvider::new;
       case "ollama" -> OllamaProvider::new;
       case "cohere" -> CohereProvider::new;
+      case "bedrock" -> BedrockProvider::new;
       case "mock" -> (s, system) -> MockProvider.builder(s.name())
           .chunkDelay(s.config().hasPath("chunk-delay") ? s.config().getDuration("chunk-delay") : Duration.ZERO)
           .build();
       default -> throw new IllegalArgumentException("pekko-llm.providers." + settings.name() + ".kind '"
-          + settings.kind() + "' is unknown; known kinds: openai, ollama, cohere, mock");
+          + settings.kind() + "' is unknown; known kinds: openai, ollama, cohere, bedrock, mock");
     };
   }
 }

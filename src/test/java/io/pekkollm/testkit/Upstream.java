@@ -45,14 +45,16 @@ public final class Upstream implements AutoCloseable {
 
   /**
    * A request as the upstream received it: {@code path} decoded, header names lower-case; the
-   * {@code raw-request-uri} header holds the request target exactly as sent.
+   * {@code raw-request-uri} header holds the request target exactly as sent, {@code content-type} the body's.
    */
   public record Recorded(String method, String path, Map<String, String> headers, String body) {}
 
   public Upstream() {
     // raw-request-uri-header: tests can see the request target exactly as sent (percent-encoding intact).
+    // Headers Pekko cannot model (AWS SigV4's Authorization) are kept raw; no need to warn about each.
     this.system = ActorSystem.create(Behaviors.empty(), "upstream", com.typesafe.config.ConfigFactory
-        .parseString("pekko.http.server.raw-request-uri-header = on")
+        .parseString("pekko.http.server.raw-request-uri-header = on\n"
+            + "pekko.http.server.parsing.illegal-header-warnings = off")
         .withFallback(com.typesafe.config.ConfigFactory.load()));
     try {
       this.binding = Http.get(system).newServerAt("127.0.0.1", 0)
@@ -103,6 +105,10 @@ public final class Upstream implements AutoCloseable {
     return req.entity().toStrict(10_000, system).thenApply(strict -> {
       Map<String, String> headers = new java.util.HashMap<>();
       req.getHeaders().forEach(h -> headers.put(h.lowercaseName(), h.value()));
+      if (!strict.getData().isEmpty()) {
+        // Pekko models the content type as part of the entity, not as a header.
+        headers.put("content-type", strict.getContentType().toString());
+      }
       recorded.add(new Recorded(req.method().value(), req.getUri().path(), headers,
           strict.getData().utf8String()));
       Reply r = replies.poll();
