@@ -27,9 +27,9 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * Base of every provider that speaks HTTP: it sends the request through a connection pool sized for this
- * provider, turns error statuses into classified errors, frames the body (SSE or NDJSON), and guards against
- * truncated streams. A subclass supplies only the translation: {@link #toHttpRequest}, {@link #newDecoder},
- * {@link #parseBody} and {@link #errorDetails}.
+ * provider, turns error statuses into classified errors, frames the body (SSE, NDJSON or AWS event-stream),
+ * and guards against truncated streams. A subclass supplies only the translation: {@link #toHttpRequest},
+ * {@link #newDecoder}, {@link #parseBody} and {@link #errorDetails}.
  *
  * <p>Thread-safe. Cancelling the returned source cancels the response entity, which closes the upstream
  * connection.
