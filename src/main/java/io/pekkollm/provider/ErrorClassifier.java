@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
 public final class ErrorClassifier {
   private static final Pattern CONTEXT_LENGTH = Pattern.compile(
       "context.length|context window|maximum context|prompt is too long|too many tokens|input token|"
-          + "tokens exceed|reduce the length|exceeds the (?:maximum|max)",
+          + "tokens exceed|reduce the length|exceeds the (?:maximum|max)|input is too long",
       Pattern.CASE_INSENSITIVE);
   private static final Pattern BAD_KEY = Pattern.compile(
       "(?:incorrect|invalid|missing|bad) (?:api[ _-]?key|x-api-key|authentication|token)|api[ _-]?key (?:not valid|is invalid)",
@@ -164,6 +164,10 @@ public final class ErrorClassifier {
     String type = lower(d.type());
     String code = lower(d.code());
     String message = d.message() == null ? "" : d.message();
+    if (type.startsWith("throttling")) {
+      // AWS ThrottlingException: its messages ("Too many tokens per day") must not read as context length.
+      return ErrorKind.RATE_LIMITED;
+    }
     if (code.equals("context_length_exceeded") || code.equals("string_above_max_length")
         || (status == 400 || status == 413 || status == 0) && CONTEXT_LENGTH.matcher(message).find()) {
       return ErrorKind.CONTEXT_LENGTH_EXCEEDED;
@@ -179,6 +183,10 @@ public final class ErrorClassifier {
     if (code.equals("invalid_api_key") || code.equals("api_key_invalid") || type.equals("authentication_error") || BAD_KEY.matcher(message).find()
         && (status == 400 || status == 401 || status == 403 || status == 0)) {
       return ErrorKind.AUTHENTICATION;
+    }
+    ErrorKind aws = awsExceptionKind(type);
+    if (aws != null) {
+      return aws;
     }
     switch (status) {
       case 400, 422:
@@ -224,6 +232,29 @@ public final class ErrorClassifier {
       return ErrorKind.AUTHENTICATION;
     }
     return ErrorKind.SERVER_ERROR;
+  }
+
+  /**
+   * AWS names each error by its exception type ({@code x-amzn-ErrorType} header, or an event-stream
+   * {@code :exception-type}); the name is more precise than the status (Bedrock's model errors are 424, and
+   * mid-stream exceptions have no status at all). Null for anything else.
+   */
+  private static ErrorKind awsExceptionKind(String type) {
+    if (!type.endsWith("exception")) {
+      return null;
+    }
+    return switch (type) {
+      case "serviceunavailableexception", "modelnotreadyexception" -> ErrorKind.OVERLOADED;
+      case "modeltimeoutexception" -> ErrorKind.TIMEOUT;
+      case "validationexception" -> ErrorKind.INVALID_REQUEST;
+      case "accessdeniedexception" -> ErrorKind.PERMISSION;
+      case "resourcenotfoundexception" -> ErrorKind.MODEL_NOT_FOUND;
+      case "unrecognizedclientexception", "invalidsignatureexception", "expiredtokenexception",
+          "incompletesignatureexception", "missingauthenticationtokenexception" -> ErrorKind.AUTHENTICATION;
+      case "servicequotaexceededexception" -> ErrorKind.QUOTA_EXCEEDED;
+      case "internalserverexception", "modelerrorexception", "modelstreamerrorexception" -> ErrorKind.SERVER_ERROR;
+      default -> null;
+    };
   }
 
   /**

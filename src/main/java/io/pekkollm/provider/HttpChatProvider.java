@@ -5,6 +5,7 @@ import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ModelInfo;
 import io.pekkollm.stream.Frames;
+import io.pekkollm.stream.MalformedFrameException;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
@@ -26,9 +27,9 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * Base of every provider that speaks HTTP: it sends the request through a connection pool sized for this
- * provider, turns error statuses into classified errors, frames the body (SSE or NDJSON), and guards against
- * truncated streams. A subclass supplies only the translation: {@link #toHttpRequest}, {@link #newDecoder},
- * {@link #parseBody} and {@link #errorDetails}.
+ * provider, turns error statuses into classified errors, frames the body (SSE, NDJSON or AWS event-stream),
+ * and guards against truncated streams. A subclass supplies only the translation: {@link #toHttpRequest},
+ * {@link #newDecoder}, {@link #parseBody} and {@link #errorDetails}.
  *
  * <p>Thread-safe. Cancelling the returned source cancels the response entity, which closes the upstream
  * connection.
@@ -76,6 +77,14 @@ public abstract class HttpChatProvider implements ChatProvider {
     return ErrorClassifier.parseCommonBody(body);
   }
 
+  /**
+   * Like {@link #errorDetails(int, String)}, for providers that name the error in a response header (AWS
+   * puts it in {@code x-amzn-ErrorType}). {@code headers} have lower-case names.
+   */
+  protected ErrorClassifier.ErrorDetails errorDetails(int status, Map<String, String> headers, String body) {
+    return errorDetails(status, body);
+  }
+
   protected Framing framing() {
     return Framing.SSE;
   }
@@ -115,7 +124,8 @@ public abstract class HttpChatProvider implements ChatProvider {
     HttpEntity entity = response.entity();
     if (status < 200 || status > 299) {
       return Source.completionStage(readBody(entity).thenApply(body -> {
-        throw ErrorClassifier.fromHttp(name(), status, headers(response), body, errorDetails(status, body),
+        Map<String, String> headers = headers(response);
+        throw ErrorClassifier.fromHttp(name(), status, headers, body, errorDetails(status, headers, body),
             clock.instant());
       }));
     }
@@ -135,7 +145,7 @@ public abstract class HttpChatProvider implements ChatProvider {
   }
 
   private List<ChatChunk> parseBodyOrError(int status, HttpResponse response, String body) {
-    ErrorClassifier.ErrorDetails details = errorDetails(status, body);
+    ErrorClassifier.ErrorDetails details = errorDetails(status, headers(response), body);
     if (body.contains("\"error\"") && (details.message() != null || details.type() != null)
         && looksLikeErrorOnly(body)) {
       throw ErrorClassifier.fromHttp(name(), status, headers(response), body, details, clock.instant());
@@ -162,6 +172,9 @@ public abstract class HttpChatProvider implements ChatProvider {
   private Throwable classifyStreamFailure(Throwable t) {
     if (t instanceof LlmException) {
       return t;
+    }
+    if (t instanceof MalformedFrameException) {
+      return ErrorClassifier.malformed(name(), t.getMessage(), null, t);
     }
     String cls = t.getClass().getName();
     if (cls.contains("EntityStreamSizeException") || cls.contains("Oversized")

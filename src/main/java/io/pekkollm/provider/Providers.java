@@ -2,7 +2,10 @@ package io.pekkollm.provider;
 
 import io.pekkollm.provider.anthropic.AnthropicProvider;
 import io.pekkollm.provider.gemini.GeminiProvider;
+import io.pekkollm.provider.bedrock.BedrockProvider;
+import io.pekkollm.provider.cohere.CohereProvider;
 import io.pekkollm.provider.mock.MockProvider;
+import io.pekkollm.provider.ollama.OllamaProvider;
 import io.pekkollm.provider.openai.OpenAiProvider;
 import java.time.Duration;
 
@@ -16,11 +19,14 @@ public final class Providers {
       case "openai" -> OpenAiProvider::new;
       case "anthropic" -> AnthropicProvider::new;
       case "gemini" -> GeminiProvider::new;
+      case "ollama" -> OllamaProvider::new;
+      case "cohere" -> CohereProvider::new;
+      case "bedrock" -> BedrockProvider::new;
       case "mock" -> (s, system) -> MockProvider.builder(s.name())
           .chunkDelay(s.config().hasPath("chunk-delay") ? s.config().getDuration("chunk-delay") : Duration.ZERO)
           .build();
       default -> throw new IllegalArgumentException("pekko-llm.providers." + settings.name() + ".kind '"
-          + settings.kind() + "' is unknown; known kinds: openai, anthropic, gemini, mock");
+          + settings.kind() + "' is unknown; known kinds: openai, anthropic, gemini, ollama, cohere, bedrock, mock");
     };
   }
 }

@@ -60,6 +60,21 @@ public abstract class ProviderContractTest {
   /** What the upstream answers for one streamed event (for the cancellation check). */
   protected abstract String endlessEvent();
 
+  /** The bytes of {@link #streamFixture()}; override when the stream is built rather than read. */
+  protected byte[] streamBytes() {
+    return Fixtures.bytes(streamFixture());
+  }
+
+  /** How the upstream answers with a streamed body (SSE unless the provider frames differently). */
+  protected Reply streamReply(byte[] body) {
+    return Reply.sse(body);
+  }
+
+  /** What the upstream answers for the cancellation check: one event, repeated until the client leaves. */
+  protected Reply endlessReply() {
+    return Reply.endlessSse(endlessEvent(), Duration.ofMillis(20));
+  }
+
   /**
    * The part of a recorded upstream request that names the model: the body for most APIs, the URL path for
    * those that put the model there (Gemini).
@@ -131,7 +146,7 @@ public abstract class ProviderContractTest {
 
   @Test
   void sendsOneWellFormedRequestWithTheProvidersOwnModelId() throws Exception {
-    upstream.enqueue(Reply.fixtureSse(streamFixture()));
+    upstream.enqueue(streamReply(streamBytes()));
     call(request(), true);
     List<Upstream.Recorded> reqs = upstream.requests();
     assertEquals(1, reqs.size());
@@ -143,23 +158,23 @@ public abstract class ProviderContractTest {
 
   @Test
   void streamSplitAtEveryByteGivesTheSameAnswer() throws Exception {
-    byte[] bytes = Fixtures.bytes(streamFixture());
-    upstream.enqueue(Reply.fixtureSse(streamFixture()));
+    byte[] bytes = streamBytes();
+    upstream.enqueue(streamReply(bytes));
     ChatResponse whole = call(request(), true);
     // One byte per TCP write is the worst case for an incremental parser.
     int piece = bytes.length > 20_000 ? 7 : 1;
-    upstream.enqueue(Reply.sse(bytes).inPieces(piece, Duration.ZERO));
+    upstream.enqueue(streamReply(bytes).inPieces(piece, Duration.ZERO));
     ChatResponse split = call(request(), true);
     assertEquals(whole, split);
   }
 
   @Test
   void streamCutAnywhereFailsRetryablyAndNeverReturnsAShortAnswer() {
-    byte[] bytes = Fixtures.bytes(streamFixture());
+    byte[] bytes = streamBytes();
     int lastEventEnd = lastEventEnd(bytes);
     for (int cut : new int[] {0, 1, lastEventEnd / 3, lastEventEnd / 2, lastEventEnd - 1}) {
       // Paced pieces, so what precedes the cut is read before the reset (a TCP reset discards unread bytes).
-      upstream.enqueue(Reply.sse(bytes).inPieces(Math.max(64, bytes.length / 10), Duration.ofMillis(15)).cutAfter(cut));
+      upstream.enqueue(streamReply(bytes).inPieces(Math.max(64, bytes.length / 10), Duration.ofMillis(15)).cutAfter(cut));
       try {
         ChatResponse r = call(request(), true);
         fail("cut after " + cut + " bytes must fail, got " + r);
@@ -172,7 +187,7 @@ public abstract class ProviderContractTest {
 
   @Test
   void cancellingTheStreamClosesTheUpstreamConnection() throws Exception {
-    Reply endless = Reply.endlessSse(endlessEvent(), Duration.ofMillis(20));
+    Reply endless = endlessReply();
     upstream.enqueue(endless);
     List<ChatChunk> got = client.stream(request())
         .take(3)
@@ -202,6 +217,24 @@ public abstract class ProviderContractTest {
     } catch (Exception e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** The chunks one streamed reply gives, in order: for comparing a body delivered in different pieces. */
+  protected List<ChatChunk> chunksOf(Reply reply) {
+    upstream.enqueue(reply);
+    try {
+      return client.stream(request()).runWith(Sink.seq(), client.system())
+          .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Feeds {@code body} whole and then one byte per write, and checks both give the same chunks. */
+  protected void assertSameChunksSplitAtEveryByte(String what, byte[] body) {
+    List<ChatChunk> whole = chunksOf(streamReply(body));
+    assertTrue(!whole.isEmpty(), what + " gave no chunks");
+    assertEquals(whole, chunksOf(streamReply(body).inPieces(1, Duration.ZERO)), what + " split at every byte");
   }
 
   private static int lastEventEnd(byte[] bytes) {

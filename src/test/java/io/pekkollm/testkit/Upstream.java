@@ -43,11 +43,20 @@ public final class Upstream implements AutoCloseable {
   private volatile Reply fallback;
   private final AtomicInteger requestCount = new AtomicInteger();
 
-  /** A request as the upstream received it; {@code query} is the raw query string ("" when none). */
+  /**
+   * A request as the upstream received it: {@code path} decoded, header names lower-case; the
+   * {@code raw-request-uri} header holds the request target exactly as sent, {@code content-type} the body's;
+   * {@code query} is the raw query string ("" when none).
+   */
   public record Recorded(String method, String path, Map<String, String> headers, String body, String query) {}
 
   public Upstream() {
-    this.system = ActorSystem.create(Behaviors.empty(), "upstream");
+    // raw-request-uri-header: tests can see the request target exactly as sent (percent-encoding intact).
+    // Headers Pekko cannot model (AWS SigV4's Authorization) are kept raw; no need to warn about each.
+    this.system = ActorSystem.create(Behaviors.empty(), "upstream", com.typesafe.config.ConfigFactory
+        .parseString("pekko.http.server.raw-request-uri-header = on\n"
+            + "pekko.http.server.parsing.illegal-header-warnings = off")
+        .withFallback(com.typesafe.config.ConfigFactory.load()));
     try {
       this.binding = Http.get(system).newServerAt("127.0.0.1", 0)
           .bind(this::handle)
@@ -98,6 +107,10 @@ public final class Upstream implements AutoCloseable {
     return req.entity().toStrict(10_000, system).thenApply(strict -> {
       Map<String, String> headers = new java.util.HashMap<>();
       req.getHeaders().forEach(h -> headers.put(h.lowercaseName(), h.value()));
+      if (!strict.getData().isEmpty()) {
+        // Pekko models the content type as part of the entity, not as a header.
+        headers.put("content-type", strict.getContentType().toString());
+      }
       recorded.add(new Recorded(req.method().value(), req.getUri().path(), headers,
           strict.getData().utf8String(), req.getUri().rawQueryString().orElse("")));
       Reply r = replies.poll();
@@ -161,6 +174,16 @@ public final class Upstream implements AutoCloseable {
 
     public static Reply fixtureSse(String fixture) {
       return sse(Fixtures.bytes(fixture));
+    }
+
+    /** Any body with any content type, e.g. NDJSON or binary AWS event-stream messages. */
+    public static Reply bytes(int status, ContentType contentType, byte[] body) {
+      return new Reply(status, contentType, body, Map.of(), 0, Duration.ZERO, false, false);
+    }
+
+    /** Repeats the bytes of {@code event} forever, one every {@code interval}, until the client goes away. */
+    public static Reply endless(ContentType contentType, byte[] event, Duration interval) {
+      return new Reply(200, contentType, event, Map.of(), 0, interval, false, true);
     }
 
     /** Repeats {@code event} forever, one every {@code interval}, until the client goes away. */
