@@ -67,7 +67,7 @@ public final class ContextGuard {
    * {@code CONTEXT_LENGTH_EXCEEDED} when it cannot fit.
    */
   public ContextFit fit(ChatRequest request) {
-    ModelEntry entry = catalog.find(request.model()).orElse(null);
+    ModelEntry entry = catalog.get(request.model());
     if (entry == null || entry.contextWindow().isEmpty()) {
       return new ContextFit(request, Optional.empty());
     }

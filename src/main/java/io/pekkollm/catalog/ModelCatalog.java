@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Unknown stays unknown.</b> A model the catalog does not list has no entry ({@link #find} is empty,
  * {@link #supports} says {@link Support#UNKNOWN}); the library still routes it to its provider.
  *
- * <p>Immutable and thread-safe. Lookups are two hash-map reads and allocate nothing.
+ * <p>Immutable and thread-safe. A lookup by {@code provider/model} is one hash-map read and allocates nothing.
  */
 public final class ModelCatalog {
   private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
@@ -62,6 +62,8 @@ public final class ModelCatalog {
   private static volatile ModelCatalog bundled;
 
   private final Map<String, ProviderModels> providers;
+  /** Every {@code provider/model} and {@code provider/alias}: the per-call lookup is one hash read. */
+  private final Map<String, ModelEntry> byFullId;
   private final Map<String, CatalogSource> sources;
   private final List<ModelEntry> all;
 
@@ -70,6 +72,7 @@ public final class ModelCatalog {
 
   private ModelCatalog(Map<String, LinkedHashMap<String, ModelEntry>> entries, Map<String, CatalogSource> sources) {
     Map<String, ProviderModels> index = new HashMap<>();
+    Map<String, ModelEntry> full = new HashMap<>();
     List<ModelEntry> list = new ArrayList<>();
     entries.forEach((provider, models) -> {
       Map<String, ModelEntry> byId = new TreeMap<>(models);
@@ -83,10 +86,13 @@ public final class ModelCatalog {
         }
       }
       index.put(provider, new ProviderModels(Map.copyOf(byId), Map.copyOf(byAlias)));
+      byAlias.forEach((alias, e) -> full.put(provider + "/" + alias, e));
+      byId.forEach((id, e) -> full.put(provider + "/" + id, e));
       list.addAll(byId.values());
     });
     list.sort(Comparator.comparing(ModelEntry::provider).thenComparing(ModelEntry::model));
     this.providers = Map.copyOf(index);
+    this.byFullId = Map.copyOf(full);
     this.sources = Map.copyOf(sources);
     this.all = List.copyOf(list);
   }
@@ -276,14 +282,12 @@ public final class ModelCatalog {
 
   /** The entry for {@code provider/model} (the model part may be an alias); empty when unknown. */
   public Optional<ModelEntry> find(String id) {
-    if (id == null) {
-      return Optional.empty();
-    }
-    int slash = id.indexOf('/');
-    if (slash <= 0) {
-      return Optional.empty();
-    }
-    return find(id.substring(0, slash), id.substring(slash + 1));
+    return Optional.ofNullable(get(id));
+  }
+
+  /** Like {@link #find(String)}, null when unknown: for hot paths. */
+  ModelEntry get(String id) {
+    return id == null ? null : byFullId.get(id);
   }
 
   /** The entry for {@code model} (an id or alias) of {@code provider}; empty when unknown. */
