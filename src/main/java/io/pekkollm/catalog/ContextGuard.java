@@ -11,7 +11,6 @@ import io.pekkollm.model.ToolDefinition;
 import io.pekkollm.model.TruncationReport;
 import io.pekkollm.model.TruncationStrategy;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -286,9 +285,7 @@ public final class ContextGuard {
     }
     if (node.isObject()) {
       long n = 2;
-      Iterator<Map.Entry<String, JsonNode>> it = node.fields();
-      while (it.hasNext()) {
-        Map.Entry<String, JsonNode> e = it.next();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
         n += e.getKey().length() + 4 + jsonChars(e.getValue());
       }
       return n;

@@ -10,7 +10,6 @@ import io.pekkollm.model.Message;
 import io.pekkollm.model.ResponseFormat;
 import io.pekkollm.model.ToolCall;
 import io.pekkollm.model.ToolDefinition;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -271,9 +270,7 @@ public final class TokenCounter {
         JsonNode props = t.parameters() == null ? null : t.parameters().get("properties");
         if (props != null && props.isObject() && !props.isEmpty()) {
           n += 3;
-          Iterator<Map.Entry<String, JsonNode>> it = props.fields();
-          while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+          for (Map.Entry<String, JsonNode> e : props.properties()) {
             JsonNode schema = e.getValue();
             n += 3;
             JsonNode en = schema.get("enum");
