@@ -2,10 +2,12 @@ package io.pekkollm.catalog;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.pekkollm.api.LlmClient;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
@@ -306,7 +308,8 @@ class ModelCatalogLoadingTest {
         new Bad("provider: openai\nmodels:\n  m:\n    capabilities: [tools, 3]\n", 4,
             "models.m.capabilities must hold only strings"),
         new Bad("provider: openai\nmodels:\n  m:\n    mode: yes\n", 4, "models.m.mode must be a string, not a boolean"),
-        new Bad("provider: openai\nmodels:\n  m:\n    mode: chat\n  m:\n    mode: chat\n", 5, "duplicate key 'models.m'"),
+        new Bad("provider: openai\nmodels:\n  m:\n    mode: chat\n  m:\n    mode: chat\n", 5,
+            "duplicate key 'models.m'"),
         new Bad("provider: openai\nmodels:\n  m:\n", 3, "models.m must be a mapping of fields"),
         new Bad("provider: anthropic\nmodels: {}\n", 1, "provider is 'anthropic' but the file name says 'openai'"),
         new Bad("provider: openai\nmodel: {}\n", 2, "unknown top-level key 'model'"),
@@ -339,5 +342,15 @@ class ModelCatalogLoadingTest {
     CatalogLoadException e = assertThrows(CatalogLoadException.class,
         () -> ModelCatalog.load(new CatalogSettings(tmp.resolve("nope"), true)));
     assertTrue(e.getMessage().contains("is not a directory"), e.getMessage());
+  }
+
+  @Test
+  void aBadCatalogFailsClientStartUp() throws IOException {
+    Files.writeString(tmp.resolve("openai.yml"), "provider: openai\nmodels:\n  m:\n    context_window: many\n");
+    var config = ConfigFactory.parseString("pekko-llm.catalog.models-dir = \""
+        + tmp.toString().replace("\\", "\\\\") + "\"").withFallback(ConfigFactory.load());
+    CatalogLoadException e = assertThrows(CatalogLoadException.class, () -> LlmClient.create(config));
+    assertEquals(4, e.line());
+    assertNull(e.getCause());
   }
 }
