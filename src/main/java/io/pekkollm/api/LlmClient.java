@@ -2,12 +2,21 @@ package io.pekkollm.api;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.pekkollm.catalog.CacheAccounting;
+import io.pekkollm.catalog.CatalogSettings;
+import io.pekkollm.catalog.ContextFit;
+import io.pekkollm.catalog.ContextGuard;
+import io.pekkollm.catalog.CostCalculator;
+import io.pekkollm.catalog.ModelCatalog;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
+import io.pekkollm.model.Cost;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ModelInfo;
+import io.pekkollm.model.TruncationReport;
+import io.pekkollm.model.Usage;
 import io.pekkollm.provider.ChatProvider;
 import io.pekkollm.provider.ProviderActor;
 import io.pekkollm.provider.ProviderFactory;
@@ -31,6 +40,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
@@ -56,6 +66,12 @@ import org.apache.pekko.stream.javadsl.Source;
  * <p>Create it with its own ActorSystem ({@link #create()}, {@link #create(Config)}) or inside an existing
  * one ({@link Builder#system(ActorSystem)}) when embedding in a Pekko application. Thread-safe; meant to be
  * shared. {@link #close()} stops the provider actors, and the ActorSystem too when the client created it.
+ *
+ * <p>The {@linkplain #catalog() model catalog} is loaded when the client is built (a malformed catalog file fails
+ * the build). With it, every {@link ChatResponse} carries its {@linkplain ChatResponse#cost() cost}, and a
+ * request that cannot fit its model's context window is rejected before it is sent (CONTEXT_LENGTH_EXCEEDED),
+ * or shortened when it names a {@linkplain ChatRequest#truncation() truncation strategy}; see
+ * {@link ContextGuard}. Models the catalog does not know are sent as they are.
  */
 public final class LlmClient implements AutoCloseable {
   private final ActorSystem<?> system;
@@ -65,15 +81,21 @@ public final class LlmClient implements AutoCloseable {
   private final Map<String, ProviderSettings> settingsByName;
   private final LlmSettings settings;
   private final RecoveryService recovery;
+  private final ModelCatalog catalog;
+  private final CostCalculator costs;
+  private final ContextGuard contextGuard;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings,
-      Map<String, ProviderSupervisor.Spec> specs, JournalSettings journal) {
+      Map<String, ProviderSupervisor.Spec> specs, ModelCatalog catalog, boolean contextCheck, JournalSettings journal) {
     this.system = system;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
     Map<String, ProviderSettings> byName = new LinkedHashMap<>();
     specs.forEach((name, spec) -> byName.put(name, spec.settings()));
     this.settingsByName = Map.copyOf(byName);
+    this.catalog = catalog;
+    this.costs = CostCalculator.create(catalog, this::cacheAccounting);
+    this.contextGuard = contextCheck ? ContextGuard.create(catalog) : null;
     this.supervisor = system.systemActorOf(
         ProviderSupervisor.create(specs.values(), settings.restartMinBackoff(), settings.restartMaxBackoff()),
         "pekko-llm-providers-" + System.identityHashCode(this), Props.empty());
@@ -107,17 +129,37 @@ public final class LlmClient implements AutoCloseable {
     return system;
   }
 
+  /** The model catalog this client prices and checks requests with. */
+  public ModelCatalog catalog() {
+    return catalog;
+  }
+
+  /**
+   * The cost of {@code usage} on {@code model} ({@code provider/model}); empty when the catalog does not know
+   * the model or a price the usage needs. For callers that fold {@link #stream} themselves.
+   */
+  public Optional<Cost> cost(String model, Usage usage) {
+    return costs.cost(model, usage);
+  }
+
   /** Sends {@code request} and completes with the whole answer. Fails with an {@link LlmException}. */
   public CompletionStage<ChatResponse> chat(ChatRequest request) {
+    Prepared prepared;
+    try {
+      prepared = prepare(request);
+    } catch (LlmException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     ChatAccumulator acc = new ChatAccumulator();
-    return run(request, false)
+    return run(prepared, false)
         .runWith(Sink.foreach(acc::add), system)
-        .thenApply(done -> acc.toResponse(request.model()));
+        .thenApply(done -> respond(acc, request, prepared));
   }
 
   /**
    * Streams the answer. Nothing is sent until the source is materialized; the materialized {@link ChatStream}
-   * cancels it. Backpressure reaches the provider: a slow consumer slows the upstream read.
+   * cancels it and reports truncation. Backpressure reaches the provider: a slow consumer slows the upstream
+   * read. The context-window check runs now, so a request that cannot fit gives a source that fails at once.
    */
   public Source<ChatChunk, ChatStream> stream(ChatRequest request) {
     return streamJournaled(request).map(JournaledChunk::chunk);
@@ -129,24 +171,46 @@ public final class LlmClient implements AutoCloseable {
    * {@link #resume}). Usage-only chunks carry sequence number 0.
    */
   public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request) {
-    String recoveryId = recovery == null ? null : recovery.newRecoveryId();
-    return withHandle(journaled(recoveryId, request), recoveryId);
+    try {
+      return streamJournaled(prepare(request));
+    } catch (LlmException e) {
+      return withHandle(Source.failed(e), null, null);
+    }
   }
 
-  private Source<JournaledChunk, NotUsed> journaled(String recoveryId, ChatRequest request) {
-    Route route;
-    try {
-      route = resolve(request.model());
-    } catch (LlmException e) {
-      return Source.failed(e);
-    }
+  private Source<ChatChunk, ChatStream> stream(Prepared prepared) {
+    return streamJournaled(prepared).map(JournaledChunk::chunk);
+  }
+
+  private Source<JournaledChunk, ChatStream> streamJournaled(Prepared prepared) {
+    String recoveryId = recovery == null ? null : recovery.newRecoveryId();
+    return withHandle(journaled(recoveryId, prepared), recoveryId, prepared.truncation());
+  }
+
+  private static Source<ChatChunk, ChatStream> failedStream(LlmException e) {
+    return withHandle(Source.failed(e), null, null).map(JournaledChunk::chunk);
+  }
+
+  private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Prepared prepared) {
     if (recoveryId == null) {
       long[] seq = new long[1];
-      return Source.lazySource(() -> run(request, true)
+      return Source.lazySource(() -> run(prepared, true)
               .map(c -> new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)))
           .mapMaterializedValue(m -> NotUsed.getInstance());
     }
-    return recovery.journal(recoveryId, request, route.provider(), run(request, true));
+    // The journal keeps the request as sent (after any truncation) under the caller's provider/model id.
+    Route route = prepared.route();
+    ChatRequest stored = prepared.upstream().withModel(route.provider() + "/" + route.model());
+    return recovery.journal(recoveryId, stored, route.provider(), run(prepared, true));
+  }
+
+  /** {@link #run(Prepared, boolean)} for a request not yet prepared; errors become a failed source. */
+  private Source<ChatChunk, NotUsed> run(ChatRequest request, boolean streaming) {
+    try {
+      return run(prepare(request), streaming);
+    } catch (LlmException e) {
+      return Source.failed(e);
+    }
   }
 
   private static boolean isUsageOnly(ChatChunk c) {
@@ -154,7 +218,8 @@ public final class LlmClient implements AutoCloseable {
         && c.toolCalls().isEmpty() && c.finishReason() == null;
   }
 
-  private static Source<JournaledChunk, ChatStream> withHandle(Source<JournaledChunk, NotUsed> source, String recoveryId) {
+  private static Source<JournaledChunk, ChatStream> withHandle(Source<JournaledChunk, NotUsed> source, String recoveryId,
+      TruncationReport truncation) {
     AtomicLong last = new AtomicLong();
     return source
         .map(j -> {
@@ -164,7 +229,7 @@ public final class LlmClient implements AutoCloseable {
           return j;
         })
         .viaMat(KillSwitches.single(), Keep.right())
-        .watchTermination((ks, done) -> new ChatStream(ks, done, recoveryId, last));
+        .watchTermination((ks, done) -> new ChatStream(ks, done, recoveryId, last, truncation));
   }
 
   /**
@@ -208,9 +273,15 @@ public final class LlmClient implements AutoCloseable {
     if (recovery == null) {
       return run(request, true);
     }
+    Prepared prepared;
+    try {
+      prepared = prepare(request);
+    } catch (LlmException e) {
+      return Source.failed(e);
+    }
     String recoveryId = recovery.newRecoveryId();
     AtomicLong last = new AtomicLong();
-    return autoResume(journaled(recoveryId, request), recoveryId, last, maxResumes, backoff);
+    return autoResume(journaled(recoveryId, prepared), recoveryId, last, maxResumes, backoff);
   }
 
   private Source<ChatChunk, NotUsed> autoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
@@ -264,13 +335,29 @@ public final class LlmClient implements AutoCloseable {
 
   /** The stream as a {@link Flow.Publisher}, for plain Java or other Reactive Streams libraries. Single subscriber. */
   public Flow.Publisher<ChatChunk> publisher(ChatRequest request) {
-    return run(request, true).runWith(JavaFlowSupport.Sink.asPublisher(AsPublisher.WITHOUT_FANOUT), system);
+    Source<ChatChunk, NotUsed> source;
+    try {
+      source = run(prepare(request), true);
+    } catch (LlmException e) {
+      source = Source.failed(e);
+    }
+    return source.runWith(JavaFlowSupport.Sink.asPublisher(AsPublisher.WITHOUT_FANOUT), system);
   }
 
   /** Streams to callbacks. Returns the handle that cancels it. */
   public ChatStream stream(ChatRequest request, ChatStreamHandler handler) {
+    Prepared prepared;
+    Source<ChatChunk, ChatStream> source;
+    try {
+      prepared = prepare(request);
+      source = stream(prepared);
+    } catch (LlmException e) {
+      prepared = null;
+      source = failedStream(e);
+    }
+    Prepared p = prepared;
     ChatAccumulator acc = new ChatAccumulator();
-    var pair = stream(request)
+    var pair = source
         .map(c -> {
           acc.add(c);
           handler.onChunk(c);
@@ -282,24 +369,68 @@ public final class LlmClient implements AutoCloseable {
       if (err != null) {
         handler.onError(err);
       } else {
-        handler.onComplete(acc.toResponse(request.model()));
+        handler.onComplete(respond(acc, request, p));
       }
     });
     return pair.first();
   }
 
   /**
-   * The one path every call takes: resolve the provider, get admission from its actor, run the provider's
-   * stream outside the actor, and report the outcome when it ends, however it ends.
+   * A request ready to send: its route, the request the provider gets (its own model id; shortened when
+   * truncation was asked for and needed) and what truncation did (null when nothing).
    */
-  private Source<ChatChunk, NotUsed> run(ChatRequest request, boolean streaming) {
-    Route route;
-    try {
-      route = resolve(request.model());
-    } catch (LlmException e) {
-      return Source.failed(e);
+  private record Prepared(Route route, ChatRequest upstream, TruncationReport truncation) {}
+
+  /**
+   * Resolves the provider and fits the request to the model's context window. Cheap on the hot path: one map
+   * read for the catalog entry, then a character count; tokenizing only happens near the window (see
+   * {@link ContextGuard}).
+   */
+  private Prepared prepare(ChatRequest request) {
+    Route route = resolve(request.model());
+    ChatRequest toSend = request;
+    TruncationReport truncation = null;
+    if (contextGuard != null) {
+      ContextFit fit = contextGuard.fit(request);
+      toSend = fit.request();
+      truncation = fit.truncation().orElse(null);
     }
-    ChatRequest upstream = request.withModel(route.model());
+    // The truncation option is the client's business; the provider gets a copy without it.
+    ChatRequest upstream = toSend.truncation() == null ? toSend.withModel(route.model())
+        : toSend.toBuilder().model(route.model()).truncation(null).build();
+    return new Prepared(route, upstream, truncation);
+  }
+
+  /** The folded answer, with its cost (by the model asked for, else the one the provider ran) and truncation. */
+  private ChatResponse respond(ChatAccumulator acc, ChatRequest request, Prepared prepared) {
+    ChatResponse r = acc.toResponse(request.model());
+    Optional<Cost> cost = Optional.empty();
+    if (r.usage() != null) {
+      cost = costs.cost(request.model(), r.usage());
+      if (cost.isEmpty() && catalog.find(request.model()).isEmpty() && r.providerModel() != null) {
+        // A model id the catalog lacks may still resolve to a dated snapshot it lists.
+        cost = costs.cost(prepared.route().provider() + "/" + r.providerModel(), r.usage());
+      }
+    }
+    return new ChatResponse(r.id(), r.model(), r.providerModel(), r.text(), r.reasoning(), r.toolCalls(),
+        r.finishReason(), r.usage(), cost.orElse(null), prepared.truncation());
+  }
+
+  private CacheAccounting cacheAccounting(String provider) {
+    ProviderSettings ps = settingsByName.get(provider);
+    if (ps != null && CacheAccounting.forProvider(ps.kind()) == CacheAccounting.SEPARATE_FROM_INPUT) {
+      return CacheAccounting.SEPARATE_FROM_INPUT;
+    }
+    return CacheAccounting.forProvider(provider);
+  }
+
+  /**
+   * The one path every call takes: get admission from the provider's actor, run the provider's stream outside
+   * the actor, and report the outcome when it ends, however it ends.
+   */
+  private Source<ChatChunk, NotUsed> run(Prepared prepared, boolean streaming) {
+    Route route = prepared.route();
+    ChatRequest upstream = prepared.upstream();
     return Source.lazySource(() -> {
       long start = System.nanoTime();
       CompletionStage<ProviderActor.Granted> admission = acquire(route);
@@ -411,6 +542,12 @@ public final class LlmClient implements AutoCloseable {
     return providers.keySet().stream().sorted().toList();
   }
 
+  /** The names of the providers that may be called (configured and enabled), sorted. */
+  public List<String> enabledProviderNames() {
+    return settingsByName.values().stream().filter(ProviderSettings::enabled).map(ProviderSettings::name).sorted()
+        .toList();
+  }
+
   /** Stops the provider actors; terminates the ActorSystem when this client created it. */
   public CompletionStage<Done> shutdown() {
     system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(supervisor));
@@ -431,6 +568,7 @@ public final class LlmClient implements AutoCloseable {
     private Config config;
     private ActorSystem<?> system;
     private final Map<String, ChatProvider> customProviders = new LinkedHashMap<>();
+    private ModelCatalog catalog;
 
     private Builder() {}
 
@@ -455,11 +593,23 @@ public final class LlmClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The model catalog to use instead of loading one from {@code pekko-llm.catalog} (the bundled catalog plus
+     * {@code models-dir}).
+     */
+    public Builder catalog(ModelCatalog value) {
+      this.catalog = value;
+      return this;
+    }
+
     public LlmClient build() {
       boolean owns = system == null;
       Config cfg = config != null ? config : owns ? ConfigFactory.load() : system.settings().config();
       cfg = cfg.withFallback(ConfigFactory.defaultReference());
       LlmSettings llmSettings = LlmSettings.create(cfg);
+      CatalogSettings catalogSettings = CatalogSettings.create(cfg);
+      // Before any actor starts: a malformed catalog file must fail start-up with nothing to clean up.
+      ModelCatalog models = catalog != null ? catalog : ModelCatalog.load(catalogSettings);
       ActorSystem<?> sys = owns ? ActorSystem.create(Behaviors.empty(), "pekko-llm", cfg) : system;
       try {
         Map<String, ProviderSupervisor.Spec> specs = new LinkedHashMap<>();
@@ -468,12 +618,14 @@ public final class LlmClient implements AutoCloseable {
         }
         Config defaults = cfg.getConfig("pekko-llm.provider-defaults");
         for (ChatProvider p : customProviders.values()) {
-          ProviderSettings base = ProviderSettings.create(p.name(),
-              ConfigFactory.parseMap(Map.of("kind", "custom", "enabled", "on")).withFallback(defaults));
+          // A provider instance has no URL of its own; the settings still need one (shown in status and logs).
+          ProviderSettings base = ProviderSettings.create(p.name(), ConfigFactory.parseMap(Map.of("kind", "custom",
+              "enabled", "on", "default-base-url", "custom://" + p.name())).withFallback(defaults));
           ProviderFactory fixed = (s, sy) -> p;
           specs.put(p.name(), new ProviderSupervisor.Spec(base, fixed));
         }
-        return new LlmClient(sys, owns, llmSettings, specs, JournalSettings.create(cfg));
+        return new LlmClient(sys, owns, llmSettings, specs, models, catalogSettings.contextCheck(),
+            JournalSettings.create(cfg));
       } catch (RuntimeException e) {
         if (owns) {
           sys.terminate();

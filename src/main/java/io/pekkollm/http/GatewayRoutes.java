@@ -18,12 +18,16 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pekkollm.api.ChatStream;
 import io.pekkollm.api.LlmClient;
+import io.pekkollm.catalog.ModelEntry;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.Cost;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ModelInfo;
+import io.pekkollm.model.TruncationReport;
 import io.pekkollm.model.Usage;
 import io.pekkollm.provider.ProviderStatus;
 import io.pekkollm.provider.openai.OpenAiCodec;
@@ -33,26 +37,34 @@ import io.pekkollm.recovery.StreamSnapshot;
 import io.pekkollm.util.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.JavaPartialFunction;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -61,8 +73,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's HTTP routes: OpenAI-compatible {@code POST /v1/chat/completions} (JSON or SSE),
- * {@code GET /v1/models}, {@code GET /health}, {@code GET /health/providers}. Every error is OpenAI's error
- * body with a matching status; the routes never fail the connection for a bad request.
+ * {@code GET /v1/models} and {@code GET /v1/models/{provider}/{model}} (with catalog metadata),
+ * {@code GET /health}, {@code GET /health/providers}. Every error is OpenAI's error body with a matching status;
+ * the routes never fail the connection for a bad request.
+ *
+ * <p>Extensions to OpenAI's shapes: {@code usage.cost} (USD, as OpenRouter reports it) when the catalog prices
+ * the model; a request body field {@code truncation: "sliding_window" | "smart"} that shortens a request
+ * exceeding the context window instead of rejecting it, reported in the response headers
+ * {@code X-Truncated-Messages}, {@code X-Truncation-Tokens-Before} and {@code X-Truncation-Tokens-After}.
  */
 public final class GatewayRoutes {
   private static final Logger ACCESS = LoggerFactory.getLogger("io.pekkollm.access");
@@ -101,7 +119,9 @@ public final class GatewayRoutes {
               path("models", () -> get(() -> completeWithFuture(models()))),
               path(segment("streams").slash(segment()).slash("resume"), id ->
                   post(() -> completeWithFuture(resume(id, req)))),
-              path(segment("streams").slash(segment()), id -> get(() -> completeWithFuture(streamStatus(id)))));
+              path(segment("streams").slash(segment()), id -> get(() -> completeWithFuture(streamStatus(id)))),
+              path(segment("models").slash(PathMatchers.remaining()),
+                  rest -> get(() -> completeWithFuture(model(modelId(req))))));
         })))));
     return settings.accessLog() ? accessLog(inner) : inner;
   }
@@ -164,21 +184,28 @@ public final class GatewayRoutes {
         return ErrorResponses.of(err);
       }
       String json = OpenAiCodec.writeResponse(resp, newId(), nowSeconds());
-      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json);
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
+          .addHeaders(truncationHeaders(resp.truncation()));
     });
   }
 
-  /**
-   * Streams as SSE. The response status waits for the first chunk, so an upstream that fails before
-   * answering keeps its status (401 stays 401, 429 keeps Retry-After). After that, an error becomes a final
-   * {@code data: {"error": ...}} event and the stream ends without {@code [DONE]}, as OpenAI does.
-   */
+  private static List<HttpHeader> truncationHeaders(Optional<TruncationReport> truncation) {
+    if (truncation.isEmpty()) {
+      return List.of();
+    }
+    TruncationReport t = truncation.get();
+    return List.of(RawHeader.create("X-Truncated-Messages", Integer.toString(t.messagesDropped())),
+        RawHeader.create("X-Truncation-Tokens-Before", Integer.toString(t.tokensBefore())),
+        RawHeader.create("X-Truncation-Tokens-After", Integer.toString(t.tokensAfter())));
+  }
+
   private CompletionStage<HttpResponse> streamed(OpenAiCodec.ParsedRequest parsed) {
     ChatRequest request = parsed.request();
     var journaled = client.streamJournaled(request).preMaterialize(system);
-    String recoveryId = journaled.first().recoveryId();
-    SseEncoder encoder = new SseEncoder(newId(), request.model(), nowSeconds(), parsed.includeUsage());
-    return sse(journaled.second(), encoder, List.of(), recoveryId);
+    ChatStream handle = journaled.first();
+    SseEncoder encoder = new SseEncoder(newId(), request.model(), nowSeconds(), parsed.includeUsage(),
+        usage -> client.cost(request.model(), usage).orElse(null));
+    return sse(journaled.second(), encoder, List.of(), handle.recoveryId(), truncationHeaders(handle.truncation()));
   }
 
   /**
@@ -187,7 +214,7 @@ public final class GatewayRoutes {
    * event and the stream ends without {@code [DONE]}, as OpenAI does.
    */
   private CompletionStage<HttpResponse> sse(Source<JournaledChunk, ?> source, SseEncoder encoder,
-      List<ByteString> preamble, String recoveryId) {
+      List<ByteString> preamble, String recoveryId, List<HttpHeader> extraHeaders) {
     return source
         .prefixAndTail(1)
         .runWith(Sink.head(), system)
@@ -215,7 +242,8 @@ public final class GatewayRoutes {
           }
           HttpResponse resp = HttpResponse.create()
               .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), body))
-              .addHeader(RawHeader.create("Cache-Control", "no-cache"));
+              .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+              .addHeaders(extraHeaders);
           return recoveryId == null ? resp : resp.addHeader(RawHeader.create("X-Recovery-Id", recoveryId));
         });
   }
@@ -262,9 +290,9 @@ public final class GatewayRoutes {
                 .put("kept_chars", r.keptChars()).put("discarded_chars", r.discardedChars())
                 .put("model", r.model()).put("attempt", r.attempt());
             ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
-            SseEncoder encoder = new SseEncoder(newId(), r.model(), nowSeconds(), false);
+            SseEncoder encoder = new SseEncoder(newId(), r.model(), nowSeconds(), false, usage -> null);
             return sse(Source.<JournaledChunk>single(new JournaledChunk(-1, null)).concat(r.chunks()), encoder,
-                List.of(first), r.recoveryId());
+                List.of(first), r.recoveryId(), List.of());
           });
         })
         .exceptionally(err -> {
@@ -305,14 +333,16 @@ public final class GatewayRoutes {
     private final String model;
     private final long created;
     private final boolean includeUsage;
+    private final Function<Usage, Cost> pricing;
     private boolean first = true;
     private Usage usage;
 
-    SseEncoder(String id, String model, long created, boolean includeUsage) {
+    SseEncoder(String id, String model, long created, boolean includeUsage, Function<Usage, Cost> pricing) {
       this.id = id;
       this.model = model;
       this.created = created;
       this.includeUsage = includeUsage;
+      this.pricing = pricing;
     }
 
     List<ByteString> encode(JournaledChunk j) {
@@ -337,8 +367,8 @@ public final class GatewayRoutes {
 
     List<ByteString> finish() {
       if (includeUsage && usage != null) {
-        return List.of(ByteString.fromString("data: " + OpenAiCodec.writeUsageChunk(usage, id, model, created) + "\n\n"),
-            DONE);
+        return List.of(ByteString.fromString("data: "
+            + OpenAiCodec.writeUsageChunk(usage, pricing.apply(usage), id, model, created) + "\n\n"), DONE);
       }
       return List.of(DONE);
     }
@@ -352,16 +382,77 @@ public final class GatewayRoutes {
 
   // ------------------------------------------------------------------ models and health
 
+  /**
+   * The models of every enabled provider as its API lists them, each with its catalog metadata (null values
+   * for models the catalog does not know). An enabled provider whose listing gives nothing (no list endpoint,
+   * unreachable) is represented by its catalog models instead, so its known models can still be discovered.
+   */
   private CompletionStage<HttpResponse> models() {
-    return client.listModels().thenApply(models -> {
+    return client.listModels().thenApply(listed -> {
+      List<ModelInfo> models = new ArrayList<>(listed);
+      Set<String> providersListed = new HashSet<>();
+      listed.forEach(m -> providersListed.add(m.provider()));
+      for (String provider : client.enabledProviderNames()) {
+        if (!providersListed.contains(provider)) {
+          for (ModelEntry e : client.catalog().models(provider)) {
+            models.add(new ModelInfo(e.id(), provider, 0, provider));
+          }
+        }
+      }
+      models.sort(Comparator.comparing(ModelInfo::id));
       ObjectNode root = Json.object().put("object", "list");
       ArrayNode data = root.putArray("data");
       for (ModelInfo m : models) {
-        data.addObject().put("id", m.id()).put("object", "model").put("created", m.created())
-            .put("owned_by", m.ownedBy() == null ? m.provider() : m.ownedBy());
+        data.add(modelObject(m.id(), m.created(), m.ownedBy() == null ? m.provider() : m.ownedBy(),
+            client.catalog().find(m.id()).orElse(null)));
       }
       return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(root));
     });
+  }
+
+  private static ObjectNode modelObject(String id, long created, String ownedBy, ModelEntry entry) {
+    ObjectNode o = Json.object().put("id", id).put("object", "model").put("created", created)
+        .put("owned_by", ownedBy);
+    return CatalogJson.addMetadata(o, entry);
+  }
+
+  /** The model id after {@code /v1/models/}, from the decoded path segments (ids contain slashes). */
+  private static String modelId(HttpRequest req) {
+    List<String> segments = new ArrayList<>();
+    req.getUri().pathSegments().forEach(segments::add);
+    int models = segments.indexOf("models");
+    return String.join("/", segments.subList(models + 1, segments.size()));
+  }
+
+  /**
+   * One model of an enabled provider: from the catalog (aliases resolve), else from the provider's own list
+   * with unknown metadata; 404 in OpenAI's error shape otherwise.
+   */
+  private CompletionStage<HttpResponse> model(String id) {
+    int slash = id.indexOf('/');
+    String provider = slash > 0 ? id.substring(0, slash) : id;
+    if (slash <= 0 || slash == id.length() - 1 || !client.enabledProviderNames().contains(provider)) {
+      return CompletableFuture.completedFuture(notFound(id, slash <= 0 ? "use provider/model, e.g. mock/echo"
+          : "provider '" + provider + "' is not configured or not enabled"));
+    }
+    Optional<ModelEntry> entry = client.catalog().find(id);
+    if (entry.isPresent()) {
+      return CompletableFuture.completedFuture(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
+          Json.writeBytes(modelObject(id, 0, provider, entry.get()))));
+    }
+    return client.listModels(provider)
+        .handle((list, err) -> {
+          Optional<ModelInfo> listed = err != null ? Optional.empty()
+              : list.stream().filter(m -> m.id().equals(id)).findFirst();
+          return listed.map(m -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
+                  Json.writeBytes(modelObject(id, m.created(), m.ownedBy() == null ? provider : m.ownedBy(), null))))
+              .orElseGet(() -> notFound(id, "neither the model catalog nor the provider lists it"));
+        });
+  }
+
+  private static HttpResponse notFound(String id, String why) {
+    return ErrorResponses.of(new LlmException(ErrorKind.MODEL_NOT_FOUND, "the model '" + id
+        + "' does not exist: " + why, null, false, "model"));
   }
 
   private CompletionStage<HttpResponse> providers() {

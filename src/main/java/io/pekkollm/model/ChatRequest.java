@@ -32,6 +32,7 @@ public final class ChatRequest {
   private final String user;
   private final Map<String, String> metadata;
   private final Map<String, JsonNode> extraBody;
+  private final TruncationStrategy truncation;
 
   private ChatRequest(Builder b) {
     this.model = Objects.requireNonNull(b.model, "model");
@@ -50,6 +51,7 @@ public final class ChatRequest {
     this.user = b.user;
     this.metadata = b.metadata == null ? Map.of() : Map.copyOf(b.metadata);
     this.extraBody = b.extraBody == null ? Map.of() : Map.copyOf(b.extraBody);
+    this.truncation = b.truncation;
   }
 
   public static Builder builder(String model) {
@@ -73,6 +75,7 @@ public final class ChatRequest {
     b.user = user;
     b.metadata = metadata;
     b.extraBody = extraBody;
+    b.truncation = truncation;
     return b;
   }
 
@@ -86,6 +89,10 @@ public final class ChatRequest {
 
   public ChatRequest withMaxTokens(Integer newMaxTokens) {
     return toBuilder().maxTokens(newMaxTokens).build();
+  }
+
+  public ChatRequest withTruncation(TruncationStrategy newTruncation) {
+    return toBuilder().truncation(newTruncation).build();
   }
 
   public String model() { return model; }
@@ -109,6 +116,11 @@ public final class ChatRequest {
    * {@code reasoning_effort} or {@code logit_bias}).
    */
   public Map<String, JsonNode> extraBody() { return extraBody; }
+  /**
+   * How to shorten the request when it does not fit the model's context window; null (the default) rejects
+   * it with CONTEXT_LENGTH_EXCEEDED instead. Never sent upstream.
+   */
+  public TruncationStrategy truncation() { return truncation; }
 
   /** The text of the last user message, or "" when there is none. */
   public String lastUserText() {
@@ -144,6 +156,7 @@ public final class ChatRequest {
     private String user;
     private Map<String, String> metadata;
     private Map<String, JsonNode> extraBody;
+    private TruncationStrategy truncation;
 
     private Builder(String model) {
       this.model = model;
@@ -168,6 +181,8 @@ public final class ChatRequest {
     public Builder responseFormat(ResponseFormat value) { this.responseFormat = value; return this; }
     public Builder userId(String value) { this.user = value; return this; }
     public Builder metadata(Map<String, String> value) { this.metadata = value; return this; }
+    /** See {@link ChatRequest#truncation()}; null rejects a request that does not fit. */
+    public Builder truncation(TruncationStrategy value) { this.truncation = value; return this; }
 
     public Builder extraBody(Map<String, JsonNode> value) {
       this.extraBody = value == null ? null : new LinkedHashMap<>(value);

@@ -2,10 +2,13 @@ package io.pekkollm.model;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A complete answer: the chunks of one call folded together. {@code model} is the {@code provider/model} that
- * served it; {@code providerModel} what the provider said it ran (may be a dated version).
+ * served it; {@code providerModel} what the provider said it ran (may be a dated version). {@link #cost()} is
+ * present when the model catalog knows every price the usage needs; {@link #truncation()} when the request was
+ * shortened to fit the context window.
  *
  * <p>Immutable and thread-safe.
  */
@@ -18,9 +21,16 @@ public final class ChatResponse {
   private final List<ToolCall> toolCalls;
   private final FinishReason finishReason;
   private final Usage usage;
+  private final Cost cost;
+  private final TruncationReport truncation;
 
   public ChatResponse(String id, String model, String providerModel, String text, String reasoning,
       List<ToolCall> toolCalls, FinishReason finishReason, Usage usage) {
+    this(id, model, providerModel, text, reasoning, toolCalls, finishReason, usage, null, null);
+  }
+
+  public ChatResponse(String id, String model, String providerModel, String text, String reasoning,
+      List<ToolCall> toolCalls, FinishReason finishReason, Usage usage, Cost cost, TruncationReport truncation) {
     this.id = id;
     this.model = model;
     this.providerModel = providerModel;
@@ -29,6 +39,8 @@ public final class ChatResponse {
     this.toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
     this.finishReason = finishReason;
     this.usage = usage;
+    this.cost = cost;
+    this.truncation = truncation;
   }
 
   public String id() { return id; }
@@ -42,9 +54,24 @@ public final class ChatResponse {
   public FinishReason finishReason() { return finishReason; }
   /** Token usage, or null when the provider reported none. */
   public Usage usage() { return usage; }
+  /** The call's cost in USD; empty when there is no usage or the catalog lacks a price it needs. */
+  public Optional<Cost> cost() { return Optional.ofNullable(cost); }
+  /** What truncation did to the request; empty when it was sent whole. */
+  public Optional<TruncationReport> truncation() { return Optional.ofNullable(truncation); }
 
   public ChatResponse withModel(String newModel) {
-    return new ChatResponse(id, newModel, providerModel, text, reasoning, toolCalls, finishReason, usage);
+    return new ChatResponse(id, newModel, providerModel, text, reasoning, toolCalls, finishReason, usage, cost,
+        truncation);
+  }
+
+  public ChatResponse withCost(Cost newCost) {
+    return new ChatResponse(id, model, providerModel, text, reasoning, toolCalls, finishReason, usage, newCost,
+        truncation);
+  }
+
+  public ChatResponse withTruncation(TruncationReport newTruncation) {
+    return new ChatResponse(id, model, providerModel, text, reasoning, toolCalls, finishReason, usage, cost,
+        newTruncation);
   }
 
   @Override
@@ -52,7 +79,8 @@ public final class ChatResponse {
     return o instanceof ChatResponse r && Objects.equals(r.id, id) && Objects.equals(r.model, model)
         && Objects.equals(r.providerModel, providerModel) && r.text.equals(text)
         && Objects.equals(r.reasoning, reasoning) && r.toolCalls.equals(toolCalls)
-        && Objects.equals(r.finishReason, finishReason) && Objects.equals(r.usage, usage);
+        && Objects.equals(r.finishReason, finishReason) && Objects.equals(r.usage, usage)
+        && Objects.equals(r.cost, cost) && Objects.equals(r.truncation, truncation);
   }
 
   @Override
@@ -63,6 +91,7 @@ public final class ChatResponse {
   @Override
   public String toString() {
     return "ChatResponse{model=" + model + ", finish=" + finishReason + ", text=" + text.length() + " chars, toolCalls="
-        + toolCalls.size() + ", usage=" + usage + "}";
+        + toolCalls.size() + ", usage=" + usage + (cost == null ? "" : ", cost=" + cost.total().toPlainString())
+        + (truncation == null ? "" : ", truncated=" + truncation.messagesDropped()) + "}";
   }
 }

@@ -8,6 +8,7 @@ import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.ContentPart;
+import io.pekkollm.model.Cost;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Message;
@@ -16,6 +17,7 @@ import io.pekkollm.model.ToolCall;
 import io.pekkollm.model.ToolCallDelta;
 import io.pekkollm.model.ToolChoice;
 import io.pekkollm.model.ToolDefinition;
+import io.pekkollm.model.TruncationStrategy;
 import io.pekkollm.model.Usage;
 import io.pekkollm.util.Json;
 import java.io.IOException;
@@ -40,7 +42,8 @@ import java.util.Set;
 public final class OpenAiCodec {
   private static final Set<String> KNOWN_REQUEST_FIELDS = Set.of("model", "messages", "temperature", "top_p",
       "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "tools",
-      "tool_choice", "parallel_tool_calls", "response_format", "user", "metadata", "stream", "stream_options", "n");
+      "tool_choice", "parallel_tool_calls", "response_format", "user", "metadata", "stream", "stream_options", "n",
+      "truncation");
 
   private OpenAiCodec() {}
 
@@ -103,6 +106,9 @@ public final class OpenAiCodec {
       throw LlmException.invalidRequest("'stream_options' must be an object", "stream_options");
     }
     boolean includeUsage = so != null && so.path("include_usage").asBoolean(false);
+    // The gateway's own extension: how to fit a request that exceeds the context window. Never sent upstream.
+    String truncation = optText(body, "truncation");
+    b.truncation(truncation == null ? null : TruncationStrategy.of(truncation));
     Map<String, JsonNode> extra = new LinkedHashMap<>();
     Iterator<Map.Entry<String, JsonNode>> it = body.fields();
     while (it.hasNext()) {
@@ -619,12 +625,17 @@ public final class OpenAiCodec {
 
   /** The final usage chunk ({@code choices: []}), sent when the client asked for {@code include_usage}. */
   public static String writeUsageChunk(Usage usage, String id, String model, long created) {
+    return writeUsageChunk(usage, null, id, model, created);
+  }
+
+  /** The final usage chunk with the call's cost in {@code usage.cost} (USD) when {@code cost} is not null. */
+  public static String writeUsageChunk(Usage usage, Cost cost, String id, String model, long created) {
     return generate(g -> {
       g.writeStartObject();
       header(g, id, "chat.completion.chunk", created, model);
       g.writeArrayFieldStart("choices");
       g.writeEndArray();
-      writeUsage(g, usage);
+      writeUsage(g, usage, cost);
       g.writeEndObject();
     });
   }
@@ -670,7 +681,7 @@ public final class OpenAiCodec {
       g.writeEndObject();
       g.writeEndArray();
       if (r.usage() != null) {
-        writeUsage(g, r.usage());
+        writeUsage(g, r.usage(), r.cost().orElse(null));
       }
       g.writeEndObject();
     });
@@ -706,11 +717,17 @@ public final class OpenAiCodec {
     g.writeStringField("model", model);
   }
 
-  private static void writeUsage(JsonGenerator g, Usage u) throws IOException {
+  /** OpenAI's usage object; {@code cost} in USD, as OpenRouter reports it, when known. */
+  private static void writeUsage(JsonGenerator g, Usage u, Cost cost) throws IOException {
     g.writeObjectFieldStart("usage");
     g.writeNumberField("prompt_tokens", u.inputTokens());
     g.writeNumberField("completion_tokens", u.outputTokens());
     g.writeNumberField("total_tokens", u.totalTokens());
+    if (cost != null) {
+      g.writeFieldName("cost");
+      // Plain notation: tiny costs would otherwise print as 7.5E-8, which some JSON clients mishandle.
+      g.writeNumber(cost.total().toPlainString());
+    }
     g.writeObjectFieldStart("prompt_tokens_details");
     g.writeNumberField("cached_tokens", u.cachedInputTokens());
     g.writeEndObject();
