@@ -62,7 +62,10 @@ final class JournalSchema {
 
   static String idempotent(String sql) {
     String s = sql;
-    if (s.startsWith("CREATE UNIQUE INDEX ") && !s.startsWith("CREATE UNIQUE INDEX IF NOT EXISTS")) {
+    if (s.startsWith("CREATE INDEX CONCURRENTLY ") && !s.startsWith("CREATE INDEX CONCURRENTLY IF NOT EXISTS")) {
+      // PostgreSQL's order: CREATE INDEX CONCURRENTLY IF NOT EXISTS name ...
+      s = "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + s.substring("CREATE INDEX CONCURRENTLY ".length());
+    } else if (s.startsWith("CREATE UNIQUE INDEX ") && !s.startsWith("CREATE UNIQUE INDEX IF NOT EXISTS")) {
       s = "CREATE UNIQUE INDEX IF NOT EXISTS " + s.substring("CREATE UNIQUE INDEX ".length());
     } else if (s.startsWith("CREATE INDEX ") && !s.startsWith("CREATE INDEX IF NOT EXISTS")) {
       s = "CREATE INDEX IF NOT EXISTS " + s.substring("CREATE INDEX ".length());
