@@ -272,8 +272,12 @@ public final class RecoveryService {
     return summary.thenApply(s -> {
       ChatRequest next = Continuations.build(original, plan.model(), plan.baseText(), s, prefill,
           plan.outputTokensSoFar(), settings.maxTokensFloor());
+      // With prefill the model continues its own message and does not restate it: only the whitespace that was
+      // stripped from the prefill and comes back is trimmed. Told to continue by instruction, models do restate
+      // the last words, so repeats of at least overlap.min-chars are removed too.
       Continuations.OverlapTrimmer trimmer = new Continuations.OverlapTrimmer(
-          s == null ? plan.baseText() : "", settings.overlapMinChars(), settings.overlapWindowChars());
+          s == null ? plan.baseText() : "", prefill ? Integer.MAX_VALUE : settings.overlapMinChars(),
+          settings.overlapWindowChars());
       return runtime.run(next)
           .mapConcat(trimmer::onChunk)
           .concatLazy(Source.lazySource(() -> Source.from(trimmer.onComplete())))
