@@ -184,6 +184,25 @@ public abstract class HttpChatProvider implements ChatProvider {
     return ErrorClassifier.streamBroken(name(), t);
   }
 
+  /**
+   * Sends a request whose answer is one JSON document (a model list, for example): an error status is
+   * classified like any other, a body that is not JSON is a malformed response.
+   */
+  protected CompletionStage<com.fasterxml.jackson.databind.JsonNode> getJson(HttpRequest request) {
+    return send(request).thenCompose(resp -> readBody(resp.entity()).thenApply(body -> {
+      int status = resp.status().intValue();
+      if (status < 200 || status > 299) {
+        Map<String, String> hs = headers(resp);
+        throw ErrorClassifier.fromHttp(name(), status, hs, body, errorDetails(status, hs, body), clock.instant());
+      }
+      try {
+        return io.pekkollm.util.Json.parse(body);
+      } catch (java.io.IOException e) {
+        throw ErrorClassifier.malformed(name(), "the response is not JSON: " + e.getMessage(), body, e);
+      }
+    }));
+  }
+
   protected CompletionStage<String> readBody(HttpEntity entity) {
     return entity.withoutSizeLimit()
         .getDataBytes()

@@ -20,7 +20,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -114,26 +113,13 @@ public final class AnthropicProvider extends HttpChatProvider {
     String url = settings.baseUrl() + "/v1/models?limit=1000"
         + (afterId == null ? "" : "&after_id=" + URLEncoder.encode(afterId, StandardCharsets.UTF_8));
     HttpRequest req = HttpRequest.GET(url).addHeaders(fixedHeaders);
-    return send(req).thenCompose(resp -> readBody(resp.entity()).thenCompose(body -> {
-      JsonNode root = modelPage(resp, body);
+    return getJson(req).thenCompose(root -> {
       acc.addAll(AnthropicMapper.models(name(), root));
       String last = Json.text(root, "last_id");
       if (root.path("has_more").asBoolean(false) && last != null && page + 1 < MAX_MODEL_PAGES) {
         return listModels(last, acc, page + 1);
       }
       return CompletableFuture.completedFuture(List.copyOf(acc));
-    }));
-  }
-
-  private JsonNode modelPage(HttpResponse resp, String body) {
-    int status = resp.status().intValue();
-    if (status != 200) {
-      throw ErrorClassifier.fromHttp(name(), status, headers(resp), body, errorDetails(status, body), clock.instant());
-    }
-    try {
-      return Json.parse(body);
-    } catch (java.io.IOException e) {
-      throw ErrorClassifier.malformed(name(), "model list is not JSON", body, e);
-    }
+    });
   }
 }

@@ -23,7 +23,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.RawRequestURI;
 
@@ -157,21 +156,7 @@ public final class BedrockProvider extends HttpChatProvider {
     } catch (LlmException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return send(req).thenCompose(resp -> readBody(resp.entity()).thenApply(body -> toModels(resp, body)));
-  }
-
-  private List<ModelInfo> toModels(HttpResponse resp, String body) {
-    int status = resp.status().intValue();
-    Map<String, String> headers = headers(resp);
-    if (status != 200) {
-      throw ErrorClassifier.fromHttp(name(), status, headers, body, errorDetails(status, headers, body),
-          clock.instant());
-    }
-    try {
-      return BedrockMapper.readModels(name(), Json.parse(body));
-    } catch (IOException e) {
-      throw ErrorClassifier.malformed(name(), "model list is not JSON", body, e);
-    }
+    return getJson(req).thenApply(root -> BedrockMapper.readModels(name(), root));
   }
 
   /**

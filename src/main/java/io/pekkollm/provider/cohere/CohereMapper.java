@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
-import io.pekkollm.model.ContentPart;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.Message;
 import io.pekkollm.model.ModelInfo;
@@ -118,22 +117,8 @@ final class CohereMapper {
     if (m instanceof Message.System s) {
       o.put("content", s.content());
     } else if (m instanceof Message.User u) {
-      if (u.content().size() == 1 && u.content().get(0) instanceof ContentPart.Text t) {
-        o.put("content", t.text());
-      } else {
-        ArrayNode parts = o.putArray("content");
-        for (ContentPart p : u.content()) {
-          if (p instanceof ContentPart.Text t) {
-            parts.addObject().put("type", "text").put("text", t.text());
-          } else if (p instanceof ContentPart.Image img) {
-            ObjectNode iu = parts.addObject().put("type", "image_url").putObject("image_url");
-            iu.put("url", img.asUrl());
-            if (img.detail() != null) {
-              iu.put("detail", img.detail());
-            }
-          }
-        }
-      }
+      // Cohere v2 takes OpenAI's content shape: text and image_url parts.
+      io.pekkollm.provider.openai.OpenAiCodec.writeUserContent(u, o);
     } else if (m instanceof Message.Assistant a) {
       if (!a.text().isEmpty()) {
         o.put("content", a.text());

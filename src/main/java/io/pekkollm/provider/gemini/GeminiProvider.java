@@ -19,7 +19,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
@@ -115,26 +114,13 @@ public final class GeminiProvider extends HttpChatProvider {
     String url = settings.baseUrl() + "/" + apiVersion + "/models?pageSize=1000"
         + (pageToken == null ? "" : "&pageToken=" + URLEncoder.encode(pageToken, StandardCharsets.UTF_8));
     HttpRequest req = HttpRequest.GET(url).addHeaders(fixedHeaders);
-    return send(req).thenCompose(resp -> readBody(resp.entity()).thenCompose(body -> {
-      JsonNode root = modelPage(resp, body);
+    return getJson(req).thenCompose(root -> {
       acc.addAll(GeminiMapper.models(name(), root));
       String next = Json.text(root, "nextPageToken");
       if (next != null && !next.isEmpty() && page + 1 < MAX_MODEL_PAGES) {
         return listModels(next, acc, page + 1);
       }
       return CompletableFuture.completedFuture(List.copyOf(acc));
-    }));
-  }
-
-  private JsonNode modelPage(HttpResponse resp, String body) {
-    int status = resp.status().intValue();
-    if (status != 200) {
-      throw ErrorClassifier.fromHttp(name(), status, headers(resp), body, errorDetails(status, body), clock.instant());
-    }
-    try {
-      return Json.parse(body);
-    } catch (java.io.IOException e) {
-      throw ErrorClassifier.malformed(name(), "model list is not JSON", body, e);
-    }
+    });
   }
 }

@@ -18,7 +18,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.Authorization;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
@@ -120,20 +119,7 @@ public final class OllamaProvider extends HttpChatProvider {
   @Override
   public CompletionStage<List<ModelInfo>> listModels() {
     HttpRequest req = HttpRequest.GET(baseUrl + "/api/tags").addHeaders(fixedHeaders);
-    return send(req).thenCompose(resp -> readBody(resp.entity()).thenApply(body -> toModels(resp, body)));
-  }
-
-  private List<ModelInfo> toModels(HttpResponse resp, String body) {
-    int status = resp.status().intValue();
-    if (status != 200) {
-      throw ErrorClassifier.fromHttp(name(), status, headers(resp), body, errorDetails(status, body),
-          clock.instant());
-    }
-    try {
-      return OllamaMapper.readTags(name(), Json.parse(body));
-    } catch (IOException e) {
-      throw ErrorClassifier.malformed(name(), "model list is not JSON", body, e);
-    }
+    return getJson(req).thenApply(root -> OllamaMapper.readTags(name(), root));
   }
 
   /** One NDJSON line per frame; the {@code done} line ends the answer, an {@code error} line fails it. */

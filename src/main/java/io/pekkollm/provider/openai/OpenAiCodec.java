@@ -464,27 +464,35 @@ public final class OpenAiCodec {
     return readRequest(node).request();
   }
 
+  /**
+   * Puts a user turn's {@code content} into {@code o} the OpenAI way: a plain string for one text part, else
+   * an array of {@code text} and {@code image_url} parts. Shared by the APIs that took this shape (Cohere v2).
+   */
+  public static void writeUserContent(Message.User u, ObjectNode o) {
+    if (u.content().size() == 1 && u.content().get(0) instanceof ContentPart.Text t) {
+      o.put("content", t.text());
+      return;
+    }
+    ArrayNode parts = o.putArray("content");
+    for (ContentPart p : u.content()) {
+      if (p instanceof ContentPart.Text t) {
+        parts.addObject().put("type", "text").put("text", t.text());
+      } else if (p instanceof ContentPart.Image img) {
+        ObjectNode iu = parts.addObject().put("type", "image_url").putObject("image_url");
+        iu.put("url", img.asUrl());
+        if (img.detail() != null) {
+          iu.put("detail", img.detail());
+        }
+      }
+    }
+  }
+
   private static ObjectNode writeMessage(Message m) {
     ObjectNode o = Json.object().put("role", m.role());
     if (m instanceof Message.System s) {
       o.put("content", s.content());
     } else if (m instanceof Message.User u) {
-      if (u.content().size() == 1 && u.content().get(0) instanceof ContentPart.Text t) {
-        o.put("content", t.text());
-      } else {
-        ArrayNode parts = o.putArray("content");
-        for (ContentPart p : u.content()) {
-          if (p instanceof ContentPart.Text t) {
-            parts.addObject().put("type", "text").put("text", t.text());
-          } else if (p instanceof ContentPart.Image img) {
-            ObjectNode iu = parts.addObject().put("type", "image_url").putObject("image_url");
-            iu.put("url", img.asUrl());
-            if (img.detail() != null) {
-              iu.put("detail", img.detail());
-            }
-          }
-        }
-      }
+      writeUserContent(u, o);
       if (u.name() != null) {
         o.put("name", u.name());
       }

@@ -16,7 +16,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.Authorization;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
@@ -66,26 +65,16 @@ public final class OpenAiProvider extends HttpChatProvider {
   @Override
   public CompletionStage<List<ModelInfo>> listModels() {
     HttpRequest req = HttpRequest.GET(settings.baseUrl() + "/models").addHeaders(fixedHeaders);
-    return send(req).thenCompose(resp -> readBody(resp.entity()).thenApply(body -> toModels(resp, body)));
-  }
-
-  private List<ModelInfo> toModels(HttpResponse resp, String body) {
-    int status = resp.status().intValue();
-    if (status != 200) {
-      throw ErrorClassifier.fromHttp(name(), status, headers(resp), body, errorDetails(status, body), clock.instant());
-    }
-    try {
+    return getJson(req).thenApply(root -> {
       List<ModelInfo> out = new ArrayList<>();
-      for (JsonNode m : Json.parse(body).path("data")) {
+      for (JsonNode m : root.path("data")) {
         String id = Json.text(m, "id");
         if (id != null) {
           out.add(new ModelInfo(name() + "/" + id, name(), m.path("created").asLong(0), Json.text(m, "owned_by")));
         }
       }
       return out;
-    } catch (java.io.IOException e) {
-      throw ErrorClassifier.malformed(name(), "model list is not JSON", body, e);
-    }
+    });
   }
 
   /** Decodes {@code data:} events; {@code [DONE]} ends the stream, error objects fail it. */
