@@ -139,7 +139,7 @@ public abstract class HttpChatProvider implements ChatProvider {
     return frames.decode(framing(), entity)
         .mapConcat(frame -> decoder.onFrame(frame.eventType(), frame.data()))
         .concatLazy(Source.lazySource(() -> decoder.isComplete()
-            ? Source.<ChatChunk>empty()
+            ? Source.from(decoder.onEnd())
             : Source.<ChatChunk>failed(ErrorClassifier.truncated(name()))))
         .mapError(Throwable.class, this::classifyStreamFailure);
   }

@@ -18,4 +18,12 @@ public interface StreamDecoder {
 
   /** True once the provider's end-of-stream marker (or final event) was seen. */
   boolean isComplete();
+
+  /**
+   * Chunks to emit when a complete stream ends, for decoders that hold something back until then (a finish
+   * reason a provider repeats, for example). Called once, only when {@link #isComplete()}.
+   */
+  default List<ChatChunk> onEnd() {
+    return List.of();
+  }
 }

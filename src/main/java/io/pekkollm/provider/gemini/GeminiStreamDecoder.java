@@ -21,8 +21,8 @@ import java.util.List;
  * otherwise, with the call's {@code thoughtSignature} appended (see {@link GeminiMapper#callId}). Parts marked
  * {@code thought} are reasoning. An {@code {"error": ...}} event fails the stream.
  *
- * <p>Gemini 1.0 put {@code finishReason: STOP} on every event; each one is passed on, and callers folding the
- * stream keep the last.
+ * <p>Gemini 1.0 put {@code finishReason: STOP} on every event, and usage is cumulative: while streaming, the
+ * finish reason and usage are held back and sent once, in a last chunk when the stream ends.
  *
  * <p>One per response; not thread-safe.
  */
@@ -30,6 +30,8 @@ final class GeminiStreamDecoder implements StreamDecoder {
   private final String provider;
   private int calls;
   private boolean complete;
+  private FinishReason finish;
+  private io.pekkollm.model.Usage usage;
 
   GeminiStreamDecoder(String provider) {
     this.provider = provider;
@@ -49,7 +51,24 @@ final class GeminiStreamDecoder implements StreamDecoder {
     if (node.has("error")) {
       throw ErrorClassifier.midStream(provider, GeminiMapper.errorDetails(data), data);
     }
-    return read(node);
+    List<ChatChunk> read = read(node);
+    if (read.isEmpty()) {
+      return read;
+    }
+    ChatChunk c = read.get(0);
+    if (c.finishReason() != null) {
+      finish = c.finishReason();
+    }
+    if (c.usage() != null) {
+      usage = c.usage();
+    }
+    ChatChunk content = new ChatChunk(c.id(), c.model(), c.textDelta(), c.reasoningDelta(), c.toolCalls(), null, null);
+    return content.isEmpty() ? List.of() : List.of(content);
+  }
+
+  @Override
+  public List<ChatChunk> onEnd() {
+    return finish == null && usage == null ? List.of() : List.of(ChatChunk.finish(finish, usage));
   }
 
   /** Reads one response object into at most one chunk. */
