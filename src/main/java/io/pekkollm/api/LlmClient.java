@@ -4,6 +4,9 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.pekkollm.cache.CacheKeys;
 import io.pekkollm.cache.CacheSettings;
+import io.pekkollm.cache.DiscoverySettings;
+import io.pekkollm.cache.ModelDiscovery;
+import io.pekkollm.cache.ProviderModels;
 import io.pekkollm.cache.ResponseCache;
 import io.pekkollm.catalog.CacheAccounting;
 import io.pekkollm.catalog.CatalogSettings;
@@ -96,10 +99,11 @@ public final class LlmClient implements AutoCloseable {
   private final CostCalculator costs;
   private final ContextGuard contextGuard;
   private final ResponseCache cache;
+  private final ModelDiscovery discovery;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings,
       Map<String, ProviderSupervisor.Spec> specs, ModelCatalog catalog, boolean contextCheck, JournalSettings journal,
-      CacheSettings cacheSettings) {
+      CacheSettings cacheSettings, DiscoverySettings discoverySettings) {
     this.system = system;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
@@ -123,6 +127,10 @@ public final class LlmClient implements AutoCloseable {
         ? RecoveryService.start(system, journal, "pekko-llm-recovery-" + System.identityHashCode(this))
         : null;
     this.cache = ResponseCache.start(system, cacheSettings, "pekko-llm-cache-" + System.identityHashCode(this));
+    this.discovery = ModelDiscovery.start(system, discoverySettings, this::listModels,
+        provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
+        provider -> discoverySettings.ttlFor(settingsByName.get(provider)),
+        "pekko-llm-models-" + System.identityHashCode(this));
   }
 
   /** A client with its own ActorSystem, configured by {@code ConfigFactory.load()}. */
@@ -570,7 +578,26 @@ public final class LlmClient implements AutoCloseable {
     });
   }
 
-  /** Models of one provider, from its API. */
+  /**
+   * Models of every enabled provider as discovery knows them: each provider's API listing, kept for its TTL
+   * ({@code pekko-llm.model-discovery}), or its catalog models when its API fails and has never answered (its
+   * last answer when it has). Sorted by id. What {@code GET /v1/models} serves.
+   */
+  public CompletionStage<List<ModelInfo>> discoverModels() {
+    return discovery.models(enabledProviderNames()).thenApply(lists -> {
+      List<ModelInfo> all = new ArrayList<>();
+      lists.forEach(l -> all.addAll(l.models()));
+      all.sort(Comparator.comparing(ModelInfo::id));
+      return all;
+    });
+  }
+
+  /** Model discovery: per-provider listings with their source ({@link ProviderModels}), invalidation. */
+  public ModelDiscovery modelDiscovery() {
+    return discovery;
+  }
+
+  /** Models of one provider, from its API (uncached; see {@link #discoverModels()} for the kept lists). */
   public CompletionStage<List<ModelInfo>> listModels(String provider) {
     ActorRef<ProviderActor.Command> ref = providers.get(provider);
     if (ref == null) {
@@ -606,6 +633,7 @@ public final class LlmClient implements AutoCloseable {
   /** Stops the provider actors; terminates the ActorSystem when this client created it. */
   public CompletionStage<Done> shutdown() {
     cache.stop();
+    discovery.stop();
     system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(supervisor));
     if (ownsSystem) {
       system.terminate();
@@ -681,7 +709,7 @@ public final class LlmClient implements AutoCloseable {
           specs.put(p.name(), new ProviderSupervisor.Spec(base, fixed));
         }
         return new LlmClient(sys, owns, llmSettings, specs, models, catalogSettings.contextCheck(),
-            JournalSettings.create(cfg), CacheSettings.create(cfg));
+            JournalSettings.create(cfg), CacheSettings.create(cfg), DiscoverySettings.create(cfg));
       } catch (RuntimeException e) {
         if (owns) {
           sys.terminate();

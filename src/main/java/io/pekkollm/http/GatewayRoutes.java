@@ -404,12 +404,13 @@ public final class GatewayRoutes {
   // ------------------------------------------------------------------ models and health
 
   /**
-   * The models of every enabled provider as its API lists them, each with its catalog metadata (null values
-   * for models the catalog does not know). An enabled provider whose listing gives nothing (no list endpoint,
-   * unreachable) is represented by its catalog models instead, so its known models can still be discovered.
+   * The models of every enabled provider as its API lists them (kept for a TTL by model discovery), each with
+   * its catalog metadata (null values for models the catalog does not know). An enabled provider whose listing
+   * fails or gives nothing (no list endpoint, unreachable) is represented by its catalog models instead, so its
+   * known models can still be discovered.
    */
   private CompletionStage<HttpResponse> models() {
-    return client.listModels().thenApply(listed -> {
+    return client.discoverModels().thenApply(listed -> {
       List<ModelInfo> models = new ArrayList<>(listed);
       Set<String> providersListed = new HashSet<>();
       listed.forEach(m -> providersListed.add(m.provider()));
@@ -461,10 +462,10 @@ public final class GatewayRoutes {
       return CompletableFuture.completedFuture(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
           Json.writeBytes(modelObject(id, 0, provider, entry.get()))));
     }
-    return client.listModels(provider)
+    return client.modelDiscovery().models(provider)
         .handle((list, err) -> {
           Optional<ModelInfo> listed = err != null ? Optional.empty()
-              : list.stream().filter(m -> m.id().equals(id)).findFirst();
+              : list.models().stream().filter(m -> m.id().equals(id)).findFirst();
           return listed.map(m -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
                   Json.writeBytes(modelObject(id, m.created(), m.ownedBy() == null ? provider : m.ownedBy(), null))))
               .orElseGet(() -> notFound(id, "neither the model catalog nor the provider lists it"));
