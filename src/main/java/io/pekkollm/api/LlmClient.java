@@ -38,6 +38,8 @@ import io.pekkollm.recovery.ResumeConflictException;
 import io.pekkollm.recovery.ResumeStrategy;
 import io.pekkollm.recovery.ResumedStream;
 import io.pekkollm.recovery.StreamSnapshot;
+import io.pekkollm.session.SessionClient;
+import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.ChatAccumulator;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,10 +102,11 @@ public final class LlmClient implements AutoCloseable {
   private final ContextGuard contextGuard;
   private final ResponseCache cache;
   private final ModelDiscovery discovery;
+  private final SessionClient sessions;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings,
       Map<String, ProviderSupervisor.Spec> specs, ModelCatalog catalog, boolean contextCheck, JournalSettings journal,
-      CacheSettings cacheSettings, DiscoverySettings discoverySettings) {
+      CacheSettings cacheSettings, DiscoverySettings discoverySettings, SessionSettings sessionSettings) {
     this.system = system;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
@@ -131,6 +134,26 @@ public final class LlmClient implements AutoCloseable {
         provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
         provider -> discoverySettings.ttlFor(settingsByName.get(provider)),
         "pekko-llm-models-" + System.identityHashCode(this));
+    this.sessions = sessionSettings.enabled()
+        ? SessionClient.start(system, sessionSettings, journal, sessionRuntime,
+            "pekko-llm-sessions-" + System.identityHashCode(this))
+        : null;
+  }
+
+  /**
+   * Sessions: conversations whose history, usage and cost the library keeps on the journal. Fails with
+   * IllegalStateException when {@code pekko-llm.sessions.enabled} is off.
+   */
+  public SessionClient sessions() {
+    if (sessions == null) {
+      throw new IllegalStateException("sessions are disabled (pekko-llm.sessions.enabled = off)");
+    }
+    return sessions;
+  }
+
+  /** Whether {@link #sessions()} is available. */
+  public boolean sessionsEnabled() {
+    return sessions != null;
   }
 
   /** A client with its own ActorSystem, configured by {@code ConfigFactory.load()}. */
@@ -392,6 +415,28 @@ public final class LlmClient implements AutoCloseable {
     }
   };
 
+  private final SessionClient.Runtime sessionRuntime = new SessionClient.Runtime() {
+    @Override
+    public CompletionStage<ChatResponse> chat(ChatRequest request) {
+      return LlmClient.this.chat(request);
+    }
+
+    @Override
+    public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request) {
+      return LlmClient.this.streamJournaled(request);
+    }
+
+    @Override
+    public Optional<Cost> cost(String model, Usage usage) {
+      return LlmClient.this.cost(model, usage);
+    }
+
+    @Override
+    public void checkModel(String model) {
+      resolve(model);
+    }
+  };
+
   /** The stream as a {@link Flow.Publisher}, for plain Java or other Reactive Streams libraries. Single subscriber. */
   public Flow.Publisher<ChatChunk> publisher(ChatRequest request) {
     Source<ChatChunk, NotUsed> source;
@@ -634,6 +679,9 @@ public final class LlmClient implements AutoCloseable {
   public CompletionStage<Done> shutdown() {
     cache.stop();
     discovery.stop();
+    if (sessions != null) {
+      sessions.stop();
+    }
     system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(supervisor));
     if (ownsSystem) {
       system.terminate();
@@ -709,7 +757,8 @@ public final class LlmClient implements AutoCloseable {
           specs.put(p.name(), new ProviderSupervisor.Spec(base, fixed));
         }
         return new LlmClient(sys, owns, llmSettings, specs, models, catalogSettings.contextCheck(),
-            JournalSettings.create(cfg), CacheSettings.create(cfg), DiscoverySettings.create(cfg));
+            JournalSettings.create(cfg), CacheSettings.create(cfg), DiscoverySettings.create(cfg),
+            SessionSettings.create(cfg));
       } catch (RuntimeException e) {
         if (owns) {
           sys.terminate();

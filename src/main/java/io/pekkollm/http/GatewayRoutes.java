@@ -12,6 +12,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSlash;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.Directives.reject;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -85,7 +86,7 @@ import org.slf4j.LoggerFactory;
  * {@code X-Truncated-Messages}, {@code X-Truncation-Tokens-Before} and {@code X-Truncation-Tokens-After}; a body
  * field {@code cache: true | false | {"ttl_seconds": n, "no_cache": bool}} that opts the request in or out of the
  * response cache, reported in {@code X-Cache: HIT | MISS | COALESCED} and {@code X-Cache-Key}. The cache's admin
- * routes are in {@link CacheRoutes}.
+ * routes are in {@link CacheRoutes}, the session routes in {@link SessionRoutes}.
  */
 public final class GatewayRoutes {
   private static final Logger ACCESS = LoggerFactory.getLogger("io.pekkollm.access");
@@ -99,6 +100,7 @@ public final class GatewayRoutes {
   private final Materializer materializer;
   private final byte[] apiKeyHeader;
   private final CacheRoutes cacheRoutes;
+  private final SessionRoutes sessionRoutes;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.client = client;
@@ -108,6 +110,15 @@ public final class GatewayRoutes {
     this.apiKeyHeader = settings.apiKey().isEmpty() ? null
         : ("Bearer " + settings.apiKey()).getBytes(StandardCharsets.UTF_8);
     this.cacheRoutes = new CacheRoutes(client.cache());
+    this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client.sessions(), settings, this) : null;
+  }
+
+  ActorSystem<?> system() {
+    return system;
+  }
+
+  LlmClient client() {
+    return client;
   }
 
   public Route route() {
@@ -129,7 +140,8 @@ public final class GatewayRoutes {
               path(segment("streams").slash(segment()), id -> get(() -> completeWithFuture(streamStatus(id)))),
               path(segment("models").slash(PathMatchers.remaining()),
                   rest -> get(() -> completeWithFuture(model(modelId(req))))),
-              cacheRoutes.route());
+              cacheRoutes.route(),
+              sessionRoutes == null ? reject() : sessionRoutes.route(req));
         })))));
     return settings.accessLog() ? accessLog(inner) : inner;
   }
@@ -156,7 +168,7 @@ public final class GatewayRoutes {
         });
   }
 
-  private static HttpResponse tooLarge(long max) {
+  static HttpResponse tooLarge(long max) {
     return ErrorResponses.simple(ErrorKind.REQUEST_TOO_LARGE, 413,
         "request body is larger than the limit of " + max + " bytes (pekko-llm.gateway.max-request-bytes)", null);
   }

@@ -156,7 +156,11 @@ public final class OpenAiCodec {
     return CacheOptions.ttl(java.time.Duration.ofSeconds(ttl.asLong()));
   }
 
-  private static Message readMessage(JsonNode m, String path) {
+  /**
+   * Reads one message in OpenAI's shape; {@code path} names it in errors (e.g. {@code messages[2]}). Throws
+   * {@link LlmException} of kind INVALID_REQUEST naming the field at fault.
+   */
+  public static Message readMessage(JsonNode m, String path) {
     if (m == null || !m.isObject()) {
       throw LlmException.invalidRequest(path + " must be an object with 'role' and 'content'", path);
     }
@@ -499,7 +503,8 @@ public final class OpenAiCodec {
     return readRequest(node).request();
   }
 
-  private static ObjectNode writeMessage(Message m) {
+  /** Writes one message in OpenAI's shape (the inverse of {@link #readMessage}). */
+  public static ObjectNode writeMessage(Message m) {
     ObjectNode o = Json.object().put("role", m.role());
     if (m instanceof Message.System s) {
       o.put("content", s.content());
