@@ -102,7 +102,9 @@ public final class LlmClient implements AutoCloseable {
   private final ContextGuard contextGuard;
   private final ResponseCache cache;
   private final ModelDiscovery discovery;
-  private final SessionClient sessions;
+  private final SessionSettings sessionSettings;
+  private final JournalSettings journalSettings;
+  private volatile SessionClient sessions;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings,
       Map<String, ProviderSupervisor.Spec> specs, ModelCatalog catalog, boolean contextCheck, JournalSettings journal,
@@ -134,26 +136,35 @@ public final class LlmClient implements AutoCloseable {
         provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
         provider -> discoverySettings.ttlFor(settingsByName.get(provider)),
         "pekko-llm-models-" + System.identityHashCode(this));
-    this.sessions = sessionSettings.enabled()
-        ? SessionClient.start(system, sessionSettings, journal, sessionRuntime,
-            "pekko-llm-sessions-" + System.identityHashCode(this))
-        : null;
+    this.sessionSettings = sessionSettings;
+    this.journalSettings = journal;
   }
 
   /**
-   * Sessions: conversations whose history, usage and cost the library keeps on the journal. Fails with
-   * IllegalStateException when {@code pekko-llm.sessions.enabled} is off.
+   * Sessions: conversations whose history, usage and cost the library keeps on the journal. Started on first
+   * use (a client that never uses sessions opens no session actors). Fails with IllegalStateException when
+   * {@code pekko-llm.sessions.enabled} is off.
    */
   public SessionClient sessions() {
-    if (sessions == null) {
+    SessionClient s = sessions;
+    if (s != null) {
+      return s;
+    }
+    if (!sessionSettings.enabled()) {
       throw new IllegalStateException("sessions are disabled (pekko-llm.sessions.enabled = off)");
     }
-    return sessions;
+    synchronized (this) {
+      if (sessions == null) {
+        sessions = SessionClient.start(system, sessionSettings, journalSettings, sessionRuntime,
+            "pekko-llm-sessions-" + System.identityHashCode(this));
+      }
+      return sessions;
+    }
   }
 
-  /** Whether {@link #sessions()} is available. */
+  /** Whether {@link #sessions()} is available ({@code pekko-llm.sessions.enabled}). */
   public boolean sessionsEnabled() {
-    return sessions != null;
+    return sessionSettings.enabled();
   }
 
   /** A client with its own ActorSystem, configured by {@code ConfigFactory.load()}. */
@@ -679,8 +690,10 @@ public final class LlmClient implements AutoCloseable {
   public CompletionStage<Done> shutdown() {
     cache.stop();
     discovery.stop();
-    if (sessions != null) {
-      sessions.stop();
+    synchronized (this) {
+      if (sessions != null) {
+        sessions.stop();
+      }
     }
     system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(supervisor));
     if (ownsSystem) {

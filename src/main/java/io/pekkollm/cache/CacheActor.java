@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -41,11 +42,18 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
   /** Where the answer for {@code key} comes from; the caller receives a {@link LookupResult}. */
   record Lookup(String key, ActorRef<LookupResult> replyTo) implements Command {}
 
-  /** The shared call for {@code key} ended normally; store its answer for {@code ttl} when it qualifies. */
-  record Completed(String key, String model, SharedCall call, Duration ttl) implements Command {}
+  /**
+   * The shared call for {@code key} ended normally; store its answer for {@code ttl} when it qualifies. The reply
+   * comes once it is stored, so a caller that has its answer finds it stored.
+   */
+  record Completed(String key, String model, SharedCall call, Duration ttl, ActorRef<Done> replyTo)
+      implements Command {}
 
-  /** The shared call for {@code key} failed or was abandoned: forget it, store nothing. */
-  record Failed(String key, SharedCall call) implements Command {}
+  /**
+   * The shared call for {@code key} failed or was abandoned: forget it, store nothing. The reply comes once it
+   * is forgotten, so a caller that has seen the error can count on its retry to make a new call.
+   */
+  record Failed(String key, SharedCall call, ActorRef<Done> replyTo) implements Command {}
 
   record Delete(String key, ActorRef<Boolean> replyTo) implements Command {}
 
@@ -129,38 +137,47 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
   }
 
   private Behavior<Command> onLookup(Lookup l) {
+    LookupResult result;
     Entry e = entries.get(l.key());
     if (e != null) {
       e.hits++;
       hits++;
-      l.replyTo().tell(new Hit(e.chunks));
+      result = new Hit(e.chunks);
     } else {
       SharedCall running = inFlight.get(l.key());
       if (running != null && !running.wasAbandoned()) {
         coalesced++;
-        l.replyTo().tell(new Follow(running));
+        result = new Follow(running);
       } else {
         SharedCall call = new SharedCall();
         inFlight.put(l.key(), call);
         misses++;
-        l.replyTo().tell(new Lead(call));
+        result = new Lead(call);
       }
     }
+    // Published before the reply, so a caller that has its answer sees the counters that include it.
     publish();
+    l.replyTo().tell(result);
     return this;
   }
 
   private Behavior<Command> onCompleted(Completed c) {
+    store(c);
+    c.replyTo().tell(Done.getInstance());
+    return this;
+  }
+
+  private void store(Completed c) {
     if (inFlight.get(c.key()) == c.call()) {
       inFlight.remove(c.key());
     }
     List<ChatChunk> chunks = c.call().chunks();
     if (!complete(chunks)) {
-      return this;
+      return;
     }
     long size = CacheKeys.estimateBytes(c.key(), chunks);
     if (size > settings.maxEntryBytes() || size > settings.maxBytes()) {
-      return this;
+      return;
     }
     remove(c.key());
     Instant now = clock.instant();
@@ -177,7 +194,6 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
       evictions++;
     }
     publish();
-    return this;
   }
 
   /** An answer worth replaying: it reached a finish reason, and not {@code error}. */
@@ -195,6 +211,7 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
     if (inFlight.get(f.key()) == f.call()) {
       inFlight.remove(f.key());
     }
+    f.replyTo().tell(Done.getInstance());
     return this;
   }
 

@@ -132,6 +132,7 @@ public final class ResponseCache {
 
   private Source<ChatChunk, NotUsed> serve(String key, String model, Duration ttl,
       Supplier<Source<ChatChunk, NotUsed>> upstream, Consumer<CacheStatus> onStatus, int retries) {
+    AtomicReference<SharedCall> led = new AtomicReference<>();
     Source<ChatChunk, NotUsed> source = Source.lazyCompletionStageSource(() -> AskPattern
             .<CacheActor.Command, CacheActor.LookupResult>ask(actor, r -> new CacheActor.Lookup(key, r),
                 settings.askTimeout(), system.scheduler())
@@ -141,8 +142,18 @@ public final class ResponseCache {
                     settings.askTimeout().toMillis());
                 return upstream.get();
               }
-              return answer(key, model, ttl, upstream, onStatus, result);
+              return answer(key, model, ttl, upstream, onStatus, result, led);
             }))
+        .watchTermination((mat, done) -> {
+          // A leader cancelled before its reader started still holds its place in the call: release it.
+          done.whenComplete((d, e) -> {
+            SharedCall call = led.get();
+            if (call != null) {
+              call.releaseLeader();
+            }
+          });
+          return mat;
+        })
         .mapMaterializedValue(m -> NotUsed.getInstance());
     if (retries == 0) {
       return source;
@@ -160,7 +171,8 @@ public final class ResponseCache {
   }
 
   private Source<ChatChunk, NotUsed> answer(String key, String model, Duration ttl,
-      Supplier<Source<ChatChunk, NotUsed>> upstream, Consumer<CacheStatus> onStatus, CacheActor.LookupResult result) {
+      Supplier<Source<ChatChunk, NotUsed>> upstream, Consumer<CacheStatus> onStatus, CacheActor.LookupResult result,
+      AtomicReference<SharedCall> led) {
     if (result instanceof CacheActor.Hit hit) {
       onStatus.accept(new CacheStatus(key, CacheStatus.Outcome.HIT));
       return Source.from(hit.chunks());
@@ -170,6 +182,7 @@ public final class ResponseCache {
       return follow.call().reader();
     }
     SharedCall call = ((CacheActor.Lead) result).call();
+    led.set(call);
     onStatus.accept(new CacheStatus(key, CacheStatus.Outcome.MISS));
     Pair<UniqueKillSwitch, CompletionStage<Done>> running;
     try {
@@ -178,21 +191,26 @@ public final class ResponseCache {
           .toMat(Sink.foreach(call::add), Keep.both())
           .run(system);
     } catch (RuntimeException e) {
-      call.fail(e);
-      actor.tell(new CacheActor.Failed(key, call));
+      forget(key, call).whenComplete((ack, askErr) -> call.fail(e));
       return Source.failed(e);
     }
     call.attach(running.first());
     running.second().whenComplete((done, err) -> {
       if (err == null) {
-        call.finish();
-        actor.tell(new CacheActor.Completed(key, model, call, ttl));
+        // The readers finish once the answer is stored: whoever has it can count on the next lookup to hit.
+        AskPattern.<CacheActor.Command, Done>ask(actor, r -> new CacheActor.Completed(key, model, call, ttl, r),
+                settings.askTimeout(), system.scheduler())
+            .whenComplete((ack, askErr) -> call.finish());
       } else {
-        call.fail(err);
-        actor.tell(new CacheActor.Failed(key, call));
+        forget(key, call).whenComplete((ack, askErr) -> call.fail(err));
       }
     });
-    return call.reader();
+    return call.leaderReader();
+  }
+
+  /** Removes the failed {@code call} from the calls in flight; completes when it is gone. */
+  private CompletionStage<Done> forget(String key, SharedCall call) {
+    return AskPattern.ask(actor, r -> new CacheActor.Failed(key, call, r), settings.askTimeout(), system.scheduler());
   }
 
   /** Stops the cache actor; later calls go upstream as if the mode were off. */

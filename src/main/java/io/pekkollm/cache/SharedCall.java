@@ -33,7 +33,10 @@ final class SharedCall {
   private CompletableFuture<Void> changed = new CompletableFuture<>();
   private boolean finished;
   private Throwable failure;
-  private int readers;
+  // The leader (who starts the call) counts as a reader from the start, before its reader exists: a leader that
+  // is cancelled before reading must still release the call, or nobody would stop the upstream.
+  private int readers = 1;
+  private boolean leaderPending = true;
   private boolean abandoned;
   private UniqueKillSwitch upstream;
 
@@ -94,12 +97,36 @@ final class SharedCall {
 
   /** A new reader: every chunk from the first, then the live call, ending as the call ends. */
   Source<ChatChunk, NotUsed> reader() {
+    return reader(false);
+  }
+
+  /** The leader's reader: takes the place reserved for it at creation. */
+  Source<ChatChunk, NotUsed> leaderReader() {
+    return reader(true);
+  }
+
+  /** The leader will not read (it was cancelled before its reader started): give up its place. Idempotent. */
+  void releaseLeader() {
+    boolean release;
+    synchronized (this) {
+      release = leaderPending;
+      leaderPending = false;
+    }
+    if (release) {
+      left();
+    }
+  }
+
+  private Source<ChatChunk, NotUsed> reader(boolean leader) {
     return Source.lazySource(() -> {
       synchronized (this) {
-        if (abandoned) {
+        if (leader && leaderPending) {
+          leaderPending = false;
+        } else if (abandoned || leader) {
           return Source.<ChatChunk>failed(new Abandoned());
+        } else {
+          readers++;
         }
-        readers++;
       }
       return Source.unfoldAsync(0, this::next)
           .watchTermination((mat, done) -> {

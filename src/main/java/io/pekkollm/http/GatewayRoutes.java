@@ -110,7 +110,7 @@ public final class GatewayRoutes {
     this.apiKeyHeader = settings.apiKey().isEmpty() ? null
         : ("Bearer " + settings.apiKey()).getBytes(StandardCharsets.UTF_8);
     this.cacheRoutes = new CacheRoutes(client.cache());
-    this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client.sessions(), settings, this) : null;
+    this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client::sessions, settings, this) : null;
   }
 
   ActorSystem<?> system() {

@@ -36,6 +36,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -64,20 +65,25 @@ import org.apache.pekko.util.ByteString;
  * Responses to a turn carry {@code X-Session-Id}.
  */
 final class SessionRoutes {
-  private final SessionClient sessions;
+  private final Supplier<SessionClient> sessionClient;
   private final GatewaySettings settings;
   private final GatewayRoutes gateway;
   private final Materializer materializer;
 
-  SessionRoutes(SessionClient sessions, GatewaySettings settings, GatewayRoutes gateway) {
-    this.sessions = sessions;
+  /** {@code sessions} is asked on each request: sessions start with the first request that needs them. */
+  SessionRoutes(Supplier<SessionClient> sessions, GatewaySettings settings, GatewayRoutes gateway) {
+    this.sessionClient = sessions;
     this.settings = settings;
     this.gateway = gateway;
     this.materializer = Materializer.matFromSystem(gateway.system());
   }
 
   Route route(HttpRequest req) {
-    return pathPrefix("sessions", () -> concat(
+    return pathPrefix("sessions", () -> route(req, sessionClient.get()));
+  }
+
+  private Route route(HttpRequest req, SessionClient sessions) {
+    return concat(
         pathEndOrSingleSlash(() -> concat(
             post(() -> completeWithFuture(withBody(req, this::create))),
             get(() -> parameterOptional("limit", limit -> parameterOptional("after", after ->
@@ -98,7 +104,7 @@ final class SessionRoutes {
         path(segment().slash("export"), id -> get(() -> completeWithFuture(sessions.get(id).thenApply(s -> s
             .map(x -> sessionResponse(x).addHeader(RawHeader.create("Content-Disposition",
                 "attachment; filename=\"session-" + x.id() + ".json\"")))
-            .orElseGet(() -> notFound(id))))))));
+            .orElseGet(() -> notFound(id)))))));
   }
 
   // ------------------------------------------------------------------ handlers
@@ -119,7 +125,7 @@ final class SessionRoutes {
         b.contextStrategy(s);
       }
     }
-    return sessions.create(b.build()).thenApply(SessionRoutes::sessionResponse);
+    return sessionClient.get().create(b.build()).thenApply(SessionRoutes::sessionResponse);
   }
 
   private CompletionStage<HttpResponse> update(String id, JsonNode body) {
@@ -131,7 +137,7 @@ final class SessionRoutes {
     if (body.has("context_strategy")) {
       b.contextStrategy(strategy(body.get("context_strategy")));
     }
-    return sessions.update(id, b.build()).thenApply(SessionRoutes::sessionResponse);
+    return sessionClient.get().update(id, b.build()).thenApply(SessionRoutes::sessionResponse);
   }
 
   private CompletionStage<HttpResponse> list(String limitParam, String after) {
@@ -145,7 +151,7 @@ final class SessionRoutes {
       return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
           "'limit' must be an integer from 1 to " + SessionClient.MAX_PAGE, "limit"));
     }
-    return sessions.list(limit, after).thenApply(page -> {
+    return sessionClient.get().list(limit, after).thenApply(page -> {
       ObjectNode root = Json.object().put("object", "list");
       ArrayNode data = root.putArray("data");
       for (SessionSummary s : page.sessions()) {
@@ -170,14 +176,14 @@ final class SessionRoutes {
     ChatRequest turn = parsed.request();
     List<HttpHeader> sessionHeader = List.of(RawHeader.create("X-Session-Id", id));
     if (!parsed.stream()) {
-      return sessions.chat(id, turn).thenApply(resp -> HttpResponse.create()
+      return sessionClient.get().chat(id, turn).thenApply(resp -> HttpResponse.create()
           .withEntity(ContentTypes.APPLICATION_JSON,
               OpenAiCodec.writeResponse(resp, GatewayRoutes.newId(), GatewayRoutes.nowSeconds()))
           .addHeaders(sessionHeader)
           .addHeaders(GatewayRoutes.truncationHeaders(resp.truncation()))
           .addHeaders(GatewayRoutes.cacheHeaders(resp.cacheStatus())));
     }
-    return sessions.streamJournaled(id, turn).thenCompose(stream -> {
+    return sessionClient.get().streamJournaled(id, turn).thenCompose(stream -> {
       var pre = stream.chunks().preMaterialize(gateway.system());
       var handle = pre.first();
       String model = stream.model();

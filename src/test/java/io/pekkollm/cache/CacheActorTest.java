@@ -61,11 +61,9 @@ class CacheActorTest {
     SharedCall call = assertInstanceOf(CacheActor.Lead.class, lookup(c, key)).call();
     chunks.forEach(call::add);
     call.finish();
-    c.ref().tell(new CacheActor.Completed(key, "mock/echo", call, ttl));
-    // The stats snapshot is published as the actor handles a message: wait until it handled this one.
-    TestProbe<List<CacheEntryInfo>> barrier = kit.createTestProbe();
-    c.ref().tell(new CacheActor.ListEntries(0, barrier.getRef()));
-    barrier.receiveMessage();
+    TestProbe<org.apache.pekko.Done> stored = kit.createTestProbe();
+    c.ref().tell(new CacheActor.Completed(key, "mock/echo", call, ttl, stored.getRef()));
+    stored.receiveMessage();
   }
 
   @Test
@@ -126,7 +124,9 @@ class CacheActorTest {
     SharedCall failed = assertInstanceOf(CacheActor.Lead.class, lookup(c, "failed")).call();
     failed.add(ChatChunk.text("partial"));
     failed.fail(new LlmException(ErrorKind.MID_STREAM, "cut"));
-    c.ref().tell(new CacheActor.Failed("failed", failed));
+    TestProbe<org.apache.pekko.Done> forgotten = kit.createTestProbe();
+    c.ref().tell(new CacheActor.Failed("failed", failed, forgotten.getRef()));
+    forgotten.receiveMessage();
     assertInstanceOf(CacheActor.Lead.class, lookup(c, "failed"));
 
     store(c, "no-finish", List.of(ChatChunk.text("cut short")), Duration.ofMinutes(1));

@@ -244,6 +244,28 @@ class ResponseCacheTest {
   }
 
   @Test
+  void cancellingTheOnlyReaderOfASharedCallCancelsTheUpstreamAndStoresNothing() throws Exception {
+    try (io.pekkollm.testkit.Upstream upstream = new io.pekkollm.testkit.Upstream();
+        LlmClient client = LlmClient.create(TestConfig.openAiCompatible("openai", upstream, ""))) {
+      io.pekkollm.testkit.Upstream.Reply endless = io.pekkollm.testkit.Upstream.Reply.endlessSse(
+          io.pekkollm.testkit.Sse.openAi(List.of("tick "), false), Duration.ofMillis(20));
+      upstream.enqueue(endless);
+      java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+      ChatStream handle = client.stream(cached("openai/gpt-4o-mini", "forever"))
+          .to(Sink.foreach(c -> seen.incrementAndGet())).run(client.system());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (seen.get() < 2 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+        Thread.yield();
+      }
+      assertTrue(seen.get() >= 2, "the endless answer is streaming");
+      handle.cancel();
+      endless.terminated().get(10, TimeUnit.SECONDS);
+      assertEquals(0, client.cache().stats().stores());
+    }
+  }
+
+  @Test
   void cacheKeysIgnoreUserMetadataAndJsonKeyOrder() throws Exception {
     var schemaA = io.pekkollm.util.Json.parse("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}}}");
     var schemaB = io.pekkollm.util.Json.parse("{\"properties\":{\"a\":{\"type\":\"string\"}},\"type\":\"object\"}");
