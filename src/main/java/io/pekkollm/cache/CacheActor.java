@@ -63,7 +63,7 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
   /** The newest {@code limit} entries, most recently used first. */
   record ListEntries(int limit, ActorRef<List<CacheEntryInfo>> replyTo) implements Command {}
 
-  private record EntryExpired(String key) implements Command {}
+  private record WrappedExpiry(String key) implements Command {}
 
   /** The answer to {@link Lookup}. */
   sealed interface LookupResult {}
@@ -129,7 +129,7 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
         .onMessage(Lookup.class, this::onLookup)
         .onMessage(Completed.class, this::onCompleted)
         .onMessage(Failed.class, this::onFailed)
-        .onMessage(EntryExpired.class, this::onExpired)
+        .onMessage(WrappedExpiry.class, this::onExpired)
         .onMessage(Delete.class, this::onDelete)
         .onMessage(Clear.class, this::onClear)
         .onMessage(ListEntries.class, this::onList)
@@ -184,7 +184,7 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
     entries.put(c.key(), new Entry(c.model(), chunks, size, now, now.plus(c.ttl())));
     bytes += size;
     stores++;
-    timers.startSingleTimer(c.key(), new EntryExpired(c.key()), c.ttl());
+    timers.startSingleTimer(c.key(), new WrappedExpiry(c.key()), c.ttl());
     Iterator<Map.Entry<String, Entry>> eldest = entries.entrySet().iterator();
     while ((entries.size() > settings.maxEntries() || bytes > settings.maxBytes()) && eldest.hasNext()) {
       Map.Entry<String, Entry> victim = eldest.next();
@@ -215,7 +215,7 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
     return this;
   }
 
-  private Behavior<Command> onExpired(EntryExpired x) {
+  private Behavior<Command> onExpired(WrappedExpiry x) {
     if (remove(x.key())) {
       expirations++;
       publish();

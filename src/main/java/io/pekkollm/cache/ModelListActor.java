@@ -36,7 +36,7 @@ final class ModelListActor extends AbstractBehavior<ModelListActor.Command> {
 
   private record WrappedListing(String provider, List<ModelInfo> models, Throwable error) implements Command {}
 
-  private record ListingExpired(String provider) implements Command {}
+  private record WrappedListingExpiry(String provider) implements Command {}
 
   private static final class Slot {
     ProviderModels current;
@@ -78,7 +78,7 @@ final class ModelListActor extends AbstractBehavior<ModelListActor.Command> {
     return newReceiveBuilder()
         .onMessage(Get.class, this::onGet)
         .onMessage(WrappedListing.class, this::onListing)
-        .onMessage(ListingExpired.class, this::onExpired)
+        .onMessage(WrappedListingExpiry.class, this::onExpired)
         .onMessage(Invalidate.class, this::onInvalidate)
         .build();
   }
@@ -109,7 +109,7 @@ final class ModelListActor extends AbstractBehavior<ModelListActor.Command> {
     if (l.error() == null) {
       slot.current = new ProviderModels(l.provider(), l.models(), ProviderModels.Source.API, clock.instant(), null);
       slot.lastFromApi = slot.current;
-      timers.startSingleTimer(l.provider(), new ListingExpired(l.provider()), ttl.apply(l.provider()));
+      timers.startSingleTimer(l.provider(), new WrappedListingExpiry(l.provider()), ttl.apply(l.provider()));
     } else {
       Throwable cause = l.error() instanceof java.util.concurrent.CompletionException && l.error().getCause() != null
           ? l.error().getCause() : l.error();
@@ -122,7 +122,7 @@ final class ModelListActor extends AbstractBehavior<ModelListActor.Command> {
               slot.lastFromApi.fetchedAt(), error)
           : new ProviderModels(l.provider(), catalog.apply(l.provider()), ProviderModels.Source.CATALOG,
               clock.instant(), error);
-      timers.startSingleTimer(l.provider(), new ListingExpired(l.provider()), settings.failureTtl());
+      timers.startSingleTimer(l.provider(), new WrappedListingExpiry(l.provider()), settings.failureTtl());
     }
     slot.fresh = true;
     slot.waiting.forEach(r -> r.tell(slot.current));
@@ -130,7 +130,7 @@ final class ModelListActor extends AbstractBehavior<ModelListActor.Command> {
     return this;
   }
 
-  private Behavior<Command> onExpired(ListingExpired e) {
+  private Behavior<Command> onExpired(WrappedListingExpiry e) {
     Slot slot = slots.get(e.provider());
     if (slot != null) {
       slot.fresh = false;

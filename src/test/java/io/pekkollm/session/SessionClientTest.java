@@ -43,6 +43,12 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SessionClientTest {
   private final Config config = TestConfig.of("");
+  /**
+   * A journal of its own for the extra clients some tests start: the session index has one writer per journal,
+   * and a second writer on the shared one would cost the main client a conflict and a retry.
+   */
+  private final Config ownJournal = TestConfig.of("pekko-llm.recovery.data-dir = \""
+      + TestConfig.DATA_DIR.resolve("sessions-restart").toString().replace("\\", "/") + "\"");
   /** Prices for m/echo so costs add up; a second model with a tiny window to make history outgrow it. */
   private final ModelCatalog catalog = ModelCatalog.of(List.of(
       ModelEntry.builder("m", "echo").contextWindow(100_000)
@@ -54,7 +60,7 @@ class SessionClientTest {
 
   @BeforeAll
   void start() {
-    client = newClient();
+    client = newClient(config);
   }
 
   @AfterAll
@@ -62,14 +68,14 @@ class SessionClientTest {
     client.close();
   }
 
-  private LlmClient newClient() {
+  private LlmClient newClient(Config cfg) {
     mock = MockProvider.builder("m").handler(r -> {
       if (failNext.getAndSet(0) > 0) {
         throw new LlmException(ErrorKind.SERVER_ERROR, "upstream broke");
       }
       return io.pekkollm.provider.mock.MockReply.text("re: " + r.lastUserText());
     }).build();
-    return LlmClient.builder().config(config).catalog(catalog).provider(mock).build();
+    return LlmClient.builder().config(cfg).catalog(catalog).provider(mock).build();
   }
 
   private static <T> T await(CompletionStage<T> s) throws Exception {
@@ -136,7 +142,7 @@ class SessionClientTest {
   @Test
   void oneTurnAtATimePerSession() throws Exception {
     MockProvider slow = MockProvider.builder("slow").reply("a b c d e f").chunkDelay(Duration.ofMillis(100)).build();
-    try (LlmClient c = LlmClient.builder().config(config).provider(slow).build()) {
+    try (LlmClient c = LlmClient.builder().config(ownJournal).provider(slow).build()) {
       Session s = await(c.sessions().create(NewSession.of("slow/echo")));
       var first = await(c.sessions().stream(s.id(), SessionClient.turn().user("one").build()))
           .runWith(Sink.seq(), c.system());
@@ -185,7 +191,7 @@ class SessionClientTest {
 
   @Test
   void sessionsSurviveARestartOfTheActorSystem() throws Exception {
-    LlmClient first = newClient();
+    LlmClient first = newClient(ownJournal);
     String id;
     try {
       Session s = await(first.sessions().create(NewSession.builder().model("m/echo").name("durable").build()));
@@ -195,7 +201,7 @@ class SessionClientTest {
       first.close();
     }
     assertTrue(first.system().whenTerminated().isCompleted());
-    LlmClient second = newClient();
+    LlmClient second = newClient(ownJournal);
     try {
       Session restored = await(second.sessions().get(id)).orElseThrow();
       assertEquals("durable", restored.name());
