@@ -1,5 +1,6 @@
 package io.pekkollm.api;
 
+import io.pekkollm.model.CacheStatus;
 import io.pekkollm.model.TruncationReport;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -17,14 +18,17 @@ public final class ChatStream {
   private final String recoveryId;
   private final java.util.concurrent.atomic.AtomicLong lastEventId;
   private final TruncationReport truncation;
+  private final java.util.concurrent.atomic.AtomicReference<CacheStatus> cacheStatus;
 
   ChatStream(UniqueKillSwitch killSwitch, CompletionStage<Done> done, String recoveryId,
-      java.util.concurrent.atomic.AtomicLong lastEventId, TruncationReport truncation) {
+      java.util.concurrent.atomic.AtomicLong lastEventId, TruncationReport truncation,
+      java.util.concurrent.atomic.AtomicReference<CacheStatus> cacheStatus) {
     this.killSwitch = killSwitch;
     this.done = done;
     this.recoveryId = recoveryId;
     this.lastEventId = lastEventId;
     this.truncation = truncation;
+    this.cacheStatus = cacheStatus;
   }
 
   /**
@@ -52,5 +56,13 @@ public final class ChatStream {
   /** What truncation dropped from the request; empty when it was sent whole. */
   public Optional<TruncationReport> truncation() {
     return Optional.ofNullable(truncation);
+  }
+
+  /**
+   * How the response cache serves this stream (a HIT replays a stored answer, COALESCED shares an identical
+   * call in flight); empty when the request does not use the cache, or before the answer has started.
+   */
+  public Optional<CacheStatus> cacheStatus() {
+    return Optional.ofNullable(cacheStatus.get());
   }
 }

@@ -2,12 +2,19 @@ package io.pekkollm.api;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.pekkollm.cache.CacheKeys;
+import io.pekkollm.cache.CacheSettings;
+import io.pekkollm.cache.DiscoverySettings;
+import io.pekkollm.cache.ModelDiscovery;
+import io.pekkollm.cache.ProviderModels;
+import io.pekkollm.cache.ResponseCache;
 import io.pekkollm.catalog.CacheAccounting;
 import io.pekkollm.catalog.CatalogSettings;
 import io.pekkollm.catalog.ContextFit;
 import io.pekkollm.catalog.ContextGuard;
 import io.pekkollm.catalog.CostCalculator;
 import io.pekkollm.catalog.ModelCatalog;
+import io.pekkollm.model.CacheStatus;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
@@ -31,9 +38,13 @@ import io.pekkollm.recovery.ResumeConflictException;
 import io.pekkollm.recovery.ResumeStrategy;
 import io.pekkollm.recovery.ResumedStream;
 import io.pekkollm.recovery.StreamSnapshot;
+import io.pekkollm.session.SessionClient;
+import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.ChatAccumulator;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -72,6 +83,11 @@ import org.apache.pekko.stream.javadsl.Source;
  * request that cannot fit its model's context window is rejected before it is sent (CONTEXT_LENGTH_EXCEEDED),
  * or shortened when it names a {@linkplain ChatRequest#truncation() truncation strategy}; see
  * {@link ContextGuard}. Models the catalog does not know are sent as they are.
+ *
+ * <p>The {@linkplain #cache() response cache} (per client, see {@code pekko-llm.cache}) serves requests that opt
+ * in with {@link io.pekkollm.model.ChatRequest#cache()} (or every request in {@code opt-out} mode): stored answers
+ * are replayed, identical concurrent requests share one upstream call, and {@link ChatResponse#cacheStatus()} /
+ * {@link ChatStream#cacheStatus()} say how a call was served.
  */
 public final class LlmClient implements AutoCloseable {
   private final ActorSystem<?> system;
@@ -84,9 +100,15 @@ public final class LlmClient implements AutoCloseable {
   private final ModelCatalog catalog;
   private final CostCalculator costs;
   private final ContextGuard contextGuard;
+  private final ResponseCache cache;
+  private final ModelDiscovery discovery;
+  private final SessionSettings sessionSettings;
+  private final JournalSettings journalSettings;
+  private volatile SessionClient sessions;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings,
-      Map<String, ProviderSupervisor.Spec> specs, ModelCatalog catalog, boolean contextCheck, JournalSettings journal) {
+      Map<String, ProviderSupervisor.Spec> specs, ModelCatalog catalog, boolean contextCheck, JournalSettings journal,
+      CacheSettings cacheSettings, DiscoverySettings discoverySettings, SessionSettings sessionSettings) {
     this.system = system;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
@@ -109,6 +131,40 @@ public final class LlmClient implements AutoCloseable {
     this.recovery = journal.enabled()
         ? RecoveryService.start(system, journal, "pekko-llm-recovery-" + System.identityHashCode(this))
         : null;
+    this.cache = ResponseCache.start(system, cacheSettings, "pekko-llm-cache-" + System.identityHashCode(this));
+    this.discovery = ModelDiscovery.start(system, discoverySettings, this::listModels,
+        provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
+        provider -> discoverySettings.ttlFor(settingsByName.get(provider)),
+        "pekko-llm-models-" + System.identityHashCode(this));
+    this.sessionSettings = sessionSettings;
+    this.journalSettings = journal;
+  }
+
+  /**
+   * Sessions: conversations whose history, usage and cost the library keeps on the journal. Started on first
+   * use (a client that never uses sessions opens no session actors). Fails with IllegalStateException when
+   * {@code pekko-llm.sessions.enabled} is off.
+   */
+  public SessionClient sessions() {
+    SessionClient s = sessions;
+    if (s != null) {
+      return s;
+    }
+    if (!sessionSettings.enabled()) {
+      throw new IllegalStateException("sessions are disabled (pekko-llm.sessions.enabled = off)");
+    }
+    synchronized (this) {
+      if (sessions == null) {
+        sessions = SessionClient.start(system, sessionSettings, journalSettings, sessionRuntime,
+            "pekko-llm-sessions-" + System.identityHashCode(this));
+      }
+      return sessions;
+    }
+  }
+
+  /** Whether {@link #sessions()} is available ({@code pekko-llm.sessions.enabled}). */
+  public boolean sessionsEnabled() {
+    return sessionSettings.enabled();
   }
 
   /** A client with its own ActorSystem, configured by {@code ConfigFactory.load()}. */
@@ -127,6 +183,14 @@ public final class LlmClient implements AutoCloseable {
 
   public ActorSystem<?> system() {
     return system;
+  }
+
+  /**
+   * The response cache: stats (for metrics: {@link ResponseCache#stats()} answers without blocking), listing,
+   * clear and delete. Present even when {@code pekko-llm.cache.mode = off} (then it is empty and disabled).
+   */
+  public ResponseCache cache() {
+    return cache;
   }
 
   /** The model catalog this client prices and checks requests with. */
@@ -151,9 +215,13 @@ public final class LlmClient implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     ChatAccumulator acc = new ChatAccumulator();
-    return run(prepared, false)
+    AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
+    return source(prepared, false, cacheStatus::set)
         .runWith(Sink.foreach(acc::add), system)
-        .thenApply(done -> respond(acc, request, prepared));
+        .thenApply(done -> {
+          ChatResponse r = respond(acc, request, prepared);
+          return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
+        });
   }
 
   /**
@@ -174,7 +242,7 @@ public final class LlmClient implements AutoCloseable {
     try {
       return streamJournaled(prepare(request));
     } catch (LlmException e) {
-      return withHandle(Source.failed(e), null, null);
+      return withHandle(Source.failed(e), null, null, null);
     }
   }
 
@@ -184,24 +252,48 @@ public final class LlmClient implements AutoCloseable {
 
   private Source<JournaledChunk, ChatStream> streamJournaled(Prepared prepared) {
     String recoveryId = recovery == null ? null : recovery.newRecoveryId();
-    return withHandle(journaled(recoveryId, prepared), recoveryId, prepared.truncation());
+    AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
+    return withHandle(journaled(recoveryId, prepared, cacheStatus::set), recoveryId, prepared.truncation(),
+        cacheStatus);
   }
 
   private static Source<ChatChunk, ChatStream> failedStream(LlmException e) {
-    return withHandle(Source.failed(e), null, null).map(JournaledChunk::chunk);
+    return withHandle(Source.failed(e), null, null, null).map(JournaledChunk::chunk);
   }
 
   private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Prepared prepared) {
+    return journaled(recoveryId, prepared, s -> { });
+  }
+
+  /**
+   * The answer's chunks with their sequence numbers: journalled when recovery is on. A cached answer is
+   * journalled like any other, so a replayed stream has its own recovery id and SSE ids 1, 2, 3, ...
+   */
+  private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Prepared prepared,
+      Consumer<CacheStatus> cacheStatus) {
     if (recoveryId == null) {
       long[] seq = new long[1];
-      return Source.lazySource(() -> run(prepared, true)
+      return Source.lazySource(() -> source(prepared, true, cacheStatus)
               .map(c -> new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)))
           .mapMaterializedValue(m -> NotUsed.getInstance());
     }
     // The journal keeps the request as sent (after any truncation) under the caller's provider/model id.
     Route route = prepared.route();
     ChatRequest stored = prepared.upstream().withModel(route.provider() + "/" + route.model());
-    return recovery.journal(recoveryId, stored, route.provider(), run(prepared, true));
+    return recovery.journal(recoveryId, stored, route.provider(), source(prepared, true, cacheStatus));
+  }
+
+  /**
+   * The upstream answer of {@code prepared}, through the response cache when the request uses it (stored answers
+   * replayed, identical calls in flight shared), else straight from the provider.
+   */
+  private Source<ChatChunk, NotUsed> source(Prepared prepared, boolean streaming, Consumer<CacheStatus> cacheStatus) {
+    if (prepared.cacheKey() == null) {
+      return run(prepared, streaming);
+    }
+    Route route = prepared.route();
+    return cache.serve(prepared.cacheKey(), route.provider() + "/" + route.model(), prepared.cacheTtl(),
+        () -> run(prepared, streaming), cacheStatus);
   }
 
   /** {@link #run(Prepared, boolean)} for a request not yet prepared; errors become a failed source. */
@@ -219,7 +311,7 @@ public final class LlmClient implements AutoCloseable {
   }
 
   private static Source<JournaledChunk, ChatStream> withHandle(Source<JournaledChunk, NotUsed> source, String recoveryId,
-      TruncationReport truncation) {
+      TruncationReport truncation, AtomicReference<CacheStatus> cacheStatus) {
     AtomicLong last = new AtomicLong();
     return source
         .map(j -> {
@@ -229,7 +321,8 @@ public final class LlmClient implements AutoCloseable {
           return j;
         })
         .viaMat(KillSwitches.single(), Keep.right())
-        .watchTermination((ks, done) -> new ChatStream(ks, done, recoveryId, last, truncation));
+        .watchTermination((ks, done) -> new ChatStream(ks, done, recoveryId, last, truncation,
+            cacheStatus == null ? new AtomicReference<>() : cacheStatus));
   }
 
   /**
@@ -333,11 +426,33 @@ public final class LlmClient implements AutoCloseable {
     }
   };
 
+  private final SessionClient.Runtime sessionRuntime = new SessionClient.Runtime() {
+    @Override
+    public CompletionStage<ChatResponse> chat(ChatRequest request) {
+      return LlmClient.this.chat(request);
+    }
+
+    @Override
+    public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request) {
+      return LlmClient.this.streamJournaled(request);
+    }
+
+    @Override
+    public Optional<Cost> cost(String model, Usage usage) {
+      return LlmClient.this.cost(model, usage);
+    }
+
+    @Override
+    public void checkModel(String model) {
+      resolve(model);
+    }
+  };
+
   /** The stream as a {@link Flow.Publisher}, for plain Java or other Reactive Streams libraries. Single subscriber. */
   public Flow.Publisher<ChatChunk> publisher(ChatRequest request) {
     Source<ChatChunk, NotUsed> source;
     try {
-      source = run(prepare(request), true);
+      source = source(prepare(request), true, s -> { });
     } catch (LlmException e) {
       source = Source.failed(e);
     }
@@ -379,7 +494,8 @@ public final class LlmClient implements AutoCloseable {
    * A request ready to send: its route, the request the provider gets (its own model id; shortened when
    * truncation was asked for and needed) and what truncation did (null when nothing).
    */
-  private record Prepared(Route route, ChatRequest upstream, TruncationReport truncation) {}
+  private record Prepared(Route route, ChatRequest upstream, TruncationReport truncation, String cacheKey,
+      Duration cacheTtl) {}
 
   /**
    * Resolves the provider and fits the request to the model's context window. Cheap on the hot path: one map
@@ -398,7 +514,10 @@ public final class LlmClient implements AutoCloseable {
     // The truncation option is the client's business; the provider gets a copy without it.
     ChatRequest upstream = toSend.truncation() == null ? toSend.withModel(route.model())
         : toSend.toBuilder().model(route.model()).truncation(null).build();
-    return new Prepared(route, upstream, truncation);
+    Duration ttl = cache.enabled() ? cache.settings().ttlFor(request.cache()) : null;
+    // Keyed by what is sent (after truncation) to which provider/model: requests that send the same share it.
+    String key = ttl == null ? null : CacheKeys.of(upstream.withModel(route.provider() + "/" + route.model()));
+    return new Prepared(route, upstream, truncation, key, ttl);
   }
 
   /** The folded answer, with its cost (by the model asked for, else the one the provider ran) and truncation. */
@@ -515,7 +634,26 @@ public final class LlmClient implements AutoCloseable {
     });
   }
 
-  /** Models of one provider, from its API. */
+  /**
+   * Models of every enabled provider as discovery knows them: each provider's API listing, kept for its TTL
+   * ({@code pekko-llm.model-discovery}), or its catalog models when its API fails and has never answered (its
+   * last answer when it has). Sorted by id. What {@code GET /v1/models} serves.
+   */
+  public CompletionStage<List<ModelInfo>> discoverModels() {
+    return discovery.models(enabledProviderNames()).thenApply(lists -> {
+      List<ModelInfo> all = new ArrayList<>();
+      lists.forEach(l -> all.addAll(l.models()));
+      all.sort(Comparator.comparing(ModelInfo::id));
+      return all;
+    });
+  }
+
+  /** Model discovery: per-provider listings with their source ({@link ProviderModels}), invalidation. */
+  public ModelDiscovery modelDiscovery() {
+    return discovery;
+  }
+
+  /** Models of one provider, from its API (uncached; see {@link #discoverModels()} for the kept lists). */
   public CompletionStage<List<ModelInfo>> listModels(String provider) {
     ActorRef<ProviderActor.Command> ref = providers.get(provider);
     if (ref == null) {
@@ -550,6 +688,13 @@ public final class LlmClient implements AutoCloseable {
 
   /** Stops the provider actors; terminates the ActorSystem when this client created it. */
   public CompletionStage<Done> shutdown() {
+    cache.stop();
+    discovery.stop();
+    synchronized (this) {
+      if (sessions != null) {
+        sessions.stop();
+      }
+    }
     system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(supervisor));
     if (ownsSystem) {
       system.terminate();
@@ -625,7 +770,8 @@ public final class LlmClient implements AutoCloseable {
           specs.put(p.name(), new ProviderSupervisor.Spec(base, fixed));
         }
         return new LlmClient(sys, owns, llmSettings, specs, models, catalogSettings.contextCheck(),
-            JournalSettings.create(cfg));
+            JournalSettings.create(cfg), CacheSettings.create(cfg), DiscoverySettings.create(cfg),
+            SessionSettings.create(cfg));
       } catch (RuntimeException e) {
         if (owns) {
           sys.terminate();

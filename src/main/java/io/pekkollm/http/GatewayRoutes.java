@@ -12,6 +12,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSlash;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.Directives.reject;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -21,6 +22,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.api.ChatStream;
 import io.pekkollm.api.LlmClient;
 import io.pekkollm.catalog.ModelEntry;
+import io.pekkollm.model.CacheStatus;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.Cost;
@@ -47,6 +49,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -80,7 +83,10 @@ import org.slf4j.LoggerFactory;
  * <p>Extensions to OpenAI's shapes: {@code usage.cost} (USD, as OpenRouter reports it) when the catalog prices
  * the model; a request body field {@code truncation: "sliding_window" | "smart"} that shortens a request
  * exceeding the context window instead of rejecting it, reported in the response headers
- * {@code X-Truncated-Messages}, {@code X-Truncation-Tokens-Before} and {@code X-Truncation-Tokens-After}.
+ * {@code X-Truncated-Messages}, {@code X-Truncation-Tokens-Before} and {@code X-Truncation-Tokens-After}; a body
+ * field {@code cache: true | false | {"ttl_seconds": n, "no_cache": bool}} that opts the request in or out of the
+ * response cache, reported in {@code X-Cache: HIT | MISS | COALESCED} and {@code X-Cache-Key}. The cache's admin
+ * routes are in {@link CacheRoutes}, the session routes in {@link SessionRoutes}.
  */
 public final class GatewayRoutes {
   private static final Logger ACCESS = LoggerFactory.getLogger("io.pekkollm.access");
@@ -93,6 +99,8 @@ public final class GatewayRoutes {
   private final ActorSystem<?> system;
   private final Materializer materializer;
   private final byte[] apiKeyHeader;
+  private final CacheRoutes cacheRoutes;
+  private final SessionRoutes sessionRoutes;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.client = client;
@@ -101,6 +109,16 @@ public final class GatewayRoutes {
     this.materializer = Materializer.matFromSystem(system);
     this.apiKeyHeader = settings.apiKey().isEmpty() ? null
         : ("Bearer " + settings.apiKey()).getBytes(StandardCharsets.UTF_8);
+    this.cacheRoutes = new CacheRoutes(client.cache());
+    this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client::sessions, settings, this) : null;
+  }
+
+  ActorSystem<?> system() {
+    return system;
+  }
+
+  LlmClient client() {
+    return client;
   }
 
   public Route route() {
@@ -121,7 +139,9 @@ public final class GatewayRoutes {
                   post(() -> completeWithFuture(resume(id, req)))),
               path(segment("streams").slash(segment()), id -> get(() -> completeWithFuture(streamStatus(id)))),
               path(segment("models").slash(PathMatchers.remaining()),
-                  rest -> get(() -> completeWithFuture(model(modelId(req))))));
+                  rest -> get(() -> completeWithFuture(model(modelId(req))))),
+              cacheRoutes.route(),
+              sessionRoutes == null ? reject() : sessionRoutes.route(req));
         })))));
     return settings.accessLog() ? accessLog(inner) : inner;
   }
@@ -148,7 +168,7 @@ public final class GatewayRoutes {
         });
   }
 
-  private static HttpResponse tooLarge(long max) {
+  static HttpResponse tooLarge(long max) {
     return ErrorResponses.simple(ErrorKind.REQUEST_TOO_LARGE, 413,
         "request body is larger than the limit of " + max + " bytes (pekko-llm.gateway.max-request-bytes)", null);
   }
@@ -185,11 +205,18 @@ public final class GatewayRoutes {
       }
       String json = OpenAiCodec.writeResponse(resp, newId(), nowSeconds());
       return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
-          .addHeaders(truncationHeaders(resp.truncation()));
+          .addHeaders(truncationHeaders(resp.truncation()))
+          .addHeaders(cacheHeaders(resp.cacheStatus()));
     });
   }
 
-  private static List<HttpHeader> truncationHeaders(Optional<TruncationReport> truncation) {
+  /** {@code X-Cache: HIT | MISS | COALESCED} and {@code X-Cache-Key} when the request used the response cache. */
+  static List<HttpHeader> cacheHeaders(Optional<CacheStatus> status) {
+    return status.<List<HttpHeader>>map(s -> List.of(RawHeader.create("X-Cache", s.outcome().headerValue()),
+        RawHeader.create("X-Cache-Key", s.key()))).orElse(List.of());
+  }
+
+  static List<HttpHeader> truncationHeaders(Optional<TruncationReport> truncation) {
     if (truncation.isEmpty()) {
       return List.of();
     }
@@ -205,7 +232,13 @@ public final class GatewayRoutes {
     ChatStream handle = journaled.first();
     SseEncoder encoder = new SseEncoder(newId(), request.model(), nowSeconds(), parsed.includeUsage(),
         usage -> client.cost(request.model(), usage).orElse(null));
-    return sse(journaled.second(), encoder, List.of(), handle.recoveryId(), truncationHeaders(handle.truncation()));
+    List<HttpHeader> truncation = truncationHeaders(handle.truncation());
+    // The cache's outcome is known once the first chunk is there, which is when the headers are written.
+    return sse(journaled.second(), encoder, List.of(), handle.recoveryId(), () -> {
+      List<HttpHeader> headers = new ArrayList<>(truncation);
+      headers.addAll(cacheHeaders(handle.cacheStatus()));
+      return headers;
+    });
   }
 
   /**
@@ -213,8 +246,8 @@ public final class GatewayRoutes {
    * (401 stays 401, 429 keeps Retry-After). After that, an error becomes a final {@code data: {"error": ...}}
    * event and the stream ends without {@code [DONE]}, as OpenAI does.
    */
-  private CompletionStage<HttpResponse> sse(Source<JournaledChunk, ?> source, SseEncoder encoder,
-      List<ByteString> preamble, String recoveryId, List<HttpHeader> extraHeaders) {
+  CompletionStage<HttpResponse> sse(Source<JournaledChunk, ?> source, SseEncoder encoder,
+      List<ByteString> preamble, String recoveryId, Supplier<List<HttpHeader>> extraHeaders) {
     return source
         .prefixAndTail(1)
         .runWith(Sink.head(), system)
@@ -243,7 +276,7 @@ public final class GatewayRoutes {
           HttpResponse resp = HttpResponse.create()
               .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), body))
               .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-              .addHeaders(extraHeaders);
+              .addHeaders(extraHeaders.get());
           return recoveryId == null ? resp : resp.addHeader(RawHeader.create("X-Recovery-Id", recoveryId));
         });
   }
@@ -292,7 +325,7 @@ public final class GatewayRoutes {
             ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
             SseEncoder encoder = new SseEncoder(newId(), r.model(), nowSeconds(), false, usage -> null);
             return sse(Source.<JournaledChunk>single(new JournaledChunk(-1, null)).concat(r.chunks()), encoder,
-                List.of(first), r.recoveryId(), List.of());
+                List.of(first), r.recoveryId(), List::of);
           });
         })
         .exceptionally(err -> {
@@ -328,7 +361,7 @@ public final class GatewayRoutes {
   }
 
   /** Encodes chunks as numbered SSE events. One per stream; used by one stream stage at a time. */
-  private static final class SseEncoder {
+  static final class SseEncoder {
     private final String id;
     private final String model;
     private final long created;
@@ -383,12 +416,13 @@ public final class GatewayRoutes {
   // ------------------------------------------------------------------ models and health
 
   /**
-   * The models of every enabled provider as its API lists them, each with its catalog metadata (null values
-   * for models the catalog does not know). An enabled provider whose listing gives nothing (no list endpoint,
-   * unreachable) is represented by its catalog models instead, so its known models can still be discovered.
+   * The models of every enabled provider as its API lists them (kept for a TTL by model discovery), each with
+   * its catalog metadata (null values for models the catalog does not know). An enabled provider whose listing
+   * fails or gives nothing (no list endpoint, unreachable) is represented by its catalog models instead, so its
+   * known models can still be discovered.
    */
   private CompletionStage<HttpResponse> models() {
-    return client.listModels().thenApply(listed -> {
+    return client.discoverModels().thenApply(listed -> {
       List<ModelInfo> models = new ArrayList<>(listed);
       Set<String> providersListed = new HashSet<>();
       listed.forEach(m -> providersListed.add(m.provider()));
@@ -440,10 +474,10 @@ public final class GatewayRoutes {
       return CompletableFuture.completedFuture(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
           Json.writeBytes(modelObject(id, 0, provider, entry.get()))));
     }
-    return client.listModels(provider)
+    return client.modelDiscovery().models(provider)
         .handle((list, err) -> {
           Optional<ModelInfo> listed = err != null ? Optional.empty()
-              : list.stream().filter(m -> m.id().equals(id)).findFirst();
+              : list.models().stream().filter(m -> m.id().equals(id)).findFirst();
           return listed.map(m -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
                   Json.writeBytes(modelObject(id, m.created(), m.ownedBy() == null ? provider : m.ownedBy(), null))))
               .orElseGet(() -> notFound(id, "neither the model catalog nor the provider lists it"));
@@ -527,7 +561,7 @@ public final class GatewayRoutes {
     return "chatcmpl-" + Long.toHexString(r.nextLong() | Long.MIN_VALUE) + Long.toHexString(r.nextLong() | Long.MIN_VALUE);
   }
 
-  private static long nowSeconds() {
+  static long nowSeconds() {
     return System.currentTimeMillis() / 1000;
   }
 }

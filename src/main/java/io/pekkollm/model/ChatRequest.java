@@ -33,6 +33,7 @@ public final class ChatRequest {
   private final Map<String, String> metadata;
   private final Map<String, JsonNode> extraBody;
   private final TruncationStrategy truncation;
+  private final CacheOptions cache;
 
   private ChatRequest(Builder b) {
     this.model = Objects.requireNonNull(b.model, "model");
@@ -52,6 +53,7 @@ public final class ChatRequest {
     this.metadata = b.metadata == null ? Map.of() : Map.copyOf(b.metadata);
     this.extraBody = b.extraBody == null ? Map.of() : Map.copyOf(b.extraBody);
     this.truncation = b.truncation;
+    this.cache = b.cache;
   }
 
   public static Builder builder(String model) {
@@ -76,6 +78,7 @@ public final class ChatRequest {
     b.metadata = metadata;
     b.extraBody = extraBody;
     b.truncation = truncation;
+    b.cache = cache;
     return b;
   }
 
@@ -93,6 +96,10 @@ public final class ChatRequest {
 
   public ChatRequest withTruncation(TruncationStrategy newTruncation) {
     return toBuilder().truncation(newTruncation).build();
+  }
+
+  public ChatRequest withCache(CacheOptions newCache) {
+    return toBuilder().cache(newCache).build();
   }
 
   public String model() { return model; }
@@ -121,6 +128,11 @@ public final class ChatRequest {
    * it with CONTEXT_LENGTH_EXCEEDED instead. Never sent upstream.
    */
   public TruncationStrategy truncation() { return truncation; }
+  /**
+   * How this request uses the response cache; null (the default) follows {@code pekko-llm.cache.mode}. Never
+   * sent upstream and not part of the cache key.
+   */
+  public CacheOptions cache() { return cache; }
 
   /** The text of the last user message, or "" when there is none. */
   public String lastUserText() {
@@ -157,6 +169,7 @@ public final class ChatRequest {
     private Map<String, String> metadata;
     private Map<String, JsonNode> extraBody;
     private TruncationStrategy truncation;
+    private CacheOptions cache;
 
     private Builder(String model) {
       this.model = model;
@@ -183,6 +196,8 @@ public final class ChatRequest {
     public Builder metadata(Map<String, String> value) { this.metadata = value; return this; }
     /** See {@link ChatRequest#truncation()}; null rejects a request that does not fit. */
     public Builder truncation(TruncationStrategy value) { this.truncation = value; return this; }
+    /** See {@link ChatRequest#cache()}; null follows the configured cache mode. */
+    public Builder cache(CacheOptions value) { this.cache = value; return this; }
 
     public Builder extraBody(Map<String, JsonNode> value) {
       this.extraBody = value == null ? null : new LinkedHashMap<>(value);

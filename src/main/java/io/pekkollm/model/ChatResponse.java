@@ -23,6 +23,7 @@ public final class ChatResponse {
   private final Usage usage;
   private final Cost cost;
   private final TruncationReport truncation;
+  private final CacheStatus cacheStatus;
 
   public ChatResponse(String id, String model, String providerModel, String text, String reasoning,
       List<ToolCall> toolCalls, FinishReason finishReason, Usage usage) {
@@ -31,6 +32,12 @@ public final class ChatResponse {
 
   public ChatResponse(String id, String model, String providerModel, String text, String reasoning,
       List<ToolCall> toolCalls, FinishReason finishReason, Usage usage, Cost cost, TruncationReport truncation) {
+    this(id, model, providerModel, text, reasoning, toolCalls, finishReason, usage, cost, truncation, null);
+  }
+
+  public ChatResponse(String id, String model, String providerModel, String text, String reasoning,
+      List<ToolCall> toolCalls, FinishReason finishReason, Usage usage, Cost cost, TruncationReport truncation,
+      CacheStatus cacheStatus) {
     this.id = id;
     this.model = model;
     this.providerModel = providerModel;
@@ -41,6 +48,7 @@ public final class ChatResponse {
     this.usage = usage;
     this.cost = cost;
     this.truncation = truncation;
+    this.cacheStatus = cacheStatus;
   }
 
   public String id() { return id; }
@@ -58,20 +66,30 @@ public final class ChatResponse {
   public Optional<Cost> cost() { return Optional.ofNullable(cost); }
   /** What truncation did to the request; empty when it was sent whole. */
   public Optional<TruncationReport> truncation() { return Optional.ofNullable(truncation); }
+  /**
+   * How the response cache served this call; empty when the request did not use the cache. Usage and cost
+   * describe the answer as it was produced: a HIT or COALESCED call made no upstream call of its own.
+   */
+  public Optional<CacheStatus> cacheStatus() { return Optional.ofNullable(cacheStatus); }
 
   public ChatResponse withModel(String newModel) {
     return new ChatResponse(id, newModel, providerModel, text, reasoning, toolCalls, finishReason, usage, cost,
-        truncation);
+        truncation, cacheStatus);
   }
 
   public ChatResponse withCost(Cost newCost) {
     return new ChatResponse(id, model, providerModel, text, reasoning, toolCalls, finishReason, usage, newCost,
-        truncation);
+        truncation, cacheStatus);
   }
 
   public ChatResponse withTruncation(TruncationReport newTruncation) {
     return new ChatResponse(id, model, providerModel, text, reasoning, toolCalls, finishReason, usage, cost,
-        newTruncation);
+        newTruncation, cacheStatus);
+  }
+
+  public ChatResponse withCacheStatus(CacheStatus newCacheStatus) {
+    return new ChatResponse(id, model, providerModel, text, reasoning, toolCalls, finishReason, usage, cost,
+        truncation, newCacheStatus);
   }
 
   @Override
@@ -80,7 +98,8 @@ public final class ChatResponse {
         && Objects.equals(r.providerModel, providerModel) && r.text.equals(text)
         && Objects.equals(r.reasoning, reasoning) && r.toolCalls.equals(toolCalls)
         && Objects.equals(r.finishReason, finishReason) && Objects.equals(r.usage, usage)
-        && Objects.equals(r.cost, cost) && Objects.equals(r.truncation, truncation);
+        && Objects.equals(r.cost, cost) && Objects.equals(r.truncation, truncation)
+        && Objects.equals(r.cacheStatus, cacheStatus);
   }
 
   @Override
@@ -92,6 +111,7 @@ public final class ChatResponse {
   public String toString() {
     return "ChatResponse{model=" + model + ", finish=" + finishReason + ", text=" + text.length() + " chars, toolCalls="
         + toolCalls.size() + ", usage=" + usage + (cost == null ? "" : ", cost=" + cost.total().toPlainString())
-        + (truncation == null ? "" : ", truncated=" + truncation.messagesDropped()) + "}";
+        + (truncation == null ? "" : ", truncated=" + truncation.messagesDropped())
+        + (cacheStatus == null ? "" : ", cache=" + cacheStatus.outcome()) + "}";
   }
 }

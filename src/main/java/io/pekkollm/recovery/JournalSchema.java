@@ -15,10 +15,11 @@ import java.util.List;
  * (it does not create tables itself). Idempotent: the scripts' index statements lack {@code IF NOT EXISTS},
  * which is added here, so a second start changes nothing; any SQL error is a real one and is reported.
  */
-final class JournalSchema {
+public final class JournalSchema {
   private JournalSchema() {}
 
-  static void ensure(JournalSettings settings) {
+  /** Creates the journal tables at {@code settings.url()} unless they exist. Blocking; call at start. */
+  public static void ensure(JournalSettings settings) {
     String script = settings.postgres() ? "schema/postgres/postgres-create-schema.sql" : "schema/h2/h2-create-schema.sql";
     List<String> statements = statements(read(script));
     try (Connection c = connect(settings); Statement st = c.createStatement()) {
@@ -35,7 +36,8 @@ final class JournalSchema {
     }
   }
 
-  static Connection connect(JournalSettings settings) throws SQLException {
+  /** A new connection to the journal database; the caller closes it. */
+  public static Connection connect(JournalSettings settings) throws SQLException {
     return DriverManager.getConnection(settings.url(), settings.user(), settings.password());
   }
 

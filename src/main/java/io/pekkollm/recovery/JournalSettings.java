@@ -18,8 +18,11 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
     Duration abandonedRetention, Duration sweepInterval, int maxTokensFloor, String summarizeModel,
     int overlapMinChars, int overlapWindowChars, int poolSize) {
 
-  /** The id of the journal plugin the stream entities use (its config travels with them at runtime). */
-  static final String PLUGIN_ID = "pekko-llm.recovery.jdbc-journal";
+  /**
+   * The id of the journal plugin the stream and session entities use (its config travels with them at runtime:
+   * {@link #pluginConfig}).
+   */
+  public static final String PLUGIN_ID = "pekko-llm.recovery.jdbc-journal";
 
   public static JournalSettings create(Config config) {
     Config c = config.getConfig("pekko-llm.recovery");
@@ -48,7 +51,7 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
   }
 
   /** The JDBC journal plugin's config, placed at {@link #PLUGIN_ID}, built on the plugin's own defaults. */
-  Config pluginConfig(Config systemConfig) {
+  public Config pluginConfig(Config systemConfig) {
     Config slick = ConfigFactory.parseMap(Map.of(
         "profile", postgres ? "slick.jdbc.PostgresProfile$" : "slick.jdbc.H2Profile$",
         "db.url", url,

@@ -9,6 +9,7 @@ import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Usage;
 import io.pekkollm.provider.openai.OpenAiCodec;
+import io.pekkollm.util.EntityRegistry;
 import io.pekkollm.util.Json;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -56,10 +57,10 @@ public final class RecoveryService {
 
   private final ActorSystem<?> system;
   private final JournalSettings settings;
-  private final ActorRef<RecoveryRegistry.Command> registry;
+  private final ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry;
   private final String incarnation = UUID.randomUUID().toString();
 
-  private RecoveryService(ActorSystem<?> system, JournalSettings settings, ActorRef<RecoveryRegistry.Command> registry) {
+  private RecoveryService(ActorSystem<?> system, JournalSettings settings, ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry) {
     this.system = system;
     this.settings = settings;
     this.registry = registry;
@@ -69,8 +70,10 @@ public final class RecoveryService {
   public static RecoveryService start(ActorSystem<?> system, JournalSettings settings, String name) {
     JournalSchema.ensure(settings);
     Config plugin = settings.pluginConfig(system.settings().config());
-    ActorRef<RecoveryRegistry.Command> registry = system.systemActorOf(
-        RecoveryRegistry.create(JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter()), name, Props.empty());
+    ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry = system.systemActorOf(
+        EntityRegistry.<StreamEntity.Command>create("stream-", (id, reg) ->
+            StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter(), reg)),
+        name, Props.empty());
     RecoveryService service = new RecoveryService(system, settings, registry);
     Duration interval = settings.sweepInterval();
     if (!interval.isZero()) {
@@ -301,8 +304,8 @@ public final class RecoveryService {
 
   private <T> CompletionStage<T> ask(String recoveryId,
       java.util.function.Function<ActorRef<StatusReply<T>>, StreamEntity.Command> command) {
-    return AskPattern.<RecoveryRegistry.Command, StatusReply<T>>ask(registry,
-            r -> new RecoveryRegistry.Envelope(recoveryId, command.apply(r)), settings.askTimeout(), system.scheduler())
+    return AskPattern.<EntityRegistry.Command<StreamEntity.Command>, StatusReply<T>>ask(registry,
+            r -> new EntityRegistry.Envelope<>(recoveryId, command.apply(r)), settings.askTimeout(), system.scheduler())
         .handle((reply, err) -> {
           if (err != null) {
             throw journalError(recoveryId, err);
@@ -316,8 +319,8 @@ public final class RecoveryService {
 
   private <T> CompletionStage<T> askPlain(String recoveryId,
       java.util.function.Function<ActorRef<T>, StreamEntity.Command> command) {
-    return AskPattern.<RecoveryRegistry.Command, T>ask(registry,
-            r -> new RecoveryRegistry.Envelope(recoveryId, command.apply(r)), settings.askTimeout(), system.scheduler())
+    return AskPattern.<EntityRegistry.Command<StreamEntity.Command>, T>ask(registry,
+            r -> new EntityRegistry.Envelope<>(recoveryId, command.apply(r)), settings.askTimeout(), system.scheduler())
         .exceptionally(err -> {
           throw journalError(recoveryId, err);
         });

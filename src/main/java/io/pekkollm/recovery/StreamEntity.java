@@ -5,6 +5,7 @@ import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.recovery.StreamEvent.StoredChunk;
 import io.pekkollm.recovery.StreamState.Status;
+import io.pekkollm.util.EntityRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,18 +66,18 @@ final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamE
   private final Config journalPluginConfig;
 
   static Behavior<Command> create(String recoveryId, String journalPluginId, Config journalPluginConfig,
-      Duration passivateAfter, ActorRef<RecoveryRegistry.Command> registry) {
+      Duration passivateAfter, ActorRef<EntityRegistry.Command<Command>> registry) {
     return Behaviors.setup(ctx -> {
       ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
       return new StreamEntity(recoveryId, journalPluginId, journalPluginConfig, registry, ctx.getSelf());
     });
   }
 
-  private final ActorRef<RecoveryRegistry.Command> registry;
+  private final ActorRef<EntityRegistry.Command<Command>> registry;
   private final ActorRef<Command> self;
 
   private StreamEntity(String recoveryId, String journalPluginId, Config journalPluginConfig,
-      ActorRef<RecoveryRegistry.Command> registry, ActorRef<Command> self) {
+      ActorRef<EntityRegistry.Command<Command>> registry, ActorRef<Command> self) {
     super(PersistenceId.of("stream", recoveryId, "|"));
     this.recoveryId = recoveryId;
     this.journalPluginId = journalPluginId;
@@ -121,7 +122,7 @@ final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamE
         .onCommand(BeginResume.class, this::onBeginResume)
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), snapshot(state, cmd.incarnation())))
         .onCommand(Idle.class, (state, cmd) -> {
-          registry.tell(new RecoveryRegistry.Passivate(recoveryId, self));
+          registry.tell(new EntityRegistry.Passivate<>(recoveryId, self));
           return Effect().noReply();
         })
         .build();

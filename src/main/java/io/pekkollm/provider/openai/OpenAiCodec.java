@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pekkollm.model.CacheOptions;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
@@ -43,7 +44,7 @@ public final class OpenAiCodec {
   private static final Set<String> KNOWN_REQUEST_FIELDS = Set.of("model", "messages", "temperature", "top_p",
       "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "tools",
       "tool_choice", "parallel_tool_calls", "response_format", "user", "metadata", "stream", "stream_options", "n",
-      "truncation");
+      "truncation", "cache");
 
   private OpenAiCodec() {}
 
@@ -109,6 +110,8 @@ public final class OpenAiCodec {
     // The gateway's own extension: how to fit a request that exceeds the context window. Never sent upstream.
     String truncation = optText(body, "truncation");
     b.truncation(truncation == null ? null : TruncationStrategy.of(truncation));
+    // The gateway's own extension too: how the response cache treats this request. Never sent upstream.
+    b.cache(readCache(body.get("cache")));
     Map<String, JsonNode> extra = new LinkedHashMap<>();
     Iterator<Map.Entry<String, JsonNode>> it = body.fields();
     while (it.hasNext()) {
@@ -121,7 +124,43 @@ public final class OpenAiCodec {
     return new ParsedRequest(b.build(), stream != null && stream, includeUsage);
   }
 
-  private static Message readMessage(JsonNode m, String path) {
+  /**
+   * The {@code cache} extension: {@code true} (cache with the default TTL), {@code false} (bypass), or an object
+   * {@code {"ttl_seconds": n, "no_cache": bool}}; absent or null follows the configured mode.
+   */
+  static CacheOptions readCache(JsonNode c) {
+    if (c == null || c.isNull()) {
+      return null;
+    }
+    if (c.isBoolean()) {
+      return c.booleanValue() ? CacheOptions.use() : CacheOptions.skip();
+    }
+    if (!c.isObject()) {
+      throw LlmException.invalidRequest("'cache' must be true, false or an object like {\"ttl_seconds\": 600}",
+          "cache");
+    }
+    JsonNode noCache = c.get("no_cache");
+    if (noCache != null && !noCache.isNull() && !noCache.isBoolean()) {
+      throw LlmException.invalidRequest("'cache.no_cache' must be a boolean", "cache.no_cache");
+    }
+    if (noCache != null && noCache.asBoolean(false)) {
+      return CacheOptions.skip();
+    }
+    JsonNode ttl = c.get("ttl_seconds");
+    if (ttl == null || ttl.isNull()) {
+      return CacheOptions.use();
+    }
+    if (!ttl.isIntegralNumber() || ttl.asLong() < 1) {
+      throw LlmException.invalidRequest("'cache.ttl_seconds' must be a positive integer", "cache.ttl_seconds");
+    }
+    return CacheOptions.ttl(java.time.Duration.ofSeconds(ttl.asLong()));
+  }
+
+  /**
+   * Reads one message in OpenAI's shape; {@code path} names it in errors (e.g. {@code messages[2]}). Throws
+   * {@link LlmException} of kind INVALID_REQUEST naming the field at fault.
+   */
+  public static Message readMessage(JsonNode m, String path) {
     if (m == null || !m.isObject()) {
       throw LlmException.invalidRequest(path + " must be an object with 'role' and 'content'", path);
     }
@@ -487,7 +526,8 @@ public final class OpenAiCodec {
     }
   }
 
-  private static ObjectNode writeMessage(Message m) {
+  /** Writes one message in OpenAI's shape (the inverse of {@link #readMessage}). */
+  public static ObjectNode writeMessage(Message m) {
     ObjectNode o = Json.object().put("role", m.role());
     if (m instanceof Message.System s) {
       o.put("content", s.content());

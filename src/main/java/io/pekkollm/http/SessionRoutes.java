@@ -1,0 +1,300 @@
+package io.pekkollm.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.delete;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
+import static org.apache.pekko.http.javadsl.server.Directives.patch;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSlash;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.model.TruncationStrategy;
+import io.pekkollm.provider.openai.OpenAiCodec;
+import io.pekkollm.session.NewSession;
+import io.pekkollm.session.Session;
+import io.pekkollm.session.SessionClient;
+import io.pekkollm.session.SessionJson;
+import io.pekkollm.session.SessionSummary;
+import io.pekkollm.session.SessionUpdate;
+import io.pekkollm.util.Json;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The session routes, under {@code /v1} (behind the gateway's API key when one is set):
+ * <ul>
+ *   <li>{@code POST /v1/sessions} {@code {"model", "id"?, "name"?, "system"?, "metadata"?, "context_strategy"?}}
+ *   creates a session; {@code GET /v1/sessions?limit=&after=} lists them, newest first;</li>
+ *   <li>{@code GET /v1/sessions/{id}} gives the session (the export format, {@link SessionJson});
+ *   {@code PATCH} changes its {@code name}, {@code model}, {@code metadata} or {@code context_strategy};
+ *   {@code DELETE} deletes it;</li>
+ *   <li>{@code POST /v1/sessions/{id}/chat} runs a turn: an OpenAI chat body whose {@code messages} are the new
+ *   user or tool messages ({@code model} optional, default the session's; {@code stream: true} answers SSE exactly
+ *   as {@code /v1/chat/completions} does). {@code /v1/sessions/{id}/chat/completions} is the same route, so an
+ *   OpenAI SDK whose base URL is {@code .../v1/sessions/{id}} chats within the session (with model
+ *   {@code "session"});</li>
+ *   <li>{@code GET /v1/sessions/{id}/export} downloads the session file; {@code POST /v1/sessions/import} (with
+ *   {@code ?new_id=true} to give it a new id) imports one, all or nothing.</li>
+ * </ul>
+ * Responses to a turn carry {@code X-Session-Id}.
+ */
+final class SessionRoutes {
+  private final Supplier<SessionClient> sessionClient;
+  private final GatewaySettings settings;
+  private final GatewayRoutes gateway;
+  private final Materializer materializer;
+
+  /** {@code sessions} is asked on each request: sessions start with the first request that needs them. */
+  SessionRoutes(Supplier<SessionClient> sessions, GatewaySettings settings, GatewayRoutes gateway) {
+    this.sessionClient = sessions;
+    this.settings = settings;
+    this.gateway = gateway;
+    this.materializer = Materializer.matFromSystem(gateway.system());
+  }
+
+  Route route(HttpRequest req) {
+    return pathPrefix("sessions", () -> route(req, sessionClient.get()));
+  }
+
+  private Route route(HttpRequest req, SessionClient sessions) {
+    return concat(
+        pathEndOrSingleSlash(() -> concat(
+            post(() -> completeWithFuture(withBody(req, this::create))),
+            get(() -> parameterOptional("limit", limit -> parameterOptional("after", after ->
+                completeWithFuture(list(limit.orElse("20"), after.orElse(null)))))))),
+        path("import", () -> post(() -> parameterOptional("new_id", newId ->
+            completeWithFuture(withBody(req, body -> sessions.importJson(body, newId.map("true"::equals).orElse(false))
+                .thenApply(SessionRoutes::sessionResponse)))))),
+        path(segment(), id -> concat(
+            get(() -> completeWithFuture(sessions.get(id).thenApply(s -> s.map(SessionRoutes::sessionResponse)
+                .orElseGet(() -> notFound(id))))),
+            patch(() -> completeWithFuture(withBody(req, body -> update(id, body)))),
+            delete(() -> completeWithFuture(sessions.delete(id).thenApply(deleted -> deleted
+                ? json(Json.object().put("id", id).put("object", "session.deleted").put("deleted", true))
+                : notFound(id)))))),
+        path(segment().slash("chat"), id -> post(() -> completeWithFuture(withBody(req, body -> chat(id, body))))),
+        path(segment().slash("chat").slash("completions"), id ->
+            post(() -> completeWithFuture(withBody(req, body -> chat(id, body))))),
+        path(segment().slash("export"), id -> get(() -> completeWithFuture(sessions.get(id).thenApply(s -> s
+            .map(x -> sessionResponse(x).addHeader(RawHeader.create("Content-Disposition",
+                "attachment; filename=\"session-" + x.id() + ".json\"")))
+            .orElseGet(() -> notFound(id)))))));
+  }
+
+  // ------------------------------------------------------------------ handlers
+
+  private CompletionStage<HttpResponse> create(JsonNode body) {
+    requireObject(body, "{\"model\": \"openai/gpt-4o-mini\", \"name\": \"...\"}");
+    NewSession.Builder b = NewSession.builder()
+        .id(text(body, "id"))
+        .name(text(body, "name"))
+        .model(text(body, "model"))
+        .system(text(body, "system"))
+        .metadata(metadata(body.get("metadata")));
+    if (body.has("context_strategy")) {
+      TruncationStrategy s = strategy(body.get("context_strategy"));
+      if (s == null) {
+        b.noContextStrategy();
+      } else {
+        b.contextStrategy(s);
+      }
+    }
+    return sessionClient.get().create(b.build()).thenApply(SessionRoutes::sessionResponse);
+  }
+
+  private CompletionStage<HttpResponse> update(String id, JsonNode body) {
+    requireObject(body, "{\"name\": \"...\", \"model\": \"provider/model\"}");
+    SessionUpdate.Builder b = SessionUpdate.builder().name(text(body, "name")).model(text(body, "model"));
+    if (body.has("metadata")) {
+      b.metadata(metadata(body.get("metadata")));
+    }
+    if (body.has("context_strategy")) {
+      b.contextStrategy(strategy(body.get("context_strategy")));
+    }
+    return sessionClient.get().update(id, b.build()).thenApply(SessionRoutes::sessionResponse);
+  }
+
+  private CompletionStage<HttpResponse> list(String limitParam, String after) {
+    int limit;
+    try {
+      limit = Integer.parseInt(limitParam.trim());
+    } catch (NumberFormatException e) {
+      limit = 0;
+    }
+    if (limit < 1 || limit > SessionClient.MAX_PAGE) {
+      return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
+          "'limit' must be an integer from 1 to " + SessionClient.MAX_PAGE, "limit"));
+    }
+    return sessionClient.get().list(limit, after).thenApply(page -> {
+      ObjectNode root = Json.object().put("object", "list");
+      ArrayNode data = root.putArray("data");
+      for (SessionSummary s : page.sessions()) {
+        data.addObject().put("id", s.id()).put("object", "session").put("name", s.name()).put("model", s.model())
+            .put("created_at", s.createdAt().toString());
+      }
+      root.put("first_id", page.sessions().isEmpty() ? null : page.sessions().get(0).id());
+      root.put("last_id", page.sessions().isEmpty() ? null : page.sessions().get(page.sessions().size() - 1).id());
+      root.put("has_more", page.hasMore());
+      return json(root);
+    });
+  }
+
+  /** A turn: the OpenAI chat body minus history; the model defaults to the session's. */
+  private CompletionStage<HttpResponse> chat(String id, JsonNode body) {
+    requireObject(body, "{\"messages\": [{\"role\": \"user\", \"content\": \"...\"}]}");
+    ObjectNode o = ((ObjectNode) body).deepCopy();
+    if (!o.hasNonNull("model")) {
+      o.put("model", SessionClient.SESSION_MODEL);
+    }
+    OpenAiCodec.ParsedRequest parsed = OpenAiCodec.readRequest(o);
+    ChatRequest turn = parsed.request();
+    List<HttpHeader> sessionHeader = List.of(RawHeader.create("X-Session-Id", id));
+    if (!parsed.stream()) {
+      return sessionClient.get().chat(id, turn).thenApply(resp -> HttpResponse.create()
+          .withEntity(ContentTypes.APPLICATION_JSON,
+              OpenAiCodec.writeResponse(resp, GatewayRoutes.newId(), GatewayRoutes.nowSeconds()))
+          .addHeaders(sessionHeader)
+          .addHeaders(GatewayRoutes.truncationHeaders(resp.truncation()))
+          .addHeaders(GatewayRoutes.cacheHeaders(resp.cacheStatus())));
+    }
+    return sessionClient.get().streamJournaled(id, turn).thenCompose(stream -> {
+      var pre = stream.chunks().preMaterialize(gateway.system());
+      var handle = pre.first();
+      String model = stream.model();
+      GatewayRoutes.SseEncoder encoder = new GatewayRoutes.SseEncoder(GatewayRoutes.newId(), model,
+          GatewayRoutes.nowSeconds(), parsed.includeUsage(), usage -> gateway.client().cost(model, usage).orElse(null));
+      return gateway.sse(pre.second(), encoder, List.of(), handle.recoveryId(), () -> {
+        List<HttpHeader> headers = new ArrayList<>(sessionHeader);
+        headers.addAll(GatewayRoutes.truncationHeaders(handle.truncation()));
+        headers.addAll(GatewayRoutes.cacheHeaders(handle.cacheStatus()));
+        return headers;
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** Reads the body as JSON (size-limited), runs {@code handler}, and turns every failure into an error body. */
+  private CompletionStage<HttpResponse> withBody(HttpRequest req, Function<JsonNode, CompletionStage<HttpResponse>> handler) {
+    long max = settings.maxRequestBytes();
+    if (req.entity().getContentLengthOption().isPresent() && req.entity().getContentLengthOption().getAsLong() > max) {
+      req.entity().discardBytes(materializer);
+      return CompletableFuture.completedFuture(GatewayRoutes.tooLarge(max));
+    }
+    return req.entity().withSizeLimit(max)
+        .toStrict(settings.requestBodyTimeout().toMillis(), materializer)
+        .thenCompose(strict -> handler.apply(parse(strict.getData())))
+        .exceptionally(err -> {
+          Throwable t = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+          if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
+            return GatewayRoutes.tooLarge(max);
+          }
+          return ErrorResponses.of(t);
+        });
+  }
+
+  private static JsonNode parse(ByteString data) {
+    if (data.isEmpty()) {
+      return Json.object();
+    }
+    try {
+      return Json.MAPPER.readTree(data.toArray());
+    } catch (JsonProcessingException e) {
+      var loc = e.getLocation();
+      String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+      throw LlmException.invalidRequest("the request body is not valid JSON" + where + ": " + e.getOriginalMessage(),
+          null);
+    } catch (java.io.IOException e) {
+      throw LlmException.invalidRequest("the request body cannot be read: " + e.getMessage(), null);
+    }
+  }
+
+  private static void requireObject(JsonNode body, String example) {
+    if (body == null || !body.isObject()) {
+      throw LlmException.invalidRequest("the body must be a JSON object like " + example, null);
+    }
+  }
+
+  private static String text(JsonNode body, String field) {
+    JsonNode v = body.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw LlmException.invalidRequest("'" + field + "' must be a string", field);
+    }
+    return v.asText();
+  }
+
+  private static Map<String, String> metadata(JsonNode md) {
+    if (md == null || md.isNull()) {
+      return Map.of();
+    }
+    if (!md.isObject()) {
+      throw LlmException.invalidRequest("'metadata' must be an object of strings", "metadata");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonNode> e : md.properties()) {
+      if (!e.getValue().isTextual()) {
+        throw LlmException.invalidRequest("'metadata." + e.getKey() + "' must be a string", "metadata");
+      }
+      out.put(e.getKey(), e.getValue().asText());
+    }
+    return out;
+  }
+
+  /** {@code sliding_window}, {@code smart}, or {@code none} / null for no strategy. */
+  private static TruncationStrategy strategy(JsonNode v) {
+    if (v == null || v.isNull() || (v.isTextual() && v.asText().equals("none"))) {
+      return null;
+    }
+    if (!v.isTextual()) {
+      throw LlmException.invalidRequest("'context_strategy' must be \"sliding_window\", \"smart\" or \"none\"",
+          "context_strategy");
+    }
+    try {
+      return TruncationStrategy.of(v.asText());
+    } catch (LlmException e) {
+      throw LlmException.invalidRequest("'context_strategy' must be \"sliding_window\", \"smart\" or \"none\", not \""
+          + v.asText() + "\"", "context_strategy");
+    }
+  }
+
+  private static HttpResponse sessionResponse(Session s) {
+    return json(SessionJson.write(s));
+  }
+
+  private static HttpResponse notFound(String id) {
+    return ErrorResponses.simple(ErrorKind.NOT_FOUND, 404, "no session with id '" + id + "'", "session_id");
+  }
+
+  private static HttpResponse json(ObjectNode body) {
+    return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(body));
+  }
+}

@@ -1,0 +1,230 @@
+package io.pekkollm.session;
+
+import com.typesafe.config.Config;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.session.SessionEvent.AssistantReplyAdded;
+import io.pekkollm.session.SessionEvent.MetadataChanged;
+import io.pekkollm.session.SessionEvent.ModelChanged;
+import io.pekkollm.session.SessionEvent.SessionCreated;
+import io.pekkollm.session.SessionEvent.SessionDeleted;
+import io.pekkollm.session.SessionEvent.SessionImported;
+import io.pekkollm.session.SessionEvent.StoredMessage;
+import io.pekkollm.session.SessionEvent.UserMessageAdded;
+import io.pekkollm.session.SessionState.Active;
+import io.pekkollm.util.EntityRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * One session, event-sourced by id on the recovery journal. A turn is two steps: {@link BeginTurn} hands out
+ * the history and reserves the session (one turn at a time: a second is refused with CONFLICT until the first
+ * ends or {@code turn-timeout} passes), {@link CompleteTurn} persists the turn's input messages and the reply
+ * together, so a failed or cancelled call leaves the session as it was. Idle sessions passivate (not while a
+ * turn runs) and are restored from the journal on demand.
+ */
+final class SessionEntity extends EventSourcedBehaviorWithEnforcedReplies<SessionEntity.Command, SessionEvent,
+    SessionState> {
+
+  interface Command {}
+
+  /** What a new session starts with; {@code messages} holds the system prompt when there is one. */
+  record Create(String name, String model, String contextStrategy, Map<String, String> metadata,
+      List<StoredMessage> messages, long atMillis, ActorRef<StatusReply<Session>> replyTo) implements Command {}
+
+  record Import(SessionImported imported, ActorRef<StatusReply<Session>> replyTo) implements Command {}
+
+  record Get(ActorRef<StatusReply<Session>> replyTo) implements Command {}
+
+  record BeginTurn(long nowMillis, ActorRef<StatusReply<TurnStarted>> replyTo) implements Command {}
+
+  /** The session as the turn starts, and the turn's id for {@link CompleteTurn} / {@link AbortTurn}. */
+  record TurnStarted(long turnId, Session session) {}
+
+  record CompleteTurn(long turnId, List<StoredMessage> inputs, StoredMessage reply,
+      ActorRef<StatusReply<Session>> replyTo) implements Command {}
+
+  /** The turn's call failed or was cancelled: release the session, record nothing. */
+  record AbortTurn(long turnId) implements Command {}
+
+  /** Null fields stay as they are; {@code contextStrategy} "" means none. */
+  record Update(String name, String model, Map<String, String> metadata, String contextStrategy, long atMillis,
+      ActorRef<StatusReply<Session>> replyTo) implements Command {}
+
+  /** Replies the sequence number of the tombstone: the events before it may be purged. */
+  record Delete(long atMillis, ActorRef<StatusReply<Long>> replyTo) implements Command {}
+
+  enum Idle implements Command { INSTANCE }
+
+  private final String sessionId;
+  private final String journalPluginId;
+  private final Config journalPluginConfig;
+  private final Duration turnTimeout;
+  private final ActorContext<Command> ctx;
+  private final ActorRef<EntityRegistry.Command<Command>> registry;
+  // The running turn: in memory only. After a restart no turn runs; a late CompleteTurn is still recorded.
+  private long activeTurn;
+  private long activeSince;
+  private long turns;
+
+  static Behavior<Command> create(String sessionId, String journalPluginId, Config journalPluginConfig,
+      Duration passivateAfter, Duration turnTimeout, ActorRef<EntityRegistry.Command<Command>> registry) {
+    return Behaviors.setup(ctx -> {
+      ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
+      return new SessionEntity(sessionId, journalPluginId, journalPluginConfig, turnTimeout, ctx, registry);
+    });
+  }
+
+  private SessionEntity(String sessionId, String journalPluginId, Config journalPluginConfig, Duration turnTimeout,
+      ActorContext<Command> ctx, ActorRef<EntityRegistry.Command<Command>> registry) {
+    // A failed write restarts the entity from the journal; the command's caller times out and may retry.
+    super(persistenceId(sessionId), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100),
+        Duration.ofSeconds(5), 0.2));
+    this.sessionId = sessionId;
+    this.journalPluginId = journalPluginId;
+    this.journalPluginConfig = journalPluginConfig;
+    this.turnTimeout = turnTimeout;
+    this.ctx = ctx;
+    this.registry = registry;
+  }
+
+  static PersistenceId persistenceId(String sessionId) {
+    return PersistenceId.of("session", sessionId, "|");
+  }
+
+  @Override
+  public String journalPluginId() {
+    return journalPluginId;
+  }
+
+  @Override
+  public Optional<Config> journalPluginConfig() {
+    return Optional.of(journalPluginConfig);
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    // A session replays a few hundred small events at most; snapshots would add a second store to run.
+    return "pekko.persistence.no-snapshot-store";
+  }
+
+  @Override
+  public SessionState emptyState() {
+    return new SessionState.Empty();
+  }
+
+  @Override
+  public EventHandler<SessionState, SessionEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(SessionState::apply);
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, SessionEvent, SessionState> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, SessionEvent, SessionState> b = newCommandHandlerWithReplyBuilder();
+    b.forStateType(Active.class)
+        .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), conflict("session '" + sessionId
+            + "' already exists")))
+        .onCommand(Import.class, (s, c) -> Effect().reply(c.replyTo(), conflict("session '" + sessionId
+            + "' already exists; import with a new id (?new_id=true) or delete it first")))
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s.toSession())))
+        .onCommand(BeginTurn.class, this::onBeginTurn)
+        .onCommand(CompleteTurn.class, this::onCompleteTurn)
+        .onCommand(AbortTurn.class, (s, c) -> {
+          endTurn(c.turnId());
+          return Effect().noReply();
+        })
+        .onCommand(Update.class, this::onUpdate)
+        .onCommand(Delete.class, (s, c) -> {
+          activeTurn = 0;
+          return Effect().persist(new SessionDeleted(c.atMillis()))
+              .thenReply(c.replyTo(), st -> StatusReply.success(lastSequenceNumber(ctx)));
+        });
+    b.forAnyState()
+        .onCommand(Create.class, (s, c) -> Effect()
+            .persist(new SessionCreated(sessionId, c.name(), c.model(), c.contextStrategy(), c.metadata(),
+                c.messages(), c.atMillis()))
+            .thenReply(c.replyTo(), st -> StatusReply.success(((Active) st).toSession())))
+        .onCommand(Import.class, (s, c) -> Effect().persist(c.imported())
+            .thenReply(c.replyTo(), st -> StatusReply.success(((Active) st).toSession())))
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+        .onCommand(BeginTurn.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+        .onCommand(CompleteTurn.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.error(new LlmException(
+            ErrorKind.NOT_FOUND, "session '" + sessionId + "' was deleted while its turn ran; the reply was not kept",
+            null, false, "session_id"))))
+        .onCommand(AbortTurn.class, (s, c) -> Effect().noReply())
+        .onCommand(Update.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
+        .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), notFound()));
+    b.forAnyState().onCommand(Idle.class, (s, c) -> {
+      if (activeTurn == 0) {
+        registry.tell(new EntityRegistry.Passivate<>(sessionId, ctx.getSelf()));
+      }
+      return Effect().noReply();
+    });
+    return b.build();
+  }
+
+  private ReplyEffect<SessionEvent, SessionState> onBeginTurn(Active s, BeginTurn c) {
+    if (activeTurn != 0 && c.nowMillis() - activeSince < turnTimeout.toMillis()) {
+      return Effect().reply(c.replyTo(), conflict("a chat in session '" + sessionId
+          + "' is still running: one turn at a time, retry when it has finished"));
+    }
+    activeTurn = ++turns;
+    activeSince = c.nowMillis();
+    return Effect().reply(c.replyTo(), StatusReply.success(new TurnStarted(activeTurn, s.toSession())));
+  }
+
+  private ReplyEffect<SessionEvent, SessionState> onCompleteTurn(Active s, CompleteTurn c) {
+    endTurn(c.turnId());
+    List<SessionEvent> events = new ArrayList<>(c.inputs().size() + 1);
+    c.inputs().forEach(m -> events.add(new UserMessageAdded(m)));
+    events.add(new AssistantReplyAdded(c.reply()));
+    return Effect().persist(events).thenReply(c.replyTo(), st -> StatusReply.success(((Active) st).toSession()));
+  }
+
+  private void endTurn(long turnId) {
+    if (activeTurn == turnId) {
+      activeTurn = 0;
+    }
+  }
+
+  private ReplyEffect<SessionEvent, SessionState> onUpdate(Active s, Update c) {
+    List<SessionEvent> events = new ArrayList<>(2);
+    if (c.model() != null && !c.model().equals(s.model())) {
+      events.add(new ModelChanged(c.model(), c.atMillis()));
+    }
+    if (c.name() != null || c.metadata() != null || c.contextStrategy() != null) {
+      String strategy = c.contextStrategy() == null ? s.contextStrategy()
+          : c.contextStrategy().isEmpty() ? null : c.contextStrategy();
+      events.add(new MetadataChanged(c.name() != null ? c.name() : s.name(),
+          c.metadata() != null ? c.metadata() : s.metadata(), strategy, c.atMillis()));
+    }
+    if (events.isEmpty()) {
+      return Effect().reply(c.replyTo(), StatusReply.success(s.toSession()));
+    }
+    return Effect().persist(events).thenReply(c.replyTo(), st -> StatusReply.success(((Active) st).toSession()));
+  }
+
+  private <T> StatusReply<T> notFound() {
+    return StatusReply.error(new LlmException(ErrorKind.NOT_FOUND, "no session with id '" + sessionId + "'", null,
+        false, "session_id"));
+  }
+
+  private static <T> StatusReply<T> conflict(String message) {
+    return StatusReply.error(new LlmException(ErrorKind.CONFLICT, message, null, false, "session_id"));
+  }
+}

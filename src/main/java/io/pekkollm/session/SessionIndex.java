@@ -1,0 +1,146 @@
+package io.pekkollm.session;
+
+import com.typesafe.config.Config;
+import io.pekkollm.util.JsonSerializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import java.time.Duration;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+
+/**
+ * The list of live sessions, event-sourced (persistence id {@code session-index|all}) on the same journal as the
+ * sessions: what {@code GET /v1/sessions} reads, without starting every session entity. Updated after a session's
+ * own event is persisted (created, imported, renamed, model changed, deleted); a process killed between the two
+ * writes leaves that one change out of the list until the session changes again. One process writes it: a
+ * second process (or client) on the same journal sees the other's entries when its own write conflicts with
+ * theirs (its index then restarts and replays) or when it restarts; several gateways need a cluster singleton.
+ *
+ * <p>Its state is a mutable map changed only by the event handler (Pekko's mutable-state pattern): an index of
+ * many sessions would otherwise be copied on every event during replay.
+ */
+final class SessionIndex extends EventSourcedBehaviorWithEnforcedReplies<SessionIndex.Command, SessionIndex.Event,
+    SessionIndex.State> {
+
+  interface Command {}
+
+  record Put(SessionSummary summary, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  record Remove(String sessionId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** Sessions newest first, at most {@code limit}, starting after the session {@code after} (null: the newest). */
+  record ListSessions(int limit, String after, ActorRef<Page> replyTo) implements Command {}
+
+  /** One page of a listing; {@code hasMore} when sessions follow it. */
+  record Page(List<SessionSummary> sessions, boolean hasMore) {}
+
+  /** The index's persisted events: a schema, like every event. */
+  sealed interface Event extends JsonSerializable {}
+
+  record SessionListed(String sessionId, String name, String model, long createdAtMillis) implements Event {}
+
+  record SessionUnlisted(String sessionId) implements Event {}
+
+  /** Live sessions by id. Mutated only by the event handler. */
+  static final class State {
+    final Map<String, SessionSummary> sessions = new HashMap<>();
+  }
+
+  private static final Comparator<SessionSummary> NEWEST_FIRST = Comparator
+      .comparing(SessionSummary::createdAt).reversed().thenComparing(SessionSummary::id);
+
+  private final String journalPluginId;
+  private final Config journalPluginConfig;
+
+  static Behavior<Command> create(String journalPluginId, Config journalPluginConfig) {
+    return new SessionIndex(journalPluginId, journalPluginConfig);
+  }
+
+  private SessionIndex(String journalPluginId, Config journalPluginConfig) {
+    // A failed write (another process or client wrote the index meanwhile: a sequence number conflict) restarts
+    // the index, which replays every entry, theirs included; the caller retries its command.
+    super(PersistenceId.of("session-index", "all", "|"), SupervisorStrategy.restartWithBackoff(
+        Duration.ofMillis(50), Duration.ofSeconds(2), 0.2));
+    this.journalPluginId = journalPluginId;
+    this.journalPluginConfig = journalPluginConfig;
+  }
+
+  @Override
+  public String journalPluginId() {
+    return journalPluginId;
+  }
+
+  @Override
+  public Optional<Config> journalPluginConfig() {
+    return Optional.of(journalPluginConfig);
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    return "pekko.persistence.no-snapshot-store";
+  }
+
+  @Override
+  public State emptyState() {
+    return new State();
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(SessionListed.class, (s, e) -> {
+          s.sessions.put(e.sessionId(), new SessionSummary(e.sessionId(), e.name() == null ? "" : e.name(), e.model(),
+              java.time.Instant.ofEpochMilli(e.createdAtMillis())));
+          return s;
+        })
+        .onEvent(SessionUnlisted.class, (s, e) -> {
+          s.sessions.remove(e.sessionId());
+          return s;
+        })
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(Put.class, (s, c) -> {
+          SessionSummary x = c.summary();
+          if (x.equals(s.sessions.get(x.id()))) {
+            return Effect().reply(c.replyTo(), StatusReply.ack());
+          }
+          return Effect().persist(new SessionListed(x.id(), x.name(), x.model(), x.createdAt().toEpochMilli()))
+              .thenReply(c.replyTo(), st -> StatusReply.ack());
+        })
+        .onCommand(Remove.class, (s, c) -> s.sessions.containsKey(c.sessionId())
+            ? Effect().persist(new SessionUnlisted(c.sessionId())).thenReply(c.replyTo(), st -> StatusReply.ack())
+            : Effect().reply(c.replyTo(), StatusReply.ack()))
+        .onCommand(ListSessions.class, (s, c) -> Effect().reply(c.replyTo(), page(s, c.limit(), c.after())))
+        .build();
+  }
+
+  private static Page page(State s, int limit, String after) {
+    List<SessionSummary> all = new ArrayList<>(s.sessions.values());
+    all.sort(NEWEST_FIRST);
+    int from = 0;
+    if (after != null) {
+      SessionSummary anchor = s.sessions.get(after);
+      if (anchor != null) {
+        int i = java.util.Collections.binarySearch(all, anchor, NEWEST_FIRST);
+        from = i < 0 ? 0 : i + 1;
+      }
+    }
+    int to = Math.min(all.size(), from + limit);
+    return new Page(List.copyOf(all.subList(from, to)), to < all.size());
+  }
+}

@@ -1,0 +1,114 @@
+package io.pekkollm.util;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Routes commands to entities by id on this node, starting them on demand (restarted with backoff when they
+ * fail) and stopping idle ones. Passivation is safe: an entity asks to stop with {@link Passivate}, and commands
+ * that arrive while it stops are held and delivered to its successor, so nothing is lost between the two. Used
+ * for the stream entities of recovery and for session entities; in a cluster, Cluster Sharding plays this role.
+ *
+ * @param <C> the entities' command type
+ */
+public final class EntityRegistry<C> extends AbstractBehavior<EntityRegistry.Command<C>> {
+
+  /** The registry's protocol. */
+  public interface Command<C> {}
+
+  /** Deliver {@code command} to the entity {@code id}, starting it when it is not running. */
+  public record Envelope<C>(String id, C command) implements Command<C> {}
+
+  /** Sent by an idle entity: stop it (commands for it are held until it has stopped, then go to a new one). */
+  public record Passivate<C>(String id, ActorRef<C> entity) implements Command<C> {}
+
+  private record EntityStopped<C>(String id) implements Command<C> {}
+
+  /** Creates the behavior of entity {@code id}; {@code registry} is where it sends {@link Passivate}. */
+  @FunctionalInterface
+  public interface EntityFactory<C> {
+    Behavior<C> create(String id, ActorRef<Command<C>> registry);
+  }
+
+  private final String namePrefix;
+  private final EntityFactory<C> factory;
+  private final Map<String, ActorRef<C>> entities = new HashMap<>();
+  private final Map<String, List<C>> stopping = new HashMap<>();
+  private long counter;
+
+  /**
+   * A registry whose entities are named {@code <namePrefix><id>-<n>}; ids must be valid in actor names
+   * (letters, digits, {@code -_.}).
+   */
+  public static <C> Behavior<Command<C>> create(String namePrefix, EntityFactory<C> factory) {
+    return Behaviors.setup(ctx -> new EntityRegistry<>(ctx, namePrefix, factory));
+  }
+
+  private EntityRegistry(ActorContext<Command<C>> ctx, String namePrefix, EntityFactory<C> factory) {
+    super(ctx);
+    this.namePrefix = namePrefix;
+    this.factory = factory;
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public Receive<Command<C>> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Envelope.class, e -> onEnvelope((Envelope<C>) e))
+        .onMessage(Passivate.class, p -> onPassivate((Passivate<C>) p))
+        .onMessage(EntityStopped.class, s -> onStopped((EntityStopped<C>) s))
+        .build();
+  }
+
+  private Behavior<Command<C>> onEnvelope(Envelope<C> e) {
+    List<C> held = stopping.get(e.id());
+    if (held != null) {
+      held.add(e.command());
+      return this;
+    }
+    entityFor(e.id()).tell(e.command());
+    return this;
+  }
+
+  private ActorRef<C> entityFor(String id) {
+    ActorRef<C> ref = entities.get(id);
+    if (ref == null) {
+      Behavior<C> behavior = Behaviors.supervise(factory.create(id, getContext().getSelf()))
+          .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100), Duration.ofSeconds(5), 0.2));
+      // A unique name per incarnation: the previous one's name may still be reserved while it stops.
+      ref = getContext().spawn(behavior, namePrefix + id + "-" + (++counter));
+      getContext().watchWith(ref, new EntityStopped<>(id));
+      entities.put(id, ref);
+    }
+    return ref;
+  }
+
+  private Behavior<Command<C>> onPassivate(Passivate<C> p) {
+    ActorRef<C> current = entities.get(p.id());
+    if (current != null && current.equals(p.entity()) && !stopping.containsKey(p.id())) {
+      stopping.put(p.id(), new ArrayList<>());
+      getContext().stop(current);
+    }
+    return this;
+  }
+
+  private Behavior<Command<C>> onStopped(EntityStopped<C> s) {
+    entities.remove(s.id());
+    List<C> held = stopping.remove(s.id());
+    if (held != null && !held.isEmpty()) {
+      ActorRef<C> fresh = entityFor(s.id());
+      held.forEach(fresh::tell);
+    }
+    return this;
+  }
+}

@@ -1,0 +1,137 @@
+package io.pekkollm.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.session.SessionEvent.StoredCost;
+import io.pekkollm.session.SessionEvent.StoredMessage;
+import io.pekkollm.session.SessionEvent.StoredUsage;
+import io.pekkollm.util.EntityRegistry;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * One session entity on the persistence test kit: its events, its replies, one turn at a time, and recovery.
+ * Every event goes through the configured serializer (Jackson JSON) and back.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SessionEntityTest {
+  private final ActorTestKit kit = ActorTestKit.create(EventSourcedBehaviorTestKit.config()
+      .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"))
+      .withFallback(ConfigFactory.load()));
+  private EventSourcedBehaviorTestKit<SessionEntity.Command, SessionEvent, SessionState> entity;
+
+  @AfterAll
+  void stop() {
+    kit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void fresh() {
+    TestProbe<EntityRegistry.Command<SessionEntity.Command>> registry = kit.createTestProbe();
+    entity = EventSourcedBehaviorTestKit.create(kit.system(), SessionEntity.create("s-" + System.nanoTime(),
+            PersistenceTestKitPlugin.PluginId(), ConfigFactory.empty(), Duration.ofMinutes(5), Duration.ofMinutes(10),
+            registry.getRef()),
+        EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyCommands(false).withVerifyState(false));
+  }
+
+  private static StoredMessage user(String text, long at) {
+    return new StoredMessage("user", text, null, null, null, null, null, null, null, null, null, at);
+  }
+
+  private static StoredMessage reply(String text, long at) {
+    return new StoredMessage("assistant", text, null, null, null, null, null, "m/echo", new StoredUsage(10, 5, 0, 0, 0),
+        new StoredCost(new BigDecimal("0.001"), BigDecimal.ZERO, BigDecimal.ZERO, new BigDecimal("0.002"),
+            BigDecimal.ZERO), null, at);
+  }
+
+  @Test
+  void aTurnPersistsItsInputAndReplyTogetherAndSurvivesRecovery() {
+    var created = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("n", "m/echo",
+        "sliding_window", Map.of("k", "v"), List.of(), 1_000, r));
+    assertInstanceOf(SessionEvent.SessionCreated.class, created.event());
+    assertEquals("m/echo", created.reply().getValue().model());
+
+    var begun = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_000, r));
+    long turn = begun.reply().getValue().turnId();
+    var busy = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_001, r));
+    assertEquals(ErrorKind.CONFLICT, ((LlmException) busy.reply().getError()).kind());
+
+    var done = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.CompleteTurn(turn,
+        List.of(user("hi", 2_000)), reply("hello", 3_000), r));
+    assertEquals(List.of(SessionEvent.UserMessageAdded.class, SessionEvent.AssistantReplyAdded.class),
+        done.events().stream().map(Object::getClass).toList());
+    Session s = done.reply().getValue();
+    assertEquals(2, s.messages().size());
+    assertEquals(15, s.usage().totalTokens());
+    assertEquals(0, new BigDecimal("0.003").compareTo(s.cost().total()));
+    assertTrue(entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(3_001, r))
+        .reply().isSuccess(), "the session is free once the turn is recorded");
+
+    SessionState restored = entity.restart().state();
+    Session back = ((SessionState.Active) restored).toSession();
+    assertEquals(s.messages(), back.messages());
+    assertEquals(s.usage(), back.usage());
+    assertEquals(s.cost(), back.cost());
+  }
+
+  @Test
+  void aCachedReplyAddsNothingToTheTotals() {
+    entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
+    long turn = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2, r))
+        .reply().getValue().turnId();
+    StoredMessage cached = reply("from cache", 3);
+    cached = new StoredMessage(cached.role(), cached.content(), null, null, null, null, null, cached.model(),
+        cached.usage(), cached.cost(), true, 3);
+    StoredMessage c = cached;
+    Session s = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.CompleteTurn(turn,
+        List.of(user("q", 2)), c, r)).reply().getValue();
+    assertEquals(0, s.usage().totalTokens());
+    assertTrue(s.messages().get(1).fromCache());
+    assertEquals(15, s.messages().get(1).usage().totalTokens(), "the reply keeps its own usage");
+  }
+
+  @Test
+  void deletedSessionsAreGoneAndTheirIdCanBeReused() {
+    entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
+    var deleted = entity.<StatusReply<Long>>runCommand(r -> new SessionEntity.Delete(2, r));
+    assertEquals(2L, deleted.reply().getValue(), "the tombstone's sequence number");
+    var get = entity.<StatusReply<Session>>runCommand(SessionEntity.Get::new);
+    assertEquals(ErrorKind.NOT_FOUND, ((LlmException) get.reply().getError()).kind());
+    var again = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("again", "m/echo", null,
+        Map.of(), List.of(), 3, r));
+    assertEquals("again", again.reply().getValue().name());
+    assertEquals(0, again.reply().getValue().messages().size());
+  }
+
+  @Test
+  void updatesPersistOnlyWhatChanged() {
+    entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("a", "m/echo", "smart", Map.of(), List.of(),
+        1, r));
+    var same = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Update(null, "m/echo", null, null, 2, r));
+    assertTrue(same.hasNoEvents());
+    var changed = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Update("b", "m/other", Map.of("x", "y"),
+        "", 3, r));
+    assertEquals(List.of(SessionEvent.ModelChanged.class, SessionEvent.MetadataChanged.class),
+        changed.events().stream().map(Object::getClass).toList());
+    Session s = changed.reply().getValue();
+    assertEquals("b", s.name());
+    assertEquals("m/other", s.model());
+    assertEquals(null, s.contextStrategy());
+  }
+}
