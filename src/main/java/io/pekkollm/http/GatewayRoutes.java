@@ -49,7 +49,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -67,7 +66,6 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.JavaPartialFunction;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -228,14 +226,11 @@ public final class GatewayRoutes {
 
   private CompletionStage<HttpResponse> streamed(OpenAiCodec.ParsedRequest parsed) {
     ChatRequest request = parsed.request();
-    var journaled = client.streamJournaled(request).preMaterialize(system);
-    ChatStream handle = journaled.first();
     SseEncoder encoder = new SseEncoder(newId(), request.model(), nowSeconds(), parsed.includeUsage(),
         usage -> client.cost(request.model(), usage).orElse(null));
-    List<HttpHeader> truncation = truncationHeaders(handle.truncation());
     // The cache's outcome is known once the first chunk is there, which is when the headers are written.
-    return sse(journaled.second(), encoder, List.of(), handle.recoveryId(), () -> {
-      List<HttpHeader> headers = new ArrayList<>(truncation);
+    return sse(client.streamJournaled(request), encoder, List.of(), ChatStream::recoveryId, handle -> {
+      List<HttpHeader> headers = new ArrayList<>(truncationHeaders(handle.truncation()));
       headers.addAll(cacheHeaders(handle.cacheStatus()));
       return headers;
     });
@@ -244,42 +239,65 @@ public final class GatewayRoutes {
   /**
    * Answers with SSE once the first chunk is there, so an upstream that fails before answering keeps its status
    * (401 stays 401, 429 keeps Retry-After). After that, an error becomes a final {@code data: {"error": ...}}
-   * event and the stream ends without {@code [DONE]}, as OpenAI does.
+   * event and the stream ends without {@code [DONE]}, as OpenAI does. {@code recoveryId} and
+   * {@code extraHeaders} read the stream's handle (its materialized value) when the headers are written.
    */
-  CompletionStage<HttpResponse> sse(Source<JournaledChunk, ?> source, SseEncoder encoder,
-      List<ByteString> preamble, String recoveryId, Supplier<List<HttpHeader>> extraHeaders) {
-    return source
+  <M> CompletionStage<HttpResponse> sse(Source<JournaledChunk, M> source, SseEncoder encoder, List<ByteString> preamble,
+      Function<M, String> recoveryId, Function<M, List<HttpHeader>> extraHeaders) {
+    CompletableFuture<M> handle = new CompletableFuture<>();
+    // The failure becomes the last element right here, before any asynchronous boundary: an error signal
+    // overtakes the elements buffered at such a boundary (and mapConcat drops one it still holds), and every
+    // chunk the journal released is owed to the client.
+    Source<Object, NotUsed> items = source
+        .mapMaterializedValue(m -> {
+          handle.complete(m);
+          return NotUsed.getInstance();
+        })
+        .<Object>map(j -> j)
+        .recover(new JavaPartialFunction<Throwable, Object>() {
+          @Override
+          public Object apply(Throwable t, boolean isCheck) {
+            return isCheck ? null : new StreamFailure(t);
+          }
+        });
+    return items
         .prefixAndTail(1)
         .runWith(Sink.head(), system)
         .handle((pair, err) -> {
-          if (err != null) {
-            HttpResponse error = ErrorResponses.of(err);
-            return recoveryId == null ? error : error.addHeader(RawHeader.create("X-Recovery-Id", recoveryId));
+          M m = handle.getNow(null);
+          String id = m == null ? null : recoveryId.apply(m);
+          Throwable failure = err != null ? err
+              : !pair.first().isEmpty() && pair.first().get(0) instanceof StreamFailure f ? f.error() : null;
+          if (failure != null) {
+            HttpResponse error = ErrorResponses.of(failure);
+            return id == null ? error : error.addHeader(RawHeader.create("X-Recovery-Id", id));
           }
-          Source<JournaledChunk, NotUsed> chunks = Source.from(pair.first()).concat(pair.second());
+          boolean[] failed = new boolean[1];
           Source<ByteString, NotUsed> body = Source.from(preamble)
-              .concat(chunks.mapConcat(encoder::encode))
-              .concatLazy(Source.lazySource(() -> Source.from(encoder.finish())))
-              .recover(new JavaPartialFunction<Throwable, ByteString>() {
-                @Override
-                public ByteString apply(Throwable t, boolean isCheck) {
-                  if (isCheck) {
-                    return null;
-                  }
-                  return ByteString.fromString("data: " + ErrorResponses.body(ErrorResponses.unwrap(t)) + "\n\n");
+              .concat(Source.from(pair.first()).concat(pair.second()).mapConcat(x -> {
+                if (x instanceof StreamFailure f) {
+                  failed[0] = true;
+                  return List.of(ByteString.fromString(
+                      "data: " + ErrorResponses.body(ErrorResponses.unwrap(f.error())) + "\n\n"));
                 }
-              })
-              .mapMaterializedValue(m -> NotUsed.getInstance());
+                return encoder.encode((JournaledChunk) x);
+              }))
+              // An interrupted stream ends with its error event, never with [DONE].
+              .concatLazy(Source.lazySource(() -> failed[0] ? Source.<ByteString>empty() : Source.from(encoder.finish())))
+              .mapMaterializedValue(mv -> NotUsed.getInstance());
           if (!settings.sseKeepAlive().isZero()) {
             body = body.keepAlive(settings.sseKeepAlive(), () -> KEEP_ALIVE);
           }
           HttpResponse resp = HttpResponse.create()
               .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), body))
               .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-              .addHeaders(extraHeaders.get());
-          return recoveryId == null ? resp : resp.addHeader(RawHeader.create("X-Recovery-Id", recoveryId));
+              .addHeaders(m == null ? List.of() : extraHeaders.apply(m));
+          return id == null ? resp : resp.addHeader(RawHeader.create("X-Recovery-Id", id));
         });
   }
+
+  /** A stream's failure, carried as its last element. */
+  private record StreamFailure(Throwable error) {}
 
   // ------------------------------------------------------------------ resumable streams
 
@@ -325,7 +343,7 @@ public final class GatewayRoutes {
             ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
             SseEncoder encoder = new SseEncoder(newId(), r.model(), nowSeconds(), false, usage -> null);
             return sse(Source.<JournaledChunk>single(new JournaledChunk(-1, null)).concat(r.chunks()), encoder,
-                List.of(first), r.recoveryId(), List::of);
+                List.of(first), m -> r.recoveryId(), m -> List.<HttpHeader>of());
           });
         })
         .exceptionally(err -> {

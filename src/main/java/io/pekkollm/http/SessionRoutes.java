@@ -1,5 +1,7 @@
 package io.pekkollm.http;
 
+import io.pekkollm.api.ChatStream;
+
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.delete;
@@ -184,12 +186,10 @@ final class SessionRoutes {
           .addHeaders(GatewayRoutes.cacheHeaders(resp.cacheStatus())));
     }
     return sessionClient.get().streamJournaled(id, turn).thenCompose(stream -> {
-      var pre = stream.chunks().preMaterialize(gateway.system());
-      var handle = pre.first();
       String model = stream.model();
       GatewayRoutes.SseEncoder encoder = new GatewayRoutes.SseEncoder(GatewayRoutes.newId(), model,
           GatewayRoutes.nowSeconds(), parsed.includeUsage(), usage -> gateway.client().cost(model, usage).orElse(null));
-      return gateway.sse(pre.second(), encoder, List.of(), handle.recoveryId(), () -> {
+      return gateway.sse(stream.chunks(), encoder, List.of(), ChatStream::recoveryId, handle -> {
         List<HttpHeader> headers = new ArrayList<>(sessionHeader);
         headers.addAll(GatewayRoutes.truncationHeaders(handle.truncation()));
         headers.addAll(GatewayRoutes.cacheHeaders(handle.cacheStatus()));

@@ -21,7 +21,7 @@ final class GatewayFixture implements AutoCloseable {
   final LlmClient client;
   final ServerBinding binding;
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+      .connectTimeout(Duration.ofSeconds(30)).build();
 
   GatewayFixture(String extraConfig) {
     Config config = TestConfig.openAiCompatible("openai", upstream,
