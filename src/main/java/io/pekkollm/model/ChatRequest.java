@@ -33,6 +33,7 @@ public final class ChatRequest {
   private final Map<String, String> metadata;
   private final Map<String, JsonNode> extraBody;
   private final TruncationStrategy truncation;
+  private final RetryOptions retry;
 
   private ChatRequest(Builder b) {
     this.model = Objects.requireNonNull(b.model, "model");
@@ -52,6 +53,7 @@ public final class ChatRequest {
     this.metadata = b.metadata == null ? Map.of() : Map.copyOf(b.metadata);
     this.extraBody = b.extraBody == null ? Map.of() : Map.copyOf(b.extraBody);
     this.truncation = b.truncation;
+    this.retry = b.retry;
   }
 
   public static Builder builder(String model) {
@@ -76,6 +78,7 @@ public final class ChatRequest {
     b.metadata = metadata;
     b.extraBody = extraBody;
     b.truncation = truncation;
+    b.retry = retry;
     return b;
   }
 
@@ -121,6 +124,11 @@ public final class ChatRequest {
    * it with CONTEXT_LENGTH_EXCEEDED instead. Never sent upstream.
    */
   public TruncationStrategy truncation() { return truncation; }
+  /**
+   * This request's retry budget, overriding the provider's {@code retry.max-attempts}; null (the default) uses
+   * the provider's. Never sent upstream.
+   */
+  public RetryOptions retry() { return retry; }
 
   /** The text of the last user message, or "" when there is none. */
   public String lastUserText() {
@@ -157,6 +165,7 @@ public final class ChatRequest {
     private Map<String, String> metadata;
     private Map<String, JsonNode> extraBody;
     private TruncationStrategy truncation;
+    private RetryOptions retry;
 
     private Builder(String model) {
       this.model = model;
@@ -183,6 +192,8 @@ public final class ChatRequest {
     public Builder metadata(Map<String, String> value) { this.metadata = value; return this; }
     /** See {@link ChatRequest#truncation()}; null rejects a request that does not fit. */
     public Builder truncation(TruncationStrategy value) { this.truncation = value; return this; }
+    /** See {@link ChatRequest#retry()}; {@link RetryOptions#NONE} opts out of retries, null uses the provider's. */
+    public Builder retry(RetryOptions value) { this.retry = value; return this; }
 
     public Builder extraBody(Map<String, JsonNode> value) {
       this.extraBody = value == null ? null : new LinkedHashMap<>(value);

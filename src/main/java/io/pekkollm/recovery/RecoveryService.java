@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -58,20 +59,32 @@ public final class RecoveryService {
   private final JournalSettings settings;
   private final ActorRef<RecoveryRegistry.Command> registry;
   private final String incarnation = UUID.randomUUID().toString();
+  private final LongConsumer writeTimes;
 
-  private RecoveryService(ActorSystem<?> system, JournalSettings settings, ActorRef<RecoveryRegistry.Command> registry) {
+  private RecoveryService(ActorSystem<?> system, JournalSettings settings, ActorRef<RecoveryRegistry.Command> registry,
+      LongConsumer writeTimes) {
     this.system = system;
     this.settings = settings;
     this.registry = registry;
+    this.writeTimes = writeTimes;
   }
 
   /** Creates the journal tables if missing, starts the entity registry and the retention sweeps. */
   public static RecoveryService start(ActorSystem<?> system, JournalSettings settings, String name) {
+    return start(system, settings, name, nanos -> { });
+  }
+
+  /**
+   * Like {@link #start(ActorSystem, JournalSettings, String)}, telling {@code writeTimes} how long each batch of
+   * chunks took to persist, in nanoseconds (for metrics; called on the journal's reply thread, keep it cheap).
+   */
+  public static RecoveryService start(ActorSystem<?> system, JournalSettings settings, String name,
+      LongConsumer writeTimes) {
     JournalSchema.ensure(settings);
     Config plugin = settings.pluginConfig(system.settings().config());
     ActorRef<RecoveryRegistry.Command> registry = system.systemActorOf(
         RecoveryRegistry.create(JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter()), name, Props.empty());
-    RecoveryService service = new RecoveryService(system, settings, registry);
+    RecoveryService service = new RecoveryService(system, settings, registry, writeTimes);
     Duration interval = settings.sweepInterval();
     if (!interval.isZero()) {
       var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
@@ -190,7 +203,9 @@ public final class RecoveryService {
     if (chunks.isEmpty()) {
       return CompletableFuture.completedFuture(List.of(last));
     }
+    long sent = System.nanoTime();
     return this.<List<Long>>ask(recoveryId, r -> new StreamEntity.Append(chunks, r)).thenApply(seqs -> {
+      writeTimes.accept(System.nanoTime() - sent);
       List<Object> out = new ArrayList<>(chunks.size() + 1);
       for (int i = 0; i < chunks.size(); i++) {
         ChatChunk c = chunks.get(i);
