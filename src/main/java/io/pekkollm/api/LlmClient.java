@@ -611,6 +611,8 @@ public final class LlmClient implements AutoCloseable {
       CompletionStage<ProviderActor.Granted> admission = acquire(route, route.model(), estimateTokens(upstream), ps);
       return Source.completionStageSource(admission.thenApply(g -> ChunkTimeouts.apply(
               g.provider().stream(upstream, streaming), ps.resilience().timeouts(), route.provider(), streaming)))
+          // Errors thrown inside future callbacks arrive wrapped; the retry decision and the journal need the cause.
+          .mapError(java.util.concurrent.CompletionException.class, e -> e.getCause() != null ? e.getCause() : e)
           .map(a::onChunk)
           .watchTermination((mat, done) -> {
             done.whenComplete((d, err) -> admission.whenComplete((g, denied) -> a.ended(g, err)));

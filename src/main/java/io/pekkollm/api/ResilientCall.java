@@ -121,17 +121,21 @@ final class ResilientCall {
       attempt = 0;
       return next();
     }
-    int max = policy(current).maxAttempts();
-    LOG.info("{} failed on attempt {} of {} ({}: {}); retrying in {} ms", current.id(), attempt, max, e.kind(),
-        e.getMessage(), d.delay().toMillis());
-    client.meters().retried(current.route().provider(), current.route().model(), e.kind());
+    int failed = attempt;
+    Source<ChatChunk, NotUsed> retry;
     if (d.delay().isZero()) {
-      return next();
+      retry = next();
+    } else {
+      // Scheduled before it is counted, so whoever sees the count knows the wait has begun.
+      var system = client.actorSystem();
+      retry = Source.completionStageSource(Patterns.after(d.delay(), system.classicSystem().scheduler(),
+              system.executionContext(), () -> CompletableFuture.completedFuture(next())))
+          .mapMaterializedValue(m -> NotUsed.getInstance());
     }
-    var system = client.actorSystem();
-    return Source.completionStageSource(Patterns.after(d.delay(), system.classicSystem().scheduler(),
-            system.executionContext(), () -> CompletableFuture.completedFuture(next())))
-        .mapMaterializedValue(m -> NotUsed.getInstance());
+    LOG.info("{} failed on attempt {} of {} ({}: {}); retrying in {} ms", current.id(), failed,
+        policy(current).maxAttempts(), e.kind(), e.getMessage(), d.delay().toMillis());
+    client.meters().retried(current.route().provider(), current.route().model(), e.kind());
+    return retry;
   }
 
   private RetryPolicy policy(LlmClient.Prepared p) {

@@ -33,8 +33,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *   Retry-After of the time left; half-open, one probe call goes through;</li>
  *   <li><b>admission</b>: up to {@code max-in-flight} calls at once, configured requests and tokens per minute
  *   (token buckets), and what the provider reported (rate-limit headers, the Retry-After of a 429), per model.
- *   A call that may not start yet waits in a bounded FIFO queue for at most {@code rate-limit.queue-timeout};
- *   a full queue refuses at once with kind RATE_LIMITED, code {@code queue_full}, and a Retry-After.</li>
+ *   A call that may not start yet waits in a bounded queue for at most {@code rate-limit.queue-timeout}, and
+ *   waiting calls start in arrival order as soon as they can (one waiting for its model's reported limit does not
+ *   hold up calls to other models); a full queue refuses at once with kind RATE_LIMITED, code {@code queue_full},
+ *   and a Retry-After, and so does a wait the provider itself announced that exceeds the queue timeout (code
+ *   {@code local_rate_limit}).</li>
  * </ul>
  * Each call ends with a {@link Release} carrying its outcome, which moves the breaker (only errors
  * {@link ErrorClassifier#countsAgainstProvider} counts), the latency and error-rate windows behind
@@ -237,13 +240,19 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
     }
     long now = clock.getAsLong();
     long wait = waitFor(msg, now);
-    if (queue.isEmpty() && wait == 0) {
+    // A call that can start now starts now, even with others waiting: those wait for something it does not take
+    // from them (a call can start only when every shared limit has room), such as their model's reported limit.
+    if (wait == 0) {
       grant(msg, b, now);
       return this;
     }
-    if (wait != Long.MAX_VALUE && wait > limits.queueTimeout().toNanos()) {
+    // The provider said how long (Retry-After, reset time), and it is longer than a call may wait: refuse now
+    // rather than queue a call that can only time out. Our own buckets are not held to this, as the usage
+    // reported at the end of running calls can refill them early.
+    long told = learnedWait(msg, now);
+    if (told > limits.queueTimeout().toNanos()) {
       load.rejectedRateLimited(1);
-      msg.replyTo().tell(new Denied(ErrorClassifier.localRateLimit(settings.name(), why(msg, now), retryAfter(wait))));
+      msg.replyTo().tell(new Denied(ErrorClassifier.localRateLimit(settings.name(), why(msg, now), retryAfter(told))));
       return this;
     }
     if (queue.size() >= limits.queueSize()) {
@@ -306,6 +315,12 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
       wait = Math.max(wait, l.waitFor(msg.estimatedTokens(), now));
     }
     return wait;
+  }
+
+  /** Nanoseconds the provider's own reports (headers, a 429's Retry-After) make {@code msg} wait. */
+  private long learnedWait(Acquire msg, long now) {
+    Learned l = learned.get(key(msg.model()));
+    return l == null ? 0 : l.waitFor(msg.estimatedTokens(), now);
   }
 
   /** Why {@code msg} cannot start now, for error messages. */
