@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.ToDoubleFunction;
 
@@ -50,8 +49,8 @@ public final class LlmMetrics {
   private final MeterRegistry registry;
   private final boolean enabled;
   private final int maxModels;
-  private final ConcurrentHashMap<String, RouteMeters> routes = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, AtomicInteger> modelsPerProvider = new ConcurrentHashMap<>();
+  // provider -> model -> meters: two reads and no key to build per call.
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, RouteMeters>> routes = new ConcurrentHashMap<>();
   private final Timer journalWrites;
 
   private LlmMetrics(MeterRegistry registry, boolean enabled, int maxModels) {
@@ -166,19 +165,17 @@ public final class LlmMetrics {
   }
 
   private RouteMeters route(String provider, String model) {
-    String key = provider + '/' + model;
-    RouteMeters m = routes.get(key);
+    ConcurrentHashMap<String, RouteMeters> models = routes.get(provider);
+    if (models == null) {
+      models = routes.computeIfAbsent(provider, p -> new ConcurrentHashMap<>());
+    }
+    RouteMeters m = models.get(model);
     if (m != null) {
       return m;
     }
-    AtomicInteger count = modelsPerProvider.computeIfAbsent(provider, p -> new AtomicInteger());
-    if (count.get() >= maxModels) {
-      return routes.computeIfAbsent(provider + '/' + OTHER, k -> new RouteMeters(provider, OTHER));
-    }
-    return routes.computeIfAbsent(key, k -> {
-      count.incrementAndGet();
-      return new RouteMeters(provider, model);
-    });
+    // Approximate under races (a few over the bound at most), which is all the bound needs.
+    String tag = models.size() >= maxModels ? OTHER : model;
+    return models.computeIfAbsent(tag, t -> new RouteMeters(provider, t));
   }
 
   /** The meters of one provider and model, created once. */

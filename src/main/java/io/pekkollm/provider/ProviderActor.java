@@ -103,33 +103,47 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
 
   private record Waiting(long ticket, Acquire acquire) {}
 
-  /** What the provider reported about one model's limits, as deadlines on the actor's clock. */
+  /**
+   * What the provider reported about one model's limits. Each hold ends when its timer fires (so manual test
+   * time drives it like everything else); the deadlines on the actor's clock only size Retry-After values.
+   */
   private static final class Learned {
+    /** Requests left in the provider's window; 0 holds calls until the window resets; -1 unknown. */
     long remainingRequests = -1;
     long requestsResetAt;
+    /** Tokens left in the provider's window; calls estimated above it wait for the reset; -1 unknown. */
     long remainingTokens = -1;
     long tokensResetAt;
-    long blockedUntil;
+    /** A 429's Retry-After holds every call of the model until it passes. */
+    boolean retryAfterHeld;
+    long retryAfterUntil;
 
+    /** Nanoseconds (on the actor's clock, at least 1) this model's calls of {@code tokens} are held; 0 when not. */
     long waitFor(long tokens, long now) {
-      long wait = Math.max(0, blockedUntil - now);
+      long wait = 0;
+      if (retryAfterHeld) {
+        wait = Math.max(1, retryAfterUntil - now);
+      }
       if (remainingRequests == 0) {
-        if (requestsResetAt > now) {
-          wait = Math.max(wait, requestsResetAt - now);
-        } else {
-          remainingRequests = -1;
-        }
+        wait = Math.max(wait, Math.max(1, requestsResetAt - now));
       }
       if (remainingTokens >= 0 && remainingTokens < tokens) {
-        if (tokensResetAt > now) {
-          wait = Math.max(wait, tokensResetAt - now);
-        } else {
-          remainingTokens = -1;
-        }
+        wait = Math.max(wait, Math.max(1, tokensResetAt - now));
       }
       return wait;
     }
+
+    boolean isEmpty() {
+      return remainingRequests < 0 && remainingTokens < 0 && !retryAfterHeld;
+    }
   }
+
+  /** Which learned hold a timer ends. */
+  private enum Hold { REQUESTS, TOKENS, RETRY_AFTER }
+
+  private record HoldKey(String model, Hold hold) {}
+
+  private record WrappedHoldEnded(HoldKey key) implements Command {}
 
   private final ProviderSettings settings;
   private final ResilienceSettings resilience;
@@ -215,6 +229,7 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(WrappedRateLimits.class, this::onRateLimits)
         .onMessage(WrappedQueueTimeout.class, this::onQueueTimeout)
+        .onMessage(WrappedHoldEnded.class, this::onHoldEnded)
         .onMessageEquals(Drain.INSTANCE, this::onDrain)
         .onMessageEquals(BreakerHalfOpened.INSTANCE, this::onBreakerHalfOpened)
         .onMessageEquals(HealthCheckDue.INSTANCE, this::onHealthCheckDue)
@@ -335,7 +350,7 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
       return "rate-limit.tokens-per-minute " + limits.tokensPerMinute() + " used";
     }
     Learned l = learned.get(key(msg.model()));
-    if (l != null && l.blockedUntil > now) {
+    if (l != null && l.retryAfterHeld) {
       return settings.name() + " answered 429 with a Retry-After";
     }
     if (l != null && l.waitFor(msg.estimatedTokens(), now) > 0) {
@@ -467,10 +482,13 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
       // A cancelled probe says nothing about the provider: the next call probes instead.
       p.breaker().probePermit = 0;
     }
-    if (limits.learnFromHeaders() && msg.error() == ErrorKind.RATE_LIMITED && msg.retryAfter() != null) {
+    if (limits.learnFromHeaders() && msg.error() == ErrorKind.RATE_LIMITED && msg.retryAfter() != null
+        && !msg.retryAfter().isZero()) {
       Learned l = learned(p.model());
-      if (l != null) {
-        l.blockedUntil = Math.max(l.blockedUntil, now + msg.retryAfter().toNanos());
+      if (l != null && (!l.retryAfterHeld || now + msg.retryAfter().toNanos() > l.retryAfterUntil)) {
+        l.retryAfterHeld = true;
+        l.retryAfterUntil = now + msg.retryAfter().toNanos();
+        hold(p.model(), Hold.RETRY_AFTER, msg.retryAfter());
       }
     }
     if (tokenBucket != null && msg.tokensUsed() > 0) {
@@ -570,9 +588,8 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
     Learned l = learned.get(k);
     if (l == null) {
       if (learned.size() >= MAX_TRACKED_MODELS) {
-        // Forget everything already expired rather than grow with every model name callers send.
-        long now = clock.getAsLong();
-        learned.values().removeIf(x -> x.waitFor(Long.MAX_VALUE, now) == 0 && x.remainingTokens < 0);
+        // Forget what holds nothing rather than grow with every model name callers send.
+        learned.values().removeIf(Learned::isEmpty);
         if (learned.size() >= MAX_TRACKED_MODELS) {
           return null;
         }
@@ -583,6 +600,11 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
     return l;
   }
 
+  private void hold(String model, Hold hold, Duration until) {
+    HoldKey key = new HoldKey(key(model), hold);
+    timers.startSingleTimer(key, new WrappedHoldEnded(key), until);
+  }
+
   private Behavior<Command> onRateLimits(WrappedRateLimits msg) {
     Learned l = learned(msg.model());
     if (l == null) {
@@ -591,12 +613,33 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
     long now = clock.getAsLong();
     RateLimitHeaders.Learned r = msg.learned();
     if (r.remainingRequests() >= 0) {
+      Duration reset = r.resetRequests() == null ? Duration.ofNanos(DEFAULT_RESET_NANOS) : r.resetRequests();
       l.remainingRequests = r.remainingRequests();
-      l.requestsResetAt = now + (r.resetRequests() == null ? DEFAULT_RESET_NANOS : r.resetRequests().toNanos());
+      l.requestsResetAt = now + reset.toNanos();
+      hold(msg.model(), Hold.REQUESTS, reset);
     }
     if (r.remainingTokens() >= 0) {
+      Duration reset = r.resetTokens() == null ? Duration.ofNanos(DEFAULT_RESET_NANOS) : r.resetTokens();
       l.remainingTokens = r.remainingTokens();
-      l.tokensResetAt = now + (r.resetTokens() == null ? DEFAULT_RESET_NANOS : r.resetTokens().toNanos());
+      l.tokensResetAt = now + reset.toNanos();
+      hold(msg.model(), Hold.TOKENS, reset);
+    }
+    drain();
+    return this;
+  }
+
+  /** A reported window reset or a Retry-After passed: what it held is unknown again, and waiting calls may go. */
+  private Behavior<Command> onHoldEnded(WrappedHoldEnded msg) {
+    Learned l = learned.get(msg.key().model());
+    if (l != null) {
+      switch (msg.key().hold()) {
+        case REQUESTS -> l.remainingRequests = -1;
+        case TOKENS -> l.remainingTokens = -1;
+        case RETRY_AFTER -> l.retryAfterHeld = false;
+      }
+      if (l.isEmpty()) {
+        learned.remove(msg.key().model());
+      }
     }
     drain();
     return this;

@@ -45,7 +45,7 @@ class GatewayResilienceTest {
   void returns429WithRetryAfterWhenTheQueueIsFull() throws Exception {
     try (GatewayFixture gw = new GatewayFixture(
         "pekko-llm.providers.openai { max-in-flight = 1, rate-limit.queue-size = 0 }")) {
-      gw.upstream.enqueue(Reply.json(200, OK).delayedBy(Duration.ofSeconds(5)));
+      gw.upstream.enqueue(Reply.json(200, OK).delayedBy(Duration.ofSeconds(2)));
       gw.http.sendAsync(HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/chat/completions"))
           .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
               body("openai/m", ""))).build(), HttpResponse.BodyHandlers.ofString());
@@ -155,10 +155,22 @@ class GatewayResilienceTest {
       assertTrue(metrics.body().contains("pekko_llm_requests_total{model=\"m\",outcome=\"success\",provider=\"openai\"} 1"),
           metrics.body());
       assertTrue(metrics.body().contains("# TYPE pekko_llm_request_duration_seconds histogram"), metrics.body());
+      // A streamed answer is journalled: the journal's write latency is measured.
+      gw.upstream.always(Reply.sse(("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},"
+          + "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      assertEquals(200, gw.post("/v1/chat/completions", body("openai/m", ",\"stream\":true")).statusCode());
+      eventually("the journal write is measured", () -> {
+        try {
+          return gw.get("/metrics").body().matches("(?s).*pekko_llm_journal_write_seconds_count [1-9].*");
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      eventually("the stream is accounted", () -> provider(gw, "openai").at("/latency_ms/samples").asInt() == 2);
       JsonNode openai = provider(gw, "openai");
       assertEquals("disabled", openai.at("/circuit_breaker/state").asText(), "tests run with breakers off");
       assertEquals(0, openai.get("queued").asInt());
-      assertEquals(1, openai.at("/latency_ms/samples").asInt());
+      assertEquals(2, openai.at("/latency_ms/samples").asInt());
       assertEquals(0.0, openai.at("/recent/error_rate").asDouble());
     }
   }

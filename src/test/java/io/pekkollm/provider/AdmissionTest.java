@@ -191,9 +191,56 @@ class AdmissionTest {
     assertEquals(100, s.recentCalls());
   }
 
+  @Test
+  void activeHealthChecksListTheModelsOnTheirInterval() {
+    AtomicLong calls = new AtomicLong();
+    ActorRef<ProviderActor.Command> actor = spawn("health-check.interval = 10s, circuit-breaker.enabled = on", (s, sys) -> new ObservableProvider(
+        s.name(), new AtomicReference<>()) {
+      @Override
+      public CompletionStage<List<ModelInfo>> listModels() {
+        return calls.incrementAndGet() == 1 ? CompletableFuture.completedFuture(List.of())
+            : CompletableFuture.failedFuture(new IllegalStateException("models endpoint down"));
+      }
+    });
+    time.timePasses(Duration.ofMillis(1));
+    TestProbe<ProviderStatus> probe = kit.createTestProbe();
+    probe.awaitAssert(() -> {
+      actor.tell(new ProviderActor.GetStatus(probe.ref()));
+      ProviderStatus.HealthCheck check = probe.receiveMessage().healthCheck();
+      assertTrue(check != null && check.ok(), "first check: " + check);
+      return null;
+    });
+    advance(Duration.ofSeconds(10));
+    probe.awaitAssert(() -> {
+      actor.tell(new ProviderActor.GetStatus(probe.ref()));
+      ProviderStatus.HealthCheck check = probe.receiveMessage().healthCheck();
+      assertTrue(!check.ok() && check.error().contains("models endpoint down"), "second check: " + check);
+      return null;
+    });
+    assertEquals("closed", status(actor).breaker(), "a failed check does not move the breaker");
+  }
+
+  private ProviderStatus status(ActorRef<ProviderActor.Command> actor) {
+    TestProbe<ProviderStatus> probe = kit.createTestProbe();
+    actor.tell(new ProviderActor.GetStatus(probe.ref()));
+    return probe.receiveMessage();
+  }
+
   /** A provider that hands its rate-limit observer to the test. */
-  private record ObservableProvider(String name, AtomicReference<BiConsumer<String, RateLimitHeaders.Learned>> observer)
-      implements ChatProvider {
+  private static class ObservableProvider implements ChatProvider {
+    private final String name;
+    private final AtomicReference<BiConsumer<String, RateLimitHeaders.Learned>> observer;
+
+    ObservableProvider(String name, AtomicReference<BiConsumer<String, RateLimitHeaders.Learned>> observer) {
+      this.name = name;
+      this.observer = observer;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
     @Override
     public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming) {
       return Source.empty();

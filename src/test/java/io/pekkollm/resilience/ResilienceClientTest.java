@@ -198,7 +198,8 @@ class ResilienceClientTest {
     assertEquals(500, e.httpStatus());
     assertEquals(3, primary.requestCount());
     assertEquals(2.0, counter(c, "pekko.llm.retries"));
-    assertEquals(3.0, counter(c, "pekko.llm.errors", "kind", "server_error"));
+    // Outcomes are recorded as each attempt's stream terminates, just after the caller saw the failure.
+    eventually("the last attempt is counted", () -> counter(c, "pekko.llm.errors", "kind", "server_error") == 3.0);
   }
 
   @Test
@@ -360,6 +361,51 @@ class ResilienceClientTest {
     assertEquals(ErrorKind.INVALID_REQUEST, e.kind(), "a caller error is not worth another model");
   }
 
+  @Test
+  void leastBusySendsTheNextCallToTheIdleModel() throws Exception {
+    LlmClient c = client("pekko-llm.routing.groups.spread { strategy = least-busy, models = [\"primary/m\", "
+        + "\"backup/m\"] }");
+    primary.enqueue(ok("slow").delayedBy(Duration.ofSeconds(3)));
+    CompletionStage<ChatResponse> busy = c.chat(request("spread"));
+    eventually("the first call is at the primary", () -> primary.requestCount() == 1);
+    backup.always(ok("idle"));
+    assertEquals("backup/m", await(c.chat(request("spread"))).model());
+    assertEquals("primary/m", await(busy).model());
+  }
+
+  @Test
+  void leastLatencyPrefersTheProviderThatAnswersFirstSooner() throws Exception {
+    LlmClient c = client("pekko-llm.routing.groups.quick { strategy = least-latency, models = [\"primary/m\", "
+        + "\"backup/m\"] }");
+    primary.always(ok("slow").delayedBy(Duration.ofMillis(300)));
+    backup.always(ok("fast"));
+    // Neither measured yet: configured order. Then the unmeasured backup counts as fastest, and then it is.
+    assertEquals("primary/m", await(c.chat(request("quick"))).model());
+    eventually("the primary's latency is known", () -> status(c, "primary").timeToFirstChunkMillis() != null);
+    assertEquals("backup/m", await(c.chat(request("quick"))).model());
+    eventually("the backup's latency is known", () -> status(c, "backup").timeToFirstChunkMillis() != null);
+    assertEquals("backup/m", await(c.chat(request("quick"))).model());
+  }
+
+  @Test
+  void rateLimitHeadersOnASuccessHoldTheNextCallUntilTheReset() throws Exception {
+    LlmClient c = client("pekko-llm.provider-defaults.rate-limit.learn-from-headers = on");
+    primary.enqueue(ok("first").withHeaders(Map.of("x-ratelimit-remaining-requests", "0",
+        "x-ratelimit-reset-requests", "4s", "x-ratelimit-remaining-tokens", "90000")));
+    primary.always(ok("later"));
+    assertEquals("first", await(c.chat(request("primary/m"))).text());
+    // The headers reach the provider's actor asynchronously; a call to another model is never held.
+    Thread.sleep(100);
+    assertEquals("later", await(c.chat(request("primary/other"))).text());
+    CompletableFuture<ChatResponse> held = c.chat(request("primary/m")).toCompletableFuture();
+    eventually("the call waits in the queue", () -> status(c, "primary").queued() == 1);
+    time.timePasses(Duration.ofSeconds(3));
+    Thread.sleep(100);
+    assertFalse(held.isDone(), "held until the reported reset");
+    time.timePasses(Duration.ofSeconds(1));
+    assertEquals("later", await(held).text());
+  }
+
   // ------------------------------------------------------------------ timeouts
 
   @Test
@@ -460,6 +506,7 @@ class ResilienceClientTest {
     LlmClient c = client("", catalog);
     primary.always(ok("counted"));
     await(c.chat(request("primary/priced")));
+    eventually("the attempt is counted", () -> counter(c, "pekko.llm.requests", "outcome", "success") == 1.0);
     String text = c.metrics().scrape().orElseThrow();
     assertTrue(text.contains("pekko_llm_requests_total{model=\"priced\",outcome=\"success\",provider=\"primary\"} 1"),
         text);
