@@ -10,24 +10,26 @@ import org.apache.pekko.stream.UniqueKillSwitch;
 /**
  * The handle of one running stream (the materialized value of {@link LlmClient#stream}). {@link #cancel()}
  * stops it and closes the upstream connection; {@link #done()} completes when the stream ends, exceptionally
- * when it failed; {@link #truncation()} says what was dropped to fit the context window. Thread-safe.
+ * when it failed; {@link #truncation()} says what was dropped to fit the context window;
+ * {@link #servedModel()} which model answered (for a model group, known once the first chunk arrived).
+ * Thread-safe.
  */
 public final class ChatStream {
   private final UniqueKillSwitch killSwitch;
   private final CompletionStage<Done> done;
   private final String recoveryId;
   private final java.util.concurrent.atomic.AtomicLong lastEventId;
-  private final TruncationReport truncation;
+  private final CallInfo info;
   private final java.util.concurrent.atomic.AtomicReference<CacheStatus> cacheStatus;
 
   ChatStream(UniqueKillSwitch killSwitch, CompletionStage<Done> done, String recoveryId,
-      java.util.concurrent.atomic.AtomicLong lastEventId, TruncationReport truncation,
+      java.util.concurrent.atomic.AtomicLong lastEventId, CallInfo info,
       java.util.concurrent.atomic.AtomicReference<CacheStatus> cacheStatus) {
     this.killSwitch = killSwitch;
     this.done = done;
     this.recoveryId = recoveryId;
     this.lastEventId = lastEventId;
-    this.truncation = truncation;
+    this.info = info;
     this.cacheStatus = cacheStatus;
   }
 
@@ -53,9 +55,20 @@ public final class ChatStream {
     return done;
   }
 
-  /** What truncation dropped from the request; empty when it was sent whole. */
+  /**
+   * What truncation dropped from the request; empty when it was sent whole. For a model group, final once the
+   * first chunk arrived.
+   */
   public Optional<TruncationReport> truncation() {
-    return Optional.ofNullable(truncation);
+    return Optional.ofNullable(info == null ? null : info.truncation());
+  }
+
+  /**
+   * The {@code provider/model} that answered: the model asked for, or for a model group the member that served
+   * (after retries and fallbacks). Empty until the first chunk arrived, and for a stream that failed before.
+   */
+  public Optional<String> servedModel() {
+    return Optional.ofNullable(info == null ? null : info.servedModel());
   }
 
   /**

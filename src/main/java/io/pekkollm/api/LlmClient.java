@@ -8,6 +8,9 @@ import io.pekkollm.cache.DiscoverySettings;
 import io.pekkollm.cache.ModelDiscovery;
 import io.pekkollm.cache.ProviderModels;
 import io.pekkollm.cache.ResponseCache;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pekkollm.catalog.CacheAccounting;
 import io.pekkollm.catalog.CatalogSettings;
 import io.pekkollm.catalog.ContextFit;
@@ -15,18 +18,23 @@ import io.pekkollm.catalog.ContextGuard;
 import io.pekkollm.catalog.CostCalculator;
 import io.pekkollm.catalog.ModelCatalog;
 import io.pekkollm.model.CacheStatus;
+import io.pekkollm.metrics.LlmMetrics;
+import io.pekkollm.metrics.MetricsSettings;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.Cost;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
+import io.pekkollm.model.Message;
+import io.pekkollm.model.ContentPart;
 import io.pekkollm.model.ModelInfo;
 import io.pekkollm.model.TruncationReport;
 import io.pekkollm.model.Usage;
 import io.pekkollm.provider.ChatProvider;
 import io.pekkollm.provider.ProviderActor;
 import io.pekkollm.provider.ProviderFactory;
+import io.pekkollm.provider.ProviderLoad;
 import io.pekkollm.provider.ProviderSettings;
 import io.pekkollm.provider.ProviderStatus;
 import io.pekkollm.provider.ProviderSupervisor;
@@ -40,16 +48,18 @@ import io.pekkollm.recovery.ResumedStream;
 import io.pekkollm.recovery.StreamSnapshot;
 import io.pekkollm.session.SessionClient;
 import io.pekkollm.session.SessionSettings;
+import io.pekkollm.resilience.ChunkTimeouts;
+import io.pekkollm.resilience.ModelGroup;
+import io.pekkollm.resilience.RoutingSettings;
 import io.pekkollm.stream.ChatAccumulator;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -72,7 +82,8 @@ import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The Java entry point: one interface to every configured provider. Models are named {@code provider/model}
- * ({@code openai/gpt-4o-mini}, {@code mock/echo}).
+ * ({@code openai/gpt-4o-mini}, {@code mock/echo}), or by the name of a configured model group ({@code fast};
+ * see {@link RoutingSettings}).
  *
  * <p>Create it with its own ActorSystem ({@link #create()}, {@link #create(Config)}) or inside an existing
  * one ({@link Builder#system(ActorSystem)}) when embedding in a Pekko application. Thread-safe; meant to be
@@ -88,18 +99,28 @@ import org.apache.pekko.stream.javadsl.Source;
  * in with {@link io.pekkollm.model.ChatRequest#cache()} (or every request in {@code opt-out} mode): stored answers
  * are replayed, identical concurrent requests share one upstream call, and {@link ChatResponse#cacheStatus()} /
  * {@link ChatStream#cacheStatus()} say how a call was served.
+ *
+ * <p><b>Resilience.</b> Every call passes its provider's circuit breaker and admission (rate limits, bounded
+ * queue), runs under its time limits, and is retried on retryable errors before its first chunk reached the
+ * caller (after that a failure ends the stream and belongs to {@link #resume}). A model group moves on to its
+ * next model on retryable failures, open breakers, full queues, exhausted quota and too-small context windows.
+ * {@link ChatResponse#model()} and {@link ChatStream#servedModel()} name the model that answered. Metrics go to
+ * {@link #metrics()}.
  */
 public final class LlmClient implements AutoCloseable {
   private final ActorSystem<?> system;
   private final boolean ownsSystem;
   private final ActorRef<ProviderSupervisor.Command> supervisor;
   private final Map<String, ActorRef<ProviderActor.Command>> providers;
+  private final Map<String, ProviderLoad> loads;
   private final Map<String, ProviderSettings> settingsByName;
   private final LlmSettings settings;
   private final RecoveryService recovery;
   private final ModelCatalog catalog;
   private final CostCalculator costs;
   private final ContextGuard contextGuard;
+  private final RoutingSettings routing;
+  private final LlmMetrics metrics;
   private final ResponseCache cache;
   private final ModelDiscovery discovery;
   private final SessionSettings sessionSettings;
@@ -108,7 +129,8 @@ public final class LlmClient implements AutoCloseable {
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings,
       Map<String, ProviderSupervisor.Spec> specs, ModelCatalog catalog, boolean contextCheck, JournalSettings journal,
-      CacheSettings cacheSettings, DiscoverySettings discoverySettings, SessionSettings sessionSettings) {
+      RoutingSettings routing, LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
+      SessionSettings sessionSettings) {
     this.system = system;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
@@ -118,18 +140,26 @@ public final class LlmClient implements AutoCloseable {
     this.catalog = catalog;
     this.costs = CostCalculator.create(catalog, this::cacheAccounting);
     this.contextGuard = contextCheck ? ContextGuard.create(catalog) : null;
+    this.routing = routing;
+    this.metrics = metrics;
+    checkGroups(routing, byName);
     this.supervisor = system.systemActorOf(
         ProviderSupervisor.create(specs.values(), settings.restartMinBackoff(), settings.restartMaxBackoff()),
         "pekko-llm-providers-" + System.identityHashCode(this), Props.empty());
+    ProviderSupervisor.Providers started;
     try {
-      this.providers = AskPattern.<ProviderSupervisor.Command, ProviderSupervisor.Providers>ask(supervisor,
+      started = AskPattern.<ProviderSupervisor.Command, ProviderSupervisor.Providers>ask(supervisor,
               ProviderSupervisor.GetProviders::new, Duration.ofSeconds(10), system.scheduler())
-          .toCompletableFuture().get(10, TimeUnit.SECONDS).refs();
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("the provider actors did not start", e);
     }
+    this.providers = started.refs();
+    this.loads = started.loads();
+    loads.values().forEach(metrics::bind);
     this.recovery = journal.enabled()
-        ? RecoveryService.start(system, journal, "pekko-llm-recovery-" + System.identityHashCode(this))
+        ? RecoveryService.start(system, journal, "pekko-llm-recovery-" + System.identityHashCode(this),
+            metrics::journalWrite)
         : null;
     this.cache = ResponseCache.start(system, cacheSettings, "pekko-llm-cache-" + System.identityHashCode(this));
     this.discovery = ModelDiscovery.start(system, discoverySettings, this::listModels,
@@ -138,6 +168,61 @@ public final class LlmClient implements AutoCloseable {
         "pekko-llm-models-" + System.identityHashCode(this));
     this.sessionSettings = sessionSettings;
     this.journalSettings = journal;
+  }
+
+  /** Fails start-up for a group naming a provider that is not configured: a typo should not wait for traffic. */
+  private static void checkGroups(RoutingSettings routing, Map<String, ProviderSettings> providers) {
+    for (ModelGroup g : routing.groups().values()) {
+      for (String m : g.models()) {
+        String provider = m.substring(0, m.indexOf('/'));
+        if (!providers.containsKey(provider)) {
+          throw new IllegalArgumentException("pekko-llm.routing.groups." + g.name() + " lists '" + m
+              + "', but provider '" + provider + "' is not configured; configured providers: "
+              + String.join(", ", providers.keySet().stream().sorted().toList()));
+        }
+      }
+    }
+  }
+
+  /** A client with its own ActorSystem, configured by {@code ConfigFactory.load()}. */
+  public static LlmClient create() {
+    return builder().build();
+  }
+
+  /** A client with its own ActorSystem, configured by {@code config}. */
+  public static LlmClient create(Config config) {
+    return builder().config(config).build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public ActorSystem<?> system() {
+    return system;
+  }
+
+  /** The model catalog this client prices and checks requests with. */
+  public ModelCatalog catalog() {
+    return catalog;
+  }
+
+  /** This client's metrics (Micrometer); {@link LlmMetrics#scrape()} gives the Prometheus text. */
+  public LlmMetrics metrics() {
+    return metrics;
+  }
+
+  /** The configured model groups. */
+  public RoutingSettings routing() {
+    return routing;
+  }
+
+  /**
+   * The cost of {@code usage} on {@code model} ({@code provider/model}); empty when the catalog does not know
+   * the model or a price the usage needs. For callers that fold {@link #stream} themselves.
+   */
+  public Optional<Cost> cost(String model, Usage usage) {
+    return costs.cost(model, usage);
   }
 
   /**
@@ -161,30 +246,10 @@ public final class LlmClient implements AutoCloseable {
       return sessions;
     }
   }
-
   /** Whether {@link #sessions()} is available ({@code pekko-llm.sessions.enabled}). */
   public boolean sessionsEnabled() {
     return sessionSettings.enabled();
   }
-
-  /** A client with its own ActorSystem, configured by {@code ConfigFactory.load()}. */
-  public static LlmClient create() {
-    return builder().build();
-  }
-
-  /** A client with its own ActorSystem, configured by {@code config}. */
-  public static LlmClient create(Config config) {
-    return builder().config(config).build();
-  }
-
-  public static Builder builder() {
-    return new Builder();
-  }
-
-  public ActorSystem<?> system() {
-    return system;
-  }
-
   /**
    * The response cache: stats (for metrics: {@link ResponseCache#stats()} answers without blocking), listing,
    * clear and delete. Present even when {@code pekko-llm.cache.mode = off} (then it is empty and disabled).
@@ -192,42 +257,33 @@ public final class LlmClient implements AutoCloseable {
   public ResponseCache cache() {
     return cache;
   }
-
-  /** The model catalog this client prices and checks requests with. */
-  public ModelCatalog catalog() {
-    return catalog;
-  }
-
   /**
-   * The cost of {@code usage} on {@code model} ({@code provider/model}); empty when the catalog does not know
-   * the model or a price the usage needs. For callers that fold {@link #stream} themselves.
+   * Sends {@code request} and completes with the whole answer, whose {@link ChatResponse#model()} is the
+   * {@code provider/model} that served it. Fails with an {@link LlmException}.
    */
-  public Optional<Cost> cost(String model, Usage usage) {
-    return costs.cost(model, usage);
-  }
-
-  /** Sends {@code request} and completes with the whole answer. Fails with an {@link LlmException}. */
   public CompletionStage<ChatResponse> chat(ChatRequest request) {
-    Prepared prepared;
+    Plan plan;
     try {
-      prepared = prepare(request);
+      plan = prepare(request);
     } catch (LlmException e) {
       return CompletableFuture.failedFuture(e);
     }
     ChatAccumulator acc = new ChatAccumulator();
+    CallInfo info = new CallInfo(plan.truncation());
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    return source(prepared, false, cacheStatus::set)
+    return source(plan, false, info, cacheStatus::set)
         .runWith(Sink.foreach(acc::add), system)
         .thenApply(done -> {
-          ChatResponse r = respond(acc, request, prepared);
+          ChatResponse r = respond(acc, request, info);
           return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
         });
   }
 
   /**
    * Streams the answer. Nothing is sent until the source is materialized; the materialized {@link ChatStream}
-   * cancels it and reports truncation. Backpressure reaches the provider: a slow consumer slows the upstream
-   * read. The context-window check runs now, so a request that cannot fit gives a source that fails at once.
+   * cancels it and reports truncation and the model that served. Backpressure reaches the provider: a slow
+   * consumer slows the upstream read. The context-window check runs now, so a request that cannot fit gives a
+   * source that fails at once.
    */
   public Source<ChatChunk, ChatStream> stream(ChatRequest request) {
     return streamJournaled(request).map(JournaledChunk::chunk);
@@ -242,64 +298,74 @@ public final class LlmClient implements AutoCloseable {
     try {
       return streamJournaled(prepare(request));
     } catch (LlmException e) {
-      return withHandle(Source.failed(e), null, null, null);
+      return withHandle(Source.failed(e), null, new CallInfo(null), null);
     }
   }
 
-  private Source<ChatChunk, ChatStream> stream(Prepared prepared) {
-    return streamJournaled(prepared).map(JournaledChunk::chunk);
+  private Source<ChatChunk, ChatStream> stream(Plan plan) {
+    return streamJournaled(plan).map(JournaledChunk::chunk);
   }
 
-  private Source<JournaledChunk, ChatStream> streamJournaled(Prepared prepared) {
+  private Source<JournaledChunk, ChatStream> streamJournaled(Plan plan) {
     String recoveryId = recovery == null ? null : recovery.newRecoveryId();
+    CallInfo info = new CallInfo(plan.truncation());
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    return withHandle(journaled(recoveryId, prepared, cacheStatus::set), recoveryId, prepared.truncation(),
-        cacheStatus);
+    return withHandle(journaled(recoveryId, plan, info, cacheStatus::set), recoveryId, info, cacheStatus);
   }
 
   private static Source<ChatChunk, ChatStream> failedStream(LlmException e) {
-    return withHandle(Source.failed(e), null, null, null).map(JournaledChunk::chunk);
+    return withHandle(Source.failed(e), null, new CallInfo(null), null).map(JournaledChunk::chunk);
   }
 
-  private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Prepared prepared) {
-    return journaled(recoveryId, prepared, s -> { });
+  private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Plan plan, CallInfo info) {
+    return journaled(recoveryId, plan, info, s -> { });
   }
 
   /**
    * The answer's chunks with their sequence numbers: journalled when recovery is on. A cached answer is
    * journalled like any other, so a replayed stream has its own recovery id and SSE ids 1, 2, 3, ...
    */
-  private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Prepared prepared,
+  private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Plan plan, CallInfo info,
       Consumer<CacheStatus> cacheStatus) {
     if (recoveryId == null) {
       long[] seq = new long[1];
-      return Source.lazySource(() -> source(prepared, true, cacheStatus)
+      return Source.lazySource(() -> source(plan, true, info, cacheStatus)
               .map(c -> new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)))
           .mapMaterializedValue(m -> NotUsed.getInstance());
     }
-    // The journal keeps the request as sent (after any truncation) under the caller's provider/model id.
-    Route route = prepared.route();
-    ChatRequest stored = prepared.upstream().withModel(route.provider() + "/" + route.model());
-    return recovery.journal(recoveryId, stored, route.provider(), source(prepared, true, cacheStatus));
+    ChatRequest stored;
+    String provider;
+    if (plan.group() == null) {
+      // The journal keeps the request as sent (after any truncation) under the caller's provider/model id.
+      Prepared only = plan.candidates().get(0);
+      stored = only.upstream().withModel(only.id());
+      provider = only.route().provider();
+    } else {
+      // A group's stream is journalled under the group: a resume goes through the group again.
+      stored = plan.request().toBuilder().retry(null).build();
+      provider = plan.group().name();
+    }
+    return recovery.journal(recoveryId, stored, provider, source(plan, true, info, cacheStatus));
   }
 
   /**
-   * The upstream answer of {@code prepared}, through the response cache when the request uses it (stored answers
-   * replayed, identical calls in flight shared), else straight from the provider.
+   * The upstream answer of {@code plan}, through the response cache when the request uses it (stored answers
+   * replayed, identical calls in flight shared), else straight from the provider(s).
    */
-  private Source<ChatChunk, NotUsed> source(Prepared prepared, boolean streaming, Consumer<CacheStatus> cacheStatus) {
-    if (prepared.cacheKey() == null) {
-      return run(prepared, streaming);
+  private Source<ChatChunk, NotUsed> source(Plan plan, boolean streaming, CallInfo info,
+      Consumer<CacheStatus> cacheStatus) {
+    if (plan.cacheKey() == null) {
+      return run(plan, streaming, info);
     }
-    Route route = prepared.route();
-    return cache.serve(prepared.cacheKey(), route.provider() + "/" + route.model(), prepared.cacheTtl(),
-        () -> run(prepared, streaming), cacheStatus);
+    return cache.serve(plan.cacheKey(), plan.candidates().get(0).id(), plan.cacheTtl(),
+        () -> run(plan, streaming, info), cacheStatus);
   }
 
-  /** {@link #run(Prepared, boolean)} for a request not yet prepared; errors become a failed source. */
+  /** {@link #run(Plan, boolean, CallInfo)} for a request not yet prepared; errors become a failed source. */
   private Source<ChatChunk, NotUsed> run(ChatRequest request, boolean streaming) {
     try {
-      return run(prepare(request), streaming);
+      Plan plan = prepare(request);
+      return run(plan, streaming, new CallInfo(plan.truncation()));
     } catch (LlmException e) {
       return Source.failed(e);
     }
@@ -311,7 +377,7 @@ public final class LlmClient implements AutoCloseable {
   }
 
   private static Source<JournaledChunk, ChatStream> withHandle(Source<JournaledChunk, NotUsed> source, String recoveryId,
-      TruncationReport truncation, AtomicReference<CacheStatus> cacheStatus) {
+      CallInfo info, AtomicReference<CacheStatus> cacheStatus) {
     AtomicLong last = new AtomicLong();
     return source
         .map(j -> {
@@ -321,7 +387,7 @@ public final class LlmClient implements AutoCloseable {
           return j;
         })
         .viaMat(KillSwitches.single(), Keep.right())
-        .watchTermination((ks, done) -> new ChatStream(ks, done, recoveryId, last, truncation,
+        .watchTermination((ks, done) -> new ChatStream(ks, done, recoveryId, last, info,
             cacheStatus == null ? new AtomicReference<>() : cacheStatus));
   }
 
@@ -339,7 +405,9 @@ public final class LlmClient implements AutoCloseable {
     }
     if (model != null) {
       try {
-        resolve(model);
+        if (groupOf(model) == null) {
+          resolve(model);
+        }
       } catch (LlmException e) {
         return CompletableFuture.failedFuture(e);
       }
@@ -366,15 +434,16 @@ public final class LlmClient implements AutoCloseable {
     if (recovery == null) {
       return run(request, true);
     }
-    Prepared prepared;
+    Plan plan;
     try {
-      prepared = prepare(request);
+      plan = prepare(request);
     } catch (LlmException e) {
       return Source.failed(e);
     }
     String recoveryId = recovery.newRecoveryId();
     AtomicLong last = new AtomicLong();
-    return autoResume(journaled(recoveryId, prepared), recoveryId, last, maxResumes, backoff);
+    return autoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation())), recoveryId, last, maxResumes,
+        backoff);
   }
 
   private Source<ChatChunk, NotUsed> autoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
@@ -450,27 +519,17 @@ public final class LlmClient implements AutoCloseable {
 
   /** The stream as a {@link Flow.Publisher}, for plain Java or other Reactive Streams libraries. Single subscriber. */
   public Flow.Publisher<ChatChunk> publisher(ChatRequest request) {
-    Source<ChatChunk, NotUsed> source;
-    try {
-      source = source(prepare(request), true, s -> { });
-    } catch (LlmException e) {
-      source = Source.failed(e);
-    }
-    return source.runWith(JavaFlowSupport.Sink.asPublisher(AsPublisher.WITHOUT_FANOUT), system);
+    return run(request, true).runWith(JavaFlowSupport.Sink.asPublisher(AsPublisher.WITHOUT_FANOUT), system);
   }
 
   /** Streams to callbacks. Returns the handle that cancels it. */
   public ChatStream stream(ChatRequest request, ChatStreamHandler handler) {
-    Prepared prepared;
     Source<ChatChunk, ChatStream> source;
     try {
-      prepared = prepare(request);
-      source = stream(prepared);
+      source = stream(prepare(request));
     } catch (LlmException e) {
-      prepared = null;
       source = failedStream(e);
     }
-    Prepared p = prepared;
     ChatAccumulator acc = new ChatAccumulator();
     var pair = source
         .map(c -> {
@@ -480,59 +539,131 @@ public final class LlmClient implements AutoCloseable {
         })
         .toMat(Sink.ignore(), Keep.both())
         .run(system);
+    ChatStream handle = pair.first();
     pair.second().whenComplete((done, err) -> {
       if (err != null) {
         handler.onError(err);
       } else {
-        handler.onComplete(respond(acc, request, p));
+        handler.onComplete(respond(acc, request, handle.servedModel().orElse(null),
+            handle.truncation().orElse(null)));
       }
     });
-    return pair.first();
+    return handle;
   }
 
   /**
-   * A request ready to send: its route, the request the provider gets (its own model id; shortened when
-   * truncation was asked for and needed) and what truncation did (null when nothing).
+   * One model a call may go to: its route, its {@code provider/model} id, the request that model gets (its own
+   * model id; shortened when truncation was asked for and needed) and what truncation did (null when nothing).
    */
-  private record Prepared(Route route, ChatRequest upstream, TruncationReport truncation, String cacheKey,
-      Duration cacheTtl) {}
+  record Prepared(String id, Route route, ChatRequest upstream, TruncationReport truncation) {}
 
   /**
-   * Resolves the provider and fits the request to the model's context window. Cheap on the hot path: one map
-   * read for the catalog entry, then a character count; tokenizing only happens near the window (see
-   * {@link ContextGuard}).
+   * A call ready to run: the caller's request, its group (null for one model), and the models it may go to, in
+   * configured order (a group's strategy orders them per call). {@code truncation} is what the single model's
+   * request lost.
    */
-  private Prepared prepare(ChatRequest request) {
-    Route route = resolve(request.model());
-    ChatRequest toSend = request;
+  /**
+   * A call ready to run: its models (one, or a group's), and its response-cache key and TTL (null when the
+   * request does not use the cache; calls to a model group are not cached).
+   */
+  record Plan(ChatRequest request, ModelGroup group, List<Prepared> candidates, String cacheKey, Duration cacheTtl) {
+    TruncationReport truncation() {
+      return candidates.size() == 1 ? candidates.get(0).truncation() : null;
+    }
+  }
+
+  private ModelGroup groupOf(String model) {
+    return model != null && model.indexOf('/') < 0 ? routing.group(model).orElse(null) : null;
+  }
+
+  /**
+   * Resolves the provider (or the group's models) and fits the request to each model's context window. Cheap
+   * on the hot path: one map read for the catalog entry, then a character count; tokenizing only happens near
+   * the window (see {@link ContextGuard}).
+   */
+  private Plan prepare(ChatRequest request) {
+    ModelGroup group = groupOf(request.model());
+    if (group == null) {
+      Prepared only = prepareOne(request, request.model(), resolve(request.model()), true);
+      Duration ttl = cache.enabled() ? cache.settings().ttlFor(request.cache()) : null;
+      // Keyed by what is sent (after truncation) to which provider/model: requests that send the same share it.
+      String key = ttl == null ? null : CacheKeys.of(only.upstream().withModel(only.id()));
+      return new Plan(request, null, List.of(only), key, ttl);
+    }
+    List<Prepared> fits = new ArrayList<>(group.models().size());
+    LlmException tooLong = null;
+    String firstEnabled = null;
+    for (String id : group.models()) {
+      Route route = resolve(id);
+      if (!settingsByName.get(route.provider()).enabled()) {
+        continue;
+      }
+      firstEnabled = firstEnabled == null ? id : firstEnabled;
+      try {
+        // Truncation is the last resort: first look for a member whose window holds the whole request.
+        fits.add(prepareOne(request, id, route, false));
+      } catch (LlmException e) {
+        if (e.kind() != ErrorKind.CONTEXT_LENGTH_EXCEEDED) {
+          throw e;
+        }
+        tooLong = e;
+        metrics.fellBack(group.name(), id, "context_window");
+      }
+    }
+    if (fits.isEmpty()) {
+      if (firstEnabled == null) {
+        throw new LlmException(ErrorKind.AUTHENTICATION, "no model of group '" + group.name()
+            + "' has an enabled provider: " + String.join(", ", group.models()), null, false, "model");
+      }
+      if (request.truncation() == null) {
+        throw new LlmException(ErrorKind.CONTEXT_LENGTH_EXCEEDED, "the request fits the context window of no model "
+            + "of group '" + group.name() + "' (" + String.join(", ", group.models()) + "); the last said: "
+            + tooLong.getMessage(), tooLong, false, "messages");
+      }
+      fits.add(prepareOne(request, firstEnabled, resolve(firstEnabled), true));
+    }
+    return new Plan(request, group, List.copyOf(fits), null, null);
+  }
+
+  private Prepared prepareOne(ChatRequest request, String id, Route route, boolean mayTruncate) {
+    ChatRequest toSend = id.equals(request.model()) ? request : request.withModel(id);
     TruncationReport truncation = null;
     if (contextGuard != null) {
-      ContextFit fit = contextGuard.fit(request);
+      ContextFit fit = contextGuard.fit(mayTruncate || toSend.truncation() == null ? toSend
+          : toSend.withTruncation(null));
       toSend = fit.request();
       truncation = fit.truncation().orElse(null);
     }
-    // The truncation option is the client's business; the provider gets a copy without it.
-    ChatRequest upstream = toSend.truncation() == null ? toSend.withModel(route.model())
-        : toSend.toBuilder().model(route.model()).truncation(null).build();
-    Duration ttl = cache.enabled() ? cache.settings().ttlFor(request.cache()) : null;
-    // Keyed by what is sent (after truncation) to which provider/model: requests that send the same share it.
-    String key = ttl == null ? null : CacheKeys.of(upstream.withModel(route.provider() + "/" + route.model()));
-    return new Prepared(route, upstream, truncation, key, ttl);
+    // The truncation and retry options are the client's business; the provider gets a copy without them.
+    // The truncation, retry and cache options are the client's business; the provider gets a copy without them.
+    ChatRequest upstream = toSend.truncation() == null && toSend.retry() == null && toSend.cache() == null
+        ? toSend.withModel(route.model())
+        : toSend.toBuilder().model(route.model()).truncation(null).retry(null).cache(null).build();
+    return new Prepared(id, route, upstream, truncation);
   }
 
-  /** The folded answer, with its cost (by the model asked for, else the one the provider ran) and truncation. */
-  private ChatResponse respond(ChatAccumulator acc, ChatRequest request, Prepared prepared) {
-    ChatResponse r = acc.toResponse(request.model());
+  /**
+   * The folded answer, named after the model that served (else the one asked for), with its cost (by that model,
+   * else the one the provider ran) and truncation.
+   */
+  private ChatResponse respond(ChatAccumulator acc, ChatRequest request, CallInfo info) {
+    return respond(acc, request, info.servedModel(), info.truncation());
+  }
+
+  private ChatResponse respond(ChatAccumulator acc, ChatRequest request, String served, TruncationReport truncation) {
+    String model = served != null ? served : request.model();
+    ChatResponse r = acc.toResponse(model);
     Optional<Cost> cost = Optional.empty();
     if (r.usage() != null) {
-      cost = costs.cost(request.model(), r.usage());
-      if (cost.isEmpty() && catalog.find(request.model()).isEmpty() && r.providerModel() != null) {
+      cost = costs.cost(model, r.usage());
+      int slash = model.indexOf('/');
+      if (cost.isEmpty() && slash > 0 && catalog.find(model).isEmpty() && r.providerModel() != null) {
         // A model id the catalog lacks may still resolve to a dated snapshot it lists.
-        cost = costs.cost(prepared.route().provider() + "/" + r.providerModel(), r.usage());
+        cost = costs.cost(model.substring(0, slash) + "/" + r.providerModel(), r.usage());
       }
     }
     return new ChatResponse(r.id(), r.model(), r.providerModel(), r.text(), r.reasoning(), r.toolCalls(),
-        r.finishReason(), r.usage(), cost.orElse(null), prepared.truncation());
+        r.finishReason(), r.usage(), cost.orElse(null), truncation);
   }
 
   private CacheAccounting cacheAccounting(String provider) {
@@ -544,41 +675,147 @@ public final class LlmClient implements AutoCloseable {
   }
 
   /**
-   * The one path every call takes: get admission from the provider's actor, run the provider's stream outside
-   * the actor, and report the outcome when it ends, however it ends.
+   * The one path every call takes: its models in the group's order, each attempt through {@link #attempt}, with
+   * retries and fallbacks decided by {@link ResilientCall} until the first chunk reaches the caller.
    */
-  private Source<ChatChunk, NotUsed> run(Prepared prepared, boolean streaming) {
+  private Source<ChatChunk, NotUsed> run(Plan plan, boolean streaming, CallInfo info) {
+    return Source.lazySource(() -> new ResilientCall(this, plan, order(plan), streaming, info).start())
+        .mapMaterializedValue(f -> NotUsed.getInstance());
+  }
+
+  /** The plan's models in the order its group's strategy gives now; models with an open breaker go last. */
+  private List<Prepared> order(Plan plan) {
+    List<Prepared> c = plan.candidates();
+    if (c.size() == 1) {
+      return c;
+    }
+    List<Prepared> out = new ArrayList<>(c);
+    switch (plan.group().strategy()) {
+      case LEAST_LATENCY -> out.sort(Comparator.comparingDouble(p -> load(p).ttftEwmaMillis() > 0
+          ? load(p).ttftEwmaMillis() : load(p).latencyEwmaMillis()));
+      case LEAST_BUSY -> out.sort(Comparator.comparingInt(p -> load(p).inFlight() + load(p).queued()));
+      case LOWEST_COST -> out.sort(Comparator.comparing(p -> catalog.find(p.id())
+          .flatMap(e -> e.pricing().blended()).orElse(null), Comparator.nullsLast(Comparator.naturalOrder())));
+      case ORDERED -> { }
+    }
+    out.sort(Comparator.comparingInt(p -> load(p).breakerState() == ProviderLoad.OPEN ? 1 : 0));
+    return out;
+  }
+
+  private ProviderLoad load(Prepared p) {
+    return loads.get(p.route().provider());
+  }
+
+  ActorSystem<?> actorSystem() {
+    return system;
+  }
+
+  LlmMetrics meters() {
+    return metrics;
+  }
+
+  ProviderSettings providerSettings(String provider) {
+    return settingsByName.get(provider);
+  }
+
+  /**
+   * One attempt on one model: admission from its provider's actor (breaker, limits, queue), the provider's
+   * stream under the provider's time limits, and the outcome reported to the actor and the metrics when it
+   * ends, however it ends.
+   */
+  Source<ChatChunk, NotUsed> attempt(Prepared prepared, boolean streaming) {
     Route route = prepared.route();
     ChatRequest upstream = prepared.upstream();
+    ProviderSettings ps = settingsByName.get(route.provider());
     return Source.lazySource(() -> {
-      long start = System.nanoTime();
-      CompletionStage<ProviderActor.Granted> admission = acquire(route);
-      return Source.completionStageSource(admission.thenApply(g -> g.provider().stream(upstream, streaming)))
+      Attempt a = new Attempt(prepared, System.nanoTime());
+      CompletionStage<ProviderActor.Granted> admission = acquire(route, route.model(), estimateTokens(upstream), ps);
+      return Source.completionStageSource(admission.thenApply(g -> ChunkTimeouts.apply(
+              g.provider().stream(upstream, streaming), ps.resilience().timeouts(), route.provider(), streaming)))
+          // Errors thrown inside future callbacks arrive wrapped; the retry decision and the journal need the cause.
+          .mapError(java.util.concurrent.CompletionException.class, e -> e.getCause() != null ? e.getCause() : e)
+          .map(a::onChunk)
           .watchTermination((mat, done) -> {
-            done.whenComplete((d, err) -> admission.thenAccept(g -> route.actor().tell(release(g, start, err))));
+            done.whenComplete((d, err) -> admission.whenComplete((g, denied) -> a.ended(g, err)));
             return mat;
           });
     }).mapMaterializedValue(f -> NotUsed.getInstance());
   }
 
-  private static ProviderActor.Release release(ProviderActor.Granted g, long start, Throwable err) {
-    long nanos = System.nanoTime() - start;
-    if (err == null) {
-      return new ProviderActor.Release(g.permit(), nanos, null, null, false);
+  /** The state of one attempt; its stream's stages touch it one at a time. */
+  private final class Attempt {
+    private final Prepared prepared;
+    private final long start;
+    private long firstChunkNanos = -1;
+    private Usage usage;
+
+    Attempt(Prepared prepared, long start) {
+      this.prepared = prepared;
+      this.start = start;
     }
-    boolean cancelled = err instanceof org.apache.pekko.stream.AbruptStageTerminationException
-        || err instanceof org.apache.pekko.stream.SubscriptionWithCancelException.NonFailureCancellation;
-    ErrorKind kind = err instanceof LlmException le ? le.kind() : ErrorKind.INTERNAL;
-    return new ProviderActor.Release(g.permit(), nanos, kind, err.getMessage(), cancelled);
+
+    ChatChunk onChunk(ChatChunk c) {
+      if (firstChunkNanos < 0) {
+        firstChunkNanos = System.nanoTime() - start;
+      }
+      if (c.usage() != null) {
+        usage = usage == null ? c.usage() : usage.merge(c.usage());
+      }
+      return c;
+    }
+
+    /** {@code granted} null when admission was refused; {@code err} null when the stream completed. */
+    void ended(ProviderActor.Granted granted, Throwable err) {
+      long nanos = System.nanoTime() - start;
+      boolean cancelled = err instanceof org.apache.pekko.stream.AbruptStageTerminationException
+          || err instanceof org.apache.pekko.stream.SubscriptionWithCancelException.NonFailureCancellation;
+      LlmException le = err instanceof LlmException e ? e : null;
+      ErrorKind kind = err == null ? null : cancelled ? ErrorKind.CANCELLED : le != null ? le.kind() : ErrorKind.INTERNAL;
+      Route route = prepared.route();
+      if (granted != null) {
+        long tokens = usage == null ? 0 : (long) usage.inputTokens() + usage.outputTokens();
+        route.actor().tell(new ProviderActor.Release(granted.permit(), nanos, firstChunkNanos, kind,
+            err == null ? null : err.getMessage(), le == null ? null : le.retryAfter().orElse(null), tokens,
+            cancelled));
+      }
+      Cost cost = usage == null ? null : costs.cost(prepared.id(), usage).orElse(null);
+      metrics.attemptEnded(route.provider(), route.model(), granted != null, kind, cancelled, nanos, firstChunkNanos,
+          usage, cost);
+    }
   }
 
-  private CompletionStage<ProviderActor.Granted> acquire(Route route) {
-    return AskPattern.<ProviderActor.Command, ProviderActor.Admission>ask(route.actor(), ProviderActor.Acquire::new,
-            settings.admissionTimeout(), system.scheduler())
+  /**
+   * A cheap upper-side token estimate for rate limiting: four characters a token, plus the whole max_tokens
+   * (OpenAI counts max_tokens against tokens-per-minute too). Corrected by the reported usage when the call ends.
+   */
+  private static long estimateTokens(ChatRequest request) {
+    long chars = 0;
+    for (Message m : request.messages()) {
+      if (m instanceof Message.User u) {
+        // User.text() joins the parts into a new string; counting them does not allocate.
+        for (ContentPart part : u.content()) {
+          if (part instanceof ContentPart.Text t) {
+            chars += t.text().length();
+          }
+        }
+      } else {
+        chars += m.text().length();
+      }
+    }
+    return chars / 4 + (request.maxTokens() == null ? 0 : request.maxTokens());
+  }
+
+  private CompletionStage<ProviderActor.Granted> acquire(Route route, String model, long tokens, ProviderSettings ps) {
+    // The actor answers within the queue timeout; the ask only guards against an actor that cannot answer at
+    // all (restarting), so a call that waits in the queue is never abandoned with its permit still to come.
+    Duration timeout = ps == null ? settings.admissionTimeout()
+        : settings.admissionTimeout().plus(ps.resilience().rateLimit().queueTimeout());
+    return AskPattern.<ProviderActor.Command, ProviderActor.Admission>ask(route.actor(),
+            r -> new ProviderActor.Acquire(model, tokens, r), timeout, system.scheduler())
         .handle((admission, err) -> {
           if (err != null) {
             throw new LlmException(ErrorKind.OVERLOADED, "provider '" + route.provider()
-                + "' did not grant admission within " + settings.admissionTimeout().toMillis() + " ms", err, true, null);
+                + "' did not grant admission within " + timeout.toMillis() + " ms", err, true, null);
           }
           if (admission instanceof ProviderActor.Denied d) {
             throw d.error();
@@ -587,7 +824,7 @@ public final class LlmClient implements AutoCloseable {
         });
   }
 
-  private record Route(String provider, String model, ActorRef<ProviderActor.Command> actor) {}
+  record Route(String provider, String model, ActorRef<ProviderActor.Command> actor) {}
 
   private Route resolve(String model) {
     if (model == null || model.isBlank()) {
@@ -595,9 +832,11 @@ public final class LlmClient implements AutoCloseable {
     }
     int slash = model.indexOf('/');
     if (slash <= 0 || slash == model.length() - 1) {
+      String groups = routing.groups().isEmpty() ? ""
+          : "; or a model group: " + String.join(", ", routing.groups().keySet().stream().sorted().toList());
       throw new LlmException(ErrorKind.MODEL_NOT_FOUND, "model '" + model
           + "' must be named provider/model, e.g. openai/gpt-4o-mini or mock/echo; providers: "
-          + String.join(", ", providers.keySet().stream().sorted().toList()), null, false, "model");
+          + String.join(", ", providers.keySet().stream().sorted().toList()) + groups, null, false, "model");
     }
     String provider = model.substring(0, slash);
     ActorRef<ProviderActor.Command> ref = providers.get(provider);
@@ -660,9 +899,13 @@ public final class LlmClient implements AutoCloseable {
       return CompletableFuture.failedFuture(new LlmException(ErrorKind.MODEL_NOT_FOUND, "unknown provider '" + provider + "'"));
     }
     Route route = new Route(provider, "", ref);
-    return acquire(route).thenCompose(g -> g.provider().listModels().whenComplete((m, err) ->
-        ref.tell(new ProviderActor.Release(g.permit(), 0, err == null ? null : ErrorKind.NETWORK,
-            err == null ? null : err.getMessage(), false))));
+    return acquire(route, null, 0, settingsByName.get(provider)).thenCompose(g -> g.provider().listModels()
+        .whenComplete((m, err) -> {
+          Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+              ? err.getCause() : err;
+          ErrorKind kind = t == null ? null : t instanceof LlmException le ? le.kind() : ErrorKind.NETWORK;
+          ref.tell(new ProviderActor.Release(g.permit(), 0, kind, t == null ? null : t.getMessage(), false));
+        }));
   }
 
   /** The state of every provider, in name order. */
@@ -714,6 +957,7 @@ public final class LlmClient implements AutoCloseable {
     private ActorSystem<?> system;
     private final Map<String, ChatProvider> customProviders = new LinkedHashMap<>();
     private ModelCatalog catalog;
+    private MeterRegistry meterRegistry;
 
     private Builder() {}
 
@@ -732,6 +976,8 @@ public final class LlmClient implements AutoCloseable {
     /**
      * Adds a provider instance (a {@link io.pekkollm.provider.mock.MockProvider}, or your own
      * {@link ChatProvider}) under its {@link ChatProvider#name()}, replacing a configured one of that name.
+     * It gets the {@code provider-defaults} settings (retries, breaker, limits, timeouts), overridden by a
+     * {@code pekko-llm.providers.<name>} block when the configuration has one.
      */
     public Builder provider(ChatProvider provider) {
       customProviders.put(provider.name(), provider);
@@ -747,12 +993,24 @@ public final class LlmClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Where metrics go, e.g. your application's registry; default a new {@link PrometheusMeterRegistry}, which
+     * the gateway serves at {@code /metrics} (another registry type is recorded into but not served there).
+     */
+    public Builder meterRegistry(MeterRegistry value) {
+      this.meterRegistry = value;
+      return this;
+    }
+
     public LlmClient build() {
       boolean owns = system == null;
       Config cfg = config != null ? config : owns ? ConfigFactory.load() : system.settings().config();
       cfg = cfg.withFallback(ConfigFactory.defaultReference());
       LlmSettings llmSettings = LlmSettings.create(cfg);
       CatalogSettings catalogSettings = CatalogSettings.create(cfg);
+      RoutingSettings routing = RoutingSettings.create(cfg);
+      LlmMetrics metrics = LlmMetrics.create(meterRegistry != null ? meterRegistry
+          : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), MetricsSettings.create(cfg));
       // Before any actor starts: a malformed catalog file must fail start-up with nothing to clean up.
       ModelCatalog models = catalog != null ? catalog : ModelCatalog.load(catalogSettings);
       ActorSystem<?> sys = owns ? ActorSystem.create(Behaviors.empty(), "pekko-llm", cfg) : system;
@@ -762,15 +1020,19 @@ public final class LlmClient implements AutoCloseable {
           specs.put(ps.name(), new ProviderSupervisor.Spec(ps, Providers.factoryFor(ps)));
         }
         Config defaults = cfg.getConfig("pekko-llm.provider-defaults");
+        Config configured = cfg.getConfig("pekko-llm.providers");
         for (ChatProvider p : customProviders.values()) {
           // A provider instance has no URL of its own; the settings still need one (shown in status and logs).
+          Config own = configured.hasPath("\"" + p.name() + "\"") ? configured.getConfig("\"" + p.name() + "\"")
+              : ConfigFactory.empty();
           ProviderSettings base = ProviderSettings.create(p.name(), ConfigFactory.parseMap(Map.of("kind", "custom",
-              "enabled", "on", "default-base-url", "custom://" + p.name())).withFallback(defaults));
+              "enabled", "on", "default-base-url", "custom://" + p.name())).withFallback(own.withoutPath("kind")
+              .withoutPath("enabled").withoutPath("base-url")).withFallback(defaults));
           ProviderFactory fixed = (s, sy) -> p;
           specs.put(p.name(), new ProviderSupervisor.Spec(base, fixed));
         }
         return new LlmClient(sys, owns, llmSettings, specs, models, catalogSettings.contextCheck(),
-            JournalSettings.create(cfg), CacheSettings.create(cfg), DiscoverySettings.create(cfg),
+            JournalSettings.create(cfg), routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
             SessionSettings.create(cfg));
       } catch (RuntimeException e) {
         if (owns) {

@@ -36,6 +36,7 @@ import io.pekkollm.provider.openai.OpenAiCodec;
 import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.recovery.ResumeStrategy;
 import io.pekkollm.recovery.StreamSnapshot;
+import io.pekkollm.resilience.ModelGroup;
 import io.pekkollm.util.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -43,14 +44,17 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -84,13 +88,18 @@ import org.slf4j.LoggerFactory;
  * {@code X-Truncated-Messages}, {@code X-Truncation-Tokens-Before} and {@code X-Truncation-Tokens-After}; a body
  * field {@code cache: true | false | {"ttl_seconds": n, "no_cache": bool}} that opts the request in or out of the
  * response cache, reported in {@code X-Cache: HIT | MISS | COALESCED} and {@code X-Cache-Key}. The cache's admin
- * routes are in {@link CacheRoutes}, the session routes in {@link SessionRoutes}.
+ * routes are in {@link CacheRoutes}, the session routes in {@link SessionRoutes};
+ * a request body field {@code retry: false | {"max_attempts": n}} overriding the provider's retries; model groups
+ * addressed by name, the serving model named in {@code model} and the {@code X-Served-Model} header; and
+ * {@code GET /metrics}, Prometheus text, under the same API-key rule as {@code /v1}.
  */
 public final class GatewayRoutes {
   private static final Logger ACCESS = LoggerFactory.getLogger("io.pekkollm.access");
   private static final ByteString DONE = ByteString.fromString("data: [DONE]\n\n");
   // An SSE comment line: ignored by clients, keeps proxies and idle timers from closing a quiet stream.
   private static final ByteString KEEP_ALIVE = ByteString.fromString(": keep-alive\n\n");
+  // The Prometheus text exposition format, version 0.0.4.
+  private static final ContentType PROMETHEUS_TEXT = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
 
   private final LlmClient client;
   private final GatewaySettings settings;
@@ -125,6 +134,7 @@ public final class GatewayRoutes {
             pathEndOrSingleSlash(() -> complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON,
                 "{\"status\":\"ok\"}"))),
             path("providers", () -> completeWithFuture(providers()))))),
+        path("metrics", () -> get(() -> extractRequest(req -> complete(authenticate(req).orElseGet(this::metrics))))),
         pathPrefix("v1", () -> extractRequest(req -> {
           Optional<HttpResponse> denied = authenticate(req);
           if (denied.isPresent()) {
@@ -203,6 +213,7 @@ public final class GatewayRoutes {
       }
       String json = OpenAiCodec.writeResponse(resp, newId(), nowSeconds());
       return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
+          .addHeader(RawHeader.create("X-Served-Model", resp.model()))
           .addHeaders(truncationHeaders(resp.truncation()))
           .addHeaders(cacheHeaders(resp.cacheStatus()));
     });
@@ -226,11 +237,24 @@ public final class GatewayRoutes {
 
   private CompletionStage<HttpResponse> streamed(OpenAiCodec.ParsedRequest parsed) {
     ChatRequest request = parsed.request();
-    SseEncoder encoder = new SseEncoder(newId(), request.model(), nowSeconds(), parsed.includeUsage(),
-        usage -> client.cost(request.model(), usage).orElse(null));
+    // The handle is set when the stream is materialized, before its first chunk is encoded: the model that serves
+    // (a group's member, after fallbacks) is known once the first chunk is there, when the encoder and the
+    // headers are first used.
+    AtomicReference<ChatStream> handleRef = new AtomicReference<>();
+    Supplier<String> served = () -> {
+      ChatStream h = handleRef.get();
+      return h == null ? request.model() : h.servedModel().orElse(request.model());
+    };
+    SseEncoder encoder = new SseEncoder(newId(), served, nowSeconds(), parsed.includeUsage(),
+        usage -> client.cost(served.get(), usage).orElse(null));
+    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
+      handleRef.set(h);
+      return h;
+    });
     // The cache's outcome is known once the first chunk is there, which is when the headers are written.
-    return sse(client.streamJournaled(request), encoder, List.of(), ChatStream::recoveryId, handle -> {
+    return sse(source, encoder, List.of(), ChatStream::recoveryId, handle -> {
       List<HttpHeader> headers = new ArrayList<>(truncationHeaders(handle.truncation()));
+      headers.add(RawHeader.create("X-Served-Model", served.get()));
       headers.addAll(cacheHeaders(handle.cacheStatus()));
       return headers;
     });
@@ -341,7 +365,7 @@ public final class GatewayRoutes {
                 .put("kept_chars", r.keptChars()).put("discarded_chars", r.discardedChars())
                 .put("model", r.model()).put("attempt", r.attempt());
             ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
-            SseEncoder encoder = new SseEncoder(newId(), r.model(), nowSeconds(), false, usage -> null);
+            SseEncoder encoder = new SseEncoder(newId(), r::model, nowSeconds(), false, usage -> null);
             return sse(Source.<JournaledChunk>single(new JournaledChunk(-1, null)).concat(r.chunks()), encoder,
                 List.of(first), m -> r.recoveryId(), m -> List.<HttpHeader>of());
           });
@@ -381,16 +405,17 @@ public final class GatewayRoutes {
   /** Encodes chunks as numbered SSE events. One per stream; used by one stream stage at a time. */
   static final class SseEncoder {
     private final String id;
-    private final String model;
+    private final Supplier<String> modelSource;
     private final long created;
     private final boolean includeUsage;
     private final Function<Usage, Cost> pricing;
     private boolean first = true;
+    private String model;
     private Usage usage;
 
-    SseEncoder(String id, String model, long created, boolean includeUsage, Function<Usage, Cost> pricing) {
+    SseEncoder(String id, Supplier<String> model, long created, boolean includeUsage, Function<Usage, Cost> pricing) {
       this.id = id;
-      this.model = model;
+      this.modelSource = model;
       this.created = created;
       this.includeUsage = includeUsage;
       this.pricing = pricing;
@@ -411,7 +436,7 @@ public final class GatewayRoutes {
       if (!hasContent) {
         return List.of();
       }
-      String json = OpenAiCodec.writeChunk(c, id, model, created, first);
+      String json = OpenAiCodec.writeChunk(c, id, model(), created, first);
       first = false;
       return List.of(event(j.seq(), json));
     }
@@ -419,9 +444,16 @@ public final class GatewayRoutes {
     List<ByteString> finish() {
       if (includeUsage && usage != null) {
         return List.of(ByteString.fromString("data: "
-            + OpenAiCodec.writeUsageChunk(usage, pricing.apply(usage), id, model, created) + "\n\n"), DONE);
+            + OpenAiCodec.writeUsageChunk(usage, pricing.apply(usage), id, model(), created) + "\n\n"), DONE);
       }
       return List.of(DONE);
+    }
+
+    private String model() {
+      if (model == null) {
+        model = modelSource.get();
+      }
+      return model;
     }
 
     /** One event; {@code seq} is the journal's sequence number, the id a client sends back as Last-Event-ID. */
@@ -458,6 +490,8 @@ public final class GatewayRoutes {
         data.add(modelObject(m.id(), m.created(), m.ownedBy() == null ? m.provider() : m.ownedBy(),
             client.catalog().find(m.id()).orElse(null)));
       }
+      client.routing().groups().values().stream().sorted(Comparator.comparing(ModelGroup::name))
+          .forEach(g -> data.add(groupObject(g)));
       return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(root));
     });
   }
@@ -466,6 +500,16 @@ public final class GatewayRoutes {
     ObjectNode o = Json.object().put("id", id).put("object", "model").put("created", created)
         .put("owned_by", ownedBy);
     return CatalogJson.addMetadata(o, entry);
+  }
+
+  /** A model group in the models list: addressed by its name, with its strategy and members. */
+  private static ObjectNode groupObject(ModelGroup g) {
+    ObjectNode o = Json.object().put("id", g.name()).put("object", "model").put("created", 0)
+        .put("owned_by", "pekko-llm");
+    ObjectNode group = o.putObject("group").put("strategy", g.strategy().configName());
+    ArrayNode members = group.putArray("models");
+    g.models().forEach(members::add);
+    return o;
   }
 
   /** The model id after {@code /v1/models/}, from the decoded path segments (ids contain slashes). */
@@ -481,6 +525,11 @@ public final class GatewayRoutes {
    * with unknown metadata; 404 in OpenAI's error shape otherwise.
    */
   private CompletionStage<HttpResponse> model(String id) {
+    Optional<ModelGroup> group = id.indexOf('/') < 0 ? client.routing().group(id) : Optional.empty();
+    if (group.isPresent()) {
+      return CompletableFuture.completedFuture(HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
+          Json.writeBytes(groupObject(group.get()))));
+    }
     int slash = id.indexOf('/');
     String provider = slash > 0 ? id.substring(0, slash) : id;
     if (slash <= 0 || slash == id.length() - 1 || !client.enabledProviderNames().contains(provider)) {
@@ -507,20 +556,63 @@ public final class GatewayRoutes {
         + "' does not exist: " + why, null, false, "model"));
   }
 
+  /**
+   * Per provider: enabled, circuit breaker (state, Retry-After while open, per-model breakers that are not
+   * closed), in-flight and queued calls, recent error rate (provider faults among the latest 100 calls),
+   * latency and time-to-first-chunk percentiles of the latest 256 calls, the last error, and the latest active
+   * health check when one is configured.
+   */
   private CompletionStage<HttpResponse> providers() {
     return client.providerStatus().thenApply(list -> {
       ObjectNode root = Json.object();
       ArrayNode arr = root.putArray("providers");
       for (ProviderStatus s : list) {
         ObjectNode o = arr.addObject().put("name", s.name()).put("kind", s.kind()).put("enabled", s.enabled())
-            .put("in_flight", s.inFlight()).put("max_in_flight", s.maxInFlight()).put("requests", s.requests())
-            .put("failures", s.failures()).put("avg_latency_ms", s.avgLatencyMillis());
+            .put("in_flight", s.inFlight()).put("max_in_flight", s.maxInFlight()).put("queued", s.queued())
+            .put("queue_size", s.queueSize()).put("requests", s.requests()).put("failures", s.failures())
+            .put("avg_latency_ms", s.avgLatencyMillis());
+        ObjectNode breaker = o.putObject("circuit_breaker").put("state", s.breaker());
+        if (s.breaker().equals("open")) {
+          breaker.put("retry_after_ms", s.breakerRetryAfterMillis());
+        }
+        if (!s.openModelBreakers().isEmpty()) {
+          ArrayNode models = breaker.putArray("open_models");
+          s.openModelBreakers().forEach(models::add);
+        }
+        o.putObject("recent").put("calls", s.recentCalls()).put("error_rate", s.recentErrorRate());
+        percentiles(o, "latency_ms", s.latencyMillis());
+        percentiles(o, "time_to_first_chunk_ms", s.timeToFirstChunkMillis());
         if (s.lastError() != null) {
           o.put("last_error", s.lastError()).put("last_error_at_ms", s.lastErrorAtMillis());
+        }
+        if (s.healthCheck() != null) {
+          ProviderStatus.HealthCheck c = s.healthCheck();
+          ObjectNode check = o.putObject("health_check").put("ok", c.ok()).put("at_ms", c.atMillis())
+              .put("latency_ms", c.latencyMillis());
+          if (c.error() != null) {
+            check.put("error", c.error());
+          }
         }
       }
       return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(root));
     });
+  }
+
+  private static void percentiles(ObjectNode o, String name, ProviderStatus.Percentiles p) {
+    if (p != null) {
+      o.putObject(name).put("p50", p.p50()).put("p95", p.p95()).put("p99", p.p99()).put("samples", p.samples());
+    }
+  }
+
+  /** Prometheus text exposition of the client's metrics; 404 when metrics are off. */
+  private HttpResponse metrics() {
+    Optional<String> text = settings.metrics() ? client.metrics().scrape() : Optional.empty();
+    if (text.isEmpty()) {
+      return ErrorResponses.simple(ErrorKind.NOT_FOUND, 404,
+          "metrics are disabled (pekko-llm.metrics.enabled, pekko-llm.gateway.metrics)", null);
+    }
+    return HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT,
+        text.get().getBytes(StandardCharsets.UTF_8)));
   }
 
   // ------------------------------------------------------------------ cross-cutting

@@ -8,7 +8,7 @@ import java.time.Duration;
  * printed by {@link #toString()}.
  */
 public record GatewaySettings(String host, int port, String apiKey, boolean allowUnauthenticatedPublic,
-    long maxRequestBytes, Duration requestBodyTimeout, Duration sseKeepAlive, boolean accessLog) {
+    long maxRequestBytes, Duration requestBodyTimeout, Duration sseKeepAlive, boolean accessLog, boolean metrics) {
 
   public static GatewaySettings create(Config config) {
     Config c = config.getConfig("pekko-llm.gateway");
@@ -18,17 +18,18 @@ public record GatewaySettings(String host, int port, String apiKey, boolean allo
     }
     return new GatewaySettings(c.getString("host"), port, c.getString("api-key").trim(),
         c.getBoolean("allow-unauthenticated-public"), c.getBytes("max-request-bytes"),
-        c.getDuration("request-body-timeout"), c.getDuration("sse-keep-alive"), c.getBoolean("access-log"));
+        c.getDuration("request-body-timeout"), c.getDuration("sse-keep-alive"), c.getBoolean("access-log"),
+        c.getBoolean("metrics"));
   }
 
   public GatewaySettings withHost(String value) {
     return new GatewaySettings(value, port, apiKey, allowUnauthenticatedPublic, maxRequestBytes, requestBodyTimeout,
-        sseKeepAlive, accessLog);
+        sseKeepAlive, accessLog, metrics);
   }
 
   public GatewaySettings withPort(int value) {
     return new GatewaySettings(host, value, apiKey, allowUnauthenticatedPublic, maxRequestBytes, requestBodyTimeout,
-        sseKeepAlive, accessLog);
+        sseKeepAlive, accessLog, metrics);
   }
 
   @Override

@@ -187,7 +187,7 @@ final class SessionRoutes {
     }
     return sessionClient.get().streamJournaled(id, turn).thenCompose(stream -> {
       String model = stream.model();
-      GatewayRoutes.SseEncoder encoder = new GatewayRoutes.SseEncoder(GatewayRoutes.newId(), model,
+      GatewayRoutes.SseEncoder encoder = new GatewayRoutes.SseEncoder(GatewayRoutes.newId(), () -> model,
           GatewayRoutes.nowSeconds(), parsed.includeUsage(), usage -> gateway.client().cost(model, usage).orElse(null));
       return gateway.sse(stream.chunks(), encoder, List.of(), ChatStream::recoveryId, handle -> {
         List<HttpHeader> headers = new ArrayList<>(sessionHeader);

@@ -34,6 +34,7 @@ public final class ChatRequest {
   private final Map<String, JsonNode> extraBody;
   private final TruncationStrategy truncation;
   private final CacheOptions cache;
+  private final RetryOptions retry;
 
   private ChatRequest(Builder b) {
     this.model = Objects.requireNonNull(b.model, "model");
@@ -54,6 +55,7 @@ public final class ChatRequest {
     this.extraBody = b.extraBody == null ? Map.of() : Map.copyOf(b.extraBody);
     this.truncation = b.truncation;
     this.cache = b.cache;
+    this.retry = b.retry;
   }
 
   public static Builder builder(String model) {
@@ -79,6 +81,7 @@ public final class ChatRequest {
     b.extraBody = extraBody;
     b.truncation = truncation;
     b.cache = cache;
+    b.retry = retry;
     return b;
   }
 
@@ -133,6 +136,11 @@ public final class ChatRequest {
    * sent upstream and not part of the cache key.
    */
   public CacheOptions cache() { return cache; }
+  /**
+   * This request's retry budget, overriding the provider's {@code retry.max-attempts}; null (the default) uses
+   * the provider's. Never sent upstream.
+   */
+  public RetryOptions retry() { return retry; }
 
   /** The text of the last user message, or "" when there is none. */
   public String lastUserText() {
@@ -170,6 +178,7 @@ public final class ChatRequest {
     private Map<String, JsonNode> extraBody;
     private TruncationStrategy truncation;
     private CacheOptions cache;
+    private RetryOptions retry;
 
     private Builder(String model) {
       this.model = model;
@@ -198,6 +207,8 @@ public final class ChatRequest {
     public Builder truncation(TruncationStrategy value) { this.truncation = value; return this; }
     /** See {@link ChatRequest#cache()}; null follows the configured cache mode. */
     public Builder cache(CacheOptions value) { this.cache = value; return this; }
+    /** See {@link ChatRequest#retry()}; {@link RetryOptions#NONE} opts out of retries, null uses the provider's. */
+    public Builder retry(RetryOptions value) { this.retry = value; return this; }
 
     public Builder extraBody(Map<String, JsonNode> value) {
       this.extraBody = value == null ? null : new LinkedHashMap<>(value);

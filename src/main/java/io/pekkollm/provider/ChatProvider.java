@@ -3,8 +3,10 @@ package io.pekkollm.provider;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ModelInfo;
+import io.pekkollm.resilience.RateLimitHeaders;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -29,6 +31,14 @@ public interface ChatProvider {
 
   /** The models this provider offers, from its API where it has one. */
   CompletionStage<List<ModelInfo>> listModels();
+
+  /**
+   * Registers who hears the rate-limit state the provider's responses report (see {@link RateLimitHeaders}):
+   * the provider's own model id and what its headers said. Called once, by the provider's actor, before any
+   * call; implementations call {@code observer} from any thread, cheaply, and only when a response carried such
+   * headers. The default ignores it (a provider without such headers).
+   */
+  default void observeRateLimits(BiConsumer<String, RateLimitHeaders.Learned> observer) {}
 
   /** Releases resources the provider owns. Called when its actor stops. */
   default void close() {}

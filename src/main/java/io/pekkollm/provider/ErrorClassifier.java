@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.ProviderErrorType;
 import io.pekkollm.model.ProviderException;
+import io.pekkollm.resilience.TimeoutKind;
 import io.pekkollm.util.Json;
 import java.time.Duration;
 import java.time.Instant;
@@ -123,17 +124,108 @@ public final class ErrorClassifier {
 
   /** An error that happened before or instead of a response: refused connection, reset, timeout. */
   public static ProviderException transport(String provider, Throwable cause) {
+    return transport(provider, cause, null);
+  }
+
+  /**
+   * Like {@link #transport(String, Throwable)}, knowing the configured connect timeout: Pekko reports an expired
+   * one as a {@code StreamTcpException} whose message says "Connect timeout", which becomes
+   * {@link TimeoutKind#CONNECT}.
+   */
+  public static ProviderException transport(String provider, Throwable cause, Duration connectTimeout) {
     Throwable root = cause;
     while (root.getCause() != null && root.getCause() != root
         && (root instanceof java.util.concurrent.CompletionException
             || root instanceof java.util.concurrent.ExecutionException)) {
       root = root.getCause();
     }
+    if (connectTimeout != null && root.getMessage() != null
+        && root.getMessage().toLowerCase(Locale.ROOT).contains("connect timeout")) {
+      return timeout(provider, TimeoutKind.CONNECT, connectTimeout, root);
+    }
     boolean timeout = root instanceof TimeoutException
         || root.getClass().getSimpleName().toLowerCase(Locale.ROOT).contains("timeout");
     ErrorKind kind = timeout ? ErrorKind.TIMEOUT : ErrorKind.NETWORK;
     String msg = provider + (timeout ? " timed out: " : " could not be reached: ") + root.getMessage();
     return new ProviderException(kind, msg, provider, 0, Map.of(), null, null, null, null, null, true, root);
+  }
+
+  /**
+   * A time limit of ours fired (see {@link TimeoutKind}): kind TIMEOUT, the limit's own error code, retryable
+   * unless it was the whole attempt's.
+   */
+  public static ProviderException timeout(String provider, TimeoutKind which, Duration limit, Throwable cause) {
+    String msg = "waited " + limit.toMillis() + " ms for " + which.waitingFor() + " " + provider + " ("
+        + which.code() + ", pekko-llm.providers." + provider + "." + settingName(which) + ")";
+    return new ProviderException(ErrorKind.TIMEOUT, msg, provider, 0, Map.of(), null, null, which.code(), null, null,
+        which.retryable(), cause);
+  }
+
+  private static String settingName(TimeoutKind which) {
+    return switch (which) {
+      case CONNECT -> "timeouts.connect";
+      case FIRST_BYTE -> "timeouts.first-byte";
+      case IDLE -> "timeouts.idle";
+      case TOTAL -> "timeouts.total";
+      case RESPONSE -> "response-timeout";
+    };
+  }
+
+  /**
+   * The provider's circuit breaker is open: calls fail at once instead of waiting on a provider that keeps
+   * failing. Kind OVERLOADED (503), code {@code circuit_open}, {@code retryAfter} the time until the breaker lets
+   * a probe through. {@code model} is null for a provider-wide breaker.
+   */
+  public static ProviderException circuitOpen(String provider, String model, Duration retryAfter) {
+    String target = model == null ? "provider '" + provider + "'" : "model '" + provider + "/" + model + "'";
+    String msg = "the circuit breaker for " + target + " is open after repeated failures; calls fail fast for "
+        + Math.max(1, (retryAfter.toMillis() + 999) / 1000) + " s more (circuit_open)";
+    return new ProviderException(ErrorKind.OVERLOADED, msg, provider, 0, Map.of(), null, null, "circuit_open", null,
+        retryAfter, true, null);
+  }
+
+  /**
+   * The provider's admission queue is full: the gateway answers 429 itself. Kind RATE_LIMITED, code
+   * {@code queue_full}, {@code retryAfter} an estimate of when a call could start.
+   */
+  public static ProviderException queueFull(String provider, int queueSize, String why, Duration retryAfter) {
+    String msg = "provider '" + provider + "' cannot start the call now (" + why + ") and " + queueSize
+        + " calls already wait (rate-limit.queue-size); retry later (queue_full)";
+    return new ProviderException(ErrorKind.RATE_LIMITED, msg, provider, 0, Map.of(), null, null, "queue_full", null,
+        retryAfter, true, null);
+  }
+
+  /**
+   * A call could only start after a wait longer than the queue timeout (the provider's Retry-After or reset time
+   * says so): refused at once rather than queued to fail later. Kind RATE_LIMITED, code {@code local_rate_limit}.
+   */
+  public static ProviderException localRateLimit(String provider, String why, Duration retryAfter) {
+    String msg = "provider '" + provider + "' cannot take the call for " + Math.max(1, (retryAfter.toMillis() + 999) / 1000)
+        + " s (" + why + "), longer than rate-limit.queue-timeout (local_rate_limit)";
+    return new ProviderException(ErrorKind.RATE_LIMITED, msg, provider, 0, Map.of(), null, null, "local_rate_limit",
+        null, retryAfter, true, null);
+  }
+
+  /** A call waited in the admission queue for its whole {@code queue-timeout}. Kind RATE_LIMITED, code {@code queue_timeout}. */
+  public static ProviderException queueTimeout(String provider, Duration waited, String why, Duration retryAfter) {
+    String msg = "provider '" + provider + "' could not start the call within " + waited.toMillis()
+        + " ms (rate-limit.queue-timeout; " + why + ") (queue_timeout)";
+    return new ProviderException(ErrorKind.RATE_LIMITED, msg, provider, 0, Map.of(), null, null, "queue_timeout", null,
+        retryAfter, true, null);
+  }
+
+  /**
+   * Whether an error is the provider's fault and so counts against its circuit breaker: server errors,
+   * overload, timeouts, broken connections and streams, malformed answers. Errors the caller caused (invalid
+   * request, context length, content filter, unknown model, request too large) do not, nor do configuration
+   * problems a breaker cannot fix (authentication, permission, exhausted quota), rate limiting (the rate limiter
+   * and Retry-After handle it), or cancellation.
+   */
+  public static boolean countsAgainstProvider(ErrorKind kind) {
+    return switch (kind) {
+      case SERVER_ERROR, OVERLOADED, TIMEOUT, NETWORK, MID_STREAM, MALFORMED_RESPONSE -> true;
+      default -> false;
+    };
   }
 
   /** The connection broke while the response body was streaming (reset, idle timeout). Retryable. */

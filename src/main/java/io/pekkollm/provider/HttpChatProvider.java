@@ -4,15 +4,18 @@ import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ModelInfo;
+import io.pekkollm.resilience.RateLimitHeaders;
 import io.pekkollm.stream.Frames;
 import io.pekkollm.stream.MalformedFrameException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
@@ -41,13 +44,21 @@ public abstract class HttpChatProvider implements ChatProvider {
   private final Http http;
   private final ConnectionPoolSettings pool;
   private final Frames frames;
+  private final Duration connectTimeout;
+  private volatile BiConsumer<String, RateLimitHeaders.Learned> rateLimitObserver;
 
   protected HttpChatProvider(ProviderSettings settings, ActorSystem<?> system) {
     this.settings = settings;
     this.system = system;
     this.clock = Clock.systemUTC();
     this.http = Http.get(system);
-    this.pool = ConnectionPoolSettings.create(system.classicSystem())
+    ConnectionPoolSettings defaults = ConnectionPoolSettings.create(system.classicSystem());
+    Duration connect = settings.resilience().timeouts().connect();
+    // Pekko's connecting-timeout must be finite; "0 = no limit" becomes its own default (10 s).
+    this.connectTimeout = connect.isZero()
+        ? Duration.ofNanos(defaults.getConnectionSettings().getConnectingTimeout().toNanos()) : connect;
+    this.pool = defaults
+        .withConnectionSettings(defaults.getConnectionSettings().withConnectingTimeout(connectTimeout))
         .withMaxConnections(settings.maxConnections())
         .withMaxOpenRequests(nextPowerOfTwo(Math.max(settings.maxInFlight(), settings.maxConnections())))
         .withMaxRetries(0);
@@ -90,6 +101,35 @@ public abstract class HttpChatProvider implements ChatProvider {
   }
 
   @Override
+  public void observeRateLimits(BiConsumer<String, RateLimitHeaders.Learned> observer) {
+    this.rateLimitObserver = observer;
+  }
+
+  /** Reports the response's rate-limit headers, if any, to the observer: one pass over the header names. */
+  private void reportRateLimits(HttpResponse response, ChatRequest request) {
+    BiConsumer<String, RateLimitHeaders.Learned> observer = rateLimitObserver;
+    if (observer == null) {
+      return;
+    }
+    Map<String, String> found = null;
+    for (HttpHeader h : response.getHeaders()) {
+      String name = h.lowercaseName();
+      if (RateLimitHeaders.isRateLimitHeader(name)) {
+        if (found == null) {
+          found = new HashMap<>();
+        }
+        found.putIfAbsent(name, h.value());
+      }
+    }
+    if (found != null) {
+      RateLimitHeaders.Learned learned = RateLimitHeaders.parse(found, clock.instant());
+      if (learned != null) {
+        observer.accept(request.model(), learned);
+      }
+    }
+  }
+
+  @Override
   public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming) {
     return Source.lazySource(() -> {
       HttpRequest httpRequest;
@@ -99,7 +139,10 @@ public abstract class HttpChatProvider implements ChatProvider {
         return Source.<ChatChunk>failed(e);
       }
       return Source.completionStage(send(httpRequest))
-          .flatMapConcat(response -> handle(response, request, streaming));
+          .flatMapConcat(response -> {
+            reportRateLimits(response, request);
+            return handle(response, request, streaming);
+          });
     }).mapMaterializedValue(f -> NotUsed.getInstance());
   }
 
@@ -109,11 +152,11 @@ public abstract class HttpChatProvider implements ChatProvider {
     try {
       sent = http.singleRequest(request, http.defaultClientHttpsContext(), pool, system.classicSystem().log());
     } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(ErrorClassifier.transport(name(), e));
+      return CompletableFuture.failedFuture(ErrorClassifier.transport(name(), e, connectTimeout));
     }
     return sent.handle((resp, err) -> {
       if (err != null) {
-        throw ErrorClassifier.transport(name(), err);
+        throw ErrorClassifier.transport(name(), err, connectTimeout);
       }
       return resp;
     });

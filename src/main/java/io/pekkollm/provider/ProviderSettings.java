@@ -1,6 +1,7 @@
 package io.pekkollm.provider;
 
 import com.typesafe.config.Config;
+import io.pekkollm.resilience.ResilienceSettings;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,12 +20,14 @@ import java.util.Map;
  * @param maxConnections HTTP connections kept to the upstream host
  * @param streamUsage    whether to request {@code stream_options.include_usage}
  * @param maxResponseBytes largest non-streamed body or error body read
+ * @param responseTimeout longest wait for a non-streamed answer
  * @param headers        extra headers sent with every request
+ * @param resilience     retries, circuit breaker, rate limits, timeouts and health check
  * @param config         the provider's whole config block, for kind-specific keys
  */
 public record ProviderSettings(String name, String kind, String baseUrl, String apiKey, boolean enabled,
     String disabledReason, int maxInFlight, int maxConnections, boolean streamUsage, long maxResponseBytes,
-    Duration responseTimeout, Map<String, String> headers, Config config) {
+    Duration responseTimeout, Map<String, String> headers, ResilienceSettings resilience, Config config) {
 
   /** Reads {@code config} (one provider's block, with the shared {@code defaults} already folded in). */
   public static ProviderSettings create(String name, Config config) {
@@ -65,7 +68,8 @@ public record ProviderSettings(String name, String kind, String baseUrl, String 
     }
     return new ProviderSettings(name, kind, base, apiKey, enabled, reason, config.getInt("max-in-flight"),
         config.getInt("max-connections"), config.getBoolean("stream-usage"),
-        config.getBytes("max-response-bytes"), config.getDuration("response-timeout"), Map.copyOf(headers), config);
+        config.getBytes("max-response-bytes"), config.getDuration("response-timeout"), Map.copyOf(headers),
+        ResilienceSettings.create(config), config);
   }
 
   @Override

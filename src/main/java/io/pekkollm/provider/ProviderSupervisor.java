@@ -18,7 +18,8 @@ public final class ProviderSupervisor {
 
   public record GetProviders(ActorRef<Providers> replyTo) implements Command {}
 
-  public record Providers(Map<String, ActorRef<ProviderActor.Command>> refs) {}
+  /** The child refs, and each provider's live {@link ProviderLoad} (kept across restarts), by name. */
+  public record Providers(Map<String, ActorRef<ProviderActor.Command>> refs, Map<String, ProviderLoad> loads) {}
 
   /** One provider to run: its settings and how to build it. */
   public record Spec(ProviderSettings settings, ProviderFactory factory) {}
@@ -28,12 +29,16 @@ public final class ProviderSupervisor {
   public static Behavior<Command> create(Iterable<Spec> specs, Duration minBackoff, Duration maxBackoff) {
     return Behaviors.setup(ctx -> {
       Map<String, ActorRef<ProviderActor.Command>> refs = new LinkedHashMap<>();
+      Map<String, ProviderLoad> loads = new LinkedHashMap<>();
       for (Spec spec : specs) {
-        Behavior<ProviderActor.Command> child = Behaviors.supervise(ProviderActor.create(spec.settings(), spec.factory()))
+        ProviderLoad load = new ProviderLoad(spec.settings().name());
+        Behavior<ProviderActor.Command> child = Behaviors.supervise(
+                ProviderActor.create(spec.settings(), spec.factory(), load, System::nanoTime))
             .onFailure(SupervisorStrategy.restartWithBackoff(minBackoff, maxBackoff, 0.2));
         refs.put(spec.settings().name(), ctx.spawn(child, "provider-" + safe(spec.settings().name())));
+        loads.put(spec.settings().name(), load);
       }
-      Providers reply = new Providers(Map.copyOf(refs));
+      Providers reply = new Providers(Map.copyOf(refs), Map.copyOf(loads));
       return Behaviors.receive(Command.class)
           .onMessage(GetProviders.class, msg -> {
             msg.replyTo().tell(reply);

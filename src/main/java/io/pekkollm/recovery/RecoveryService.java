@@ -21,6 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -59,22 +60,34 @@ public final class RecoveryService {
   private final JournalSettings settings;
   private final ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry;
   private final String incarnation = UUID.randomUUID().toString();
+  private final LongConsumer writeTimes;
 
-  private RecoveryService(ActorSystem<?> system, JournalSettings settings, ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry) {
+  private RecoveryService(ActorSystem<?> system, JournalSettings settings,
+      ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry, LongConsumer writeTimes) {
     this.system = system;
     this.settings = settings;
     this.registry = registry;
+    this.writeTimes = writeTimes;
   }
 
   /** Creates the journal tables if missing, starts the entity registry and the retention sweeps. */
   public static RecoveryService start(ActorSystem<?> system, JournalSettings settings, String name) {
+    return start(system, settings, name, nanos -> { });
+  }
+
+  /**
+   * Like {@link #start(ActorSystem, JournalSettings, String)}, telling {@code writeTimes} how long each batch of
+   * chunks took to persist, in nanoseconds (for metrics; called on the journal's reply thread, keep it cheap).
+   */
+  public static RecoveryService start(ActorSystem<?> system, JournalSettings settings, String name,
+      LongConsumer writeTimes) {
     JournalSchema.ensure(settings);
     Config plugin = settings.pluginConfig(system.settings().config());
     ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry = system.systemActorOf(
         EntityRegistry.<StreamEntity.Command>create("stream-", (id, reg) ->
             StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter(), reg)),
         name, Props.empty());
-    RecoveryService service = new RecoveryService(system, settings, registry);
+    RecoveryService service = new RecoveryService(system, settings, registry, writeTimes);
     Duration interval = settings.sweepInterval();
     if (!interval.isZero()) {
       var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
@@ -193,7 +206,9 @@ public final class RecoveryService {
     if (chunks.isEmpty()) {
       return CompletableFuture.completedFuture(List.of(last));
     }
+    long sent = System.nanoTime();
     return this.<List<Long>>ask(recoveryId, r -> new StreamEntity.Append(chunks, r)).thenApply(seqs -> {
+      writeTimes.accept(System.nanoTime() - sent);
       List<Object> out = new ArrayList<>(chunks.size() + 1);
       for (int i = 0; i < chunks.size(); i++) {
         ChatChunk c = chunks.get(i);

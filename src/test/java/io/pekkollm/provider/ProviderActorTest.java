@@ -27,8 +27,9 @@ class ProviderActorTest {
   }
 
   private static ProviderSettings settings(String name, int maxInFlight, String enabled) {
+    // No admission queue: a call beyond max-in-flight is refused at once.
     return ProviderSettings.create(name, TestConfig.of("x { kind = mock, enabled = " + enabled
-        + ", max-in-flight = " + maxInFlight + " }\n").getConfig("x")
+        + ", max-in-flight = " + maxInFlight + ", rate-limit.queue-size = 0 }\n").getConfig("x")
         .withFallback(TestConfig.of("").getConfig("pekko-llm.provider-defaults")));
   }
 

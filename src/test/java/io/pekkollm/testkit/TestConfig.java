@@ -3,7 +3,12 @@ package io.pekkollm.testkit;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
-/** Configurations for tests: loopback only, quiet logs, providers pointed at local upstreams. */
+/**
+ * Configurations for tests: loopback only, quiet logs, providers pointed at local upstreams. Retries, circuit
+ * breakers and learning rate limits from responses are off by default, so a test that scripts one upstream reply
+ * sees exactly that reply's outcome, whatever ran before it on the same client; resilience tests turn them on in
+ * their own {@code hocon}.
+ */
 public final class TestConfig {
   private TestConfig() {}
 
@@ -15,7 +20,10 @@ public final class TestConfig {
   public static Config of(String hocon) {
     return ConfigFactory.parseString(hocon)
         .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.stdout-loglevel = WARNING\n"
-            + "pekko-llm.recovery.data-dir = \"" + DATA_DIR.toString().replace("\\", "/") + "\""))
+            + "pekko-llm.recovery.data-dir = \"" + DATA_DIR.toString().replace("\\", "/") + "\"\n"
+            + "pekko-llm.provider-defaults.retry.max-attempts = 1\n"
+            + "pekko-llm.provider-defaults.circuit-breaker.enabled = off\n"
+            + "pekko-llm.provider-defaults.rate-limit.learn-from-headers = off"))
         .withFallback(ConfigFactory.load())
         .resolve();
   }

@@ -104,7 +104,7 @@ public final class Upstream implements AutoCloseable {
 
   private java.util.concurrent.CompletionStage<HttpResponse> handle(HttpRequest req) {
     requestCount.incrementAndGet();
-    return req.entity().toStrict(10_000, system).thenApply(strict -> {
+    return req.entity().toStrict(10_000, system).<Object>thenApply(strict -> {
       Map<String, String> headers = new java.util.HashMap<>();
       req.getHeaders().forEach(h -> headers.put(h.lowercaseName(), h.value()));
       if (!strict.getData().isEmpty()) {
@@ -121,7 +121,17 @@ public final class Upstream implements AutoCloseable {
         return HttpResponse.create().withStatus(StatusCodes.INTERNAL_SERVER_ERROR)
             .withEntity("{\"error\":{\"message\":\"test upstream: no reply scripted\",\"type\":\"test\"}}");
       }
-      return r.toResponse();
+      return r;
+    }).thenCompose(r -> {
+      if (r instanceof HttpResponse resp) {
+        return CompletableFuture.completedFuture(resp);
+      }
+      Reply reply = (Reply) r;
+      if (reply.responseDelay().isZero()) {
+        return CompletableFuture.completedFuture(reply.toResponse());
+      }
+      return org.apache.pekko.pattern.Patterns.after(reply.responseDelay(), system.classicSystem().scheduler(),
+          system.executionContext(), () -> CompletableFuture.completedFuture(reply.toResponse()));
     });
   }
 
@@ -143,6 +153,7 @@ public final class Upstream implements AutoCloseable {
     private final boolean abortAtEnd;
     private final boolean endless;
     private boolean closeDelimited;
+    private Duration responseDelay = Duration.ZERO;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private Reply(int status, ContentType contentType, byte[] body, Map<String, String> headers, int pieceSize,
@@ -223,6 +234,21 @@ public final class Upstream implements AutoCloseable {
           endless);
       r.closeDelimited = true;
       return r;
+    }
+
+    /**
+     * Answers only after {@code delay} (real time, the upstream's own clock): nothing, not even the status line,
+     * reaches the client before, as with a provider slow to start its answer.
+     */
+    public Reply delayedBy(Duration delay) {
+      Reply r = new Reply(status, contentType, body, headers, pieceSize, pieceDelay, abortAtEnd, endless);
+      r.closeDelimited = closeDelimited;
+      r.responseDelay = delay;
+      return r;
+    }
+
+    Duration responseDelay() {
+      return responseDelay;
     }
 
     /** Completes when this reply's body stream ended: finished, failed, or cancelled by the client. */

@@ -14,6 +14,7 @@ import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Message;
 import io.pekkollm.model.ResponseFormat;
+import io.pekkollm.model.RetryOptions;
 import io.pekkollm.model.ToolCall;
 import io.pekkollm.model.ToolCallDelta;
 import io.pekkollm.model.ToolChoice;
@@ -44,7 +45,7 @@ public final class OpenAiCodec {
   private static final Set<String> KNOWN_REQUEST_FIELDS = Set.of("model", "messages", "temperature", "top_p",
       "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "tools",
       "tool_choice", "parallel_tool_calls", "response_format", "user", "metadata", "stream", "stream_options", "n",
-      "truncation", "cache");
+      "truncation", "cache", "retry");
 
   private OpenAiCodec() {}
 
@@ -112,6 +113,7 @@ public final class OpenAiCodec {
     b.truncation(truncation == null ? null : TruncationStrategy.of(truncation));
     // The gateway's own extension too: how the response cache treats this request. Never sent upstream.
     b.cache(readCache(body.get("cache")));
+    b.retry(readRetry(body.get("retry")));
     Map<String, JsonNode> extra = new LinkedHashMap<>();
     Iterator<Map.Entry<String, JsonNode>> it = body.fields();
     while (it.hasNext()) {
@@ -154,6 +156,25 @@ public final class OpenAiCodec {
       throw LlmException.invalidRequest("'cache.ttl_seconds' must be a positive integer", "cache.ttl_seconds");
     }
     return CacheOptions.ttl(java.time.Duration.ofSeconds(ttl.asLong()));
+  }
+
+  /**
+   * The gateway's retry extension: {@code false} (never retry), {@code true} or absent (the provider's policy),
+   * or {@code {"max_attempts": n}} with n attempts in all, the first included (0 reads as 1).
+   */
+  private static RetryOptions readRetry(JsonNode r) {
+    if (r == null || r.isNull() || (r.isBoolean() && r.asBoolean())) {
+      return null;
+    }
+    if (r.isBoolean()) {
+      return RetryOptions.NONE;
+    }
+    JsonNode n = r.isObject() ? r.get("max_attempts") : null;
+    if (n == null || !n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 0) {
+      throw LlmException.invalidRequest("'retry' must be false, true or {\"max_attempts\": n} with n >= 0 attempts "
+          + "in all (0 and 1: never retry)", "retry");
+    }
+    return RetryOptions.maxAttempts(n.asInt());
   }
 
   /**
