@@ -361,6 +361,15 @@ public final class Bench {
         }
         o.put("errors", best.get("errors").asLong());
         o.put("requests", best.get("requests").asLong());
+        // CPU time per request of each process, which background load does not inflate the way it does latency.
+        JsonNode cpuSecs = best.path("load").path("process_cpu_seconds");
+        for (var f : cpuSecs.properties()) {
+          if (f.getValue().asDouble() > 0 && (f.getKey().equals("upstream") || f.getKey().equals(e.getKey()))) {
+            o.put(f.getKey() + "_cpu_us_per_request",
+                round(f.getValue().asDouble() * 1e6 / Math.max(1, best.get("requests").asLong())));
+          }
+        }
+        o.put("load_background_cores", best.path("load").path("background_cpu_cores").asDouble());
         ArrayNode all = o.putArray("runs");
         e.getValue().forEach(all::add);
       }
@@ -614,7 +623,11 @@ public final class Bench {
           ObjectNode n = JSON.createObjectNode().put("streams", rs.size()).put("errors", errors)
               .put("chunks_lost", lost).put("seconds", round3(secs)).put("chunks_per_second", round(chunks / secs))
               .put("streams_per_second", round(rs.size() / secs));
-          n.set("load", cpu.stop());
+          ObjectNode load = cpu.stop();
+          n.set("load", load);
+          double procCpu = load.path("process_cpu_seconds").path(t.name().equals("direct") ? "upstream" : t.name())
+              .asDouble();
+          n.put("cpu_us_per_chunk", round(procCpu * 1e6 / Math.max(1, chunks)));
           runs.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(n);
           log("throughput %s: %.0f chunks/s, %.0f streams/s, errors %d", t.name(), chunks / secs, rs.size() / secs,
               errors);
@@ -852,6 +865,15 @@ public final class Bench {
     private final long t0 = System.nanoTime();
     private final long busy0 = Procs.machineBusyTicks();
     private final long ours0 = ours();
+    private final Map<String, Long> each0 = each();
+
+    private Map<String, Long> each() {
+      Map<String, Long> m = new LinkedHashMap<>();
+      for (Procs.Proc p : procs.live()) {
+        m.put(p.name(), Procs.cpuTicks(p.pid(), false));
+      }
+      return m;
+    }
 
     private long ours() {
       long t = Procs.cpuTicks(ProcessHandle.current().pid(), true);
@@ -865,8 +887,15 @@ public final class Bench {
       double secs = (System.nanoTime() - t0) / 1e9;
       double busy = (Procs.machineBusyTicks() - busy0) / 100.0;
       double ours = (ours() - ours0) / 100.0;
-      return JSON.createObjectNode().put("bench_cpu_cores", round3(ours / secs))
+      ObjectNode o = JSON.createObjectNode().put("seconds", round3(secs)).put("bench_cpu_cores", round3(ours / secs))
           .put("background_cpu_cores", round3(Math.max(0, busy - ours) / secs));
+      ObjectNode per = o.putObject("process_cpu_seconds");
+      each().forEach((name, ticks) -> {
+        if (each0.containsKey(name)) {
+          per.put(name, (ticks - each0.get(name)) / 100.0);
+        }
+      });
+      return o;
     }
   }
 

@@ -146,14 +146,16 @@ final class Report {
     if (r.has("nonstream")) {
       sb.append("## Non-streaming: direct vs through the gateway (wrk, closed loop)\n\n");
       sb.append("| connections | direct req/s | gateway req/s | ratio | direct p50 / p99 / p99.9 ms | gateway p50 / p99 / "
-          + "p99.9 ms | added p50 / p99 ms | errors |\n|---|---|---|---|---|---|---|---|\n");
+          + "p99.9 ms | added p50 / p99 ms | errors | CPU µs/request upstream · gateway |\n"
+          + "|---|---|---|---|---|---|---|---|---|\n");
       for (JsonNode row : r.get("nonstream")) {
         JsonNode d = row.path("direct");
         JsonNode g = row.path("gateway-h2");
-        sb.append(String.format(Locale.ROOT, "| %d | %,.0f | %,.0f | %s | %s | %s | %.3f / %.3f | %d / %d |\n",
+        sb.append(String.format(Locale.ROOT, "| %d | %,.0f | %,.0f | %s | %s | %s | %.3f / %.3f | %d / %d | %.0f · %.0f |\n",
             row.path("connections").asInt(), d.path("rps").asDouble(), g.path("rps").asDouble(),
             pct(row.path("throughput_ratio").asDouble()), lat(d), lat(g), row.path("added_p50_ms").asDouble(),
-            row.path("added_p99_ms").asDouble(), d.path("errors").asLong(), g.path("errors").asLong()));
+            row.path("added_p99_ms").asDouble(), d.path("errors").asLong(), g.path("errors").asLong(),
+            d.path("upstream_cpu_us_per_request").asDouble(), g.path("gateway-h2_cpu_us_per_request").asDouble()));
       }
       sb.append('\n');
     }
@@ -191,16 +193,18 @@ final class Report {
       JsonNode s = r.get("stream_throughput");
       sb.append(String.format(Locale.ROOT, "## Streaming throughput (%d streams back to back, %d chunks each, no gap, "
           + "%d s per target)\n\n", s.path("concurrency").asInt(), s.path("chunks").asInt(), s.path("seconds").asInt()));
-      sb.append("| target | chunks/s | streams/s | errors | chunks lost | journal cost |\n|---|---|---|---|---|---|\n");
+      sb.append("| target | chunks/s | streams/s | errors | chunks lost | journal cost | CPU µs/chunk (serving process) |\n"
+          + "|---|---|---|---|---|---|---|\n");
       for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
         String k = it.next();
         JsonNode t = s.get(k);
         if (!t.isObject()) {
           continue;
         }
-        sb.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.1f | %d | %d | %s |\n", label(r, k),
+        sb.append(String.format(Locale.ROOT, "| %s | %,.0f | %,.1f | %d | %d | %s | %.1f |\n", label(r, k),
             t.path("chunks_per_second").asDouble(), t.path("streams_per_second").asDouble(), t.path("errors").asLong(),
-            t.path("chunks_lost").asLong(), t.has("journal_cost") ? pct(t.get("journal_cost").asDouble()) : ""));
+            t.path("chunks_lost").asLong(), t.has("journal_cost") ? pct(t.get("journal_cost").asDouble()) : "",
+            t.path("cpu_us_per_chunk").asDouble()));
       }
       sb.append('\n');
     }
