@@ -139,7 +139,8 @@ public final class Bench {
     CpuMeter whole = new CpuMeter();
 
     upstreamPort = Procs.freePort();
-    upstream = procs.spawn("upstream", List.of(java(), "-Xms512m", "-Xmx2g", "-cp", jar + ":" + classes,
+    upstream = procs.spawn("upstream", List.of(java(), "-Xms512m", "-Xmx2g",
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-cp", jar + ":" + classes,
         "io.pekkollm.bench.FakeUpstream", Integer.toString(upstreamPort)), Map.of());
     waitHttp(upstreamPort, upstream, Duration.ofSeconds(60));
     log("upstream on port %d", upstreamPort);
@@ -288,17 +289,27 @@ public final class Bench {
         .put("chat_ready_ms_median", round(chat.ms(50)));
   }
 
+  /**
+   * Until the JIT has compiled the hot paths a gateway costs several times more CPU per request than it will: a
+   * fresh gateway keeps compiling for a minute or more of load. The default gateway, measured in every phase, gets
+   * the longest warm-up; the others serve the streaming phases only.
+   */
   private void warmup() throws Exception {
-    log("warm-up: JIT of upstream and gateways");
-    int seconds = quick ? 3 : 10;
-    for (Target t : targets(true)) {
-      wrk(t, 16, seconds);
-    }
+    int mainSeconds = quick ? 12 : 45;
+    int otherSeconds = quick ? 5 : 20;
+    log("warm-up: %d s per load on the upstream and the default gateway, %d s on the others", mainSeconds, otherSeconds);
+    List<Target> all = targets(true);
     try (StreamClient sc = new StreamClient(2)) {
-      for (Target t : targets(true)) {
-        sc.run(t.chat(), t.model("bench-n100-g0"), quick ? 300 : 2000, 32, Duration.ofSeconds(60));
+      for (int i = 0; i < all.size(); i++) {
+        Target t = all.get(i);
+        int secs = i < 2 ? mainSeconds : otherSeconds;
+        if (i < 2) {
+          wrk(t, 16, secs);
+        }
+        sc.closedLoop(t.chat(), t.model("bench-n20-g0"), 32, Duration.ofSeconds(secs), Duration.ofSeconds(60));
       }
     }
+    dropClientConnections();
   }
 
   private ObjectNode wrk(Target t, int connections, int seconds) throws Exception {
@@ -487,6 +498,7 @@ public final class Bench {
     Map<String, Samples> total = new LinkedHashMap<>();
     Map<String, long[]> counts = new LinkedHashMap<>();
     Map<String, List<Double>> wall = new LinkedHashMap<>();
+    Map<String, java.util.Set<String>> errorSamples = new LinkedHashMap<>();
     StreamClient sc = new StreamClient(2);
     try {
       for (Target t : targets) {
@@ -535,6 +547,10 @@ public final class Bench {
             c[0]++;
             if (!res.ok()) {
               c[1]++;
+              errorSamples.computeIfAbsent(t.name(), k -> new java.util.LinkedHashSet<>());
+              if (errorSamples.get(t.name()).size() < 5) {
+                errorSamples.get(t.name()).add(String.valueOf(res.error()));
+              }
             } else {
               ttft.get(t.name()).add(res.ttftNanos());
               total.get(t.name()).add(res.totalNanos());
@@ -558,6 +574,10 @@ public final class Bench {
       long[] c = counts.get(t.name());
       n.put("streams", c[0]).put("errors", c[1]).put("chunks_received", c[2])
           .put("chunks_lost", c[0] * 100 - c[2]).put("out_of_order", c[3]);
+      if (errorSamples.containsKey(t.name())) {
+        ArrayNode es = n.putArray("error_samples");
+        errorSamples.get(t.name()).forEach(es::add);
+      }
       double best = wall.get(t.name()).stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
       n.put("round_seconds_best", round3(best));
       n.put("chunks_per_second", round(streams * 100 / best));
@@ -605,9 +625,9 @@ public final class Bench {
         }
         for (Target t : order) {
           Gateway g = gateway(t);
-          boolean profile = jfr && r == 0 && g != null && g.name().equals("h2");
+          boolean profile = jfr && r == 0 && g != null;
           if (profile) {
-            jfrStart(g, "throughput-h2");
+            jfrStart(g, "throughput-" + g.name());
           }
           CpuMeter cpu = new CpuMeter();
           long t0 = System.nanoTime();
@@ -615,7 +635,7 @@ public final class Bench {
               Duration.ofSeconds(seconds), Duration.ofSeconds(60));
           double secs = (System.nanoTime() - t0) / 1e9;
           if (profile) {
-            jfrStop(g, "throughput-h2");
+            jfrStop(g, "throughput-" + g.name());
           }
           long chunks = rs.stream().mapToLong(StreamClient.Result::chunks).sum();
           long errors = rs.stream().filter(x -> !x.ok()).count();

@@ -89,7 +89,9 @@ public final class FakeUpstream {
       return CompletableFuture.completedFuture(HttpResponse.create()
           .withEntity(ContentTypes.APPLICATION_JSON, "{\"status\":\"ok\"}"));
     }
-    return req.entity().toStrict(10_000, mat).thenCompose(strict -> {
+    // An explicit (direct) executor: Pekko's CompletionStages run plain callbacks on the common pool, which on a
+    // 2-CPU machine means a new thread per callback.
+    return req.entity().toStrict(10_000, mat).thenComposeAsync(strict -> {
       Request r;
       try {
         r = Request.parse(strict.getData().toArray());
@@ -106,7 +108,7 @@ public final class FakeUpstream {
       }
       return Patterns.after(Duration.ofMillis(shape.latencyMs()), system.classicSystem().scheduler(),
           system.executionContext(), () -> CompletableFuture.completedFuture(resp));
-    });
+    }, Runnable::run);
   }
 
   private HttpResponse streamed(Request r, Shape shape) {
