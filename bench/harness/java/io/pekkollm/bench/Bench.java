@@ -56,6 +56,7 @@ public final class Bench {
   /** The gateway settings every bench gateway runs with, on top of the defaults (see bench/README.md). */
   static final List<String> GATEWAY_PROPS = List.of(
       "-Dpekko.http.server.max-connections=20000",
+      "-Dpekko.http.server.backlog=4096",
       "-Dpekko-llm.provider-defaults.max-connections=16384",
       "-Dpekko-llm.provider-defaults.max-in-flight=16384");
 
@@ -295,21 +296,55 @@ public final class Bench {
    * the longest warm-up; the others serve the streaming phases only.
    */
   private void warmup() throws Exception {
-    int mainSeconds = quick ? 12 : 45;
-    int otherSeconds = quick ? 5 : 20;
-    log("warm-up: %d s per load on the upstream and the default gateway, %d s on the others", mainSeconds, otherSeconds);
+    int maxSeconds = quick ? 60 : 150;
     List<Target> all = targets(true);
+    ArrayNode out = root.putArray("warmup");
     try (StreamClient sc = new StreamClient(2)) {
       for (int i = 0; i < all.size(); i++) {
         Target t = all.get(i);
-        int secs = i < 2 ? mainSeconds : otherSeconds;
+        // The upstream and the default gateway serve every phase: non-streaming and streaming warm-up. The other
+        // gateways serve the streaming phases only.
         if (i < 2) {
-          wrk(t, 16, secs);
+          out.add(warmUntilSteady(t, "non-streaming req/s", maxSeconds, () -> wrk(t, 16, 4).get("rps").asDouble()));
         }
-        sc.closedLoop(t.chat(), t.model("bench-n20-g0"), 32, Duration.ofSeconds(secs), Duration.ofSeconds(60));
+        out.add(warmUntilSteady(t, "streaming chunks/s", i < 2 ? maxSeconds / 2 : maxSeconds / 2, () -> {
+          long t0 = System.nanoTime();
+          long chunks = sc.closedLoop(t.chat(), t.model("bench-n20-g0"), 32, Duration.ofSeconds(3), Duration.ofSeconds(60))
+              .stream().mapToLong(StreamClient.Result::chunks).sum();
+          return chunks / ((System.nanoTime() - t0) / 1e9);
+        }));
       }
     }
     dropClientConnections();
+  }
+
+  private interface Round {
+    double run() throws Exception;
+  }
+
+  /**
+   * Repeats a short load until its rate stops improving (within 5% of the best of the two rounds before), or
+   * {@code maxSeconds} pass: a fresh gateway JVM keeps JIT-compiling for a minute or more of load, and costs
+   * several times more CPU per request until it is done.
+   */
+  private ObjectNode warmUntilSteady(Target t, String what, int maxSeconds, Round round) throws Exception {
+    long t0 = System.nanoTime();
+    List<Double> rates = new ArrayList<>();
+    while (true) {
+      rates.add(round.run());
+      int n = rates.size();
+      double secs = (System.nanoTime() - t0) / 1e9;
+      boolean steady = n >= 4 && rates.get(n - 1) <= 1.05 * Math.max(rates.get(n - 2), rates.get(n - 3));
+      if (steady || secs >= maxSeconds) {
+        log("warm-up %s %s: %.0f s, %d rounds, last %.0f (%s)", t.name(), what, secs, n, rates.get(n - 1),
+            steady ? "steady" : "time limit");
+        ObjectNode o = JSON.createObjectNode().put("target", t.name()).put("load", what).put("seconds", round(secs))
+            .put("steady", steady);
+        ArrayNode r = o.putArray("rates");
+        rates.forEach(x -> r.add(round(x)));
+        return o;
+      }
+    }
   }
 
   private ObjectNode wrk(Target t, int connections, int seconds) throws Exception {
@@ -677,12 +712,26 @@ public final class Bench {
     ArrayNode arr = root.putArray("idle_streams");
     // Each proxied stream holds two sockets in the gateway; the hard limit on open files here is 20,000 per
     // process, so 9,000 is the most that fits. The mock provider needs no upstream socket: 10,000 fit.
-    idleSeries(arr, main, "openai/bench-n3-g600000", null, quick ? new int[] {1000, 9000} : new int[] {1000, 9000});
+    long mainFds = Procs.fds(main.proc().pid());
+    idleSeries(arr, main, "openai/bench-n3-g600000", null, new int[] {1000, 9000});
     Gateway off = gateways.stream().filter(g -> g.name().equals("off")).findFirst().orElse(null);
     if (off != null) {
       idleSeries(arr, off, "openai/bench-n3-g600000", null, new int[] {1000});
     }
+    // A client that goes away from an idle stream is noticed at the gateway's next write (the SSE keep-alive,
+    // every 15 s): wait for the previous series' sockets to close before the next baseline.
+    waitForFds(main, mainFds + 100, Duration.ofSeconds(60));
     idleSeries(arr, main, "mock/echo", "\"metadata\":{\"mock_chunk_delay_ms\":\"600000\"}", new int[] {1000, 10000});
+  }
+
+  private void waitForFds(Gateway g, long fds, Duration timeout) throws InterruptedException {
+    long t0 = System.nanoTime();
+    long deadline = t0 + timeout.toNanos();
+    while (Procs.fds(g.proc().pid()) > fds && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+    }
+    log("gateway %s: %d open files %.0f s after the clients left", g.name(), Procs.fds(g.proc().pid()),
+        (System.nanoTime() - t0) / 1e9);
   }
 
   private void idleSeries(ArrayNode arr, Gateway g, String model, String extra, int[] steps) throws Exception {
@@ -691,6 +740,7 @@ public final class Bench {
     Procs.Histogram base = Procs.histogram(pid);
     long baseHeap = Procs.heapUsed(pid);
     long baseRss = Procs.rssBytes(pid);
+    long baseFds = Procs.fds(pid);
     log("idle %s on %s: baseline live heap %.1f MB, RSS %.1f MB", model, g.name(), base.totalBytes() / 1e6, baseRss / 1e6);
     StreamClient sc = new StreamClient(2);
     List<StreamClient.Handle> open = new ArrayList<>();
@@ -704,11 +754,15 @@ public final class Bench {
           }
         }
         int firstFailed = 0;
+        java.util.Set<String> errors = new java.util.LinkedHashSet<>();
         for (StreamClient.Handle h : open) {
           try {
             h.first.get(Math.max(1, TimeUnit.SECONDS.toNanos(90) - (System.nanoTime() - t0)), TimeUnit.NANOSECONDS);
           } catch (Exception e) {
             firstFailed++;
+            if (errors.size() < 5) {
+              errors.add(String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e));
+            }
           }
         }
         Thread.sleep(2000);
@@ -723,6 +777,10 @@ public final class Bench {
             .put("rss_bytes", rss).put("baseline_rss_bytes", baseRss)
             .put("rss_bytes_per_stream", (rss - baseRss) / target)
             .put("threads", Procs.threads(pid)).put("fds", Procs.fds(pid));
+        if (!errors.isEmpty()) {
+          ArrayNode es = n.putArray("error_samples");
+          errors.forEach(es::add);
+        }
         ArrayNode top = n.putArray("top_classes_per_stream");
         h.classes().entrySet().stream()
             .map(e -> Map.entry(e.getKey(), e.getValue()[1] - base.classes().getOrDefault(e.getKey(), new long[2])[1]))
@@ -739,7 +797,7 @@ public final class Bench {
       sc = null;
       dropClientConnections();
     }
-    Thread.sleep(3000);
+    waitForFds(g, baseFds + 100, Duration.ofSeconds(45));
     Procs.Histogram after = Procs.histogram(pid);
     arr.addObject().put("gateway", g.name()).put("model", model).put("streams", 0).put("after_close", true)
         .put("live_heap_bytes", after.totalBytes()).put("baseline_live_heap_bytes", base.totalBytes())

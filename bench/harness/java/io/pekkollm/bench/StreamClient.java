@@ -167,12 +167,16 @@ final class StreamClient implements AutoCloseable {
         doneAt = System.nanoTime();
         return;
       }
-      int i = line.indexOf("\"content\":\"tok");
-      if (i >= 0) {
+      int c = line.indexOf("\"content\":\"");
+      if (c >= 0 && c + 11 < line.length() && line.charAt(c + 11) != '"') {
+        // Any non-empty content counts as the first token (the mock provider's chunks are words, not "tok<i>").
         long now = System.nanoTime();
         if (firstAt.compareAndSet(0, now)) {
           handle.first.complete(now - start);
         }
+      }
+      int i = line.indexOf("\"content\":\"tok");
+      if (i >= 0) {
         int j = i + 14;
         int n = 0;
         while (j < line.length() && Character.isDigit(line.charAt(j))) {
