@@ -56,9 +56,14 @@ final class Procs {
   }
 
   synchronized void stop(Proc p) {
+    stop(p, 15);
+  }
+
+  /** SIGTERM, then SIGKILL after {@code graceSeconds}. */
+  synchronized void stop(Proc p, int graceSeconds) {
     p.process().destroy();
     try {
-      if (!p.process().waitFor(15, TimeUnit.SECONDS)) {
+      if (!p.process().waitFor(graceSeconds, TimeUnit.SECONDS)) {
         p.process().destroyForcibly();
         p.process().waitFor(10, TimeUnit.SECONDS);
       }

@@ -165,6 +165,62 @@ public class SseDecodeBench {
     return n;
   }
 
+  /**
+   * Not the gateway's code: a sketch of SSE framing on Pekko's delimiter framing plus a per-line field parser
+   * (LF and CRLF only; Pekko's parser also takes a bare CR), to size what replacing Pekko HTTP's SSE parser
+   * ({@code sseFraming}) could gain.
+   */
+  @Benchmark
+  public long sseFramingOnLines(Counters c) throws Exception {
+    long n = reads.isEmpty() ? 0 : Source.from(reads)
+        .via(org.apache.pekko.stream.javadsl.Framing.delimiter(ByteString.fromString("\n"), 8 * 1024 * 1024,
+            org.apache.pekko.stream.javadsl.FramingTruncation.ALLOW))
+        .statefulMapConcat(() -> {
+          StringBuilder[] data = new StringBuilder[1];
+          String[] event = new String[1];
+          return line -> {
+            String l = line.utf8String();
+            if (!l.isEmpty() && l.charAt(l.length() - 1) == '\r') {
+              l = l.substring(0, l.length() - 1);
+            }
+            if (l.isEmpty()) {
+              if (data[0] == null) {
+                return List.<Frames.Frame>of();
+              }
+              Frames.Frame f = new Frames.Frame(event[0], data[0].toString());
+              data[0] = null;
+              event[0] = null;
+              return List.of(f);
+            }
+            if (l.charAt(0) == ':') {
+              return List.<Frames.Frame>of();
+            }
+            int colon = l.indexOf(':');
+            String field = colon < 0 ? l : l.substring(0, colon);
+            int v = colon < 0 ? l.length() : colon + 1;
+            if (v < l.length() && l.charAt(v) == ' ') {
+              v++;
+            }
+            String value = l.substring(v);
+            if (field.equals("data")) {
+              if (data[0] == null) {
+                data[0] = new StringBuilder(value);
+              } else {
+                data[0].append('\n').append(value);
+              }
+            } else if (field.equals("event")) {
+              event[0] = value;
+            }
+            return List.<Frames.Frame>of();
+          };
+        })
+        .runWith(Sink.fold(0L, (acc, f) -> acc + 1), system)
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    c.bytes += payloadBytes;
+    c.chunks += n;
+    return n;
+  }
+
   /** NDJSON framing (Ollama's stream) for comparison with SSE framing. */
   @Benchmark
   public long ndjsonFraming(Counters c) throws Exception {
