@@ -31,7 +31,22 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    useParallelCommonPool();
     System.exit(run(args, System.out, System.err));
+  }
+
+  static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
+  /**
+   * Gives the common ForkJoinPool at least two workers unless the user chose a size. Pekko's Java API returns
+   * CompletionStages (Scala's FutureConverters) whose plain callbacks ({@code thenApply}, {@code handle}, ...) run
+   * on that pool; with two CPUs or fewer its parallelism is 1, and CompletableFuture then starts a new thread for
+   * every callback (its ThreadPerTaskExecutor), several per request. Must run before anything touches the pool.
+   */
+  static void useParallelCommonPool() {
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null && Runtime.getRuntime().availableProcessors() <= 2) {
+      System.setProperty(COMMON_POOL_PARALLELISM, "2");
+    }
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {

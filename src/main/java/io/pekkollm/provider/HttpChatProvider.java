@@ -247,6 +247,10 @@ public abstract class HttpChatProvider implements ChatProvider {
   }
 
   protected CompletionStage<String> readBody(HttpEntity entity) {
+    if (entity instanceof HttpEntity.Strict strict && strict.getData().size() <= settings.maxResponseBytes()) {
+      // Small bodies usually arrive whole with the headers: no stream to run (each run is an actor to start and stop).
+      return CompletableFuture.completedFuture(strict.getData().utf8String());
+    }
     return entity.withoutSizeLimit()
         .getDataBytes()
         .limitWeighted(settings.maxResponseBytes(), bs -> (long) bs.size())

@@ -1,0 +1,102 @@
+package io.pekkollm.recovery;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.pekkollm.model.ChatChunk;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The recovery journal on H2 in a temporary directory (the gateway's default): one {@code Append} of a batch of
+ * chunks to a stream entity, persisted and acknowledged (what {@code RecoveryService.journalChunks} waits for before
+ * it releases a batch). One caller at a time, so ops/s is the inverse of the write latency; chunks/s = batch x
+ * ops/s.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@State(Scope.Benchmark)
+public class JournalAppendBench {
+  @Param({"1", "16", "256"})
+  public int batch;
+
+  private Path dir;
+  private ActorSystem<RecoveryRegistry.Command> system;
+  private ActorSystem<Void> serviceSystem;
+  private RecoveryService service;
+  private List<ChatChunk> chunks;
+  private String streamId;
+  private long appends;
+
+  @Setup(Level.Trial)
+  public void setUp() throws Exception {
+    dir = Files.createTempDirectory("pekko-llm-jmh-journal");
+    Config config = ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.stdout-loglevel = WARNING\n"
+            + "pekko-llm.recovery.data-dir = \"" + dir.toString().replace("\\", "/") + "\"\n"
+            + "pekko-llm.recovery.retention.sweep-interval = 0s")
+        .withFallback(ConfigFactory.load()).resolve();
+    JournalSettings settings = JournalSettings.create(config);
+    JournalSchema.ensure(settings);
+    system = ActorSystem.create(RecoveryRegistry.create(JournalSettings.PLUGIN_ID, settings.pluginConfig(config),
+        Duration.ofMinutes(2)), "jmh-journal", config);
+    serviceSystem = ActorSystem.create(Behaviors.empty(), "jmh-journal-service", config);
+    service = RecoveryService.start(serviceSystem, settings, "recovery");
+    chunks = new ArrayList<>();
+    for (int i = 0; i < batch; i++) {
+      chunks.add(ChatChunk.text(" token" + i));
+    }
+    newStream();
+  }
+
+  private void newStream() throws Exception {
+    streamId = service.newRecoveryId();
+    AskPattern.<RecoveryRegistry.Command, StatusReply<Done>>ask(system,
+            r -> new RecoveryRegistry.Envelope(streamId, new StreamEntity.Start("openai", "openai/gpt-4o-mini",
+                "{}", "jmh", r)), Duration.ofSeconds(10), system.scheduler())
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws Exception {
+    system.terminate();
+    serviceSystem.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    serviceSystem.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    try (var s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** One persisted, acknowledged batch of {@code batch} chunks. A fresh stream every 500 batches bounds its state. */
+  @Benchmark
+  public List<Long> appendBatch() throws Exception {
+    if (++appends % 500 == 0) {
+      newStream();
+    }
+    return AskPattern.<RecoveryRegistry.Command, StatusReply<List<Long>>>ask(system,
+            r -> new RecoveryRegistry.Envelope(streamId, new StreamEntity.Append(chunks, r)), Duration.ofSeconds(10),
+            system.scheduler())
+        .toCompletableFuture().get(10, TimeUnit.SECONDS).getValue();
+  }
+}
