@@ -30,7 +30,7 @@ class PublicApiExampleTest {
 
   private static LlmClient client(MockProvider... providers) throws Exception {
     var config = ConfigFactory.parseString("pekko-llm.recovery.data-dir = \""
-        + Files.createTempDirectory("docs").toString().replace('\\', '/') + "\"").withFallback(ConfigFactory.load());
+        + Files.createTempDirectory("docs").toString().replace('\\', '/') + "\"").withFallback(io.pekkollm.api.LlmConfig.load());
     LlmClient.Builder b = LlmClient.builder().config(config);
     for (MockProvider p : providers) {
       b.provider(p);

@@ -184,7 +184,7 @@ public final class LlmClient implements AutoCloseable {
     }
   }
 
-  /** A client with its own ActorSystem, configured by {@code ConfigFactory.load()}. */
+  /** A client with its own ActorSystem, configured by {@link LlmConfig#load()}. */
   public static LlmClient create() {
     return builder().build();
   }
@@ -961,7 +961,7 @@ public final class LlmClient implements AutoCloseable {
 
     private Builder() {}
 
-    /** The configuration; default {@code ConfigFactory.load()}, or the host system's when embedding. */
+    /** The configuration; default {@link LlmConfig#load()}, or the host system's when embedding. */
     public Builder config(Config value) {
       this.config = value;
       return this;
@@ -1004,7 +1004,7 @@ public final class LlmClient implements AutoCloseable {
 
     public LlmClient build() {
       boolean owns = system == null;
-      Config cfg = config != null ? config : owns ? ConfigFactory.load() : system.settings().config();
+      Config cfg = config != null ? config : owns ? LlmConfig.load() : system.settings().config();
       cfg = cfg.withFallback(ConfigFactory.defaultReference());
       LlmSettings llmSettings = LlmSettings.create(cfg);
       CatalogSettings catalogSettings = CatalogSettings.create(cfg);

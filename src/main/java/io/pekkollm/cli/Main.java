@@ -74,7 +74,7 @@ public final class Main {
   }
 
   private static int serve(String[] args, PrintStream out, PrintStream err) {
-    Config config = ConfigFactory.load();
+    Config config = io.pekkollm.api.LlmConfig.load();
     GatewaySettings gs = GatewaySettings.create(config);
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {

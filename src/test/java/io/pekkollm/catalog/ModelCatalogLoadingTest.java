@@ -348,7 +348,7 @@ class ModelCatalogLoadingTest {
   void aBadCatalogFailsClientStartUp() throws IOException {
     Files.writeString(tmp.resolve("openai.yml"), "provider: openai\nmodels:\n  m:\n    context_window: many\n");
     var config = ConfigFactory.parseString("pekko-llm.catalog.models-dir = \""
-        + tmp.toString().replace("\\", "\\\\") + "\"").withFallback(ConfigFactory.load());
+        + tmp.toString().replace("\\", "\\\\") + "\"").withFallback(io.pekkollm.api.LlmConfig.load());
     CatalogLoadException e = assertThrows(CatalogLoadException.class, () -> LlmClient.create(config));
     assertEquals(4, e.line());
     assertNull(e.getCause());

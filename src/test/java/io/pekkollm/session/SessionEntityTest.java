@@ -33,7 +33,7 @@ import org.junit.jupiter.api.TestInstance;
 class SessionEntityTest {
   private final ActorTestKit kit = ActorTestKit.create(EventSourcedBehaviorTestKit.config()
       .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"))
-      .withFallback(ConfigFactory.load()));
+      .withFallback(io.pekkollm.api.LlmConfig.load()));
   private EventSourcedBehaviorTestKit<SessionEntity.Command, SessionEvent, SessionState> entity;
 
   @AfterAll

@@ -24,7 +24,7 @@ public final class TestConfig {
             + "pekko-llm.provider-defaults.retry.max-attempts = 1\n"
             + "pekko-llm.provider-defaults.circuit-breaker.enabled = off\n"
             + "pekko-llm.provider-defaults.rate-limit.learn-from-headers = off"))
-        .withFallback(ConfigFactory.load())
+        .withFallback(io.pekkollm.api.LlmConfig.load())
         .resolve();
   }
 

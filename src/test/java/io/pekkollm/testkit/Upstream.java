@@ -56,7 +56,7 @@ public final class Upstream implements AutoCloseable {
     this.system = ActorSystem.create(Behaviors.empty(), "upstream", com.typesafe.config.ConfigFactory
         .parseString("pekko.http.server.raw-request-uri-header = on\n"
             + "pekko.http.server.parsing.illegal-header-warnings = off")
-        .withFallback(com.typesafe.config.ConfigFactory.load()));
+        .withFallback(io.pekkollm.api.LlmConfig.load()));
     try {
       this.binding = Http.get(system).newServerAt("127.0.0.1", 0)
           .bind(this::handle)
