@@ -32,6 +32,7 @@ import io.pekkollm.model.ModelInfo;
 import io.pekkollm.model.TruncationReport;
 import io.pekkollm.model.Usage;
 import io.pekkollm.provider.ChatProvider;
+import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.provider.ProviderActor;
 import io.pekkollm.provider.ProviderFactory;
 import io.pekkollm.provider.ProviderLoad;
@@ -51,6 +52,8 @@ import io.pekkollm.session.SessionSettings;
 import io.pekkollm.resilience.ChunkTimeouts;
 import io.pekkollm.resilience.ModelGroup;
 import io.pekkollm.resilience.RoutingSettings;
+import io.pekkollm.resilience.TimeoutKind;
+import io.pekkollm.resilience.TimeoutSettings;
 import io.pekkollm.stream.ChatAccumulator;
 import java.util.concurrent.atomic.AtomicLong;
 import java.time.Duration;
@@ -68,12 +71,14 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.AsPublisher;
 import org.apache.pekko.stream.javadsl.JavaFlowSupport;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -109,6 +114,7 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class LlmClient implements AutoCloseable {
   private final ActorSystem<?> system;
+  private final Materializer materializer;
   private final boolean ownsSystem;
   private final ActorRef<ProviderSupervisor.Command> supervisor;
   private final Map<String, ActorRef<ProviderActor.Command>> providers;
@@ -132,6 +138,7 @@ public final class LlmClient implements AutoCloseable {
       RoutingSettings routing, LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
       SessionSettings sessionSettings) {
     this.system = system;
+    this.materializer = Materializer.matFromSystem(system);
     this.ownsSystem = ownsSystem;
     this.settings = settings;
     Map<String, ProviderSettings> byName = new LinkedHashMap<>();
@@ -270,6 +277,15 @@ public final class LlmClient implements AutoCloseable {
     }
     ChatAccumulator acc = new ChatAccumulator();
     CallInfo info = new CallInfo(plan.truncation());
+    if (plan.cacheKey() == null) {
+      // No stream to run: admission, one HTTP exchange and a parse, chained as futures.
+      return new ResilientCall(this, plan, order(plan), false, info).whole().thenApply(chunks -> {
+        for (ChatChunk c : chunks) {
+          acc.add(c);
+        }
+        return respond(acc, request, info);
+      });
+    }
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
     return source(plan, false, info, cacheStatus::set)
         .runWith(Sink.foreach(acc::add), system)
@@ -740,6 +756,86 @@ public final class LlmClient implements AutoCloseable {
             return mat;
           });
     }).mapMaterializedValue(f -> NotUsed.getInstance());
+  }
+
+  /**
+   * {@link #attempt} for a non-streamed call, without a stream: admission, the provider's
+   * {@link ChatProvider#complete} under the response and total time limits, and the same report when it ends.
+   * Fails with the attempt's {@link LlmException} (never wrapped).
+   */
+  CompletionStage<List<ChatChunk>> attemptWhole(Prepared prepared) {
+    Route route = prepared.route();
+    ChatRequest upstream = prepared.upstream();
+    ProviderSettings ps = settingsByName.get(route.provider());
+    Attempt a = new Attempt(prepared, System.nanoTime());
+    CompletableFuture<List<ChatChunk>> result = new CompletableFuture<>();
+    acquire(route, route.model(), estimateTokens(upstream), ps).whenComplete((granted, denied) -> {
+      if (denied != null) {
+        Throwable cause = unwrap(denied);
+        a.ended(null, cause);
+        result.completeExceptionally(cause);
+        return;
+      }
+      CompletionStage<List<ChatChunk>> call;
+      try {
+        call = granted.provider().complete(upstream, materializer);
+      } catch (RuntimeException e) {
+        call = CompletableFuture.failedFuture(e);
+      }
+      withTimeLimit(call, ps.resilience().timeouts(), route.provider()).whenComplete((chunks, err) -> {
+        Throwable cause = unwrap(err);
+        try {
+          if (cause == null) {
+            for (ChatChunk c : chunks) {
+              a.onChunk(c);
+            }
+          }
+          a.ended(granted, cause);
+        } finally {
+          if (cause == null) {
+            result.complete(chunks);
+          } else {
+            result.completeExceptionally(cause);
+          }
+        }
+      });
+    }).exceptionally(t -> {
+      // A bug above must not leave the caller waiting forever.
+      result.completeExceptionally(unwrap(t));
+      return null;
+    });
+    return result;
+  }
+
+  /** {@code call} failed with the TIMEOUT error of the tighter of the response and total limits, if any is set. */
+  private <T> CompletionStage<T> withTimeLimit(CompletionStage<T> call, TimeoutSettings timeouts, String provider) {
+    Duration response = timeouts.response();
+    Duration total = timeouts.total();
+    if (response.isZero() && total.isZero()) {
+      return call;
+    }
+    boolean byResponse = total.isZero() || (!response.isZero() && response.compareTo(total) <= 0);
+    Duration limit = byResponse ? response : total;
+    TimeoutKind kind = byResponse ? TimeoutKind.RESPONSE : TimeoutKind.TOTAL;
+    CompletableFuture<T> out = new CompletableFuture<>();
+    Cancellable timer = system.scheduler().scheduleOnce(limit,
+        () -> out.completeExceptionally(ErrorClassifier.timeout(provider, kind, limit, null)), system.executionContext());
+    call.whenComplete((v, err) -> {
+      timer.cancel();
+      if (err != null) {
+        out.completeExceptionally(err);
+      } else {
+        out.complete(v);
+      }
+    });
+    return out;
+  }
+
+  static Throwable unwrap(Throwable t) {
+    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   /** The state of one attempt; its stream's stages touch it one at a time. */

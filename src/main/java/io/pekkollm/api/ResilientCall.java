@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.JavaPartialFunction;
@@ -111,6 +112,19 @@ final class ResilientCall {
   }
 
   private Source<ChatChunk, NotUsed> act(Decision d, LlmException e) {
+    var system = client.actorSystem();
+    return act(d, e, delay -> delay.isZero() ? next()
+        : Source.completionStageSource(Patterns.after(delay, system.classicSystem().scheduler(),
+                system.executionContext(), () -> CompletableFuture.completedFuture(next())))
+            .mapMaterializedValue(m -> NotUsed.getInstance()));
+  }
+
+  /**
+   * Carries out {@code d}: a fallback moves to the next model and continues at once ({@code go} with zero), a retry
+   * continues after its delay ({@code go} with the delay, called before the retry is counted, so whoever sees the
+   * count knows the wait has begun). Returns what {@code go} returned.
+   */
+  private <R> R act(Decision d, LlmException e, java.util.function.Function<Duration, R> go) {
     LlmClient.Prepared current = order.get(index);
     if (d.delay() == null) {
       LlmClient.Prepared to = order.get(index + 1);
@@ -119,23 +133,52 @@ final class ResilientCall {
       client.meters().fellBack(plan.group().name(), current.id(), d.reason());
       index++;
       attempt = 0;
-      return next();
+      return go.apply(Duration.ZERO);
     }
     int failed = attempt;
-    Source<ChatChunk, NotUsed> retry;
-    if (d.delay().isZero()) {
-      retry = next();
-    } else {
-      // Scheduled before it is counted, so whoever sees the count knows the wait has begun.
-      var system = client.actorSystem();
-      retry = Source.completionStageSource(Patterns.after(d.delay(), system.classicSystem().scheduler(),
-              system.executionContext(), () -> CompletableFuture.completedFuture(next())))
-          .mapMaterializedValue(m -> NotUsed.getInstance());
-    }
+    R retry = go.apply(d.delay());
     LOG.info("{} failed on attempt {} of {} ({}: {}); retrying in {} ms", current.id(), failed,
         policy(current).maxAttempts(), e.kind(), e.getMessage(), d.delay().toMillis());
     client.meters().retried(current.route().provider(), current.route().model(), e.kind());
     return retry;
+  }
+
+  /**
+   * The same call for a non-streamed answer, without a stream: the attempts are chained futures, deciding retries
+   * and fallbacks exactly as {@link #start()} does. Completes with the chunks of the attempt that succeeded.
+   */
+  CompletionStage<List<ChatChunk>> whole() {
+    CompletableFuture<List<ChatChunk>> result = new CompletableFuture<>();
+    wholeAttempt(result);
+    return result;
+  }
+
+  private void wholeAttempt(CompletableFuture<List<ChatChunk>> result) {
+    LlmClient.Prepared current = order.get(index);
+    attempt++;
+    client.attemptWhole(current).whenComplete((chunks, err) -> {
+      if (err == null) {
+        committed = true;
+        info.served(current.id(), current.truncation());
+        result.complete(chunks);
+        return;
+      }
+      Throwable t = LlmClient.unwrap(err);
+      Decision d = decide(t);
+      if (d == null) {
+        result.completeExceptionally(t);
+        return;
+      }
+      act(d, (LlmException) t, delay -> {
+        if (delay.isZero()) {
+          wholeAttempt(result);
+        } else {
+          var system = client.actorSystem();
+          system.scheduler().scheduleOnce(delay, () -> wholeAttempt(result), system.executionContext());
+        }
+        return null;
+      });
+    });
   }
 
   private RetryPolicy policy(LlmClient.Prepared p) {

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -28,6 +30,16 @@ public interface ChatProvider {
    * and emit it as a single chunk. Errors fail the source with an {@link io.pekkollm.model.LlmException}.
    */
   Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming);
+
+  /**
+   * Sends {@code request} for one complete (not streamed) answer and completes with its chunks. The same answer as
+   * {@code stream(request, false)} folded to a list, which is what this default does; a provider may answer it
+   * without running a stream (one HTTP exchange and a parse), which is what the non-streaming path uses.
+   * Fails with an {@link io.pekkollm.model.LlmException}.
+   */
+  default CompletionStage<List<ChatChunk>> complete(ChatRequest request, Materializer materializer) {
+    return stream(request, false).runWith(Sink.seq(), materializer);
+  }
 
   /** The models this provider offers, from its API where it has one. */
   CompletionStage<List<ModelInfo>> listModels();

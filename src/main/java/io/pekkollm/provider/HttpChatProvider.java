@@ -25,6 +25,7 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
@@ -144,6 +145,32 @@ public abstract class HttpChatProvider implements ChatProvider {
             return handle(response, request, streaming);
           });
     }).mapMaterializedValue(f -> NotUsed.getInstance());
+  }
+
+  /**
+   * One HTTP exchange and a parse, with no stream to run when the body arrived whole (the usual case): the
+   * non-streaming path's cost is mostly materializing streams otherwise.
+   */
+  @Override
+  public CompletionStage<List<ChatChunk>> complete(ChatRequest request, Materializer materializer) {
+    HttpRequest httpRequest;
+    try {
+      httpRequest = toHttpRequest(request, false);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return send(httpRequest).thenCompose(response -> {
+      reportRateLimits(response, request);
+      int status = response.status().intValue();
+      return readBody(response.entity()).thenApply(body -> {
+        if (status < 200 || status > 299) {
+          Map<String, String> headers = headers(response);
+          throw ErrorClassifier.fromHttp(name(), status, headers, body, errorDetails(status, headers, body),
+              clock.instant());
+        }
+        return parseBodyOrError(status, response, body);
+      });
+    });
   }
 
   /** Sends a request through this provider's pool; transport failures become classified errors. */
