@@ -57,6 +57,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -126,6 +127,33 @@ public final class GatewayRoutes {
 
   LlmClient client() {
     return client;
+  }
+
+  /**
+   * The gateway's request handler: {@code POST /v1/chat/completions}, the hot path, is answered directly (the
+   * same authentication, handling and access log as its route, without evaluating the routing tree on each
+   * request); everything else goes through {@link #route()}.
+   */
+  public org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
+    org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> routed = route().handler(system);
+    return req -> isChatCompletions(req) ? chatCompletionsDirect(req) : routed.apply(req);
+  }
+
+  private static boolean isChatCompletions(HttpRequest req) {
+    return req.method() == HttpMethods.POST && "/v1/chat/completions".equals(req.getUri().path());
+  }
+
+  private CompletionStage<HttpResponse> chatCompletionsDirect(HttpRequest req) {
+    long start = System.nanoTime();
+    CompletionStage<HttpResponse> resp;
+    try {
+      Optional<HttpResponse> denied = authenticate(req);
+      resp = denied.isPresent() ? CompletableFuture.completedFuture(denied.get()) : chatCompletions(req);
+    } catch (RuntimeException e) {
+      resp = CompletableFuture.completedFuture(ErrorResponses.of(e));
+    }
+    resp = resp.exceptionally(ErrorResponses::of);
+    return settings.accessLog() ? resp.thenApply(r -> logAccess(req, start, r)) : resp;
   }
 
   public Route route() {
@@ -635,14 +663,17 @@ public final class GatewayRoutes {
   private Route accessLog(Route inner) {
     return extractRequest(req -> {
       long start = System.nanoTime();
-      return mapResponse(resp -> {
-        if (ACCESS.isInfoEnabled()) {
-          ACCESS.info("{} {} {} {} ms", req.method().value(), req.getUri().path(), resp.status().intValue(),
-              String.format("%.2f", (System.nanoTime() - start) / 1e6));
-        }
-        return resp;
-      }, () -> inner);
+      return mapResponse(resp -> logAccess(req, start, resp), () -> inner);
     });
+  }
+
+  private static HttpResponse logAccess(HttpRequest req, long start, HttpResponse resp) {
+    if (ACCESS.isInfoEnabled()) {
+      long micros = (System.nanoTime() - start) / 1000;
+      ACCESS.info("{} {} {} {}.{} ms", req.method().value(), req.getUri().path(), resp.status().intValue(),
+          micros / 1000, String.valueOf(1000 + micros % 1000 / 10).substring(2));
+    }
+    return resp;
   }
 
   private static ExceptionHandler exceptionHandler() {

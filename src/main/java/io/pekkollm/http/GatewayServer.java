@@ -28,7 +28,7 @@ public final class GatewayServer {
     return Http.get(system)
         .newServerAt(settings.host(), settings.port())
         .withSettings(server)
-        .bind(new GatewayRoutes(client, settings).route())
+        .bind(new GatewayRoutes(client, settings).handler())
         .thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(10), system));
   }
 
