@@ -55,6 +55,7 @@ import io.pekkollm.resilience.RoutingSettings;
 import io.pekkollm.resilience.TimeoutKind;
 import io.pekkollm.resilience.TimeoutSettings;
 import io.pekkollm.stream.ChatAccumulator;
+import io.pekkollm.stream.DeferredSource;
 import java.util.concurrent.atomic.AtomicLong;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -344,10 +345,10 @@ public final class LlmClient implements AutoCloseable {
   private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Plan plan, CallInfo info,
       Consumer<CacheStatus> cacheStatus) {
     if (recoveryId == null) {
-      long[] seq = new long[1];
-      return Source.lazySource(() -> source(plan, true, info, cacheStatus)
-              .map(c -> new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)))
-          .mapMaterializedValue(m -> NotUsed.getInstance());
+      // The sequence numbers start at 1 for each run (statefulMap: no inner stream on the per-chunk path).
+      return source(plan, true, info, cacheStatus)
+          .statefulMap(() -> new long[1], (seq, c) -> org.apache.pekko.japi.Pair.create(seq,
+              new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)), seq -> Optional.empty());
     }
     ChatRequest stored;
     String provider;
@@ -743,19 +744,24 @@ public final class LlmClient implements AutoCloseable {
     Route route = prepared.route();
     ChatRequest upstream = prepared.upstream();
     ProviderSettings ps = settingsByName.get(route.provider());
-    return Source.lazySource(() -> {
-      Attempt a = new Attempt(prepared, System.nanoTime());
-      CompletionStage<ProviderActor.Granted> admission = acquire(route, route.model(), estimateTokens(upstream), ps);
-      return Source.completionStageSource(admission.thenApply(g -> ChunkTimeouts.apply(
-              g.provider().stream(upstream, streaming), ps.resilience().timeouts(), route.provider(), streaming)))
-          // Errors thrown inside future callbacks arrive wrapped; the retry decision and the journal need the cause.
-          .mapError(java.util.concurrent.CompletionException.class, e -> e.getCause() != null ? e.getCause() : e)
-          .map(a::onChunk)
-          .watchTermination((mat, done) -> {
-            done.whenComplete((d, err) -> admission.whenComplete((g, denied) -> a.ended(g, err)));
-            return mat;
+    // One inner stream (the provider's) per attempt: each nested stream on the per-chunk path costs an event.
+    return DeferredSource.<ChatChunk, Attempt>of(() -> new Attempt(prepared, System.nanoTime()), a -> {
+          a.admission = acquire(route, route.model(), estimateTokens(upstream), ps);
+          return a.admission.thenApply(g -> ChunkTimeouts.apply(
+              g.provider().stream(upstream, streaming), ps.resilience().timeouts(), route.provider(), streaming)
+              .map(a::onChunk));
+        })
+        .watchTermination((a, done) -> {
+          done.whenComplete((d, err) -> {
+            CompletionStage<ProviderActor.Granted> admission = a.admission;
+            if (admission == null) {
+              a.ended(null, err);
+            } else {
+              admission.whenComplete((g, denied) -> a.ended(g, err));
+            }
           });
-    }).mapMaterializedValue(f -> NotUsed.getInstance());
+          return NotUsed.getInstance();
+        });
   }
 
   /**
@@ -842,6 +848,8 @@ public final class LlmClient implements AutoCloseable {
   private final class Attempt {
     private final Prepared prepared;
     private final long start;
+    // Set when the attempt starts (asks for admission); read when it ends.
+    private volatile CompletionStage<ProviderActor.Granted> admission;
     private long firstChunkNanos = -1;
     private Usage usage;
 

@@ -5,6 +5,7 @@ import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ModelInfo;
 import io.pekkollm.resilience.RateLimitHeaders;
+import io.pekkollm.stream.DeferredSource;
 import io.pekkollm.stream.Frames;
 import io.pekkollm.stream.MalformedFrameException;
 import java.time.Clock;
@@ -130,21 +131,32 @@ public abstract class HttpChatProvider implements ChatProvider {
     }
   }
 
+  /**
+   * Sends the request when the source is run and emits the answer's chunks: one inner stream (the response
+   * body's), since every stream nested on the per-chunk path costs an interpreter event per chunk.
+   */
   @Override
   public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming) {
-    return Source.lazySource(() -> {
+    return DeferredSource.of(() -> {
       HttpRequest httpRequest;
       try {
         httpRequest = toHttpRequest(request, streaming);
       } catch (RuntimeException e) {
-        return Source.<ChatChunk>failed(e);
+        return CompletableFuture.failedFuture(e);
       }
-      return Source.completionStage(send(httpRequest))
-          .flatMapConcat(response -> {
-            reportRateLimits(response, request);
-            return handle(response, request, streaming);
-          });
-    }).mapMaterializedValue(f -> NotUsed.getInstance());
+      return send(httpRequest).thenApply(response -> {
+        reportRateLimits(response, request);
+        return handle(response, request, streaming);
+      });
+    });
+  }
+
+  /**
+   * A per-response rewrite of the chunks (one chunk in, any number out), or null for none: for a provider whose
+   * wire answer needs reshaping, applied alike to streamed and whole answers. Called once per response.
+   */
+  protected java.util.function.Function<ChatChunk, List<ChatChunk>> chunkTransform(ChatRequest request) {
+    return null;
   }
 
   /**
@@ -168,9 +180,21 @@ public abstract class HttpChatProvider implements ChatProvider {
           throw ErrorClassifier.fromHttp(name(), status, headers, body, errorDetails(status, headers, body),
               clock.instant());
         }
-        return parseBodyOrError(status, response, body);
+        return transformAll(request, parseBodyOrError(status, response, body));
       });
     });
+  }
+
+  private List<ChatChunk> transformAll(ChatRequest request, List<ChatChunk> chunks) {
+    java.util.function.Function<ChatChunk, List<ChatChunk>> transform = chunkTransform(request);
+    if (transform == null) {
+      return chunks;
+    }
+    List<ChatChunk> out = new java.util.ArrayList<>(chunks.size());
+    for (ChatChunk c : chunks) {
+      out.addAll(transform.apply(c));
+    }
+    return out;
   }
 
   /** Sends a request through this provider's pool; transport failures become classified errors. */
@@ -203,15 +227,17 @@ public abstract class HttpChatProvider implements ChatProvider {
     if (!streaming || (isJson && framing() == Framing.SSE)) {
       // Some servers answer a streaming request with one JSON document (an error or a whole completion).
       return Source.completionStage(readBody(entity))
-          .mapConcat(body -> parseBodyOrError(status, response, body));
+          .mapConcat(body -> transformAll(request, parseBodyOrError(status, response, body)));
     }
     StreamDecoder decoder = newDecoder(request);
-    return frames.decode(framing(), entity)
+    Source<ChatChunk, NotUsed> chunks = frames.decode(framing(), entity)
         .mapConcat(frame -> decoder.onFrame(frame.eventType(), frame.data()))
         .concatLazy(Source.lazySource(() -> decoder.isComplete()
             ? Source.from(decoder.onEnd())
             : Source.<ChatChunk>failed(ErrorClassifier.truncated(name()))))
         .mapError(Throwable.class, this::classifyStreamFailure);
+    java.util.function.Function<ChatChunk, List<ChatChunk>> transform = chunkTransform(request);
+    return transform == null ? chunks : chunks.mapConcat(transform::apply);
   }
 
   private List<ChatChunk> parseBodyOrError(int status, HttpResponse response, String body) {

@@ -7,13 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
-import org.apache.pekko.http.javadsl.model.MediaTypes;
-import org.apache.pekko.http.javadsl.model.sse.ServerSentEvent;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
-import org.apache.pekko.http.javadsl.unmarshalling.sse.EventStreamUnmarshalling;
-import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.FramingTruncation;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -21,26 +15,22 @@ import software.amazon.eventstream.HeaderValue;
 import software.amazon.eventstream.Message;
 
 /**
- * Splits a streamed response body into frames, incrementally and with backpressure. SSE uses Pekko HTTP's
- * event-stream parser (LF, CRLF and CR line ends, comments, multi-line {@code data:}, events split at any
- * byte); its size limits come from {@code pekko.http.sse.max-line-size} / {@code max-event-size}, which
- * reference.conf raises for LLM streams. NDJSON uses Pekko's delimiter framing bounded by the event limit.
+ * Splits a streamed response body into frames, incrementally and with backpressure. SSE uses {@link SseFraming}
+ * (LF, CRLF and CR line ends, comments, multi-line {@code data:}, events split at any byte), with the size
+ * limits of Pekko HTTP's own settings {@code pekko.http.sse.max-line-size} / {@code max-event-size}, which
+ * pekko-llm-pekko.conf raises for LLM streams. NDJSON uses Pekko's delimiter framing bounded by the event limit.
  * AWS event-stream uses {@link AwsEventStreamFraming} (both CRCs checked), bounded by the same limit.
  *
  * <p>Create one per ActorSystem (settings are read once); thread-safe.
  */
 public final class Frames {
-  private final ActorSystem<?> system;
-  private final Materializer materializer;
-  private final Unmarshaller<HttpEntity, Source<ServerSentEvent, NotUsed>> sseUnmarshaller;
   private final int maxLineBytes;
+  private final int maxEventBytes;
 
   public Frames(ActorSystem<?> system) {
-    this.system = system;
-    this.materializer = Materializer.matFromSystem(system);
-    this.sseUnmarshaller = EventStreamUnmarshalling.fromEventsStream(system.classicSystem());
-    this.maxLineBytes = (int) Math.min(Integer.MAX_VALUE,
-        system.settings().config().getBytes("pekko.http.sse.max-event-size"));
+    var config = system.settings().config();
+    this.maxLineBytes = (int) Math.min(Integer.MAX_VALUE, config.getBytes("pekko.http.sse.max-line-size"));
+    this.maxEventBytes = (int) Math.min(Integer.MAX_VALUE, config.getBytes("pekko.http.sse.max-event-size"));
   }
 
   /**
@@ -62,22 +52,19 @@ public final class Frames {
 
   /** SSE frames of a byte stream (for example an upstream body). */
   public Source<Frame, NotUsed> sse(Source<ByteString, ?> bytes) {
-    return sse(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), bytes));
+    return bytes.via(new SseFraming(maxLineBytes, maxEventBytes)).mapMaterializedValue(m -> NotUsed.getInstance());
   }
 
   private Source<Frame, NotUsed> sse(HttpEntity entity) {
-    // Upstreams label SSE inconsistently (charset parameters, or none at all); the unmarshaller insists on
-    // text/event-stream, so relabel rather than reject a stream we asked for.
-    HttpEntity relabelled = entity.withContentType(MediaTypes.TEXT_EVENT_STREAM.toContentType()).withoutSizeLimit();
-    return Source.completionStageSource(sseUnmarshaller.unmarshal(relabelled, materializer))
-        .map(ev -> new Frame(ev.getEventType().orElse(null), ev.getData()))
-        .mapMaterializedValue(m -> NotUsed.getInstance());
+    // Upstreams label SSE inconsistently (charset parameters, or none at all): the body is parsed as SSE whatever
+    // its label, since it was asked for.
+    return sse(entity.withoutSizeLimit().getDataBytes());
   }
 
   /** NDJSON frames: one per non-blank line; a last line without newline still counts. */
   public Source<Frame, NotUsed> ndjson(Source<ByteString, ?> bytes) {
     return bytes
-        .via(org.apache.pekko.stream.javadsl.Framing.delimiter(ByteString.fromString("\n"), maxLineBytes,
+        .via(org.apache.pekko.stream.javadsl.Framing.delimiter(ByteString.fromString("\n"), maxEventBytes,
             FramingTruncation.ALLOW))
         .map(line -> line.utf8String().strip())
         .filter(line -> !line.isEmpty())
@@ -88,7 +75,7 @@ public final class Frames {
   /** AWS event-stream frames: one per binary message, CRCs verified. */
   public Source<Frame, NotUsed> awsEventStream(Source<ByteString, ?> bytes) {
     return bytes
-        .via(new AwsEventStreamFraming(maxLineBytes))
+        .via(new AwsEventStreamFraming(maxEventBytes))
         .map(Frames::toFrame)
         .mapMaterializedValue(m -> NotUsed.getInstance());
   }

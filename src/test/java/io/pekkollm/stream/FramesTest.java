@@ -1,5 +1,6 @@
 package io.pekkollm.stream;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,7 +45,12 @@ class FramesTest {
         Arguments.of("no space after colon", "data:a\n\n", List.of("a")),
         Arguments.of("event type kept", "event: message_start\ndata: {}\n\n", List.of("message_start:{}")),
         Arguments.of("unicode intact across splits", "data: héllo 🌍 世界\n\n", List.of("héllo 🌍 世界")),
-        Arguments.of("id and retry fields ignored", "id: 7\nretry: 100\ndata: a\n\n", List.of("a")));
+        Arguments.of("id and retry fields ignored", "id: 7\nretry: 100\ndata: a\n\n", List.of("a")),
+        Arguments.of("empty data is an event, blank lines alone are not", "\n\ndata:\n\n\n", List.of("")),
+        Arguments.of("a field without colon", "data\n\ndata: x\n\n", List.of("", "x")),
+        Arguments.of("only one space is dropped", "data:  two\n\n", List.of(" two")),
+        Arguments.of("the type resets after each event", "event: a\ndata: 1\n\ndata: 2\n\n", List.of("a:1", "2")),
+        Arguments.of("mixed line ends", "data: a\r\ndata: b\rdata: c\n\r\n", List.of("a\nb\nc")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -88,6 +94,27 @@ class FramesTest {
           f.sse(Source.single(ByteString.fromString("data: " + "y".repeat(5000) + "\n\n")))
               .runWith(Sink.seq(), small.system()).toCompletableFuture().get(5, TimeUnit.SECONDS));
       assertTrue(String.valueOf(e.getCause().getMessage()).toLowerCase().contains("exceed"), e.getCause().toString());
+    } finally {
+      small.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void anEventOverTheEventLimitFailsEvenWhenEachLineFits() {
+    ActorTestKit small = ActorTestKit.create(ConfigFactory.parseString(
+        "pekko.http.sse.max-line-size = 1024\npekko.http.sse.max-event-size = 2048").withFallback(TestConfig.of("")));
+    try {
+      Frames f = new Frames(small.system());
+      String lines = ("data: " + "z".repeat(900) + "\n").repeat(3) + "\n";
+      ExecutionException e = assertThrows(ExecutionException.class, () ->
+          f.sse(Source.single(ByteString.fromString(lines)))
+              .runWith(Sink.seq(), small.system()).toCompletableFuture().get(5, TimeUnit.SECONDS));
+      assertTrue(e.getCause() instanceof MalformedFrameException, e.getCause().toString());
+      assertTrue(e.getCause().getMessage().contains("max-event-size"), e.getCause().getMessage());
+      // Two such lines fit.
+      String fits = ("data: " + "z".repeat(900) + "\n").repeat(2) + "\n";
+      assertEquals(1, assertDoesNotThrow(() -> f.sse(Source.single(ByteString.fromString(fits)))
+          .runWith(Sink.seq(), small.system()).toCompletableFuture().get(5, TimeUnit.SECONDS)).size());
     } finally {
       small.shutdownTestKit();
     }

@@ -64,17 +64,10 @@ public final class AnthropicProvider extends HttpChatProvider {
   }
 
   @Override
-  public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming) {
-    Source<ChatChunk, NotUsed> chunks = super.stream(request, streaming);
+  protected java.util.function.Function<ChatChunk, List<ChatChunk>> chunkTransform(ChatRequest request) {
     String jsonTool = AnthropicMapper.jsonToolName(request);
-    if (jsonTool == null) {
-      return chunks;
-    }
-    // A fresh unwrapper per materialization: it keeps per-response state.
-    return Source.lazySource(() -> {
-      JsonToolUnwrapper unwrapper = new JsonToolUnwrapper(jsonTool);
-      return chunks.mapConcat(unwrapper::apply);
-    }).mapMaterializedValue(f -> NotUsed.getInstance());
+    // A fresh unwrapper per response: it keeps per-response state.
+    return jsonTool == null ? null : new JsonToolUnwrapper(jsonTool)::apply;
   }
 
   @Override
