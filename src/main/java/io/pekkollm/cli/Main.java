@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.pekkollm.api.LlmClient;
+import io.pekkollm.catalog.ModelCatalog;
 import io.pekkollm.http.GatewayServer;
 import io.pekkollm.http.GatewaySettings;
 import io.pekkollm.model.ChatRequest;
@@ -74,6 +75,7 @@ public final class Main {
   }
 
   private static int serve(String[] args, PrintStream out, PrintStream err) {
+    warmUpInBackground();
     Config config = io.pekkollm.api.LlmConfig.load();
     GatewaySettings gs = GatewaySettings.create(config);
     for (int i = 1; i < args.length; i++) {
@@ -108,6 +110,28 @@ public final class Main {
     out.flush();
     client.system().getWhenTerminated().toCompletableFuture().join();
     return 0;
+  }
+
+  /**
+   * Start-up work that needs no configuration, moved off the main thread so that it runs on the second core while
+   * the main thread parses the configuration and starts the actor system: loading the bundled model catalog
+   * ({@link LlmClient} waits for it and fails with its error), initialising logging (logback reads its XML
+   * configuration, several hundred classes) and the JVM's default TLS context (Pekko HTTP's server binding needs
+   * it even for plain HTTP; it reads the CA certificates). A failure of the latter two is ignored here: the main
+   * thread meets and reports it where it always did.
+   */
+  static void warmUpInBackground() {
+    ModelCatalog.preloadBundled();
+    Thread t = new Thread(() -> {
+      try {
+        org.slf4j.LoggerFactory.getILoggerFactory();
+        javax.net.ssl.SSLContext.getDefault().createSSLEngine();
+      } catch (Exception | LinkageError ignored) {
+        // reported by the code that needs it
+      }
+    }, "pekko-llm-warm-up");
+    t.setDaemon(true);
+    t.start();
   }
 
   private static int chat(String[] args, PrintStream out, PrintStream err) {
