@@ -57,7 +57,11 @@ import org.slf4j.LoggerFactory;
  * <p>Immutable and thread-safe. A lookup by {@code provider/model} is one hash-map read and allocates nothing.
  */
 public final class ModelCatalog {
-  private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
+  /** Only for warnings: created on first use, so that loading the catalog does not initialise logging. */
+  private static Logger log() {
+    return LoggerFactory.getLogger(ModelCatalog.class);
+  }
+
   static final String RESOURCE_DIR = "config/models/";
   static final String INDEX = RESOURCE_DIR + "index.txt";
 
@@ -151,7 +155,7 @@ public final class ModelCatalog {
   static ModelCatalog loadBundled(ClassLoader loader) {
     List<String> names = bundledFileNames(loader);
     if (names.isEmpty()) {
-      LOG.warn("no model catalog found on the class path under {}: every model's metadata is unknown",
+      log().warn("no model catalog found on the class path under {}: every model's metadata is unknown",
           RESOURCE_DIR);
     }
     Map<String, CompiledCatalog.Entry> compiled = names.isEmpty() ? Map.of() : CompiledCatalog.read(loader);
@@ -236,7 +240,7 @@ public final class ModelCatalog {
           }
         }
       } else {
-        LOG.warn("cannot list {} from a '{}' URL ({}); build with Maven so that {} exists", RESOURCE_DIR,
+        log().warn("cannot list {} from a '{}' URL ({}); build with Maven so that {} exists", RESOURCE_DIR,
             url.getProtocol(), url, INDEX);
       }
     }
