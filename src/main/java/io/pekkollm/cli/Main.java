@@ -117,8 +117,9 @@ public final class Main {
    * the main thread parses the configuration and starts the actor system: loading the bundled model catalog
    * ({@link LlmClient} waits for it and fails with its error), initialising logging (logback reads its XML
    * configuration, several hundred classes) and the JVM's default TLS context (Pekko HTTP's server binding needs
-   * it even for plain HTTP; it reads the CA certificates). A failure of the latter two is ignored here: the main
-   * thread meets and reports it where it always did.
+   * it even for plain HTTP; it reads the CA certificates), and loading the classes start-up is known to need
+   * ({@link #preloadClasses}; {@code -Dpekko-llm.no-preload=true} turns that off). A failure of any but the catalog
+   * is ignored here: the main thread meets and reports it where it always did.
    */
   static void warmUpInBackground() {
     ModelCatalog.preloadBundled();
@@ -132,6 +133,40 @@ public final class Main {
     }, "pekko-llm-warm-up");
     t.setDaemon(true);
     t.start();
+    if (!Boolean.getBoolean("pekko-llm.no-preload")) {
+      Thread p = new Thread(Main::preloadClasses, "pekko-llm-class-preload");
+      p.setDaemon(true);
+      p.start();
+    }
+  }
+
+  static final String STARTUP_CLASSES = "META-INF/pekko-llm/startup-classes.txt";
+
+  /**
+   * Loads, without initialising, the classes listed in {@link #STARTUP_CLASSES}: class loading (jar look-up,
+   * parsing, defining) is most of a cold start-up, and done here it runs on the second core ahead of the main
+   * thread, which finds the classes loaded. No static initialiser runs, so nothing changes but timing.
+   */
+  static void preloadClasses() {
+    ClassLoader loader = Main.class.getClassLoader();
+    try (java.io.InputStream in = loader.getResourceAsStream(STARTUP_CLASSES)) {
+      if (in == null) {
+        return;
+      }
+      java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(in,
+          java.nio.charset.StandardCharsets.UTF_8));
+      for (String line = r.readLine(); line != null; line = r.readLine()) {
+        if (!line.isEmpty() && line.charAt(0) != '#') {
+          try {
+            Class.forName(line, false, loader);
+          } catch (ClassNotFoundException | LinkageError ignored) {
+            // an optional class that is not there, or the list is older than the jar
+          }
+        }
+      }
+    } catch (java.io.IOException | RuntimeException ignored) {
+      // only a warm-up
+    }
   }
 
   private static int chat(String[] args, PrintStream out, PrintStream err) {
