@@ -1,14 +1,14 @@
 package io.pekkollm.catalog;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -31,7 +31,7 @@ import java.util.zip.CRC32;
 final class CompiledCatalog {
   static final String RESOURCE = ModelCatalog.RESOURCE_DIR + "catalog.bin";
   private static final int MAGIC = 0x504c4c43; // "PLLC"
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
 
   private static final int MODE = 1;
   private static final int CONTEXT = 2;
@@ -91,13 +91,13 @@ final class CompiledCatalog {
   }
 
   static void write(List<Entry> entries, OutputStream os) throws IOException {
-    DataOutputStream out = new DataOutputStream(new BufferedOutputStream(os));
+    Out out = new Out(new BufferedOutputStream(os));
     out.writeInt(MAGIC);
     out.writeInt(VERSION);
     out.writeInt(entries.size());
     for (Entry e : entries) {
       CatalogReader.ProviderFile f = e.file();
-      out.writeUTF(f.provider());
+      out.writeUTF8(f.provider());
       out.writeLong(e.crc());
       out.writeInt(e.size());
       writeNullable(out, f.source());
@@ -110,14 +110,14 @@ final class CompiledCatalog {
     out.flush();
   }
 
-  private static void writeModel(DataOutputStream out, ModelEntry m) throws IOException {
-    out.writeUTF(m.model());
+  private static void writeModel(Out out, ModelEntry m) throws IOException {
+    out.writeUTF8(m.model());
     int flags = (m.mode().isPresent() ? MODE : 0) | (m.contextWindow().isPresent() ? CONTEXT : 0)
         | (m.maxOutputTokens().isPresent() ? MAX_OUTPUT : 0) | (m.pricing().isUnknown() ? 0 : PRICING)
         | (m.deprecationDate().isPresent() ? DEPRECATION : 0);
     out.writeByte(flags);
     if (m.mode().isPresent()) {
-      out.writeUTF(m.mode().get());
+      out.writeUTF8(m.mode().get());
     }
     if (m.contextWindow().isPresent()) {
       out.writeInt(m.contextWindow().getAsInt());
@@ -141,22 +141,35 @@ final class CompiledCatalog {
     writeStrings(out, m.litellmKeys());
   }
 
-  private static void writePrice(DataOutputStream out, BigDecimal v) throws IOException {
+  private static void writePrice(Out out, BigDecimal v) throws IOException {
     // BigDecimal's toString and String constructor round-trip exactly (unscaled value and scale).
     writeNullable(out, v == null ? null : v.toString());
   }
 
-  private static void writeNullable(DataOutputStream out, String s) throws IOException {
+  private static void writeNullable(Out out, String s) throws IOException {
     out.writeBoolean(s != null);
     if (s != null) {
-      out.writeUTF(s);
+      out.writeUTF8(s);
     }
   }
 
-  private static void writeStrings(DataOutputStream out, List<String> values) throws IOException {
+  private static void writeStrings(Out out, List<String> values) throws IOException {
     out.writeShort(values.size());
     for (String s : values) {
-      out.writeUTF(s);
+      out.writeUTF8(s);
+    }
+  }
+
+  /** Strings as their UTF-8 length (an int) and bytes: read back without a per-character decoding loop. */
+  private static final class Out extends DataOutputStream {
+    Out(OutputStream out) {
+      super(out);
+    }
+
+    void writeUTF8(String s) throws IOException {
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      writeInt(b.length);
+      write(b);
     }
   }
 
@@ -175,19 +188,19 @@ final class CompiledCatalog {
   }
 
   static Map<String, Entry> read(InputStream is) throws IOException {
-    DataInputStream in = new DataInputStream(new BufferedInputStream(is, 65536));
-    if (in.readInt() != MAGIC || in.readInt() != VERSION) {
+    In in = new In(is.readAllBytes());
+    if (in.remaining() < 8 || in.getInt() != MAGIC || in.getInt() != VERSION) {
       return Map.of();
     }
-    int files = in.readInt();
+    int files = in.getInt();
     Map<String, Entry> out = new HashMap<>();
     for (int i = 0; i < files; i++) {
-      String provider = in.readUTF();
-      long crc = in.readLong();
-      int size = in.readInt();
-      String source = readNullable(in);
-      String sourceDate = readNullable(in);
-      int n = in.readInt();
+      String provider = in.string();
+      long crc = in.getLong();
+      int size = in.getInt();
+      String source = in.nullable();
+      String sourceDate = in.nullable();
+      int n = in.getInt();
       List<ModelEntry> models = new ArrayList<>(n);
       for (int k = 0; k < n; k++) {
         models.add(readModel(in, provider));
@@ -199,50 +212,89 @@ final class CompiledCatalog {
     return out;
   }
 
-  private static ModelEntry readModel(DataInputStream in, String provider) throws IOException {
-    ModelEntry.Builder b = ModelEntry.builder(provider, in.readUTF());
-    int flags = in.readByte();
+  private static ModelEntry readModel(In in, String provider) {
+    ModelEntry.Builder b = ModelEntry.builder(provider, in.string());
+    int flags = in.get();
     if ((flags & MODE) != 0) {
-      b.mode(in.readUTF());
+      b.mode(in.string());
     }
     if ((flags & CONTEXT) != 0) {
-      b.contextWindow(in.readInt());
+      b.contextWindow(in.getInt());
     }
     if ((flags & MAX_OUTPUT) != 0) {
-      b.maxOutputTokens(in.readInt());
+      b.maxOutputTokens(in.getInt());
     }
     if ((flags & PRICING) != 0) {
-      b.pricing(new Pricing(readPrice(in), readPrice(in), readPrice(in), readPrice(in), readPrice(in)));
+      b.pricing(new Pricing(price(in), price(in), price(in), price(in), price(in)));
     }
     if ((flags & DEPRECATION) != 0) {
-      b.deprecationDate(LocalDate.ofEpochDay(in.readLong()));
+      b.deprecationDate(LocalDate.ofEpochDay(in.getLong()));
     }
-    for (int i = in.readShort(); i > 0; i--) {
-      b.capability(in.readUTF());
+    for (int i = in.getShort(); i > 0; i--) {
+      b.capability(in.string());
     }
-    b.aliases(readStrings(in));
-    b.litellmKeys(readStrings(in));
+    b.aliases(in.strings());
+    b.litellmKeys(in.strings());
     return b.build();
   }
 
-  private static BigDecimal readPrice(DataInputStream in) throws IOException {
-    String s = readNullable(in);
+  private static BigDecimal price(In in) {
+    String s = in.nullable();
     return s == null ? null : new BigDecimal(s);
   }
 
-  private static String readNullable(DataInputStream in) throws IOException {
-    return in.readBoolean() ? in.readUTF() : null;
-  }
+  /** Reads what {@link Out} wrote; a truncated or corrupt file throws (BufferUnderflowException and the like). */
+  private static final class In {
+    private final ByteBuffer buf;
 
-  private static List<String> readStrings(DataInputStream in) throws IOException {
-    int n = in.readShort();
-    if (n == 0) {
-      return List.of();
+    In(byte[] bytes) {
+      this.buf = ByteBuffer.wrap(bytes); // big-endian, as DataOutputStream writes
     }
-    String[] out = new String[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = in.readUTF();
+
+    int remaining() {
+      return buf.remaining();
     }
-    return List.of(out);
+
+    int get() {
+      return buf.get();
+    }
+
+    int getShort() {
+      return buf.getShort();
+    }
+
+    int getInt() {
+      return buf.getInt();
+    }
+
+    long getLong() {
+      return buf.getLong();
+    }
+
+    String string() {
+      int n = buf.getInt();
+      if (n < 0 || n > buf.remaining()) {
+        throw new IllegalStateException("corrupt compiled catalog");
+      }
+      String s = new String(buf.array(), buf.position(), n, StandardCharsets.UTF_8);
+      buf.position(buf.position() + n);
+      return s;
+    }
+
+    String nullable() {
+      return buf.get() != 0 ? string() : null;
+    }
+
+    List<String> strings() {
+      int n = buf.getShort();
+      if (n == 0) {
+        return List.of();
+      }
+      String[] out = new String[n];
+      for (int i = 0; i < n; i++) {
+        out[i] = string();
+      }
+      return List.of(out);
+    }
   }
 }

@@ -153,15 +153,20 @@ public final class Main {
       if (in == null) {
         return;
       }
-      java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(in,
-          java.nio.charset.StandardCharsets.UTF_8));
-      for (String line = r.readLine(); line != null; line = r.readLine()) {
-        if (!line.isEmpty() && line.charAt(0) != '#') {
-          try {
-            Class.forName(line, false, loader);
-          } catch (ClassNotFoundException | LinkageError ignored) {
-            // an optional class that is not there, or the list is older than the jar
+      // Split by hand: thousands of readLine calls would have the JIT compile it at start-up.
+      byte[] list = in.readAllBytes();
+      int start = 0;
+      for (int i = 0; i <= list.length; i++) {
+        if (i == list.length || list[i] == '\n') {
+          if (i > start && list[start] != '#') {
+            try {
+              Class.forName(new String(list, start, i - start, java.nio.charset.StandardCharsets.ISO_8859_1), false,
+                  loader);
+            } catch (ClassNotFoundException | LinkageError ignored) {
+              // an optional class that is not there, or the list is older than the jar
+            }
           }
+          start = i + 1;
         }
       }
     } catch (java.io.IOException | RuntimeException ignored) {
