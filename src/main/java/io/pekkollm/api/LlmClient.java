@@ -1117,7 +1117,18 @@ public final class LlmClient implements AutoCloseable {
           : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), MetricsSettings.create(cfg));
       // Before any actor starts: a malformed catalog file must fail start-up with nothing to clean up.
       ModelCatalog models = catalog != null ? catalog : ModelCatalog.load(catalogSettings);
-      ActorSystem<?> sys = owns ? ActorSystem.create(Behaviors.empty(), "pekko-llm", cfg) : system;
+      JournalSettings journal = JournalSettings.create(cfg);
+      if (journal.enabled()) {
+        // Opens the database and creates the tables while the actor system starts; RecoveryService waits for it.
+        io.pekkollm.recovery.JournalSchema.prepare(journal);
+      }
+      ActorSystem<?> sys;
+      try {
+        sys = owns ? ActorSystem.create(Behaviors.empty(), "pekko-llm", cfg) : system;
+      } catch (RuntimeException | Error e) {
+        io.pekkollm.recovery.JournalSchema.forget(journal);
+        throw e;
+      }
       try {
         Map<String, ProviderSupervisor.Spec> specs = new LinkedHashMap<>();
         for (ProviderSettings ps : llmSettings.providers()) {
@@ -1136,9 +1147,10 @@ public final class LlmClient implements AutoCloseable {
           specs.put(p.name(), new ProviderSupervisor.Spec(base, fixed));
         }
         return new LlmClient(sys, owns, llmSettings, specs, models, catalogSettings.contextCheck(),
-            JournalSettings.create(cfg), routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
+            journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
             SessionSettings.create(cfg));
       } catch (RuntimeException e) {
+        io.pekkollm.recovery.JournalSchema.forget(journal);
         if (owns) {
           sys.terminate();
         }

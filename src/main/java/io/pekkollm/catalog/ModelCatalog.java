@@ -3,6 +3,7 @@ package io.pekkollm.catalog;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -42,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * looked up by {@code provider/model} or an alias.
  *
  * <p><b>Loading.</b> The bundled files ship in the jar under {@code config/models/}; the build writes their
- * names to {@code config/models/index.txt}, so they are found through any class loader. Without the index
+ * names to {@code config/models/index.txt}, so they are found through any class loader, and compiles them into
+ * {@code config/models/catalog.bin} ({@link CompiledCatalog}), used for each file whose YAML it was made from. Without the index
  * (e.g. classes compiled by an IDE) the directory is listed instead, from a directory or a jar. An external
  * directory ({@code pekko-llm.catalog.models-dir}, {@code PEKKO_LLM_MODELS_DIR}) holds files of the same
  * schema: each model in them replaces the bundled entry of the same id as a whole, other models and new
@@ -55,11 +57,17 @@ import org.slf4j.LoggerFactory;
  * <p>Immutable and thread-safe. A lookup by {@code provider/model} is one hash-map read and allocates nothing.
  */
 public final class ModelCatalog {
-  private static final Logger LOG = LoggerFactory.getLogger(ModelCatalog.class);
+  /** Only for warnings: created on first use, so that loading the catalog does not initialise logging. */
+  private static Logger log() {
+    return LoggerFactory.getLogger(ModelCatalog.class);
+  }
+
   static final String RESOURCE_DIR = "config/models/";
   static final String INDEX = RESOURCE_DIR + "index.txt";
 
-  private static volatile ModelCatalog bundled;
+  /** The bundled catalog, loaded once (again after a failure). */
+  private static final BackgroundLoad<ModelCatalog> BUNDLED =
+      new BackgroundLoad<>(() -> loadBundled(ModelCatalog.class.getClassLoader()), "pekko-llm-catalog-load");
 
   private final Map<String, ProviderModels> providers;
   /** Every {@code provider/model} and {@code provider/alias}: the per-call lookup is one hash read. */
@@ -110,17 +118,15 @@ public final class ModelCatalog {
 
   /** The catalog bundled in the jar, loaded once per class loader of this class and shared. */
   public static ModelCatalog bundled() {
-    ModelCatalog c = bundled;
-    if (c == null) {
-      synchronized (ModelCatalog.class) {
-        c = bundled;
-        if (c == null) {
-          c = loadBundled(ModelCatalog.class.getClassLoader());
-          bundled = c;
-        }
-      }
-    }
-    return c;
+    return BUNDLED.get();
+  }
+
+  /**
+   * Starts loading the bundled catalog on a background thread, so that start-up can do other work meanwhile;
+   * {@link #bundled()} waits for it and throws what it threw (a malformed file's {@link CatalogLoadException}).
+   */
+  public static void preloadBundled() {
+    BUNDLED.startInBackground();
   }
 
   /** The bundled catalog extended by {@code settings.modelsDir()}, when set. */
@@ -149,28 +155,34 @@ public final class ModelCatalog {
   static ModelCatalog loadBundled(ClassLoader loader) {
     List<String> names = bundledFileNames(loader);
     if (names.isEmpty()) {
-      LOG.warn("no model catalog found on the class path under {}: every model's metadata is unknown",
+      log().warn("no model catalog found on the class path under {}: every model's metadata is unknown",
           RESOURCE_DIR);
     }
+    Map<String, CompiledCatalog.Entry> compiled = names.isEmpty() ? Map.of() : CompiledCatalog.read(loader);
     Map<String, LinkedHashMap<String, ModelEntry>> entries = new TreeMap<>();
     Map<String, CatalogSource> src = new HashMap<>();
     for (String name : names) {
       String resource = RESOURCE_DIR + name;
       String shown = "classpath:" + resource;
       String provider = providerOf(name, shown);
+      byte[] yaml;
       try (InputStream in = loader.getResourceAsStream(resource)) {
         if (in == null) {
           throw new CatalogLoadException(shown, 0, 0, "listed in " + INDEX + " but missing from the class path",
               null);
         }
-        CatalogReader.ProviderFile f = CatalogReader.read(in, shown, provider);
-        LinkedHashMap<String, ModelEntry> models = new LinkedHashMap<>();
-        f.models().forEach(m -> models.put(m.model(), m));
-        entries.put(provider, models);
-        src.put(provider, new CatalogSource(provider, f.source(), f.sourceDate(), shown));
+        yaml = in.readAllBytes();
       } catch (IOException e) {
         throw new CatalogLoadException(shown, 0, 0, "cannot read: " + e.getMessage(), e);
       }
+      // The build's compiled form when it was made from exactly this YAML, else the YAML itself.
+      CompiledCatalog.Entry c = compiled.get(name);
+      CatalogReader.ProviderFile f = c != null && c.file().provider().equals(provider) && c.matches(yaml) ? c.file()
+          : CatalogReader.read(new ByteArrayInputStream(yaml), shown, provider);
+      LinkedHashMap<String, ModelEntry> models = new LinkedHashMap<>();
+      f.models().forEach(m -> models.put(m.model(), m));
+      entries.put(provider, models);
+      src.put(provider, new CatalogSource(provider, f.source(), f.sourceDate(), shown));
     }
     return new ModelCatalog(entries, src);
   }
@@ -228,7 +240,7 @@ public final class ModelCatalog {
           }
         }
       } else {
-        LOG.warn("cannot list {} from a '{}' URL ({}); build with Maven so that {} exists", RESOURCE_DIR,
+        log().warn("cannot list {} from a '{}' URL ({}); build with Maven so that {} exists", RESOURCE_DIR,
             url.getProtocol(), url, INDEX);
       }
     }
@@ -269,7 +281,7 @@ public final class ModelCatalog {
     return !name.startsWith(".") && (name.endsWith(".yml") || name.endsWith(".yaml")) && !name.equals(".yml");
   }
 
-  private static String providerOf(String fileName, String shown) {
+  static String providerOf(String fileName, String shown) {
     String p = fileName.substring(0, fileName.lastIndexOf('.'));
     if (p.isEmpty() || p.contains("/") || p.chars().anyMatch(Character::isWhitespace)) {
       throw new CatalogLoadException(shown, 0, 0, "the file name must be <provider>.yml with a provider name"

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.pekkollm.api.LlmClient;
+import io.pekkollm.catalog.ModelCatalog;
 import io.pekkollm.http.GatewayServer;
 import io.pekkollm.http.GatewaySettings;
 import io.pekkollm.model.ChatRequest;
@@ -74,6 +75,7 @@ public final class Main {
   }
 
   private static int serve(String[] args, PrintStream out, PrintStream err) {
+    warmUpInBackground();
     Config config = io.pekkollm.api.LlmConfig.load();
     GatewaySettings gs = GatewaySettings.create(config);
     for (int i = 1; i < args.length; i++) {
@@ -108,6 +110,68 @@ public final class Main {
     out.flush();
     client.system().getWhenTerminated().toCompletableFuture().join();
     return 0;
+  }
+
+  /**
+   * Start-up work that needs no configuration, moved off the main thread so that it runs on the second core while
+   * the main thread parses the configuration and starts the actor system: loading the bundled model catalog
+   * ({@link LlmClient} waits for it and fails with its error), initialising logging (logback reads its XML
+   * configuration, several hundred classes) and the JVM's default TLS context (Pekko HTTP's server binding needs
+   * it even for plain HTTP; it reads the CA certificates), and loading the classes start-up is known to need
+   * ({@link #preloadClasses}; {@code -Dpekko-llm.no-preload=true} turns that off). A failure of any but the catalog
+   * is ignored here: the main thread meets and reports it where it always did.
+   */
+  static void warmUpInBackground() {
+    ModelCatalog.preloadBundled();
+    Thread t = new Thread(() -> {
+      try {
+        org.slf4j.LoggerFactory.getILoggerFactory();
+        javax.net.ssl.SSLContext.getDefault().createSSLEngine();
+      } catch (Exception | LinkageError ignored) {
+        // reported by the code that needs it
+      }
+    }, "pekko-llm-warm-up");
+    t.setDaemon(true);
+    t.start();
+    if (!Boolean.getBoolean("pekko-llm.no-preload")) {
+      Thread p = new Thread(Main::preloadClasses, "pekko-llm-class-preload");
+      p.setDaemon(true);
+      p.start();
+    }
+  }
+
+  static final String STARTUP_CLASSES = "META-INF/pekko-llm/startup-classes.txt";
+
+  /**
+   * Loads, without initialising, the classes listed in {@link #STARTUP_CLASSES}: class loading (jar look-up,
+   * parsing, defining) is most of a cold start-up, and done here it runs on the second core ahead of the main
+   * thread, which finds the classes loaded. No static initialiser runs, so nothing changes but timing.
+   */
+  static void preloadClasses() {
+    ClassLoader loader = Main.class.getClassLoader();
+    try (java.io.InputStream in = loader.getResourceAsStream(STARTUP_CLASSES)) {
+      if (in == null) {
+        return;
+      }
+      // Split by hand: thousands of readLine calls would have the JIT compile it at start-up.
+      byte[] list = in.readAllBytes();
+      int start = 0;
+      for (int i = 0; i <= list.length; i++) {
+        if (i == list.length || list[i] == '\n') {
+          if (i > start && list[start] != '#') {
+            try {
+              Class.forName(new String(list, start, i - start, java.nio.charset.StandardCharsets.ISO_8859_1), false,
+                  loader);
+            } catch (ClassNotFoundException | LinkageError ignored) {
+              // an optional class that is not there, or the list is older than the jar
+            }
+          }
+          start = i + 1;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException ignored) {
+      // only a warm-up
+    }
   }
 
   private static int chat(String[] args, PrintStream out, PrintStream err) {

@@ -9,6 +9,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Creates the journal tables when they are missing, from the schema scripts pekko-persistence-jdbc ships
@@ -18,8 +21,65 @@ import java.util.List;
 public final class JournalSchema {
   private JournalSchema() {}
 
-  /** Creates the journal tables at {@code settings.url()} unless they exist. Blocking; call at start. */
+  /** Schema set-ups started by {@link #prepare} and not yet claimed by {@link #ensure}, by database and user. */
+  private static final ConcurrentHashMap<String, CompletableFuture<Void>> PENDING = new ConcurrentHashMap<>();
+
+  /**
+   * Creates the journal tables at {@code settings.url()} unless they exist. Blocking; call at start. When
+   * {@link #prepare} started this set-up in the background, waits for it and throws what it threw.
+   */
   public static void ensure(JournalSettings settings) {
+    CompletableFuture<Void> pending = PENDING.remove(key(settings));
+    if (pending == null) {
+      create(settings);
+      return;
+    }
+    try {
+      pending.join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      if (cause instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException("creating the journal schema at " + settings.url() + " failed", cause);
+    }
+  }
+
+  /**
+   * Starts {@link #ensure}'s work (opening the database, which loads its driver, and creating the tables) on a
+   * background thread, so that start-up can do other work meanwhile; the next {@link #ensure} for the same
+   * database and user waits for it and reports its failure. Does nothing when one is already pending.
+   */
+  public static void prepare(JournalSettings settings) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    if (PENDING.putIfAbsent(key(settings), f) != null) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      try {
+        create(settings);
+        f.complete(null);
+      } catch (Throwable e) {
+        f.completeExceptionally(e);
+      }
+    }, "pekko-llm-journal-schema");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Drops a set-up {@link #prepare} started that no {@link #ensure} will claim (start-up failed meanwhile). */
+  public static void forget(JournalSettings settings) {
+    PENDING.remove(key(settings));
+  }
+
+  private static String key(JournalSettings settings) {
+    return settings.url() + '\n' + settings.user() + '\n' + settings.password();
+  }
+
+  private static void create(JournalSettings settings) {
     String script = settings.postgres() ? "schema/postgres/postgres-create-schema.sql" : "schema/h2/h2-create-schema.sql";
     List<String> statements = statements(read(script));
     try (Connection c = connect(settings); Statement st = c.createStatement()) {

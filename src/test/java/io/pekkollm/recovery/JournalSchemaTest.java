@@ -1,0 +1,61 @@
+package io.pekkollm.recovery;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pekkollm.testkit.TestConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import org.junit.jupiter.api.Test;
+
+class JournalSchemaTest {
+  private static JournalSettings h2(Path dir) {
+    return JournalSettings.create(TestConfig.of("pekko-llm.recovery.data-dir = \"" + dir + "\""));
+  }
+
+  private static boolean hasJournal(JournalSettings s) throws Exception {
+    try (Connection c = JournalSchema.connect(s);
+        ResultSet rs = c.getMetaData().getTables(null, null, "event_journal", null)) {
+      return rs.next();
+    }
+  }
+
+  @Test
+  void aPreparedSetUpIsWaitedForByEnsure() throws Exception {
+    JournalSettings s = h2(Files.createTempDirectory("journal-prepare"));
+    JournalSchema.prepare(s);
+    JournalSchema.prepare(s); // already pending: nothing more
+    JournalSchema.ensure(s);
+    assertTrue(hasJournal(s));
+    // Claimed: the next ensure checks again rather than trusting the earlier result.
+    try (Connection c = JournalSchema.connect(s); Statement st = c.createStatement()) {
+      st.execute("DROP TABLE \"event_journal\" CASCADE");
+    }
+    JournalSchema.ensure(s);
+    assertTrue(hasJournal(s));
+  }
+
+  @Test
+  void aPreparedSetUpsFailureIsThrownByEnsure() {
+    JournalSettings bad = JournalSettings.create(TestConfig.of(
+        "pekko-llm.recovery.journal-url = \"jdbc:postgresql://127.0.0.1:1/none\""));
+    JournalSchema.prepare(bad);
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> JournalSchema.ensure(bad));
+    assertTrue(e.getMessage().contains("cannot open the journal database jdbc:postgresql://127.0.0.1:1/none"),
+        e.getMessage());
+  }
+
+  @Test
+  void aForgottenSetUpIsNotClaimed() throws Exception {
+    JournalSettings bad = JournalSettings.create(TestConfig.of(
+        "pekko-llm.recovery.journal-url = \"jdbc:postgresql://127.0.0.1:1/none\""));
+    JournalSchema.prepare(bad);
+    JournalSchema.forget(bad);
+    // ensure runs afresh (and fails afresh, with the same report).
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> JournalSchema.ensure(bad));
+    assertTrue(e.getMessage().contains("cannot open the journal database"), e.getMessage());
+  }
+}
