@@ -8,6 +8,7 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -32,8 +33,6 @@ public final class EntityRegistry<C> extends AbstractBehavior<EntityRegistry.Com
   /** Sent by an idle entity: stop it (commands for it are held until it has stopped, then go to a new one). */
   public record Passivate<C>(String id, ActorRef<C> entity) implements Command<C> {}
 
-  private record EntityStopped<C>(String id) implements Command<C> {}
-
   /** Creates the behavior of entity {@code id}; {@code registry} is where it sends {@link Passivate}. */
   @FunctionalInterface
   public interface EntityFactory<C> {
@@ -43,6 +42,8 @@ public final class EntityRegistry<C> extends AbstractBehavior<EntityRegistry.Com
   private final String namePrefix;
   private final EntityFactory<C> factory;
   private final Map<String, ActorRef<C>> entities = new HashMap<>();
+  /** The id of every running or stopping incarnation, by its ref: what a Terminated signal names. */
+  private final Map<ActorRef<?>, String> ids = new HashMap<>();
   private final Map<String, List<C>> stopping = new HashMap<>();
   private long counter;
 
@@ -66,7 +67,8 @@ public final class EntityRegistry<C> extends AbstractBehavior<EntityRegistry.Com
     return newReceiveBuilder()
         .onMessage(Envelope.class, e -> onEnvelope((Envelope<C>) e))
         .onMessage(Passivate.class, p -> onPassivate((Passivate<C>) p))
-        .onMessage(EntityStopped.class, s -> onStopped((EntityStopped<C>) s))
+        // ChildFailed (an entity that failed) is a Terminated too.
+        .onSignal(Terminated.class, t -> onStopped(((Terminated) t).getRef()))
         .build();
   }
 
@@ -87,7 +89,11 @@ public final class EntityRegistry<C> extends AbstractBehavior<EntityRegistry.Com
           .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100), Duration.ofSeconds(5), 0.2));
       // A unique name per incarnation: the previous one's name may still be reserved while it stops.
       ref = getContext().spawn(behavior, namePrefix + id + "-" + (++counter));
-      getContext().watchWith(ref, new EntityStopped<>(id));
+      // watch, not watchWith: Pekko keeps a failed child's exception (with its stack trace, 2-5 KB) in the
+      // parent until the child's Terminated reaches the parent, and watchWith replaces that Terminated by the
+      // custom message, so every entity that ever failed (a journal write timing out, say) stayed in memory.
+      getContext().watch(ref);
+      ids.put(ref, id);
       entities.put(id, ref);
     }
     return ref;
@@ -102,11 +108,15 @@ public final class EntityRegistry<C> extends AbstractBehavior<EntityRegistry.Com
     return this;
   }
 
-  private Behavior<Command<C>> onStopped(EntityStopped<C> s) {
-    entities.remove(s.id());
-    List<C> held = stopping.remove(s.id());
+  private Behavior<Command<C>> onStopped(ActorRef<?> ref) {
+    String id = ids.remove(ref);
+    if (id == null) {
+      return this;
+    }
+    entities.remove(id);
+    List<C> held = stopping.remove(id);
     if (held != null && !held.isEmpty()) {
-      ActorRef<C> fresh = entityFor(s.id());
+      ActorRef<C> fresh = entityFor(id);
       held.forEach(fresh::tell);
     }
     return this;
