@@ -70,6 +70,7 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.JavaPartialFunction;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -324,19 +325,25 @@ public final class GatewayRoutes {
             HttpResponse error = ErrorResponses.of(failure);
             return id == null ? error : error.addHeader(RawHeader.create("X-Recovery-Id", id));
           }
-          boolean[] failed = new boolean[1];
-          Source<ByteString, NotUsed> body = Source.from(preamble)
-              .concat(Source.from(pair.first()).concat(pair.second()).mapConcat(x -> {
+          // Encoding and the closing events in one stage (statefulMap's completion output): each stage and inner
+          // stream here is kept for the life of the response.
+          Source<Object, NotUsed> all = pair.first().isEmpty() ? pair.second()
+              : Source.from(pair.first()).concat(pair.second());
+          Source<ByteString, NotUsed> body = all
+              .statefulMap(() -> new boolean[1], (failed, x) -> {
                 if (x instanceof StreamFailure f) {
                   failed[0] = true;
-                  return List.of(ByteString.fromString(
+                  return Pair.create(failed, ByteString.fromString(
                       "data: " + ErrorResponses.body(ErrorResponses.unwrap(f.error())) + "\n\n"));
                 }
-                return encoder.encode((JournaledChunk) x);
-              }))
-              // An interrupted stream ends with its error event, never with [DONE].
-              .concatLazy(Source.lazySource(() -> failed[0] ? Source.<ByteString>empty() : Source.from(encoder.finish())))
+                return Pair.create(failed, joined(encoder.encode((JournaledChunk) x)));
+                // An interrupted stream ends with its error event, never with [DONE].
+              }, failed -> failed[0] ? Optional.empty() : Optional.of(joined(encoder.finish())))
+              .filter(b -> !b.isEmpty())
               .mapMaterializedValue(mv -> NotUsed.getInstance());
+          if (!preamble.isEmpty()) {
+            body = Source.from(preamble).concat(body);
+          }
           if (!settings.sseKeepAlive().isZero()) {
             body = body.keepAlive(settings.sseKeepAlive(), () -> KEEP_ALIVE);
           }
@@ -346,6 +353,17 @@ public final class GatewayRoutes {
               .addHeaders(m == null ? List.of() : extraHeaders.apply(m));
           return id == null ? resp : resp.addHeader(RawHeader.create("X-Recovery-Id", id));
         });
+  }
+
+  private static ByteString joined(List<ByteString> parts) {
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    ByteString all = ByteString.emptyByteString();
+    for (ByteString b : parts) {
+      all = all.concat(b);
+    }
+    return all;
   }
 
   /** A stream's failure, carried as its last element. */
