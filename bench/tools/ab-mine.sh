@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A/B of two gateway jars behind the bench upstream, both running at once, measured in alternating rounds, so
+# background load hits both alike: non-streaming wrk (16 connections) or streaming (Probe, 16 streams back to back),
+# reporting throughput and the gateway's CPU time per request or per chunk (less sensitive to load than latency).
+#   bench/tools/ab.sh A.jar B.jar [rounds] [nonstream|stream] [extra JVM flags for both]
+# Needs target/bench-classes (bench/run.sh compiles it). Ports 18931-18933 on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+A=$1; B=$2; ROUNDS=${3:-8}; MODE=${4:-nonstream}; FLAGS=${5:-}
+CP=target/pekko-llm.jar:target/bench-classes
+WORK=$(mktemp -d)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
+java -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp $CP io.pekkollm.bench.FakeUpstream 18931 >"$WORK/up.log" 2>&1 &
+PIDS+=($!)
+start() { # jar port
+  mkdir -p "$WORK/$2"
+  OPENAI_BASE_URL=http://127.0.0.1:18931/v1 OPENAI_API_KEY=x PEKKO_LLM_DATA_DIR="$WORK/$2" \
+    java $FLAGS -jar "$1" serve --port "$2" >"$WORK/gw$2.log" 2>&1 &
+  PIDS+=($!)
+}
+start "$A" 18932; PA=$!
+start "$B" 18933; PB=$!
+for p in 18931 18932 18933; do
+  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$p/health" >/dev/null && break; sleep 0.5; done
+done
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
+round() { # port pid label seconds
+  local c0 c1 out
+  c0=$(cpu "$2")
+  if [ "$MODE" = stream ]; then
+    out=$(java -cp $CP io.pekkollm.bench.Probe "http://127.0.0.1:$1/v1/chat/completions" openai/bench-n100-g0 16 "$4")
+    c1=$(cpu "$2")
+    echo "$3 $out"
+  else
+    out=$(BENCH_MODEL=openai/bench wrk -t2 -c16 -d"$4"s -s bench/wrk/chat.lua "http://127.0.0.1:$1/v1/chat/completions" | grep BENCH_JSON | cut -c12-)
+    c1=$(cpu "$2")
+    python3 -c "import json,sys; d=json.loads(sys.argv[1]); r=d['requests']; print(sys.argv[2], r/d['duration_us']*1e6, 'req/s', d['p50_us'], 'us p50', (int(sys.argv[3]))*1e4/r, 'us CPU/request')" "$out" "$3" "$((c1-c0))"
+  fi
+}
+echo "warm-up (60 s each, alternating)"
+for i in 1 2 3 4 5 6; do round 18932 "$PA" A 5 >/dev/null; round 18933 "$PB" B 5 >/dev/null; done
+for i in $(seq 1 "$ROUNDS"); do
+  if [ $((i % 2)) = 1 ]; then round 18932 "$PA" A 6; round 18933 "$PB" B 6; else round 18933 "$PB" B 6; round 18932 "$PA" A 6; fi
+done | tee "$WORK/rounds.txt"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
