@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.Done;
+import io.pekkollm.util.EntityRegistry;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -40,7 +40,7 @@ public class JournalAppendBench {
   public int batch;
 
   private Path dir;
-  private ActorSystem<RecoveryRegistry.Command> system;
+  private ActorSystem<EntityRegistry.Command<StreamEntity.Command>> system;
   private ActorSystem<Void> serviceSystem;
   private RecoveryService service;
   private List<ChatChunk> chunks;
@@ -56,8 +56,9 @@ public class JournalAppendBench {
         .withFallback(ConfigFactory.load()).resolve();
     JournalSettings settings = JournalSettings.create(config);
     JournalSchema.ensure(settings);
-    system = ActorSystem.create(RecoveryRegistry.create(JournalSettings.PLUGIN_ID, settings.pluginConfig(config),
-        Duration.ofMinutes(2)), "jmh-journal", config);
+    Config plugin = settings.pluginConfig(config);
+    system = ActorSystem.create(EntityRegistry.<StreamEntity.Command>create("stream-", (id, reg) ->
+        StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(2), reg)), "jmh-journal", config);
     serviceSystem = ActorSystem.create(Behaviors.empty(), "jmh-journal-service", config);
     service = RecoveryService.start(serviceSystem, settings, "recovery");
     chunks = new ArrayList<>();
@@ -69,10 +70,12 @@ public class JournalAppendBench {
 
   private void newStream() throws Exception {
     streamId = service.newRecoveryId();
-    AskPattern.<RecoveryRegistry.Command, StatusReply<Done>>ask(system,
-            r -> new RecoveryRegistry.Envelope(streamId, new StreamEntity.Start("openai", "openai/gpt-4o-mini",
-                "{}", "jmh", r)), Duration.ofSeconds(10), system.scheduler())
-        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    StreamEntity.Begin begin = new StreamEntity.Begin("openai", "openai/gpt-4o-mini", "{}", "jmh",
+        System.currentTimeMillis());
+    AskPattern.<EntityRegistry.Command<StreamEntity.Command>, StatusReply<List<Long>>>ask(system,
+            r -> new EntityRegistry.Envelope<>(streamId, new StreamEntity.Write(begin, List.of(), null, r)),
+            Duration.ofSeconds(10), system.scheduler())
+        .toCompletableFuture().get(10, TimeUnit.SECONDS).getValue();
   }
 
   @TearDown(Level.Trial)
@@ -94,9 +97,9 @@ public class JournalAppendBench {
     if (++appends % 500 == 0) {
       newStream();
     }
-    return AskPattern.<RecoveryRegistry.Command, StatusReply<List<Long>>>ask(system,
-            r -> new RecoveryRegistry.Envelope(streamId, new StreamEntity.Append(chunks, r)), Duration.ofSeconds(10),
-            system.scheduler())
+    return AskPattern.<EntityRegistry.Command<StreamEntity.Command>, StatusReply<List<Long>>>ask(system,
+            r -> new EntityRegistry.Envelope<>(streamId, new StreamEntity.Write(null, chunks, null, r)),
+            Duration.ofSeconds(10), system.scheduler())
         .toCompletableFuture().get(10, TimeUnit.SECONDS).getValue();
   }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
 public record JournalSettings(boolean enabled, Path dataDir, String url, String user, String password,
     boolean postgres, int batchMaxChunks, Duration askTimeout, Duration passivateAfter, Duration completedRetention,
     Duration abandonedRetention, Duration sweepInterval, int maxTokensFloor, String summarizeModel,
-    int overlapMinChars, int overlapWindowChars, int poolSize) {
+    int overlapMinChars, int overlapWindowChars, int poolSize, int maxStreams) {
 
   /**
    * The id of the journal plugin the stream and session entities use (its config travels with them at runtime:
@@ -43,7 +43,7 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
         c.getString("journal-password"), postgres, c.getInt("batch-max-chunks"), c.getDuration("ask-timeout"),
         c.getDuration("passivate-after"), c.getDuration("retention.completed"), c.getDuration("retention.abandoned"),
         c.getDuration("retention.sweep-interval"), c.getInt("max-tokens-floor"), c.getString("summarize-model").trim(),
-        c.getInt("overlap.min-chars"), c.getInt("overlap.window-chars"), c.getInt("pool-size"));
+        c.getInt("overlap.min-chars"), c.getInt("overlap.window-chars"), c.getInt("pool-size"), c.getInt("max-streams"));
   }
 
   String driver() {
@@ -64,6 +64,10 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
         "db.connectionTimeout", 30_000));
     Config plugin = ConfigFactory.empty()
         .withValue("use-shared-db", ConfigValueFactory.fromAnyRef(null))
+        // The plugin's write queue drops what does not fit, failing the write (and after 10 such failures its
+        // circuit breaker fails every write for 30 s). A stream has at most one write waiting, a stream entity
+        // or a session at most one, so room for twice max-streams means a burst of new streams waits instead.
+        .withValue("bufferSize", ConfigValueFactory.fromAnyRef(Math.max(2 * maxStreams, 8192)))
         .withValue("slick", slick.root())
         .withFallback(systemConfig.getConfig("jdbc-journal"));
     return ConfigFactory.empty().withValue(PLUGIN_ID, plugin.root());

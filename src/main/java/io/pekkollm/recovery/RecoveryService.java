@@ -21,6 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
@@ -61,6 +62,10 @@ public final class RecoveryService {
   private final ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry;
   private final String incarnation = UUID.randomUUID().toString();
   private final LongConsumer writeTimes;
+  /** Journalled streams running now (admission: at most {@code settings.maxStreams()}). */
+  private final AtomicInteger active = new AtomicInteger();
+  /** Journal writes asked for by streams (a test and benchmark measure: writes per stream). */
+  private final java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
 
   private RecoveryService(ActorSystem<?> system, JournalSettings settings,
       ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry, LongConsumer writeTimes) {
@@ -106,6 +111,11 @@ public final class RecoveryService {
     return settings;
   }
 
+  /** Journal writes the streams of this service asked for so far. */
+  long writes() {
+    return writes.get();
+  }
+
   /** 128 random bits, hex: unguessable, since it grants access to the stream's text. */
   public String newRecoveryId() {
     byte[] b = new byte[16];
@@ -114,28 +124,65 @@ public final class RecoveryService {
   }
 
   /**
-   * Journals a new stream: the Started event is persisted before {@code upstream} runs, every chunk before it
-   * is emitted, and the end (completed, failed, cancelled) is recorded.
+   * Journals a new stream: {@code upstream} runs at once, while the stream's entity starts; the Started event is
+   * persisted with the first chunks (or with the end, for a stream that ends before its first chunk), every chunk
+   * before it is emitted, and the end (completed, failed, cancelled) is recorded, with the last chunks when they
+   * are written together.
    */
   public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
       Source<ChatChunk, NotUsed> upstream) {
     String request = Json.write(OpenAiCodec.writeStored(original));
-    return Source.completionStageSource(this.<Done>ask(recoveryId, r -> new StreamEntity.Start(provider,
-            original.model(), request, incarnation, r)).thenApply(d -> journalChunks(recoveryId, upstream)))
-        .mapMaterializedValue(m -> NotUsed.getInstance());
+    return journalChunks(recoveryId, upstream, () -> {
+      StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
+          System.currentTimeMillis());
+      registry.tell(new EntityRegistry.Envelope<>(recoveryId, new StreamEntity.Announce(begin)));
+      return begin;
+    });
   }
 
   /** An upstream failure carried as an element, so the chunks read before it are persisted and delivered first. */
   private record Failure(Throwable error) {}
 
-  private Source<JournaledChunk, NotUsed> journalChunks(String recoveryId, Source<ChatChunk, NotUsed> upstream) {
+  /** The upstream's completion, carried as an element so that it can be written with the last chunks. */
+  private enum End { INSTANCE }
+
+  /** One run of a journalled stream: what its end records, and whether that is recorded. */
+  private static final class Run {
+    /** The Started event's content until a write carrying it succeeded (null for a resumed stream). */
+    volatile StreamEntity.Begin start;
+    Usage usage;
+    FinishReason finish;
+    /** The end is recorded (or being recorded by the failure path): nothing left for a cancellation to record. */
+    final AtomicBoolean ended = new AtomicBoolean();
+
+    Run(StreamEntity.Begin start) {
+      this.start = start;
+    }
+  }
+
+  /**
+   * The journalled run of {@code upstream}; {@code start}, called when it starts, gives the Started event's content
+   * of a new stream (null for a resumed one).
+   */
+  private Source<JournaledChunk, NotUsed> journalChunks(String recoveryId, Source<ChatChunk, NotUsed> upstream,
+      java.util.function.Supplier<StreamEntity.Begin> start) {
     return Source.lazySource(() -> {
-      // Per run: what the Completed event records, and how the stream ended.
-      Usage[] usage = new Usage[1];
-      FinishReason[] finish = new FinishReason[1];
-      AtomicBoolean ended = new AtomicBoolean();
+      if (active.incrementAndGet() > settings.maxStreams()) {
+        active.decrementAndGet();
+        return Source.<JournaledChunk>failed(new LlmException(ErrorKind.OVERLOADED, "the stream journal is at "
+            + "capacity: " + settings.maxStreams() + " streams are running (pekko-llm.recovery.max-streams); retry "
+            + "shortly", null, true, null));
+      }
+      Run run;
+      try {
+        run = new Run(start.get());
+      } catch (RuntimeException e) {
+        active.decrementAndGet();
+        throw e;
+      }
       return upstream
           .<Object>map(c -> c)
+          .concat(Source.single(End.INSTANCE))
           .recover(new JavaPartialFunction<Throwable, Object>() {
             @Override
             public Object apply(Throwable t, boolean isCheck) {
@@ -150,7 +197,7 @@ public final class RecoveryService {
             l.add(c);
             return l;
           })
-          .mapAsync(1, items -> persist(recoveryId, items, usage, finish))
+          .mapAsync(1, items -> persist(recoveryId, items, run))
           .mapConcat(l -> l)
           .map(x -> {
             if (x instanceof Failure f) {
@@ -158,12 +205,6 @@ public final class RecoveryService {
             }
             return (JournaledChunk) x;
           })
-          .concatLazy(Source.lazyCompletionStageSource(() -> {
-            ended.set(true);
-            return this.<Done>ask(recoveryId, r -> new StreamEntity.Complete(
-                    finish[0] == null ? null : finish[0].value(), usage[0], r))
-                .thenApply(d -> Source.<JournaledChunk>empty());
-          }))
           .recoverWithRetries(1, new JavaPartialFunction<Throwable, org.apache.pekko.stream.Graph<
               org.apache.pekko.stream.SourceShape<JournaledChunk>, NotUsed>>() {
             @Override
@@ -172,17 +213,22 @@ public final class RecoveryService {
               if (isCheck) {
                 return null;
               }
-              ended.set(true);
-              return Source.completionStageSource(interrupt(recoveryId, t, false)
+              if (!run.ended.compareAndSet(false, true)) {
+                // The upstream's failure was written with the chunks before it.
+                return Source.failed(t);
+              }
+              return Source.completionStageSource(interrupt(recoveryId, run, t, false)
                       .handle((d, e) -> Source.<JournaledChunk>failed(t)))
                   .mapMaterializedValue(m -> NotUsed.getInstance());
             }
           })
           .watchTermination((mat, done) -> {
             done.whenComplete((d, e) -> {
-              if (!ended.get()) {
+              active.decrementAndGet();
+              if (run.ended.compareAndSet(false, true)) {
                 // Neither finished nor failed: the caller cancelled. Recorded, and still resumable on request.
-                interrupt(recoveryId, new LlmException(ErrorKind.CANCELLED, "the caller cancelled the stream"), true);
+                interrupt(recoveryId, run, new LlmException(ErrorKind.CANCELLED, "the caller cancelled the stream"),
+                    true);
               }
             });
             return mat;
@@ -190,35 +236,51 @@ public final class RecoveryService {
     }).mapMaterializedValue(m -> NotUsed.getInstance());
   }
 
-  /** Persists the chunks of one batch; the result keeps a trailing {@link Failure} after them. */
-  private CompletionStage<List<Object>> persist(String recoveryId, List<Object> items, Usage[] usage,
-      FinishReason[] finish) {
+  /**
+   * Persists one batch in one write: the chunks, with the Started event until one write carried it, and the end
+   * when the batch holds it. The result keeps a trailing {@link Failure} after the chunks.
+   */
+  private CompletionStage<List<Object>> persist(String recoveryId, List<Object> items, Run run) {
     List<ChatChunk> chunks = new ArrayList<>(items.size());
     Failure failure = null;
+    boolean complete = false;
     for (Object o : items) {
       if (o instanceof ChatChunk c) {
         chunks.add(c);
-      } else {
-        failure = (Failure) o;
-      }
-    }
-    Failure last = failure;
-    if (chunks.isEmpty()) {
-      return CompletableFuture.completedFuture(List.of(last));
-    }
-    long sent = System.nanoTime();
-    return this.<List<Long>>ask(recoveryId, r -> new StreamEntity.Append(chunks, r)).thenApply(seqs -> {
-      writeTimes.accept(System.nanoTime() - sent);
-      List<Object> out = new ArrayList<>(chunks.size() + 1);
-      for (int i = 0; i < chunks.size(); i++) {
-        ChatChunk c = chunks.get(i);
         if (c.usage() != null) {
-          usage[0] = usage[0] == null ? c.usage() : usage[0].merge(c.usage());
+          run.usage = run.usage == null ? c.usage() : run.usage.merge(c.usage());
         }
         if (c.finishReason() != null) {
-          finish[0] = c.finishReason();
+          run.finish = c.finishReason();
         }
-        out.add(new JournaledChunk(seqs.get(i), c));
+      } else if (o instanceof Failure f) {
+        failure = f;
+      } else {
+        complete = true;
+      }
+    }
+    StreamEntity.End end = null;
+    if (complete) {
+      end = new StreamEntity.Finish(run.finish == null ? null : run.finish.value(), run.usage);
+    } else if (failure != null) {
+      end = stop(failure.error(), false);
+    }
+    Failure last = failure;
+    StreamEntity.End recorded = end;
+    StreamEntity.Begin begin = run.start;
+    long sent = System.nanoTime();
+    writes.incrementAndGet();
+    return this.<List<Long>>ask(recoveryId, r -> new StreamEntity.Write(begin, chunks, recorded, r)).thenApply(seqs -> {
+      if (!chunks.isEmpty()) {
+        writeTimes.accept(System.nanoTime() - sent);
+      }
+      run.start = null;
+      if (recorded != null) {
+        run.ended.set(true);
+      }
+      List<Object> out = new ArrayList<>(chunks.size() + 1);
+      for (int i = 0; i < chunks.size(); i++) {
+        out.add(new JournaledChunk(seqs.get(i), chunks.get(i)));
       }
       if (last != null) {
         out.add(last);
@@ -227,11 +289,16 @@ public final class RecoveryService {
     });
   }
 
-  private CompletionStage<Done> interrupt(String recoveryId, Throwable t, boolean cancelled) {
+  private static StreamEntity.Stop stop(Throwable t, boolean cancelled) {
     LlmException le = t instanceof LlmException e ? e : new LlmException(ErrorKind.INTERNAL, String.valueOf(t.getMessage()));
-    boolean recoverable = cancelled || recoverable(le.kind());
-    return this.<Done>ask(recoveryId, r -> new StreamEntity.Interrupt(le.getMessage(), le.kind(), recoverable,
-            cancelled, r))
+    return new StreamEntity.Stop(le.getMessage(), le.kind(), cancelled || recoverable(le.kind()), cancelled);
+  }
+
+  private CompletionStage<Done> interrupt(String recoveryId, Run run, Throwable t, boolean cancelled) {
+    StreamEntity.Begin begin = run.start;
+    writes.incrementAndGet();
+    return this.<List<Long>>ask(recoveryId, r -> new StreamEntity.Write(begin, List.of(), stop(t, cancelled), r))
+        .thenApply(seqs -> Done.getInstance())
         .exceptionally(e -> {
           LOG.warn("could not record the interruption of stream {}: {}", recoveryId, e.getMessage());
           return Done.getInstance();
@@ -268,7 +335,7 @@ public final class RecoveryService {
             Source<JournaledChunk, NotUsed> replay = Source.from(plan.replay())
                 .map(s -> new JournaledChunk(s.seq(), Chunks.chunk(s)));
             return new ResumedStream(recoveryId, strategy, plan.keptCodePoints(), plan.discardedCodePoints(),
-                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, continuation)));
+                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, continuation, () -> null)));
           });
         });
   }

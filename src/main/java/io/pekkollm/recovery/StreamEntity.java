@@ -34,6 +34,33 @@ final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamE
   record Start(String provider, String model, String request, String incarnation, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
+  /**
+   * What a stream's Started event will record; {@code atMillis} and {@code incarnation} also tell this stream's
+   * own later writes apart from another stream under the same id.
+   */
+  record Begin(String provider, String model, String request, String incarnation, long atMillis) {}
+
+  /**
+   * A stream is starting (nothing persisted yet, no reply): the entity starts and recovers while the upstream
+   * request runs, and answers status and resume questions about the stream as running.
+   */
+  record Announce(Begin begin) implements Command {}
+
+  /** How a {@link Write} ends the stream. */
+  sealed interface End {}
+
+  record Finish(String finishReason, io.pekkollm.model.Usage usage) implements End {}
+
+  record Stop(String cause, ErrorKind kind, boolean recoverable, boolean cancelled) implements End {}
+
+  /**
+   * One journal write of a stream, all its events persisted atomically: the Started event when {@code start} is
+   * set and the stream is not in the journal yet, the chunks (may be empty), and the end when {@code end} is set.
+   * Replies each chunk's sequence number (0 for usage-only chunks).
+   */
+  record Write(Begin start, List<ChatChunk> chunks, End end, ActorRef<StatusReply<List<Long>>> replyTo)
+      implements Command {}
+
   /** Persist these chunks; replies each one's sequence number (0 for usage-only chunks). */
   record Append(List<ChatChunk> chunks, ActorRef<StatusReply<List<Long>>> replyTo) implements Command {}
 
@@ -75,6 +102,9 @@ final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamE
 
   private final ActorRef<EntityRegistry.Command<Command>> registry;
   private final ActorRef<Command> self;
+  /** An announced stream whose Started event is not written yet (in memory only: it travels with its first write). */
+  private Begin pending;
+  private long pendingSince;
 
   private StreamEntity(String recoveryId, String journalPluginId, Config journalPluginConfig,
       ActorRef<EntityRegistry.Command<Command>> registry, ActorRef<Command> self) {
@@ -120,8 +150,15 @@ final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamE
         .onCommand(Complete.class, this::onComplete)
         .onCommand(Interrupt.class, this::onInterrupt)
         .onCommand(BeginResume.class, this::onBeginResume)
-        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), snapshot(state, cmd.incarnation())))
+        .onCommand(Announce.class, this::onAnnounce)
+        .onCommand(Write.class, this::onWrite)
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), snapshot(pendingOr(state), cmd.incarnation())))
         .onCommand(Idle.class, (state, cmd) -> {
+          if (state.status == Status.NEW && pending != null
+              && System.currentTimeMillis() - pendingSince < PENDING_LIMIT.toMillis()) {
+            // Still waiting for its first chunk (a model may think for minutes): stay, or it would look unknown.
+            return Effect().noReply();
+          }
           registry.tell(new EntityRegistry.Passivate<>(recoveryId, self));
           return Effect().noReply();
         })
@@ -135,6 +172,70 @@ final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamE
     return Effect().persist(new StreamEvent.Started(recoveryId, cmd.provider(), cmd.model(), cmd.request(),
             cmd.incarnation(), System.currentTimeMillis()))
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
+  }
+
+  /** An announced stream that never writes (its process lost track of it) is forgotten after this. */
+  private static final Duration PENDING_LIMIT = Duration.ofHours(1);
+
+  private ReplyEffect<StreamEvent, StreamState> onAnnounce(StreamState state, Announce cmd) {
+    if (state.status == Status.NEW) {
+      pending = cmd.begin();
+      pendingSince = System.currentTimeMillis();
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<StreamEvent, StreamState> onWrite(StreamState state, Write cmd) {
+    List<StreamEvent> events = new ArrayList<>(3);
+    long next = state.nextSeq;
+    boolean running = state.status == Status.STREAMING;
+    Begin b = cmd.start();
+    if (b != null) {
+      if (state.status == Status.NEW) {
+        events.add(new StreamEvent.Started(recoveryId, b.provider(), b.model(), b.request(), b.incarnation(),
+            b.atMillis()));
+        running = true;
+      } else if (!(b.incarnation().equals(state.incarnation) && b.atMillis() == state.startedAt)) {
+        return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
+      }
+    }
+    long now = System.currentTimeMillis();
+    List<Long> seqs = new ArrayList<>(cmd.chunks().size());
+    if (!cmd.chunks().isEmpty()) {
+      if (!running) {
+        return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " is not running"));
+      }
+      List<StoredChunk> stored = new ArrayList<>(cmd.chunks().size());
+      for (ChatChunk c : cmd.chunks()) {
+        long seq = Chunks.isEvent(c) ? next++ : 0;
+        stored.add(Chunks.store(seq, c));
+        seqs.add(seq);
+      }
+      events.add(new StreamEvent.ChunksAppended(stored, now));
+    }
+    // An end for a stream that already ended (or never began) changes nothing, as Complete and Interrupt.
+    if (cmd.end() != null && running) {
+      events.add(cmd.end() instanceof Stop st
+          ? new StreamEvent.Interrupted(st.cause(), st.kind() == null ? null : st.kind().name(), st.recoverable(),
+              st.cancelled(), now)
+          : new StreamEvent.Completed(((Finish) cmd.end()).finishReason(), Chunks.store(((Finish) cmd.end()).usage()),
+              now));
+    }
+    if (events.isEmpty()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.success(seqs));
+    }
+    return Effect().persist(events).thenReply(cmd.replyTo(), s -> StatusReply.success(seqs));
+  }
+
+  /** The state, or for an announced stream not written yet, a running stream as its Started event will make it. */
+  private StreamState pendingOr(StreamState state) {
+    if (state.status != Status.NEW || pending == null) {
+      return state;
+    }
+    StreamState s = new StreamState();
+    s.apply(new StreamEvent.Started(recoveryId, pending.provider(), pending.model(), pending.request(),
+        pending.incarnation(), pending.atMillis()));
+    return s;
   }
 
   private ReplyEffect<StreamEvent, StreamState> onAppend(StreamState state, Append cmd) {
@@ -172,6 +273,10 @@ final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamE
   }
 
   private ReplyEffect<StreamEvent, StreamState> onBeginResume(StreamState state, BeginResume cmd) {
+    if (state.status == Status.NEW && pending != null) {
+      return Effect().reply(cmd.replyTo(), new Conflict("stream " + recoveryId
+          + " is still running (or another resume of it is); retry once it has ended", false, null));
+    }
     switch (state.status) {
       case NEW:
         return Effect().reply(cmd.replyTo(), new NotFound());
