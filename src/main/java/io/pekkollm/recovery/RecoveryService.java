@@ -104,6 +104,17 @@ public final class RecoveryService {
         }
       }, blocking);
     }
+    Duration compaction = settings.h2CompactionInterval();
+    if (!settings.postgres() && !compaction.isZero()) {
+      var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+      system.scheduler().scheduleWithFixedDelay(compaction, compaction, () -> {
+        try {
+          H2Compaction.compact(settings);
+        } catch (Exception e) {
+          LOG.warn("compacting the H2 journal failed: {}", e.getMessage());
+        }
+      }, blocking);
+    }
     return service;
   }
 
