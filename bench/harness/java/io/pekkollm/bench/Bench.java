@@ -817,13 +817,15 @@ public final class Bench {
         Procs.Histogram h = Procs.histogram(pid);
         long heap = Procs.heapUsed(pid);
         long rss = Procs.rssBytes(pid);
+        // Per open stream: a stream that never got its first chunk is not holding what an open one holds.
+        long opened = Math.max(1, target - firstFailed);
         ObjectNode n = arr.addObject().put("gateway", g.name()).put("model", model).put("streams", target)
             .put("streams_without_first_chunk", firstFailed)
             .put("live_heap_bytes", h.totalBytes()).put("baseline_live_heap_bytes", base.totalBytes())
-            .put("heap_bytes_per_stream", (h.totalBytes() - base.totalBytes()) / target)
+            .put("heap_bytes_per_stream", (h.totalBytes() - base.totalBytes()) / opened)
             .put("heap_used_bytes", heap).put("baseline_heap_used_bytes", baseHeap)
             .put("rss_bytes", rss).put("baseline_rss_bytes", baseRss)
-            .put("rss_bytes_per_stream", (rss - baseRss) / target)
+            .put("rss_bytes_per_stream", (rss - baseRss) / opened)
             .put("threads", Procs.threads(pid)).put("fds", Procs.fds(pid));
         if (!errors.isEmpty()) {
           ArrayNode es = n.putArray("error_samples");
@@ -833,7 +835,7 @@ public final class Bench {
         h.classes().entrySet().stream()
             .map(e -> Map.entry(e.getKey(), e.getValue()[1] - base.classes().getOrDefault(e.getKey(), new long[2])[1]))
             .sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(12)
-            .forEach(e -> top.addObject().put("class", e.getKey()).put("bytes_per_stream", round((double) e.getValue() / target)));
+            .forEach(e -> top.addObject().put("class", e.getKey()).put("bytes_per_stream", round((double) e.getValue() / opened)));
         log("idle %s on %s: %d streams (%d without first chunk): %.0f B heap/stream, %.0f B RSS/stream", model,
             g.name(), target, firstFailed, n.get("heap_bytes_per_stream").asDouble(),
             n.get("rss_bytes_per_stream").asDouble());
