@@ -3,25 +3,26 @@
 # background load hits both alike: non-streaming wrk (16 connections) or streaming (Probe, 16 streams back to back),
 # reporting throughput and the gateway's CPU time per request or per chunk (less sensitive to load than latency).
 #   bench/tools/ab.sh A.jar B.jar [rounds] [nonstream|stream] [extra JVM flags for both]
-# Needs target/bench-classes (bench/run.sh compiles it). Ports 18911-18913 on 127.0.0.1.
+# Needs target/bench-classes (bench/run.sh compiles it). Ports 18911-18913 on 127.0.0.1 (AB_PORT=N: N to N+2).
 set -euo pipefail
+P0=${AB_PORT:-18911}; P1=$((P0 + 1)); P2=$((P0 + 2))
 cd "$(dirname "$0")/../.."
 A=$1; B=$2; ROUNDS=${3:-8}; MODE=${4:-nonstream}; FLAGS=${5:-}
 CP=target/pekko-llm.jar:target/bench-classes
 WORK=$(mktemp -d)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-java -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp $CP io.pekkollm.bench.FakeUpstream 18911 >"$WORK/up.log" 2>&1 &
+java -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp $CP io.pekkollm.bench.FakeUpstream $P0 >"$WORK/up.log" 2>&1 &
 PIDS+=($!)
 start() { # jar port
   mkdir -p "$WORK/$2"
-  OPENAI_BASE_URL=http://127.0.0.1:18911/v1 OPENAI_API_KEY=x PEKKO_LLM_DATA_DIR="$WORK/$2" \
+  OPENAI_BASE_URL=http://127.0.0.1:$P0/v1 OPENAI_API_KEY=x PEKKO_LLM_DATA_DIR="$WORK/$2" \
     java $FLAGS -jar "$1" serve --port "$2" >"$WORK/gw$2.log" 2>&1 &
   PIDS+=($!)
 }
-start "$A" 18912; PA=$!
-start "$B" 18913; PB=$!
-for p in 18911 18912 18913; do
+start "$A" $P1; PA=$!
+start "$B" $P2; PB=$!
+for p in $P0 $P1 $P2; do
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$p/health" >/dev/null && break; sleep 0.5; done
 done
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
@@ -29,7 +30,7 @@ round() { # port pid label seconds
   local c0 c1 out
   c0=$(cpu "$2")
   if [ "$MODE" = stream ]; then
-    out=$(java -cp $CP io.pekkollm.bench.Probe "http://127.0.0.1:$1/v1/chat/completions" openai/bench-n100-g0 16 "$4")
+    out=$(java -cp $CP io.pekkollm.bench.Probe "http://127.0.0.1:$1/v1/chat/completions" openai/bench-n100-g0 16 "$4" "$2")
     c1=$(cpu "$2")
     echo "$3 $out"
   else
@@ -39,8 +40,8 @@ round() { # port pid label seconds
   fi
 }
 echo "warm-up (60 s each, alternating)"
-for i in 1 2 3 4 5 6; do round 18912 "$PA" A 5 >/dev/null; round 18913 "$PB" B 5 >/dev/null; done
+for i in 1 2 3 4 5 6; do round $P1 "$PA" A 5 >/dev/null; round $P2 "$PB" B 5 >/dev/null; done
 for i in $(seq 1 "$ROUNDS"); do
-  if [ $((i % 2)) = 1 ]; then round 18912 "$PA" A 6; round 18913 "$PB" B 6; else round 18913 "$PB" B 6; round 18912 "$PA" A 6; fi
+  if [ $((i % 2)) = 1 ]; then round $P1 "$PA" A 6; round $P2 "$PB" B 6; else round $P2 "$PB" B 6; round $P1 "$PA" A 6; fi
 done | tee "$WORK/rounds.txt"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
