@@ -137,17 +137,20 @@ public abstract class HttpChatProvider implements ChatProvider {
    */
   @Override
   public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming) {
-    return DeferredSource.of(() -> {
-      HttpRequest httpRequest;
-      try {
-        httpRequest = toHttpRequest(request, streaming);
-      } catch (RuntimeException e) {
-        return CompletableFuture.failedFuture(e);
-      }
-      return send(httpRequest).thenApply(response -> {
-        reportRateLimits(response, request);
-        return handle(response, request, streaming);
-      });
+    return DeferredSource.of(() -> exchange(request, streaming).thenApply(r -> handle(r, request, streaming)));
+  }
+
+  /** Builds and sends the request; the response's rate-limit headers are reported. */
+  private CompletionStage<HttpResponse> exchange(ChatRequest request, boolean streaming) {
+    HttpRequest httpRequest;
+    try {
+      httpRequest = toHttpRequest(request, streaming);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return send(httpRequest).thenApply(response -> {
+      reportRateLimits(response, request);
+      return response;
     });
   }
 
@@ -165,24 +168,24 @@ public abstract class HttpChatProvider implements ChatProvider {
    */
   @Override
   public CompletionStage<List<ChatChunk>> complete(ChatRequest request, Materializer materializer) {
-    HttpRequest httpRequest;
-    try {
-      httpRequest = toHttpRequest(request, false);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    return send(httpRequest).thenCompose(response -> {
-      reportRateLimits(response, request);
-      int status = response.status().intValue();
-      return readBody(response.entity()).thenApply(body -> {
-        if (status < 200 || status > 299) {
-          Map<String, String> headers = headers(response);
-          throw ErrorClassifier.fromHttp(name(), status, headers, body, errorDetails(status, headers, body),
-              clock.instant());
-        }
-        return transformAll(request, parseBodyOrError(status, response, body));
-      });
+    return exchange(request, false).thenCompose(response -> whole(response, request));
+  }
+
+  /** A response read whole: its chunks, or its error status (or error-only body) as a classified error. */
+  private CompletionStage<List<ChatChunk>> whole(HttpResponse response, ChatRequest request) {
+    int status = response.status().intValue();
+    return readBody(response.entity()).thenApply(body -> {
+      if (status < 200 || status > 299) {
+        throw httpError(status, response, body);
+      }
+      return transformAll(request, parseBodyOrError(status, response, body));
     });
+  }
+
+  private LlmException httpError(int status, HttpResponse response, String body) {
+    Map<String, String> headers = headers(response);
+    return ErrorClassifier.fromHttp(name(), status, headers, body, errorDetails(status, headers, body),
+        clock.instant());
   }
 
   private List<ChatChunk> transformAll(ChatRequest request, List<ChatChunk> chunks) {
@@ -216,18 +219,11 @@ public abstract class HttpChatProvider implements ChatProvider {
   private Source<ChatChunk, NotUsed> handle(HttpResponse response, ChatRequest request, boolean streaming) {
     int status = response.status().intValue();
     HttpEntity entity = response.entity();
-    if (status < 200 || status > 299) {
-      return Source.completionStage(readBody(entity).thenApply(body -> {
-        Map<String, String> headers = headers(response);
-        throw ErrorClassifier.fromHttp(name(), status, headers, body, errorDetails(status, headers, body),
-            clock.instant());
-      }));
-    }
     boolean isJson = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
-    if (!streaming || (isJson && framing() == Framing.SSE)) {
-      // Some servers answer a streaming request with one JSON document (an error or a whole completion).
-      return Source.completionStage(readBody(entity))
-          .mapConcat(body -> transformAll(request, parseBodyOrError(status, response, body)));
+    if (status < 200 || status > 299 || !streaming || (isJson && framing() == Framing.SSE)) {
+      // An error, a whole answer, or a streaming request answered with one JSON document (an error or a whole
+      // completion), as some servers do.
+      return Source.completionStage(whole(response, request)).mapConcat(l -> l);
     }
     StreamDecoder decoder = newDecoder(request);
     Source<ChatChunk, NotUsed> chunks = frames.decode(framing(), entity)
@@ -290,8 +286,7 @@ public abstract class HttpChatProvider implements ChatProvider {
     return send(request).thenCompose(resp -> readBody(resp.entity()).thenApply(body -> {
       int status = resp.status().intValue();
       if (status < 200 || status > 299) {
-        Map<String, String> hs = headers(resp);
-        throw ErrorClassifier.fromHttp(name(), status, hs, body, errorDetails(status, hs, body), clock.instant());
+        throw httpError(status, resp, body);
       }
       try {
         return io.pekkollm.util.Json.parse(body);
