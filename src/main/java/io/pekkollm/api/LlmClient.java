@@ -56,6 +56,7 @@ import io.pekkollm.resilience.TimeoutKind;
 import io.pekkollm.resilience.TimeoutSettings;
 import io.pekkollm.stream.ChatAccumulator;
 import io.pekkollm.stream.DeferredSource;
+import io.pekkollm.util.Futures;
 import java.util.concurrent.atomic.AtomicLong;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -777,7 +778,7 @@ public final class LlmClient implements AutoCloseable {
     CompletableFuture<List<ChatChunk>> result = new CompletableFuture<>();
     acquire(route, route.model(), estimateTokens(upstream), ps).whenComplete((granted, denied) -> {
       if (denied != null) {
-        Throwable cause = unwrap(denied);
+        Throwable cause = Futures.cause(denied);
         a.ended(null, cause);
         result.completeExceptionally(cause);
         return;
@@ -789,7 +790,7 @@ public final class LlmClient implements AutoCloseable {
         call = CompletableFuture.failedFuture(e);
       }
       withTimeLimit(call, ps.resilience().timeouts(), route.provider()).whenComplete((chunks, err) -> {
-        Throwable cause = unwrap(err);
+        Throwable cause = Futures.cause(err);
         try {
           if (cause == null) {
             for (ChatChunk c : chunks) {
@@ -807,7 +808,7 @@ public final class LlmClient implements AutoCloseable {
       });
     }).exceptionally(t -> {
       // A bug above must not leave the caller waiting forever.
-      result.completeExceptionally(unwrap(t));
+      result.completeExceptionally(Futures.cause(t));
       return null;
     });
     return result;
@@ -835,13 +836,6 @@ public final class LlmClient implements AutoCloseable {
       }
     });
     return out;
-  }
-
-  static Throwable unwrap(Throwable t) {
-    while (t instanceof java.util.concurrent.CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   /** The state of one attempt; its stream's stages touch it one at a time. */
@@ -1005,8 +999,7 @@ public final class LlmClient implements AutoCloseable {
     Route route = new Route(provider, "", ref);
     return acquire(route, null, 0, settingsByName.get(provider)).thenCompose(g -> g.provider().listModels()
         .whenComplete((m, err) -> {
-          Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-              ? err.getCause() : err;
+          Throwable t = io.pekkollm.util.Futures.cause(err);
           ErrorKind kind = t == null ? null : t instanceof LlmException le ? le.kind() : ErrorKind.NETWORK;
           ref.tell(new ProviderActor.Release(g.permit(), 0, kind, t == null ? null : t.getMessage(), false));
         }));

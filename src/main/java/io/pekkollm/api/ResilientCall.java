@@ -163,7 +163,7 @@ final class ResilientCall {
         result.complete(chunks);
         return;
       }
-      Throwable t = LlmClient.unwrap(err);
+      Throwable t = io.pekkollm.util.Futures.cause(err);
       Decision d = decide(t);
       if (d == null) {
         result.completeExceptionally(t);

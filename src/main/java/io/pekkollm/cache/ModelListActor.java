@@ -111,8 +111,7 @@ final class ModelListActor extends AbstractBehavior<ModelListActor.Command> {
       slot.lastFromApi = slot.current;
       timers.startSingleTimer(l.provider(), new WrappedListingExpiry(l.provider()), ttl.apply(l.provider()));
     } else {
-      Throwable cause = l.error() instanceof java.util.concurrent.CompletionException && l.error().getCause() != null
-          ? l.error().getCause() : l.error();
+      Throwable cause = io.pekkollm.util.Futures.cause(l.error());
       String error = cause instanceof java.util.concurrent.TimeoutException
           ? "listing took longer than " + settings.timeout().toMillis() + " ms" : String.valueOf(cause.getMessage());
       ctx.getLog().info("listing the models of {} failed ({}); serving {}", l.provider(), error,

@@ -6,8 +6,6 @@ import io.pekkollm.model.ProviderException;
 import io.pekkollm.provider.openai.OpenAiCodec;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -73,10 +71,7 @@ final class ErrorResponses {
 
   /** The LlmException inside wrappers; anything else is an internal error, with a message but no internals. */
   static LlmException unwrap(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
+    Throwable t = io.pekkollm.util.Futures.cause(error);
     if (t instanceof LlmException le) {
       return le;
     }

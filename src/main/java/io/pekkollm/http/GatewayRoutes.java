@@ -196,8 +196,7 @@ public final class GatewayRoutes {
         .toStrict(settings.requestBodyTimeout().toMillis(), materializer)
         .thenCompose(strict -> handleBody(strict.getData()))
         .exceptionally(err -> {
-          Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-              ? err.getCause() : err;
+          Throwable t = io.pekkollm.util.Futures.cause(err);
           if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
             return tooLarge(max);
           }
@@ -417,8 +416,7 @@ public final class GatewayRoutes {
           });
         })
         .exceptionally(err -> {
-          Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-              ? err.getCause() : err;
+          Throwable t = io.pekkollm.util.Futures.cause(err);
           if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
             return tooLarge(max);
           }

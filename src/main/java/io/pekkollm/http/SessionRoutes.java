@@ -35,7 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -211,7 +210,7 @@ final class SessionRoutes {
         .toStrict(settings.requestBodyTimeout().toMillis(), materializer)
         .thenCompose(strict -> handler.apply(parse(strict.getData())))
         .exceptionally(err -> {
-          Throwable t = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+          Throwable t = io.pekkollm.util.Futures.cause(err);
           if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
             return GatewayRoutes.tooLarge(max);
           }

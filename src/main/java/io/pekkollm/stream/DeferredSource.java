@@ -5,6 +5,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import io.pekkollm.util.Futures;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Graph;
@@ -115,7 +116,7 @@ public final class DeferredSource<T, S> extends AbstractGraphStageWithMaterializ
         try {
           source = cf.join();
         } catch (CompletionException | java.util.concurrent.CancellationException e) {
-          failStage(unwrap(e));
+          failStage(Futures.cause(e));
           return;
         }
         run(source);
@@ -124,7 +125,7 @@ public final class DeferredSource<T, S> extends AbstractGraphStageWithMaterializ
       Materializer mat = materializer();
       AsyncCallback<Object> ready = createAsyncCallback(this::onReady);
       future.whenComplete((source, err) -> scala.jdk.javaapi.FutureConverters.asJava(
-              ready.invokeWithFeedback(err != null ? new Failed(unwrap(err)) : source))
+              ready.invokeWithFeedback(err != null ? new Failed(Futures.cause(err)) : source))
           .whenComplete((done, notDelivered) -> {
             if (notDelivered != null && source != null) {
               // The stage is gone (cancelled meanwhile): release what the source holds.
@@ -158,7 +159,7 @@ public final class DeferredSource<T, S> extends AbstractGraphStageWithMaterializ
         @Override
         public void onUpstreamFailure(Throwable ex) {
           // Errors thrown in future callbacks inside the source arrive wrapped; callers decide on the cause.
-          failStage(unwrap(ex));
+          failStage(Futures.cause(ex));
         }
       });
       try {
@@ -174,12 +175,4 @@ public final class DeferredSource<T, S> extends AbstractGraphStageWithMaterializ
   }
 
   private record Failed(Throwable error) {}
-
-  private static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
 }
