@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -483,10 +482,7 @@ public final class SessionClient {
   }
 
   private static LlmException unwrap(Throwable err) {
-    Throwable t = err;
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
+    Throwable t = io.pekkollm.util.Futures.cause(err);
     return t instanceof LlmException le ? le
         : new LlmException(ErrorKind.INTERNAL, String.valueOf(t.getMessage()), t, false, null);
   }
