@@ -1,5 +1,6 @@
 package io.pekkollm.api;
 
+import io.pekkollm.stream.CallInfo;
 import io.pekkollm.model.CacheStatus;
 import io.pekkollm.model.TruncationReport;
 import java.util.Optional;

@@ -44,6 +44,11 @@ public final class CostCalculator {
     return new CostCalculator(catalog, accounting);
   }
 
+  /** The catalog whose prices this calculator uses. */
+  public ModelCatalog catalog() {
+    return catalog;
+  }
+
   /** The cost of {@code usage} on model {@code provider/model}; empty when the model or a needed price is unknown. */
   public Optional<Cost> cost(String model, Usage usage) {
     return catalog.find(model).flatMap(e -> cost(e, usage, accounting.apply(e.provider())));

@@ -1,13 +1,12 @@
-package io.pekkollm.resilience;
+package io.pekkollm.routing;
 
 import io.pekkollm.provider.ErrorClassifier;
+import io.pekkollm.resilience.TimeoutKind;
 import java.time.Duration;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.Outlet;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.stage.AbstractInHandler;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.GraphStage;
@@ -15,10 +14,9 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 
 /**
- * The time limits of one attempt's chunk stream (see {@link TimeoutSettings}), in one stage: until the first
- * chunk ({@code first-byte} when streaming, {@code response-timeout} when not), between chunks ({@code idle},
- * streaming only, counted from the first chunk), and for the whole attempt ({@code total}). Each fails the stream
- * with the classifier's TIMEOUT error of its own code.
+ * The {@link TimeLimits} of one attempt's chunk stream, in one stage: until the first chunk, between chunks
+ * (counted from the first chunk), and for the whole attempt. Each fails the stream with the classifier's TIMEOUT
+ * error of its own code.
  *
  * <p>Why not Pekko's {@code initialTimeout}/{@code idleTimeout}/{@code completionTimeout}: {@code idleTimeout}
  * counts from materialization, so a long wait for a reasoning model's first token would be reported as an idle
@@ -27,7 +25,7 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogic;
  * scheduler ticks: a check every {@code idle / 10} (at most 1 s) marks whether a chunk passed since the last one,
  * so each chunk costs one field write and the gap fires between {@code idle} and {@code idle} plus one tick.
  */
-public final class ChunkTimeouts<T> extends GraphStage<FlowShape<T, T>> {
+final class ChunkTimeouts<T> extends GraphStage<FlowShape<T, T>> {
   private static final Duration MAX_TICK = Duration.ofSeconds(1);
 
   private final Inlet<T> in = Inlet.create("ChunkTimeouts.in");
@@ -39,24 +37,12 @@ public final class ChunkTimeouts<T> extends GraphStage<FlowShape<T, T>> {
   private final Duration idle;
   private final Duration total;
 
-  private ChunkTimeouts(String provider, TimeoutKind firstKind, Duration first, Duration idle, Duration total) {
+  ChunkTimeouts(String provider, TimeLimits limits) {
     this.provider = provider;
-    this.firstKind = firstKind;
-    this.first = first;
-    this.idle = idle;
-    this.total = total;
-  }
-
-  /** {@code source} with the limits of {@code timeouts} applied; unchanged when all of them are off. */
-  public static <T> Source<T, NotUsed> apply(Source<T, NotUsed> source, TimeoutSettings timeouts, String provider,
-      boolean streaming) {
-    Duration first = streaming ? timeouts.firstByte() : timeouts.response();
-    Duration idle = streaming ? timeouts.idle() : Duration.ZERO;
-    if (first.isZero() && idle.isZero() && timeouts.total().isZero()) {
-      return source;
-    }
-    return source.via(new ChunkTimeouts<T>(provider, streaming ? TimeoutKind.FIRST_BYTE : TimeoutKind.RESPONSE, first,
-        idle, timeouts.total()));
+    this.firstKind = limits.firstKind();
+    this.first = limits.first();
+    this.idle = limits.idle();
+    this.total = limits.total();
   }
 
   @Override
