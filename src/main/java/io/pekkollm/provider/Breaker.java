@@ -9,10 +9,11 @@ import org.apache.pekko.pattern.CircuitBreaker;
 /**
  * One Pekko {@link CircuitBreaker} driven by its provider actor through the "power API" ({@code isOpen},
  * {@code succeed}, {@code fail}): calls are streams that outlive any future, so the actor reports each call's
- * outcome when it ends instead of wrapping it. Only the actor calls {@link #fail} and {@link #succeed}, so the
- * transitions to open and closed happen on its thread and this class can mirror what Pekko keeps private: when
- * the breaker opened and for how long (Pekko's doubling of the reset timeout after each failed probe,
- * kept below {@code max-reset-timeout}). The transition to half-open happens on Pekko's scheduler.
+ * outcome when it ends instead of wrapping it. Only the actor (through {@link BreakerSet}) calls {@link #fail},
+ * {@link #succeed} and the probe methods, so the transitions to open and closed happen on its thread and this
+ * class can mirror what Pekko keeps private: when the breaker opened and for how long (Pekko's doubling of the
+ * reset timeout after each failed probe, kept below {@code max-reset-timeout}). The transition to half-open
+ * happens on Pekko's scheduler. Its state changes only through its own methods.
  *
  * <p>The failure-rate rule is ours: a ring of the last {@code failure-rate-window} outcomes; when it trips, the
  * breaker is failed until Pekko opens it. Not thread-safe: the actor's only.
@@ -22,16 +23,13 @@ final class Breaker {
   private final BreakerSettings settings;
   private final LongSupplier clock;
   private final String model;
-  private final byte[] outcomes;
-  private int outcomeCount;
-  private int outcomeNext;
-  private int failuresInWindow;
+  private final OutcomeWindow outcomes;
   private int consecutiveFailures;
   private long openedAtNanos;
   private long openForNanos;
   private long nextOpenForNanos;
   /** The permit of the half-open probe in flight, 0 when none. */
-  long probePermit;
+  private long probePermit;
 
   Breaker(BreakerSettings settings, String model, Scheduler scheduler, LongSupplier clock, Runnable onHalfOpen) {
     this.settings = settings;
@@ -40,7 +38,7 @@ final class Breaker {
     this.breaker = CircuitBreaker.create(scheduler, settings.maxFailures(), Duration.ZERO, settings.resetTimeout())
         .withExponentialBackoff(settings.maxResetTimeout())
         .addOnHalfOpenListener(onHalfOpen);
-    this.outcomes = new byte[settings.failureRateWindow()];
+    this.outcomes = new OutcomeWindow(settings.failureRateWindow());
     this.nextOpenForNanos = settings.resetTimeout().toNanos();
   }
 
@@ -93,8 +91,8 @@ final class Breaker {
     breaker.fail();
     consecutiveFailures++;
     record(true);
-    if (breaker.isClosed() && settings.failureRateThreshold() > 0 && outcomeCount >= settings.failureRateMinCalls()
-        && failuresInWindow >= settings.failureRateThreshold() * outcomeCount) {
+    if (breaker.isClosed() && settings.failureRateThreshold() > 0 && outcomes.count() >= settings.failureRateMinCalls()
+        && outcomes.failures() >= settings.failureRateThreshold() * outcomes.count()) {
       // Pekko opens only on consecutive failures; fail it until it does (at most max-failures calls).
       for (int i = 0; i < settings.maxFailures() && breaker.isClosed(); i++) {
         breaker.fail();
@@ -115,28 +113,47 @@ final class Breaker {
     if (doubled < settings.maxResetTimeout().toNanos()) {
       nextOpenForNanos = doubled;
     }
-    outcomeCount = 0;
-    outcomeNext = 0;
-    failuresInWindow = 0;
+    outcomes.clear();
     consecutiveFailures = 0;
   }
 
   private void record(boolean failure) {
-    if (settings.failureRateThreshold() <= 0) {
-      return;
+    if (settings.failureRateThreshold() > 0) {
+      outcomes.add(failure);
     }
-    if (outcomeCount == outcomes.length) {
-      failuresInWindow -= outcomes[outcomeNext];
-    } else {
-      outcomeCount++;
+  }
+
+  /**
+   * Admits the call of {@code permit}: while half-open, it becomes the one probe (the caller checked
+   * {@link #probing()} first). Returns true when it is the probe.
+   */
+  boolean admit(long permit) {
+    if (breaker.isHalfOpen()) {
+      probePermit = permit;
+      return true;
     }
-    outcomes[outcomeNext] = (byte) (failure ? 1 : 0);
-    failuresInWindow += failure ? 1 : 0;
-    outcomeNext = (outcomeNext + 1) % outcomes.length;
+    return false;
+  }
+
+  /** Whether a half-open probe is in flight, so other calls must wait for its outcome. */
+  boolean probing() {
+    return probePermit != 0;
+  }
+
+  /**
+   * The call of {@code permit} ended (or was cancelled, which says nothing about the provider: the next call
+   * probes instead). Returns true when it was the probe.
+   */
+  boolean probeEnded(long permit) {
+    if (probePermit != 0 && probePermit == permit) {
+      probePermit = 0;
+      return true;
+    }
+    return false;
   }
 
   /** Closed with nothing remembered: a per-model breaker in this state can be dropped. */
   boolean isIdle() {
-    return breaker.isClosed() && failuresInWindow == 0 && consecutiveFailures == 0 && probePermit == 0;
+    return breaker.isClosed() && outcomes.failures() == 0 && consecutiveFailures == 0 && probePermit == 0;
   }
 }
