@@ -2,6 +2,7 @@ package io.pekkollm.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ProviderErrorType;
 import io.pekkollm.model.ProviderException;
 import io.pekkollm.resilience.TimeoutKind;
@@ -180,7 +181,7 @@ public final class ErrorClassifier {
     String target = model == null ? "provider '" + provider + "'" : "model '" + provider + "/" + model + "'";
     String msg = "the circuit breaker for " + target + " is open after repeated failures; calls fail fast for "
         + Math.max(1, (retryAfter.toMillis() + 999) / 1000) + " s more (circuit_open)";
-    return new ProviderException(ErrorKind.OVERLOADED, msg, provider, 0, Map.of(), null, null, "circuit_open", null,
+    return new ProviderException(ErrorKind.OVERLOADED, msg, provider, 0, Map.of(), null, null, CIRCUIT_OPEN, null,
         retryAfter, true, null);
   }
 
@@ -191,7 +192,7 @@ public final class ErrorClassifier {
   public static ProviderException queueFull(String provider, int queueSize, String why, Duration retryAfter) {
     String msg = "provider '" + provider + "' cannot start the call now (" + why + ") and " + queueSize
         + " calls already wait (rate-limit.queue-size); retry later (queue_full)";
-    return new ProviderException(ErrorKind.RATE_LIMITED, msg, provider, 0, Map.of(), null, null, "queue_full", null,
+    return new ProviderException(ErrorKind.RATE_LIMITED, msg, provider, 0, Map.of(), null, null, QUEUE_FULL, null,
         retryAfter, true, null);
   }
 
@@ -202,7 +203,7 @@ public final class ErrorClassifier {
   public static ProviderException localRateLimit(String provider, String why, Duration retryAfter) {
     String msg = "provider '" + provider + "' cannot take the call for " + Math.max(1, (retryAfter.toMillis() + 999) / 1000)
         + " s (" + why + "), longer than rate-limit.queue-timeout (local_rate_limit)";
-    return new ProviderException(ErrorKind.RATE_LIMITED, msg, provider, 0, Map.of(), null, null, "local_rate_limit",
+    return new ProviderException(ErrorKind.RATE_LIMITED, msg, provider, 0, Map.of(), null, null, LOCAL_RATE_LIMIT,
         null, retryAfter, true, null);
   }
 
@@ -210,7 +211,7 @@ public final class ErrorClassifier {
   public static ProviderException queueTimeout(String provider, Duration waited, String why, Duration retryAfter) {
     String msg = "provider '" + provider + "' could not start the call within " + waited.toMillis()
         + " ms (rate-limit.queue-timeout; " + why + ") (queue_timeout)";
-    return new ProviderException(ErrorKind.RATE_LIMITED, msg, provider, 0, Map.of(), null, null, "queue_timeout", null,
+    return new ProviderException(ErrorKind.RATE_LIMITED, msg, provider, 0, Map.of(), null, null, QUEUE_TIMEOUT, null,
         retryAfter, true, null);
   }
 
@@ -351,7 +352,7 @@ public final class ErrorClassifier {
 
   /**
    * Whether retrying may help. An explicit {@code x-should-retry} header (OpenAI, Anthropic) wins; otherwise
-   * timeouts, conflicts, rate limits (not exhausted quota) and server errors are retryable.
+   * {@link #retryable(ErrorKind)}, and a 409 conflict.
    */
   static boolean retryable(ErrorKind kind, int status, Map<String, String> headers) {
     String should = headers.get("x-should-retry");
@@ -361,9 +362,60 @@ public final class ErrorClassifier {
     if ("false".equalsIgnoreCase(should)) {
       return false;
     }
+    return retryable(kind) || (kind == ErrorKind.INVALID_REQUEST && status == 409);
+  }
+
+  // ---------------------------------------------------------------- what each kind of error allows
+  // The one place that decides what a failure allows: retries and fallbacks (routing), breakers (the provider
+  // actor, countsAgainstProvider), and resuming a journalled stream (recovery).
+
+  /**
+   * Whether the same call may succeed later, when the provider said nothing more (no {@code x-should-retry}):
+   * rate limits (not exhausted quota), overload, server errors, timeouts, broken connections and streams.
+   */
+  public static boolean retryable(ErrorKind kind) {
     return switch (kind) {
       case RATE_LIMITED, OVERLOADED, SERVER_ERROR, TIMEOUT, NETWORK, MID_STREAM -> true;
-      case INVALID_REQUEST -> status == 409;
+      default -> false;
+    };
+  }
+
+  /**
+   * Whether a stream interrupted by an error of {@code kind} may be resumed: every {@link #retryable} kind, a
+   * failure inside this library (the journal, a bug: the same request can be continued), and a stream its caller
+   * cancelled. Not a bad key, a bad request or a filtered answer: continuing would fail the same way.
+   */
+  public static boolean resumable(ErrorKind kind) {
+    return retryable(kind) || kind == ErrorKind.INTERNAL || kind == ErrorKind.CANCELLED;
+  }
+
+  /** Error codes of refusals this library makes itself, before a call reaches the provider. */
+  public static final String CIRCUIT_OPEN = "circuit_open";
+  public static final String QUEUE_FULL = "queue_full";
+  public static final String QUEUE_TIMEOUT = "queue_timeout";
+  public static final String LOCAL_RATE_LIMIT = "local_rate_limit";
+
+  /**
+   * Refused by this library before reaching the provider (open breaker, full queue, queue timeout, a wait the
+   * provider announced beyond the queue timeout): retrying the same provider at once cannot help.
+   */
+  public static boolean isLocalRefusal(LlmException e) {
+    if (e instanceof ProviderException pe && pe.status() == 0 && pe.errorCode() != null) {
+      String code = pe.errorCode();
+      return code.equals(CIRCUIT_OPEN) || code.equals(QUEUE_FULL) || code.equals(QUEUE_TIMEOUT)
+          || code.equals(LOCAL_RATE_LIMIT);
+    }
+    return false;
+  }
+
+  /**
+   * Whether a failure of {@code kind} moves a model group on to its next model at once, without retrying this
+   * one: its cause is this model's provider (rate limit, overload, exhausted quota) or window (context length),
+   * and waiting would not help the caller as much as another model can.
+   */
+  public static boolean movesToNextModel(ErrorKind kind) {
+    return switch (kind) {
+      case RATE_LIMITED, OVERLOADED, QUOTA_EXCEEDED, CONTEXT_LENGTH_EXCEEDED -> true;
       default -> false;
     };
   }

@@ -9,9 +9,7 @@ import java.util.List;
 /** Builds the request that continues an interrupted answer, and trims what the model repeats. */
 public final class Continuations {
   /** The instruction that follows the kept text when the provider has no assistant prefill. */
-  public static final String CONTINUE = "Your previous answer was cut off. Continue it exactly where it stopped: start "
-      + "with the very next characters, do not repeat anything already written, and do not comment on the "
-      + "interruption.";
+  public static final String CONTINUE = io.pekkollm.model.Continuation.INSTRUCTION;
 
   private Continuations() {}
 

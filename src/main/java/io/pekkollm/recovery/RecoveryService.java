@@ -5,6 +5,7 @@ import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.ErrorKind;
+import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Usage;
@@ -302,7 +303,7 @@ public final class RecoveryService {
 
   private static StreamEntity.Stop stop(Throwable t, boolean cancelled) {
     LlmException le = t instanceof LlmException e ? e : new LlmException(ErrorKind.INTERNAL, String.valueOf(t.getMessage()));
-    return new StreamEntity.Stop(le.getMessage(), le.kind(), cancelled || recoverable(le.kind()), cancelled);
+    return new StreamEntity.Stop(le.getMessage(), le.kind(), cancelled || ErrorClassifier.resumable(le.kind()), cancelled);
   }
 
   private CompletionStage<Done> interrupt(String recoveryId, Run run, Throwable t, boolean cancelled) {
@@ -314,14 +315,6 @@ public final class RecoveryService {
           LOG.warn("could not record the interruption of stream {}: {}", recoveryId, e.getMessage());
           return Done.getInstance();
         });
-  }
-
-  /** Errors a retry of the same request may overcome; the others (bad key, bad request, filtered) may not. */
-  static boolean recoverable(ErrorKind kind) {
-    return switch (kind) {
-      case NETWORK, TIMEOUT, MID_STREAM, OVERLOADED, SERVER_ERROR, RATE_LIMITED, INTERNAL, CANCELLED -> true;
-      default -> false;
-    };
   }
 
   /**

@@ -2,7 +2,7 @@ package io.pekkollm.routing;
 
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
-import io.pekkollm.model.ProviderException;
+import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.resilience.RetryPolicy;
 import io.pekkollm.stream.CallInfo;
 import java.time.Duration;
@@ -71,8 +71,8 @@ final class ResilientCall<R> {
     }
     Candidate current = order.get(index);
     boolean hasNext = index + 1 < order.size();
-    boolean local = isLocalRefusal(e);
-    if (hasNext && (local || movesOnAtOnce(e.kind()))) {
+    boolean local = ErrorClassifier.isLocalRefusal(e);
+    if (hasNext && (local || ErrorClassifier.movesToNextModel(e.kind()))) {
       return Decision.fallback(reason(e));
     }
     RetryPolicy policy = policy(current);
@@ -82,7 +82,7 @@ final class ResilientCall<R> {
         return Decision.retry(delay.get());
       }
     }
-    if (hasNext && (e.isRetryable() || movesOnAtOnce(e.kind()))) {
+    if (hasNext && (e.isRetryable() || ErrorClassifier.movesToNextModel(e.kind()))) {
       return Decision.fallback(reason(e));
     }
     return null;
@@ -116,25 +116,8 @@ final class ResilientCall<R> {
     return plan.request().retry() == null ? base : base.withMaxAttempts(plan.request().retry().maxAttempts());
   }
 
-  /** Refused by this library before reaching the provider; retrying the same provider at once cannot help. */
-  private static boolean isLocalRefusal(LlmException e) {
-    if (e instanceof ProviderException pe && pe.status() == 0 && pe.errorCode() != null) {
-      String code = pe.errorCode();
-      return code.equals("circuit_open") || code.equals("queue_full") || code.equals("queue_timeout")
-          || code.equals("local_rate_limit");
-    }
-    return false;
-  }
-
-  private static boolean movesOnAtOnce(ErrorKind kind) {
-    return switch (kind) {
-      case RATE_LIMITED, OVERLOADED, QUOTA_EXCEEDED, CONTEXT_LENGTH_EXCEEDED -> true;
-      default -> false;
-    };
-  }
-
   private static String reason(LlmException e) {
-    return e.errorCode() != null && isLocalRefusal(e) ? e.errorCode() : e.kind().name().toLowerCase(Locale.ROOT);
+    return e.errorCode() != null && ErrorClassifier.isLocalRefusal(e) ? e.errorCode() : e.kind().name().toLowerCase(Locale.ROOT);
   }
 
   /** Retry the same model after {@code delay}, or (delay null) fall back to the next model. */

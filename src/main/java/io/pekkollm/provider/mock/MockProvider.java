@@ -217,7 +217,7 @@ public final class MockProvider implements ChatProvider {
     if (n >= 2 && ms.get(n - 1) instanceof Message.Assistant) {
       assistantAt = n - 1;
     } else if (n >= 3 && ms.get(n - 2) instanceof Message.Assistant && ms.get(n - 1) instanceof Message.User u
-        && u.text().equals(io.pekkollm.recovery.Continuations.CONTINUE)) {
+        && u.text().equals(io.pekkollm.model.Continuation.INSTRUCTION)) {
       assistantAt = n - 2;
     }
     if (assistantAt > 0 && ms.get(assistantAt - 1) instanceof Message.User original) {
