@@ -144,6 +144,34 @@ public abstract class ProviderContractTest {
     }));
   }
 
+  /**
+   * Every whole-answer fixture read both ways a non-streamed call can be read: as one exchange
+   * ({@link io.pekkollm.provider.ChatProvider#complete}, the plain path) and as chunks
+   * ({@code stream(request, false)}, the path a cached call takes): the same answer, usage and cost.
+   */
+  @TestFactory
+  Stream<DynamicTest> aWholeAnswerReadWholeOrAsChunksGivesTheSameAnswerUsageAndCost() {
+    return cases().stream().filter(c -> !c.streaming() && c.response() != null)
+        .map(c -> DynamicTest.dynamicTest(c.name(), () -> {
+          upstream.reset();
+          upstream.enqueue(c.reply());
+          ChatResponse whole = call(request(), false);
+          client.cache().clear().toCompletableFuture().get(10, TimeUnit.SECONDS);
+          upstream.enqueue(c.reply());
+          ChatResponse chunked = call(request().toBuilder().cache(io.pekkollm.model.CacheOptions.use()).build(), false);
+          assertEquals(io.pekkollm.model.CacheStatus.Outcome.MISS, chunked.cacheStatus().orElseThrow().outcome(),
+              "read from the upstream, as chunks");
+          assertEquals(whole.model(), chunked.model(), "model");
+          assertEquals(whole.providerModel(), chunked.providerModel(), "provider model");
+          assertEquals(whole.text(), chunked.text(), "text");
+          assertEquals(whole.reasoning(), chunked.reasoning(), "reasoning");
+          assertEquals(whole.toolCalls(), chunked.toolCalls(), "tool calls");
+          assertEquals(whole.finishReason(), chunked.finishReason(), "finish reason");
+          assertEquals(whole.usage(), chunked.usage(), "usage");
+          assertEquals(whole.cost(), chunked.cost(), "cost");
+        }));
+  }
+
   @Test
   void sendsOneWellFormedRequestWithTheProvidersOwnModelId() throws Exception {
     upstream.enqueue(streamReply(streamBytes()));
