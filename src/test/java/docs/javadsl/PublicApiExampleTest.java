@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.pekkollm.api.ChatStream;
+import io.pekkollm.stream.ChatStream;
 import io.pekkollm.api.LlmClient;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;

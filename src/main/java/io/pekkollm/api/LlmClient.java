@@ -48,6 +48,7 @@ import io.pekkollm.routing.Router;
 import io.pekkollm.session.SessionClient;
 import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.CallInfo;
+import io.pekkollm.stream.ChatStream;
 import io.pekkollm.stream.ChatAccumulator;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,7 +60,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -516,21 +516,7 @@ public final class LlmClient implements AutoCloseable {
    * out (its error is in {@link #providerStatus()} once it has served calls); the result is sorted by id.
    */
   public CompletionStage<List<ModelInfo>> listModels() {
-    List<CompletableFuture<List<ModelInfo>>> parts = new ArrayList<>();
-    for (String name : providers.enabledNames()) {
-      parts.add(listModels(name).toCompletableFuture()
-          .completeOnTimeout(List.of(), settings.modelsTimeout().toMillis(), TimeUnit.MILLISECONDS)
-          .exceptionally(err -> {
-            system.log().info("listing models of {} failed: {}", name, err.getMessage());
-            return List.of();
-          }));
-    }
-    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
-      List<ModelInfo> all = new ArrayList<>();
-      parts.forEach(p -> all.addAll(p.join()));
-      all.sort(Comparator.comparing(ModelInfo::id));
-      return all;
-    });
+    return providers.listModels(settings.modelsTimeout());
   }
 
   /**

@@ -1,6 +1,6 @@
 package io.pekkollm.http;
 
-import io.pekkollm.api.ChatStream;
+import io.pekkollm.stream.ChatStream;
 
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;

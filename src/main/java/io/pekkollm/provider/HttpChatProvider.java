@@ -7,6 +7,7 @@ import io.pekkollm.model.ModelInfo;
 import io.pekkollm.resilience.RateLimitHeaders;
 import io.pekkollm.stream.DeferredSource;
 import io.pekkollm.stream.Frames;
+import io.pekkollm.stream.Framing;
 import io.pekkollm.stream.MalformedFrameException;
 import java.time.Clock;
 import java.time.Duration;

@@ -143,6 +143,28 @@ public final class ProviderRegistry {
     }));
   }
 
+  /**
+   * Models of every enabled provider, from their APIs, each listing bounded by {@code timeout}. A provider whose
+   * listing fails or times out is left out (and logged); the result is sorted by id.
+   */
+  public CompletionStage<List<ModelInfo>> listModels(Duration timeout) {
+    List<CompletableFuture<List<ModelInfo>>> parts = new ArrayList<>();
+    for (String name : enabledNames()) {
+      parts.add(listModels(name).toCompletableFuture()
+          .completeOnTimeout(List.of(), timeout.toMillis(), TimeUnit.MILLISECONDS)
+          .exceptionally(err -> {
+            system.log().info("listing models of {} failed: {}", name, err.getMessage());
+            return List.of();
+          }));
+    }
+    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      List<ModelInfo> all = new ArrayList<>();
+      parts.forEach(p -> all.addAll(p.join()));
+      all.sort(Comparator.comparing(ModelInfo::id));
+      return all;
+    });
+  }
+
   /** The state of every provider, in name order. */
   public CompletionStage<List<ProviderStatus>> status() {
     List<CompletableFuture<ProviderStatus>> parts = new ArrayList<>();

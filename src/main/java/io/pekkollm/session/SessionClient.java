@@ -1,7 +1,7 @@
 package io.pekkollm.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pekkollm.api.ChatStream;
+import io.pekkollm.stream.ChatStream;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;

@@ -1,6 +1,6 @@
 package io.pekkollm.session;
 
-import io.pekkollm.api.ChatStream;
+import io.pekkollm.stream.ChatStream;
 import io.pekkollm.recovery.JournaledChunk;
 import org.apache.pekko.stream.javadsl.Source;
 

@@ -1,7 +1,6 @@
 package io.pekkollm.stream;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pekkollm.provider.Framing;
 import io.pekkollm.util.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
-import io.pekkollm.api.ChatStream;
+import io.pekkollm.stream.ChatStream;
 import io.pekkollm.api.LlmClient;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ErrorKind;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.typesafe.config.Config;
-import io.pekkollm.api.ChatStream;
+import io.pekkollm.stream.ChatStream;
 import io.pekkollm.api.LlmClient;
 import io.pekkollm.catalog.ModelCatalog;
 import io.pekkollm.catalog.ModelEntry;

@@ -7,7 +7,7 @@ import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ModelInfo;
 import io.pekkollm.provider.ErrorClassifier;
-import io.pekkollm.provider.Framing;
+import io.pekkollm.stream.Framing;
 import io.pekkollm.provider.HttpChatProvider;
 import io.pekkollm.provider.ProviderSettings;
 import io.pekkollm.provider.StreamDecoder;

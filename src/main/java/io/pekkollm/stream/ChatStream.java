@@ -1,6 +1,5 @@
-package io.pekkollm.api;
+package io.pekkollm.stream;
 
-import io.pekkollm.stream.CallInfo;
 import io.pekkollm.model.CacheStatus;
 import io.pekkollm.model.TruncationReport;
 import java.util.Optional;
@@ -9,7 +8,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.stream.UniqueKillSwitch;
 
 /**
- * The handle of one running stream (the materialized value of {@link LlmClient#stream}). {@link #cancel()}
+ * The handle of one running stream (the materialized value of {@link io.pekkollm.api.LlmClient#stream}). {@link #cancel()}
  * stops it and closes the upstream connection; {@link #done()} completes when the stream ends, exceptionally
  * when it failed; {@link #truncation()} says what was dropped to fit the context window;
  * {@link #servedModel()} which model answered (for a model group, known once the first chunk arrived).
@@ -23,7 +22,8 @@ public final class ChatStream {
   private final CallInfo info;
   private final java.util.concurrent.atomic.AtomicReference<CacheStatus> cacheStatus;
 
-  ChatStream(UniqueKillSwitch killSwitch, CompletionStage<Done> done, String recoveryId,
+  /** Made by the client when it runs a stream: the stream's kill switch, termination and what it learns. */
+  public ChatStream(UniqueKillSwitch killSwitch, CompletionStage<Done> done, String recoveryId,
       java.util.concurrent.atomic.AtomicLong lastEventId, CallInfo info,
       java.util.concurrent.atomic.AtomicReference<CacheStatus> cacheStatus) {
     this.killSwitch = killSwitch;
@@ -35,7 +35,7 @@ public final class ChatStream {
   }
 
   /**
-   * The id under which this stream is journalled, to resume it with {@link LlmClient#resume}; null when
+   * The id under which this stream is journalled, to resume it with {@link io.pekkollm.api.LlmClient#resume}; null when
    * recovery is disabled. Known before the first chunk.
    */
   public String recoveryId() {

@@ -1,4 +1,4 @@
-package io.pekkollm.provider;
+package io.pekkollm.stream;
 
 /** How a provider frames a streamed response body. */
 public enum Framing {
