@@ -171,6 +171,7 @@ public final class LlmClient implements AutoCloseable {
             metrics::journalWrite)
         : null;
     this.cache = ResponseCache.start(system, cacheSettings, "pekko-llm-cache-" + System.identityHashCode(this));
+    metrics.bind(cache);
     this.discovery = ModelDiscovery.start(system, discoverySettings, this::listModels,
         provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
         provider -> discoverySettings.ttlFor(settingsByName.get(provider)),

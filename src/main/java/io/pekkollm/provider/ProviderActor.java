@@ -169,6 +169,8 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
   private long nextTicket = 1;
   private long requests;
   private long failures;
+  // Error text is kept (and shown in /health/providers) without this provider's credentials.
+  private final io.pekkollm.util.Redactor redactor;
   private String lastError;
   private long lastErrorAt;
   private double avgLatencyMillis;
@@ -194,6 +196,7 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
       ProviderFactory factory, ProviderLoad load, LongSupplier clock) {
     super(ctx);
     this.settings = settings;
+    this.redactor = io.pekkollm.util.Redactor.of(settings.secrets());
     this.resilience = settings.resilience();
     this.limits = resilience.rateLimit();
     this.timers = timers;
@@ -472,7 +475,7 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
     boolean providerFault = failed && ErrorClassifier.countsAgainstProvider(msg.error());
     if (failed) {
       failures++;
-      lastError = msg.errorMessage();
+      lastError = redactor.redact(msg.errorMessage());
       lastErrorAt = System.currentTimeMillis();
     }
     if (!msg.cancelled()) {
@@ -667,7 +670,7 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
           ok ? "succeeds" : "fails: " + msg.error());
     }
     lastCheck = new ProviderStatus.HealthCheck(System.currentTimeMillis(), ok, msg.nanos() / 1e6,
-        ok ? null : String.valueOf(msg.error().getMessage()));
+        ok ? null : redactor.redact(String.valueOf(msg.error().getMessage())));
     return this;
   }
 
