@@ -58,7 +58,9 @@ public final class Bench {
       "-Dpekko.http.server.max-connections=20000",
       "-Dpekko.http.server.backlog=4096",
       "-Dpekko-llm.provider-defaults.max-connections=16384",
-      "-Dpekko-llm.provider-defaults.max-in-flight=16384");
+      "-Dpekko-llm.provider-defaults.max-in-flight=16384",
+      "-Dpekko-llm.gateway.connections.max-per-address=0",
+      "-Dpekko-llm.gateway.connections.request-header-timeout=0");
 
   /** A running gateway and how long it took to serve. */
   record Gateway(String name, String label, Procs.Proc proc, int port, double healthReadyMs, double chatReadyMs,

@@ -144,6 +144,7 @@ public final class LlmClient implements AutoCloseable {
         cacheSettings::ttlFor, metrics);
     String suffix = "-" + System.identityHashCode(this);
     this.cache = ResponseCache.start(system, cacheSettings, "pekko-llm-cache" + suffix);
+    metrics.bind(cache);
     this.runner = new AttemptRunner(system, providers, router, costs, metrics);
     this.recovery = journal.enabled()
         ? RecoveryService.start(system, journal, "pekko-llm-recovery" + suffix, metrics::journalWrite)

@@ -110,6 +110,8 @@ public final class GatewayRoutes {
   private final byte[] apiKeyHeader;
   private final CacheRoutes cacheRoutes;
   private final SessionRoutes sessionRoutes;
+  private final RequestBodies bodies;
+  private final RequestGuard guard;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.client = client;
@@ -119,6 +121,8 @@ public final class GatewayRoutes {
     this.apiKeyHeader = settings.apiKey().isEmpty() ? null
         : ("Bearer " + settings.apiKey()).getBytes(StandardCharsets.UTF_8);
     this.cacheRoutes = new CacheRoutes(client.cache());
+    this.bodies = new RequestBodies(settings, materializer);
+    this.guard = new RequestGuard(settings);
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client::sessions, settings, this) : null;
   }
 
@@ -133,11 +137,33 @@ public final class GatewayRoutes {
   /**
    * The gateway's request handler: {@code POST /v1/chat/completions}, the hot path, is answered directly (the
    * same authentication, handling and access log as its route, without evaluating the routing tree on each
-   * request); everything else goes through {@link #route()}.
+   * request); everything else goes through {@link #route()}. Every request but {@code GET /health} passes the
+   * {@link RequestGuard} (Host, Origin, CORS) first.
    */
   public org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> routed = route().handler(system);
-    return req -> isChatCompletions(req) ? chatCompletionsDirect(req) : routed.apply(req);
+    return req -> {
+      if (RequestGuard.isHealthProbe(req)) {
+        return routed.apply(req);
+      }
+      if (req.getAttribute(ConnectionLimits.HEALTH_ONLY).isPresent()) {
+        return CompletableFuture.completedFuture(tooManyConnections());
+      }
+      Optional<HttpResponse> refused = guard.check(req);
+      if (refused.isPresent()) {
+        return CompletableFuture.completedFuture(refused.get());
+      }
+      CompletionStage<HttpResponse> resp = isChatCompletions(req) ? chatCompletionsDirect(req) : routed.apply(req);
+      return resp.thenApply(r -> guard.decorate(req, r));
+    };
+  }
+
+  /** The answer on a connection accepted in the health reserve (ConnectionLimits) to anything but /health. */
+  private static HttpResponse tooManyConnections() {
+    return ErrorResponses.json(503, OpenAiCodec.writeError("the gateway holds too many connections: retry later "
+        + "(pekko.http.server.max-connections, pekko-llm.gateway.connections)", "overloaded_error", null,
+        "too_many_connections"), List.of(RawHeader.create("Retry-After", "1"),
+        org.apache.pekko.http.javadsl.model.headers.Connection.create("close")));
   }
 
   private static boolean isChatCompletions(HttpRequest req) {
@@ -162,7 +188,9 @@ public final class GatewayRoutes {
         pathPrefix("health", () -> get(() -> concat(
             pathEndOrSingleSlash(() -> complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON,
                 "{\"status\":\"ok\"}"))),
-            path("providers", () -> completeWithFuture(providers()))))),
+            // Provider details (error texts, load) need the API key like /v1; plain /health stays open for probes.
+            path("providers", () -> extractRequest(req -> authenticate(req).map(denied -> complete(denied))
+                .orElseGet(() -> completeWithFuture(providers()))))))),
         path("metrics", () -> get(() -> extractRequest(req -> complete(authenticate(req).orElseGet(this::metrics))))),
         pathPrefix("v1", () -> extractRequest(req -> {
           Optional<HttpResponse> denied = authenticate(req);
@@ -186,27 +214,7 @@ public final class GatewayRoutes {
   // ------------------------------------------------------------------ chat completions
 
   private CompletionStage<HttpResponse> chatCompletions(HttpRequest req) {
-    HttpEntity entity = req.entity();
-    long max = settings.maxRequestBytes();
-    if (entity.getContentLengthOption().isPresent() && entity.getContentLengthOption().getAsLong() > max) {
-      entity.discardBytes(materializer);
-      return CompletableFuture.completedFuture(tooLarge(max));
-    }
-    return entity.withSizeLimit(max)
-        .toStrict(settings.requestBodyTimeout().toMillis(), materializer)
-        .thenCompose(strict -> handleBody(strict.getData()))
-        .exceptionally(err -> {
-          Throwable t = io.pekkollm.util.Futures.cause(err);
-          if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
-            return tooLarge(max);
-          }
-          return ErrorResponses.of(t);
-        });
-  }
-
-  static HttpResponse tooLarge(long max) {
-    return ErrorResponses.simple(ErrorKind.REQUEST_TOO_LARGE, 413,
-        "request body is larger than the limit of " + max + " bytes (pekko-llm.gateway.max-request-bytes)", null);
+    return bodies.read(req).thenCompose(this::handleBody).exceptionally(ErrorResponses::of);
   }
 
   private CompletionStage<HttpResponse> handleBody(ByteString body) {
@@ -378,13 +386,12 @@ public final class GatewayRoutes {
       return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
           "Last-Event-ID must be the id of the last event received (a number)", "Last-Event-ID"));
     }
-    long max = settings.maxRequestBytes();
-    return req.entity().withSizeLimit(max).toStrict(settings.requestBodyTimeout().toMillis(), materializer)
-        .thenCompose(strict -> {
+    return bodies.read(req)
+        .thenCompose(data -> {
           ResumeStrategy strategy;
           String model;
           try {
-            String text = strict.getData().utf8String();
+            String text = data.utf8String();
             JsonNode body = text.isBlank() ? Json.object() : Json.parse(text);
             if (!body.isObject()) {
               throw LlmException.invalidRequest("the body must be a JSON object like {\"strategy\": \"exact\"}", null);
@@ -415,13 +422,7 @@ public final class GatewayRoutes {
                 List.of(first), m -> r.recoveryId(), m -> List.<HttpHeader>of());
           });
         })
-        .exceptionally(err -> {
-          Throwable t = io.pekkollm.util.Futures.cause(err);
-          if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
-            return tooLarge(max);
-          }
-          return ErrorResponses.of(t);
-        });
+        .exceptionally(ErrorResponses::of);
   }
 
   private CompletionStage<HttpResponse> streamStatus(String id) {

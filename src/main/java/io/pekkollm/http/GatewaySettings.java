@@ -2,13 +2,15 @@ package io.pekkollm.http;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Gateway settings from {@code pekko-llm.gateway} (reference.conf documents each). The API key is never
  * printed by {@link #toString()}.
  */
 public record GatewaySettings(String host, int port, String apiKey, boolean allowUnauthenticatedPublic,
-    long maxRequestBytes, Duration requestBodyTimeout, Duration sseKeepAlive, boolean accessLog, boolean metrics) {
+    long maxRequestBytes, Duration requestBodyTimeout, Duration sseKeepAlive, boolean accessLog, boolean metrics,
+    List<String> allowedHosts, List<String> corsAllowedOrigins, ConnectionLimits.Settings connections) {
 
   public static GatewaySettings create(Config config) {
     Config c = config.getConfig("pekko-llm.gateway");
@@ -19,17 +21,18 @@ public record GatewaySettings(String host, int port, String apiKey, boolean allo
     return new GatewaySettings(c.getString("host"), port, c.getString("api-key").trim(),
         c.getBoolean("allow-unauthenticated-public"), c.getBytes("max-request-bytes"),
         c.getDuration("request-body-timeout"), c.getDuration("sse-keep-alive"), c.getBoolean("access-log"),
-        c.getBoolean("metrics"));
+        c.getBoolean("metrics"), List.copyOf(c.getStringList("allowed-hosts")),
+        List.copyOf(c.getStringList("cors.allowed-origins")), ConnectionLimits.Settings.create(c.getConfig("connections")));
   }
 
   public GatewaySettings withHost(String value) {
     return new GatewaySettings(value, port, apiKey, allowUnauthenticatedPublic, maxRequestBytes, requestBodyTimeout,
-        sseKeepAlive, accessLog, metrics);
+        sseKeepAlive, accessLog, metrics, allowedHosts, corsAllowedOrigins, connections);
   }
 
   public GatewaySettings withPort(int value) {
     return new GatewaySettings(host, value, apiKey, allowUnauthenticatedPublic, maxRequestBytes, requestBodyTimeout,
-        sseKeepAlive, accessLog, metrics);
+        sseKeepAlive, accessLog, metrics, allowedHosts, corsAllowedOrigins, connections);
   }
 
   @Override

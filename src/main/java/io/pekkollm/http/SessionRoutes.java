@@ -69,14 +69,14 @@ final class SessionRoutes {
   private final Supplier<SessionClient> sessionClient;
   private final GatewaySettings settings;
   private final GatewayRoutes gateway;
-  private final Materializer materializer;
+  private final RequestBodies bodies;
 
   /** {@code sessions} is asked on each request: sessions start with the first request that needs them. */
   SessionRoutes(Supplier<SessionClient> sessions, GatewaySettings settings, GatewayRoutes gateway) {
     this.sessionClient = sessions;
     this.settings = settings;
     this.gateway = gateway;
-    this.materializer = Materializer.matFromSystem(gateway.system());
+    this.bodies = new RequestBodies(settings, Materializer.matFromSystem(gateway.system()));
   }
 
   Route route(HttpRequest req) {
@@ -201,21 +201,9 @@ final class SessionRoutes {
 
   /** Reads the body as JSON (size-limited), runs {@code handler}, and turns every failure into an error body. */
   private CompletionStage<HttpResponse> withBody(HttpRequest req, Function<JsonNode, CompletionStage<HttpResponse>> handler) {
-    long max = settings.maxRequestBytes();
-    if (req.entity().getContentLengthOption().isPresent() && req.entity().getContentLengthOption().getAsLong() > max) {
-      req.entity().discardBytes(materializer);
-      return CompletableFuture.completedFuture(GatewayRoutes.tooLarge(max));
-    }
-    return req.entity().withSizeLimit(max)
-        .toStrict(settings.requestBodyTimeout().toMillis(), materializer)
-        .thenCompose(strict -> handler.apply(parse(strict.getData())))
-        .exceptionally(err -> {
-          Throwable t = io.pekkollm.util.Futures.cause(err);
-          if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
-            return GatewayRoutes.tooLarge(max);
-          }
-          return ErrorResponses.of(t);
-        });
+    return bodies.read(req)
+        .thenCompose(data -> handler.apply(parse(data)))
+        .exceptionally(ErrorResponses::of);
   }
 
   private static JsonNode parse(ByteString data) {

@@ -34,7 +34,9 @@ import java.util.function.ToDoubleFunction;
  *   half-open, 2 open), {@code pekko_llm_circuit_breaker_open_models}, {@code pekko_llm_circuit_breaker_opens_total}
  *   and {@code pekko_llm_rejections_total{reason}} ({@code circuit_open}, {@code queue_full},
  *   {@code queue_timeout}, {@code local_rate_limit}), all by {@code provider};</li>
- *   <li>{@code pekko_llm_journal_write_seconds}: histogram of the recovery journal's chunk writes.</li>
+ *   <li>{@code pekko_llm_journal_write_seconds}: histogram of the recovery journal's chunk writes;</li>
+ *   <li>{@code pekko_llm_cache_*}: the response cache's lookups by outcome, stores, evictions, expirations,
+ *   entries and bytes ({@link #bind(io.pekkollm.cache.ResponseCache)}).</li>
  * </ul>
  * Meters are looked up once per provider and model and cached, so recording is a map read and a few adds. The
  * {@code model} tag is bounded by {@link MetricsSettings#maxModelsPerProvider()}. Thread-safe.
@@ -99,6 +101,38 @@ public final class LlmMetrics {
     rejections(load, "queue_full", ProviderLoad::rejectedQueueFull);
     rejections(load, "queue_timeout", ProviderLoad::rejectedQueueTimeout);
     rejections(load, "local_rate_limit", ProviderLoad::rejectedRateLimited);
+  }
+
+  /**
+   * Registers the response cache's counters and gauges, read from its published snapshot (no ask per scrape):
+   * {@code pekko_llm_cache_lookups_total{outcome}} ({@code hit}, {@code miss}, {@code coalesced}),
+   * {@code pekko_llm_cache_stores_total}, {@code pekko_llm_cache_evictions_total},
+   * {@code pekko_llm_cache_expirations_total}, {@code pekko_llm_cache_entries} and {@code pekko_llm_cache_bytes}.
+   */
+  public void bind(io.pekkollm.cache.ResponseCache cache) {
+    if (!enabled) {
+      return;
+    }
+    cacheCounter("pekko.llm.cache.lookups", "Response cache lookups by outcome", cache, s -> s.hits(), "outcome", "hit");
+    cacheCounter("pekko.llm.cache.lookups", "Response cache lookups by outcome", cache, s -> s.misses(), "outcome",
+        "miss");
+    cacheCounter("pekko.llm.cache.lookups", "Response cache lookups by outcome", cache, s -> s.coalesced(), "outcome",
+        "coalesced");
+    cacheCounter("pekko.llm.cache.stores", "Answers stored in the response cache", cache, s -> s.stores());
+    cacheCounter("pekko.llm.cache.evictions", "Entries evicted to stay within the cache's bounds", cache,
+        s -> s.evictions());
+    cacheCounter("pekko.llm.cache.expirations", "Entries removed because their TTL passed", cache,
+        s -> s.expirations());
+    Gauge.builder("pekko.llm.cache.entries", cache, c -> c.stats().entries()).description("Entries held by the cache")
+        .register(registry);
+    Gauge.builder("pekko.llm.cache.bytes", cache, c -> c.stats().bytes()).baseUnit("bytes")
+        .description("Estimated bytes held by the cache").register(registry);
+  }
+
+  private void cacheCounter(String name, String description, io.pekkollm.cache.ResponseCache cache,
+      ToDoubleFunction<io.pekkollm.cache.CacheStats> f, String... tags) {
+    FunctionCounter.builder(name, cache, c -> f.applyAsDouble(c.stats())).description(description).tags(tags)
+        .register(registry);
   }
 
   private void gauge(String name, String description, ProviderLoad load, ToDoubleFunction<ProviderLoad> f, String p) {

@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * An error a provider reported, or that happened while talking to it. Keeps everything the provider said:
  * HTTP status (0 when there was no response), response headers (lower-case names), request id, the
- * provider's error type and code, and the raw body. Whether it is retryable is decided once, by
+ * provider's error type and code, and the raw body (key-shaped text in the message and body is masked by
+ * {@code io.pekkollm.util.Redactor}). Whether it is retryable is decided once, by
  * {@code io.pekkollm.provider.ErrorClassifier}.
  */
 public class ProviderException extends LlmException {
@@ -25,14 +26,16 @@ public class ProviderException extends LlmException {
   public ProviderException(ErrorKind kind, String message, String provider, int status, Map<String, String> headers,
       String requestId, ProviderErrorType providerErrorType, String providerErrorCode, String rawBody,
       Duration retryAfter, boolean retryable, Throwable cause) {
-    super(kind, message, cause, retryable, null);
+    // Upstream text may carry credentials (an echoed key, a URL with ?key=): masked here, where every provider
+    // error is made, before it is shown, stored or logged.
+    super(kind, io.pekkollm.util.Redactor.DEFAULT.redact(message), cause, retryable, null);
     this.provider = provider;
     this.status = status;
     this.headers = headers == null ? Map.of() : Map.copyOf(headers);
     this.requestId = requestId;
     this.providerErrorType = providerErrorType;
     this.providerErrorCode = providerErrorCode;
-    this.rawBody = rawBody;
+    this.rawBody = io.pekkollm.util.Redactor.DEFAULT.redact(rawBody);
     this.retryAfter = retryAfter;
   }
 
@@ -43,7 +46,7 @@ public class ProviderException extends LlmException {
   public String requestId() { return requestId; }
   public ProviderErrorType providerErrorType() { return providerErrorType; }
   public String providerErrorCode() { return providerErrorCode; }
-  /** The upstream body exactly as received (may be empty, or not JSON). */
+  /** The upstream body as received, with key-shaped text masked ({@code io.pekkollm.util.Redactor}); may be empty. */
   public String rawBody() { return rawBody; }
 
   @Override

@@ -18,14 +18,22 @@ final class HealthProbe {
   private final Duration timeout;
   private final LongSupplier clock;
   private final LongSupplier wallClockMillis;
+  private final java.util.function.UnaryOperator<String> redact;
   private boolean running;
   private ProviderStatus.HealthCheck last;
 
   /** Checks bounded by {@code timeout}, timed by {@code nanoClock}, dated by {@code wallClockMillis} (epoch ms). */
   HealthProbe(Duration timeout, LongSupplier nanoClock, LongSupplier wallClockMillis) {
+    this(timeout, nanoClock, wallClockMillis, java.util.function.UnaryOperator.identity());
+  }
+
+  /** As above, keeping a failed check's text only as {@code redact} leaves it. */
+  HealthProbe(Duration timeout, LongSupplier nanoClock, LongSupplier wallClockMillis,
+      java.util.function.UnaryOperator<String> redact) {
     this.timeout = timeout;
     this.clock = nanoClock;
     this.wallClockMillis = wallClockMillis;
+    this.redact = redact;
   }
 
   /**
@@ -49,7 +57,7 @@ final class HealthProbe {
     boolean ok = result.error() == null;
     boolean changed = last == null || last.ok() != ok;
     last = new ProviderStatus.HealthCheck(wallClockMillis.getAsLong(), ok, result.nanos() / 1e6,
-        ok ? null : String.valueOf(result.error().getMessage()));
+        ok ? null : redact.apply(String.valueOf(result.error().getMessage())));
     return changed;
   }
 

@@ -42,6 +42,7 @@ import org.apache.pekko.util.ByteString;
  */
 public abstract class HttpChatProvider implements ChatProvider {
   protected final ProviderSettings settings;
+  private final io.pekkollm.util.Redactor redactor;
   protected final ActorSystem<?> system;
   protected final Clock clock;
   private final Http http;
@@ -52,6 +53,7 @@ public abstract class HttpChatProvider implements ChatProvider {
 
   protected HttpChatProvider(ProviderSettings settings, ActorSystem<?> system) {
     this.settings = settings;
+    this.redactor = io.pekkollm.util.Redactor.of(settings.secrets());
     this.system = system;
     this.clock = Clock.systemUTC();
     this.http = Http.get(system);
@@ -185,7 +187,9 @@ public abstract class HttpChatProvider implements ChatProvider {
 
   private LlmException httpError(int status, HttpResponse response, String body) {
     Map<String, String> headers = headers(response);
-    return ErrorClassifier.fromHttp(name(), status, headers, body, errorDetails(status, headers, body),
+    // An upstream may echo the credentials it was sent: they never reach callers, logs or /health/providers.
+    String safe = redactor.redact(body);
+    return ErrorClassifier.fromHttp(name(), status, headers, safe, errorDetails(status, headers, safe),
         clock.instant());
   }
 
@@ -242,7 +246,7 @@ public abstract class HttpChatProvider implements ChatProvider {
     if (body.contains("\"error\"")) {
       ErrorClassifier.ErrorDetails details = errorDetails(status, headers(response), body);
       if ((details.message() != null || details.type() != null) && looksLikeErrorOnly(body)) {
-        throw ErrorClassifier.fromHttp(name(), status, headers(response), body, details, clock.instant());
+        throw httpError(status, response, body);
       }
     }
     try {

@@ -153,8 +153,11 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
     this.breakers = new BreakerSet(settings.name(), resilience.breaker(), MAX_TRACKED_MODELS, load,
         model -> new Breaker(resilience.breaker(), model, ctx.getSystem().classicSystem().scheduler(), clock,
             () -> self.tell(BreakerHalfOpened.INSTANCE)));
-    this.stats = new ProviderStats(load, System::currentTimeMillis);
-    this.health = new HealthProbe(resilience.healthCheckTimeout(), clock, System::currentTimeMillis);
+    // Error text is kept (and shown in /health/providers) without this provider's credentials.
+    io.pekkollm.util.Redactor redactor = io.pekkollm.util.Redactor.of(settings.secrets());
+    this.stats = new ProviderStats(load, System::currentTimeMillis, redactor::redact);
+    this.health = new HealthProbe(resilience.healthCheckTimeout(), clock, System::currentTimeMillis,
+        redactor::redact);
     this.provider = settings.enabled() ? factory.create(settings, ctx.getSystem()) : null;
     if (provider != null && rateLimit.learnFromHeaders()) {
       provider.observeRateLimits((model, l) -> self.tell(new WrappedRateLimits(model, l)));
@@ -349,9 +352,9 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
 
   private Behavior<Command> onHealthCheck(WrappedHealthCheck msg) {
     if (health.finished(msg.result())) {
-      Throwable error = msg.result().error();
+      ProviderStatus.HealthCheck check = health.last();
       getContext().getLog().info("health check of provider {} {}", settings.name(),
-          error == null ? "succeeds" : "fails: " + error);
+          check.ok() ? "succeeds" : "fails: " + check.error());
     }
     return this;
   }

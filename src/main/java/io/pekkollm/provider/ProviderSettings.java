@@ -72,6 +72,27 @@ public record ProviderSettings(String name, String kind, String baseUrl, String 
         ResilienceSettings.create(config), config);
   }
 
+  /**
+   * The secrets of this provider, for {@link io.pekkollm.util.Redactor#of}: the API key, AWS credentials and the
+   * values of configured headers whose names mention a key, token or authorization.
+   */
+  public java.util.List<String> secrets() {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    out.add(apiKey);
+    for (String path : new String[] {"access-key-id", "session-token"}) {
+      if (config != null && config.hasPath(path)) {
+        out.add(config.getString(path));
+      }
+    }
+    headers.forEach((name, value) -> {
+      String n = name.toLowerCase(java.util.Locale.ROOT);
+      if (n.contains("key") || n.contains("token") || n.contains("auth")) {
+        out.add(value);
+      }
+    });
+    return out;
+  }
+
   @Override
   public String toString() {
     return "ProviderSettings{name=" + name + ", kind=" + kind + ", baseUrl=" + baseUrl + ", apiKey="

@@ -16,6 +16,7 @@ final class ProviderStats {
 
   private final ProviderLoad load;
   private final LongSupplier wallClockMillis;
+  private final java.util.function.UnaryOperator<String> redact;
   private final Samples latency = new Samples(LATENCY_WINDOW);
   private final Samples ttft = new Samples(LATENCY_WINDOW);
   private final OutcomeWindow errors = new OutcomeWindow(ERROR_WINDOW);
@@ -28,8 +29,14 @@ final class ProviderStats {
 
   /** Stats publishing their means to {@code load}; error times read from {@code wallClockMillis} (epoch ms). */
   ProviderStats(ProviderLoad load, LongSupplier wallClockMillis) {
+    this(load, wallClockMillis, java.util.function.UnaryOperator.identity());
+  }
+
+  /** As above, keeping error text only as {@code redact} leaves it (without the provider's credentials). */
+  ProviderStats(ProviderLoad load, LongSupplier wallClockMillis, java.util.function.UnaryOperator<String> redact) {
     this.load = load;
     this.wallClockMillis = wallClockMillis;
+    this.redact = redact;
   }
 
   /** A call was admitted. */
@@ -65,7 +72,7 @@ final class ProviderStats {
 
   /** The one place the last error's text is kept (and what {@link ProviderStatus#lastError()} shows). */
   private void lastError(String message) {
-    lastError = message;
+    lastError = message == null ? null : redact.apply(message);
     lastErrorAtMillis = wallClockMillis.getAsLong();
   }
 

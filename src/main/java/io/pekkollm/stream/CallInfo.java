@@ -5,7 +5,7 @@ import io.pekkollm.model.TruncationReport;
 /**
  * What one call learned while it ran: which {@code provider/model} served it (known when its first chunk
  * arrives; a model group may try several) and what truncation did to the request that model got. Written by
- * the call's attempts, read by the caller's handle ({@link io.pekkollm.api.ChatStream}); thread-safe.
+ * the call's attempts, read by the caller's handle ({@link ChatStream}); thread-safe.
  */
 public final class CallInfo {
   private volatile String servedModel;

@@ -127,6 +127,37 @@ class GatewayCacheTest {
   }
 
   @Test
+  void cacheHitsMissesCoalescedAndEvictionsAreInPrometheusMetrics() throws Exception {
+    try (GatewayFixture small = new GatewayFixture("pekko-llm.cache.max-entries = 1")) {
+      small.upstream.always(Reply.json(200, COMPLETION));
+      assertEquals("MISS", small.post("/v1/chat/completions", body("one", "true", false)).headers()
+          .firstValue("X-Cache").orElseThrow());
+      assertEquals("HIT", small.post("/v1/chat/completions", body("one", "true", false)).headers()
+          .firstValue("X-Cache").orElseThrow());
+      // A second entry evicts the first (max-entries = 1).
+      small.post("/v1/chat/completions", body("two", "true", false));
+      String text = small.get("/metrics").body();
+      assertEquals(1.0, metric(text, "pekko_llm_cache_lookups_total{outcome=\"hit\"}"), text);
+      assertEquals(2.0, metric(text, "pekko_llm_cache_lookups_total{outcome=\"miss\"}"), text);
+      assertEquals(0.0, metric(text, "pekko_llm_cache_lookups_total{outcome=\"coalesced\"}"), text);
+      assertEquals(1.0, metric(text, "pekko_llm_cache_evictions_total"), text);
+      assertEquals(2.0, metric(text, "pekko_llm_cache_stores_total"), text);
+      assertEquals(1.0, metric(text, "pekko_llm_cache_entries"), text);
+      assertTrue(metric(text, "pekko_llm_cache_bytes") > 0, text);
+    }
+  }
+
+  /** The value of the sample line starting with {@code series} (name and tags) in Prometheus text. */
+  private static double metric(String text, String series) {
+    for (String line : text.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).trim());
+      }
+    }
+    throw new AssertionError(series + " not in metrics");
+  }
+
+  @Test
   void upstreamErrorsAreNotCached() throws Exception {
     gw.upstream.enqueue(Reply.json(500, "{\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}"));
     gw.upstream.enqueue(Reply.json(200, COMPLETION));

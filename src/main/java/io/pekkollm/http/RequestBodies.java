@@ -1,0 +1,98 @@
+package io.pekkollm.http;
+
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Reads a request body for the JSON routes: a non-empty body must be {@code application/json} (415 otherwise,
+ * which also keeps browsers from sending one cross-site without a CORS preflight), at most
+ * {@code max-request-bytes} (413) and received within {@code request-body-timeout} (408). Each refusal is a
+ * {@link Rejected}, an {@link LlmException} with its own status, so callers turn every failure into an
+ * OpenAI error body with {@link ErrorResponses#of}.
+ */
+final class RequestBodies {
+  private final GatewaySettings settings;
+  private final Materializer materializer;
+
+  RequestBodies(GatewaySettings settings, Materializer materializer) {
+    this.settings = settings;
+    this.materializer = materializer;
+  }
+
+  /** The whole body, or a failed stage with a {@link Rejected} (or the stream's own error). */
+  CompletionStage<ByteString> read(HttpRequest req) {
+    HttpEntity entity = req.entity();
+    long max = settings.maxRequestBytes();
+    var length = entity.getContentLengthOption();
+    boolean empty = length.isPresent() && length.getAsLong() == 0;
+    if (!empty && !entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+      entity.discardBytes(materializer);
+      return CompletableFuture.failedFuture(unsupportedMediaType(entity.getContentType().mediaType().toString()));
+    }
+    if (length.isPresent() && length.getAsLong() > max) {
+      entity.discardBytes(materializer);
+      return CompletableFuture.failedFuture(tooLarge(max));
+    }
+    if (entity instanceof HttpEntity.Strict strict) {
+      return CompletableFuture.completedFuture(strict.getData());
+    }
+    long timeout = settings.requestBodyTimeout().toMillis();
+    return entity.withSizeLimit(max).toStrict(timeout, materializer)
+        .<ByteString>thenApply(HttpEntity.Strict::getData)
+        .exceptionally(err -> {
+          Throwable t = io.pekkollm.util.Futures.cause(err);
+          if (t instanceof EntityStreamSizeException) {
+            throw tooLarge(max);
+          }
+          if (t instanceof TimeoutException) {
+            // toStrict's own timeout: the body did not arrive in time (a slow or stalled client).
+            throw new Rejected(ErrorKind.INVALID_REQUEST, 408, "request_timeout", "the request body was not "
+                + "received within " + settings.requestBodyTimeout().toMillis() + " ms "
+                + "(pekko-llm.gateway.request-body-timeout)");
+          }
+          throw t instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(t);
+        });
+  }
+
+  static Rejected tooLarge(long max) {
+    return new Rejected(ErrorKind.REQUEST_TOO_LARGE, 413, "request_too_large",
+        "request body is larger than the limit of " + max + " bytes (pekko-llm.gateway.max-request-bytes)");
+  }
+
+  static Rejected unsupportedMediaType(String given) {
+    return new Rejected(ErrorKind.INVALID_REQUEST, 415, "unsupported_media_type",
+        "the request body must be JSON with 'Content-Type: application/json', not " + given);
+  }
+
+  /** A request body the gateway refuses, with the HTTP status and error code to answer with. */
+  static final class Rejected extends LlmException {
+    private static final long serialVersionUID = 1L;
+    private final int status;
+    private final String code;
+
+    Rejected(ErrorKind kind, int status, String code, String message) {
+      super(kind, message, null, false, null);
+      this.status = status;
+      this.code = code;
+    }
+
+    @Override
+    public int httpStatus() {
+      return status;
+    }
+
+    @Override
+    public String errorCode() {
+      return code;
+    }
+  }
+}
