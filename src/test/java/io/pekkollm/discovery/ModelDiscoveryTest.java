@@ -1,4 +1,4 @@
-package io.pekkollm.cache;
+package io.pekkollm.discovery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package io.pekkollm.cache;
+package io.pekkollm.discovery;
 
 import com.typesafe.config.Config;
 import io.pekkollm.provider.ProviderSettings;

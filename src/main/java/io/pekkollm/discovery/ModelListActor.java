@@ -1,4 +1,4 @@
-package io.pekkollm.cache;
+package io.pekkollm.discovery;
 
 import io.pekkollm.model.ModelInfo;
 import java.time.Clock;
