@@ -110,6 +110,7 @@ public final class GatewayRoutes {
   private final byte[] apiKeyHeader;
   private final CacheRoutes cacheRoutes;
   private final SessionRoutes sessionRoutes;
+  private final LargeRequests largeRequests;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.client = client;
@@ -120,6 +121,8 @@ public final class GatewayRoutes {
         : ("Bearer " + settings.apiKey()).getBytes(StandardCharsets.UTF_8);
     this.cacheRoutes = new CacheRoutes(client.cache());
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client::sessions, settings, this) : null;
+    this.largeRequests = LargeRequests.create(system.settings().config().getConfig("pekko-llm.gateway"));
+    system.getWhenTerminated().thenRun(largeRequests::close);
   }
 
   ActorSystem<?> system() {
@@ -194,7 +197,7 @@ public final class GatewayRoutes {
     }
     return entity.withSizeLimit(max)
         .toStrict(settings.requestBodyTimeout().toMillis(), materializer)
-        .thenCompose(strict -> handleBody(strict.getData()))
+        .thenCompose(strict -> largeRequests.handle(strict.getData().size(), () -> handleBody(strict.getData())))
         .exceptionally(err -> {
           Throwable t = io.pekkollm.util.Futures.cause(err);
           if (t.getClass().getSimpleName().contains("EntityStreamSizeException")) {
