@@ -4,10 +4,10 @@ import com.typesafe.config.Config;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.provider.openai.OpenAiCodec;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,16 +25,24 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
  */
 final class LargeRequests implements AutoCloseable {
   private final long minBytes;
+  private final int threads;
+  private final int queue;
   private final ThreadPoolExecutor pool;
+  // Admission: threads + queue bodies at once. Not the executor's queue capacity: a task offered to a full queue
+  // is refused even while an idle thread is about to take the one before it.
+  private final Semaphore admitted;
 
   private LargeRequests(long minBytes, int threads, int queue) {
     this.minBytes = minBytes;
+    this.threads = threads;
+    this.queue = queue;
+    this.admitted = new Semaphore(threads + queue);
     AtomicInteger n = new AtomicInteger();
-    this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queue), r -> {
+    this.pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
       Thread t = new Thread(r, "pekko-llm-large-request-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
-    }, new ThreadPoolExecutor.AbortPolicy());
+    });
     pool.allowCoreThreadTimeOut(true);
   }
 
@@ -59,18 +67,25 @@ final class LargeRequests implements AutoCloseable {
     if (bytes < minBytes) {
       return handle.get();
     }
-    try {
-      return CompletableFuture.supplyAsync(handle, pool).thenCompose(Function.identity());
-    } catch (RejectedExecutionException e) {
+    if (!admitted.tryAcquire()) {
       return CompletableFuture.completedFuture(ErrorResponses.json(503, OpenAiCodec.writeError(
-          "too many large requests are being handled (" + pool.getMaximumPoolSize() + " at once, " + queueSize()
+          "too many large requests are being handled (" + threads + " at once, " + queue
               + " waiting; pekko-llm.gateway.large-requests): retry shortly", ErrorKind.OVERLOADED.openAiType(), null,
           "overloaded"), List.of(RawHeader.create("Retry-After", "1"))));
     }
-  }
-
-  private int queueSize() {
-    return pool.getQueue().size() + pool.getQueue().remainingCapacity();
+    try {
+      // The permit is held while the body is parsed and fitted, not while the answer streams.
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          return handle.get();
+        } finally {
+          admitted.release();
+        }
+      }, pool).thenCompose(Function.identity());
+    } catch (RuntimeException e) {
+      admitted.release();
+      throw e;
+    }
   }
 
   @Override
