@@ -35,7 +35,11 @@ import java.util.Optional;
  * <p><b>Cost.</b> Nothing is counted when the model or its window is unknown. Otherwise a cheap upper bound
  * comes first: a BPE token covers at least one UTF-8 byte and a UTF-16 char is at most three bytes, so
  * {@code 3 × characters} plus the per-message overhead bounds the count without tokenizing. Only a request
- * whose bound exceeds the window (or that holds images) is tokenized with {@link TokenCounter}.
+ * whose bound exceeds the window (or that holds images) is looked at further. Then a cheap lower bound: no
+ * token of {@code cl100k_base} or {@code o200k_base} is longer than {@value #MAX_TOKEN_BYTES} bytes or holds
+ * more than {@value #MAX_ALNUM_RUN} ASCII letters and digits in a row, so a request whose length already proves
+ * it cannot fit is rejected without tokenizing (a megabyte-long "word" costs a scan, not seconds of byte-pair
+ * merges). Only what is left is tokenized with {@link TokenCounter}.
  *
  * <p><b>Estimates.</b> When the count is an estimate ({@link TokenCount#exact()} false: models without a
  * public tokenizer, tool definitions, images of unknown size), a request is rejected only when it exceeds the
@@ -76,7 +80,30 @@ public final class ContextGuard {
     if (bound >= 0 && bound + maxTokens <= window) {
       return new ContextFit(request, Optional.empty());
     }
+    rejectByLowerBound(request, entry.id(), window, maxTokens);
     return fitCounted(request, entry.id(), window, maxTokens);
+  }
+
+  /**
+   * Throws {@code CONTEXT_LENGTH_EXCEEDED} when the request's lower bound already exceeds what counting would
+   * allow: the window for a model counted with its own tokenizer (the real count is at least the bound), the
+   * window plus the estimate tolerance otherwise. With truncation, the messages it must keep are bounded.
+   */
+  private void rejectByLowerBound(ChatRequest request, String model, int window, long maxTokens) {
+    boolean exactText = counter.forModel(model).exactText();
+    long rejectAbove = exactText ? window : window + (long) window * ESTIMATE_TOLERANCE_PERCENT / 100;
+    List<Message> messages = request.messages();
+    int[] least = new int[messages.size()];
+    long input = TokenCounter.REPLY_PRIMING;
+    for (int i = 0; i < least.length; i++) {
+      least[i] = (int) Math.min(Integer.MAX_VALUE, lowerBound(messages.get(i)));
+      input += least[i];
+    }
+    TruncationStrategy strategy = request.truncation();
+    long needed = strategy == null ? input : TokenCounter.REPLY_PRIMING + mustKeep(messages, least, strategy);
+    if (needed + maxTokens > rejectAbove) {
+      throw exceeded(model, window, needed, maxTokens, exactText, strategy, true);
+    }
   }
 
   private ContextFit fitCounted(ChatRequest request, String model, int window, long maxTokens) {
@@ -217,11 +244,18 @@ public final class ContextGuard {
 
   private static LlmException exceeded(String model, int window, long input, long maxTokens, boolean exact,
       TruncationStrategy strategy) {
-    String counted = exact ? "" : " (estimated)";
+    return exceeded(model, window, input, maxTokens, exact, strategy, false);
+  }
+
+  /** {@code bound}: {@code input} is the lower bound from the request's length, not a count. */
+  private static LlmException exceeded(String model, int window, long input, long maxTokens, boolean exact,
+      TruncationStrategy strategy, boolean bound) {
+    String counted = bound ? " (a lower bound from its length: it was not tokenized)" : exact ? "" : " (estimated)";
     String needs = (input + maxTokens) + " tokens" + counted + " (" + input + " input + " + maxTokens
         + " max_tokens)";
     String message = strategy == null
-        ? "model '" + model + "' has a context window of " + window + " tokens, but the request needs " + needs
+        ? "model '" + model + "' has a context window of " + window + " tokens, but the request needs "
+            + (bound ? "at least " : "") + needs
             + ". Shorten the messages, lower max_tokens, or ask for truncation (\"sliding_window\" or \"smart\")."
         : "model '" + model + "' has a context window of " + window + " tokens, and even after " + strategy.wireName()
             + " truncation the request needs at least " + needs + ": the system messages"
@@ -230,7 +264,66 @@ public final class ContextGuard {
     return new LlmException(ErrorKind.CONTEXT_LENGTH_EXCEEDED, message, null, false, "messages");
   }
 
-  // ------------------------------------------------------------------ the cheap bound
+  // ------------------------------------------------------------------ the cheap bounds
+
+  /** The longest token of {@code cl100k_base} and {@code o200k_base}, in UTF-8 bytes (a run of spaces). */
+  static final int MAX_TOKEN_BYTES = 128;
+  /**
+   * The longest run of ASCII letters and digits inside any token of {@code cl100k_base} (41, in
+   * ".translatesAutoresizingMaskIntoConstraints") and {@code o200k_base} (26). ContextGuardTest checks both
+   * vocabularies.
+   */
+  static final int MAX_ALNUM_RUN = 41;
+
+  /**
+   * A lower bound of the tokens of one message in either encoding, without tokenizing: 3 of framing and 1 of
+   * role, and per text {@link #lowerBound(String)}. Images and tool-call framing count 0.
+   */
+  static long lowerBound(Message m) {
+    long n = 4;
+    if (m instanceof Message.System s) {
+      n += lowerBound(s.content());
+    } else if (m instanceof Message.User u) {
+      for (ContentPart p : u.content()) {
+        if (p instanceof ContentPart.Text t) {
+          n += lowerBound(t.text());
+        }
+      }
+      n += lowerBound(u.name());
+    } else if (m instanceof Message.Assistant a) {
+      n += lowerBound(a.content());
+      for (ToolCall c : a.toolCalls()) {
+        n += lowerBound(c.name()) + lowerBound(c.arguments());
+      }
+    } else if (m instanceof Message.Tool t) {
+      n += lowerBound(t.content());
+    }
+    return n;
+  }
+
+  /**
+   * A lower bound of the tokens of {@code text} in either encoding: every token covers at most
+   * {@value #MAX_TOKEN_BYTES} bytes (and a char is at least one byte); and a run of k ASCII letters and digits
+   * is covered by at least {@code ceil(k / MAX_ALNUM_RUN)} tokens, all but the first and the last of which lie
+   * inside the run (so are counted for no other run).
+   */
+  static long lowerBound(String text) {
+    if (text == null || text.isEmpty()) {
+      return 0;
+    }
+    long runs = 0;
+    int run = 0;
+    for (int i = 0, n = text.length(); i <= n; i++) {
+      char c = i < n ? text.charAt(i) : ' ';
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        run++;
+      } else if (run > 0) {
+        runs += Math.max(0, (run + MAX_ALNUM_RUN - 1) / MAX_ALNUM_RUN - 2);
+        run = 0;
+      }
+    }
+    return Math.max((text.length() + MAX_TOKEN_BYTES - 1) / MAX_TOKEN_BYTES, runs);
+  }
 
   /**
    * An upper bound of the request's input tokens in any byte-level BPE, without tokenizing; -1 when the request

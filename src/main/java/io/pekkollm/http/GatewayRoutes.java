@@ -112,6 +112,7 @@ public final class GatewayRoutes {
   private final SessionRoutes sessionRoutes;
   private final RequestBodies bodies;
   private final RequestGuard guard;
+  private final LargeRequests largeRequests;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.client = client;
@@ -124,6 +125,8 @@ public final class GatewayRoutes {
     this.bodies = new RequestBodies(settings, materializer);
     this.guard = new RequestGuard(settings);
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client::sessions, settings, this) : null;
+    this.largeRequests = LargeRequests.create(system.settings().config().getConfig("pekko-llm.gateway"));
+    system.getWhenTerminated().thenRun(largeRequests::close);
   }
 
   ActorSystem<?> system() {
@@ -214,7 +217,8 @@ public final class GatewayRoutes {
   // ------------------------------------------------------------------ chat completions
 
   private CompletionStage<HttpResponse> chatCompletions(HttpRequest req) {
-    return bodies.read(req).thenCompose(this::handleBody).exceptionally(ErrorResponses::of);
+    return bodies.read(req).thenCompose(body -> largeRequests.handle(body.size(), () -> handleBody(body)))
+        .exceptionally(ErrorResponses::of);
   }
 
   private CompletionStage<HttpResponse> handleBody(ByteString body) {

@@ -60,17 +60,22 @@ public final class Continuations {
   /**
    * Trims the start of a continuation that repeats the end of {@code base}. Buffers text until
    * {@code window} characters (or the first non-text chunk, or the end) so a repeat split over chunks is
-   * still found. One per continuation stream; not thread-safe.
+   * still found. After an assistant prefill ({@code prefill}) the model goes on from its own text and does
+   * not restate it: only the trailing whitespace the prefill was sent without is trimmed when it comes back
+   * ({@link Texts#reSentWhitespace}). Otherwise repeats of at least {@code minChars} are
+   * ({@link Texts#overlap}). One per continuation stream; not thread-safe.
    */
   static final class OverlapTrimmer {
     private final String base;
+    private final boolean prefill;
     private final int minChars;
     private final int window;
     private final StringBuilder buffer = new StringBuilder();
     private boolean decided;
 
-    OverlapTrimmer(String base, int minChars, int window) {
+    OverlapTrimmer(String base, boolean prefill, int minChars, int window) {
       this.base = base;
+      this.prefill = prefill;
       this.minChars = minChars;
       this.window = window;
       this.decided = base.isEmpty();
@@ -101,7 +106,7 @@ public final class Continuations {
     private List<ChatChunk> flush(ChatChunk after) {
       decided = true;
       String text = buffer.toString();
-      String kept = text.substring(Texts.overlap(base, text, minChars));
+      String kept = text.substring(prefill ? Texts.reSentWhitespace(base, text) : Texts.overlap(base, text, minChars));
       List<ChatChunk> out = new ArrayList<>(2);
       if (!kept.isEmpty()) {
         out.add(ChatChunk.text(kept));

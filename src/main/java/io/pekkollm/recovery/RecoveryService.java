@@ -365,8 +365,7 @@ public final class RecoveryService {
       // stripped from the prefill and comes back is trimmed. Told to continue by instruction, models do restate
       // the last words, so repeats of at least overlap.min-chars are removed too.
       Continuations.OverlapTrimmer trimmer = new Continuations.OverlapTrimmer(
-          s == null ? plan.baseText() : "", prefill ? Integer.MAX_VALUE : settings.overlapMinChars(),
-          settings.overlapWindowChars());
+          s == null ? plan.baseText() : "", prefill, settings.overlapMinChars(), settings.overlapWindowChars());
       return runtime.run(next)
           .mapConcat(trimmer::onChunk)
           .concatLazy(Source.lazySource(() -> Source.from(trimmer.onComplete())))

@@ -74,4 +74,32 @@ final class Texts {
     }
     return 0;
   }
+
+  /**
+   * How many leading characters of {@code continuation} re-send the trailing whitespace of {@code kept}, for a
+   * continuation of an assistant prefill, which is sent without that whitespace (providers reject it) and which
+   * the model goes on from, re-sending it: the longest common start of the two, line ends included, so that a
+   * paragraph break kept as {@code "\n\n"} and re-sent does not become four line ends. When none of it comes
+   * back, leading spaces and tabs count (the model starts a word after the whitespace the text already has).
+   */
+  static int reSentWhitespace(String kept, String continuation) {
+    int ws = kept.length();
+    while (ws > 0 && Character.isWhitespace(kept.charAt(ws - 1))) {
+      ws--;
+    }
+    if (ws == kept.length()) {
+      return 0;
+    }
+    int w = 0;
+    while (ws + w < kept.length() && w < continuation.length() && kept.charAt(ws + w) == continuation.charAt(w)) {
+      w++;
+    }
+    if (w > 0) {
+      return w;
+    }
+    while (w < continuation.length() && (continuation.charAt(w) == ' ' || continuation.charAt(w) == '\t')) {
+      w++;
+    }
+    return w;
+  }
 }

@@ -118,6 +118,102 @@ class ContextGuardTest {
         .addMessage(Message.user(List.of(ContentPart.imageUrl("https://example.com/a.png")))).build()));
   }
 
+  /** {@code n} random ASCII letters and digits: one "word", the worst case of byte-pair encoding. */
+  private static String alnumWord(int n, long seed) {
+    String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    java.util.Random r = new java.util.Random(seed);
+    StringBuilder sb = new StringBuilder(n);
+    for (int i = 0; i < n; i++) {
+      sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
+    }
+    return sb.toString();
+  }
+
+  @Test
+  void theLowerBoundsConstantsHoldForEveryTokenOfBothVocabularies() {
+    for (var type : new com.knuddels.jtokkit.api.EncodingType[] {com.knuddels.jtokkit.api.EncodingType.CL100K_BASE,
+        com.knuddels.jtokkit.api.EncodingType.O200K_BASE}) {
+      var encoding = com.knuddels.jtokkit.Encodings.newLazyEncodingRegistry().getEncoding(type);
+      int longest = 0;
+      int longestRun = 0;
+      int decoded = 0;
+      for (int id = 0; id < 201_000; id++) {
+        var ids = new com.knuddels.jtokkit.api.IntArrayList();
+        ids.add(id);
+        byte[] bytes;
+        try {
+          bytes = encoding.decodeBytes(ids);
+        } catch (RuntimeException e) {
+          continue; // no token with this id
+        }
+        decoded++;
+        longest = Math.max(longest, bytes.length);
+        int run = 0;
+        for (byte b : bytes) {
+          boolean alnum = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9');
+          run = alnum ? run + 1 : 0;
+          longestRun = Math.max(longestRun, run);
+        }
+      }
+      assertTrue(decoded > 100_000, type + ": " + decoded + " tokens");
+      assertTrue(longest <= ContextGuard.MAX_TOKEN_BYTES, type + ": a token of " + longest + " bytes");
+      assertTrue(longestRun <= ContextGuard.MAX_ALNUM_RUN, type + ": a run of " + longestRun);
+    }
+  }
+
+  @Test
+  void theLowerBoundNeverOvercounts() {
+    java.util.Random r = new java.util.Random(7);
+    List<String> texts = new ArrayList<>(List.of("", "hello world", words(300, "hello"), "a".repeat(5000),
+        alnumWord(20_000, 1), " ".repeat(3000), "=".repeat(3000), "日本語のテキスト🎉".repeat(300),
+        alnumWord(500, 2) + " " + alnumWord(900, 3) + "." + alnumWord(41, 4) + alnumWord(3, 5),
+        "https://example.com/" + alnumWord(4000, 6) + "?q=" + alnumWord(300, 7)));
+    for (int i = 0; i < 30; i++) {
+      StringBuilder sb = new StringBuilder();
+      for (int j = 0; j < 20; j++) {
+        sb.append(alnumWord(r.nextInt(200), r.nextLong())).append(" .-/\n".charAt(r.nextInt(5)));
+      }
+      texts.add(sb.toString());
+    }
+    for (String t : texts) {
+      for (String model : new String[] {EXACT, ESTIMATED}) {
+        long bound = ContextGuard.lowerBound(t);
+        int count = TOKENS.countText(model, t);
+        assertTrue(bound <= count, model + ": bound " + bound + " > count " + count + " for " + t.length() + " chars");
+      }
+      ChatRequest req = ChatRequest.builder(EXACT).system(t).user(t).build();
+      long least = TokenCounter.REPLY_PRIMING + req.messages().stream().mapToLong(ContextGuard::lowerBound).sum();
+      assertTrue(least <= TOKENS.count(req).tokens());
+    }
+    // One long word: at most 41 letters per token, so at least a 41st of its length, less the two ends.
+    assertEquals(1_000_000 / 41 + 1 - 2, ContextGuard.lowerBound(alnumWord(1_000_000, 8)));
+  }
+
+  @Test
+  void aRequestWhoseLengthProvesItCannotFitIsRejectedWithoutTokenizing() {
+    // 45,000 letters are at least 1,095 tokens: more than the window, and the window + 10% for an estimate.
+    String word = alnumWord(45_000, 9);
+    for (String model : new String[] {EXACT, ESTIMATED}) {
+      LlmException e = assertThrows(LlmException.class,
+          () -> GUARD.fit(ChatRequest.builder(model).user(word).build()));
+      assertEquals(ErrorKind.CONTEXT_LENGTH_EXCEEDED, e.kind());
+      assertEquals("messages", e.param());
+      assertTrue(e.getMessage().contains("but the request needs at least")
+          && e.getMessage().contains("a lower bound from its length: it was not tokenized"), e.getMessage());
+      // With truncation the newest message must be kept, and it alone cannot fit.
+      e = assertThrows(LlmException.class, () -> GUARD.fit(ChatRequest.builder(model).user("old").user(word)
+          .truncation(TruncationStrategy.SLIDING_WINDOW).build()));
+      assertTrue(e.getMessage().contains("even after sliding_window truncation the request needs at least")
+          && e.getMessage().contains("not tokenized"), e.getMessage());
+    }
+    // Within the bound, counting decides: 1,100 estimated tokens is within the tolerance of the estimate.
+    String fits = alnumWord(30_000, 10);
+    assertTrue(ContextGuard.lowerBound(fits) + 7 <= 1000);
+    LlmException counted = assertThrows(LlmException.class,
+        () -> GUARD.fit(ChatRequest.builder(ESTIMATED).user(fits).build()));
+    assertFalse(counted.getMessage().contains("not tokenized"), counted.getMessage());
+  }
+
   // ------------------------------------------------------------------ truncation
 
   /** Five turns of about 200 tokens after a short system message: with max_tokens 200, three turns fit. */

@@ -42,6 +42,35 @@ class TokenCounterTest {
   }
 
   @Test
+  void aVeryLongRunIsCountedInPiecesAsAnEstimate() {
+    java.util.Random r = new java.util.Random(3);
+    StringBuilder word = new StringBuilder();
+    for (int i = 0; i < 200_000; i++) {
+      word.append((char) ('a' + r.nextInt(26)));
+    }
+    String prose = "The tide rises twice a day, because the Moon pulls the sea. ".repeat(3000);
+    var whole = com.knuddels.jtokkit.Encodings.newLazyEncodingRegistry()
+        .getEncoding(com.knuddels.jtokkit.api.EncodingType.O200K_BASE);
+    // Prose has no run to cut: counted whole, exactly as before.
+    assertEquals(whole.countTokensOrdinary(prose), TOKENS.countText("openai/gpt-4o", prose));
+    assertTrue(TOKENS.count(ChatRequest.builder("openai/gpt-4o").user(prose).build()).exact());
+    // A 200,000-letter word (and a run of spaces, and of symbols) in pieces of 256: within 1% of the whole count.
+    for (String run : new String[] {word.toString(), "x " + " ".repeat(50_000) + "y", "=-".repeat(40_000),
+        "🌕".repeat(30_000)}) {
+      int exact = whole.countTokensOrdinary(run);
+      int pieces = TOKENS.countText("openai/gpt-4o", run);
+      assertTrue(Math.abs(pieces - exact) <= exact / 100 + 1, pieces + " vs " + exact);
+      assertFalse(TOKENS.count(ChatRequest.builder("openai/gpt-4o").user(run).build()).exact(),
+          "a count in pieces is an estimate");
+    }
+    // Never cut between the halves of a surrogate pair.
+    String emoji = "🌕".repeat(300);
+    int cut = TokenCounter.nextCut(emoji, 0);
+    assertTrue(cut > 0 && !Character.isLowSurrogate(emoji.charAt(cut)), "cut at " + cut);
+    assertEquals(-1, TokenCounter.nextCut("1234567890".repeat(1000), 0), "digits are never cut");
+  }
+
+  @Test
   void specialTokenTextIsCountedAsOrdinaryText() {
     // A user may paste "<|endoftext|>"; the API counts it as text, and counting must not throw.
     assertEquals(7, TOKENS.countText("openai/gpt-4o", "<|endoftext|>"));

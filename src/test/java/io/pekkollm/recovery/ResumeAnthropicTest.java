@@ -53,25 +53,7 @@ class ResumeAnthropicTest {
   }
 
   private static String anthropicSse(List<String> deltas, boolean finish) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\","
-        + "\"role\":\"assistant\",\"model\":\"claude-test\",\"content\":[],\"stop_reason\":null,"
-        + "\"usage\":{\"input_tokens\":12,\"output_tokens\":1}}}\n\n");
-    sb.append("event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
-        + "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n");
-    sb.append("event: ping\ndata: {\"type\": \"ping\"}\n\n");
-    for (String d : deltas) {
-      sb.append("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
-          + "\"delta\":{\"type\":\"text_delta\",\"text\":").append(Json.write(com.fasterxml.jackson.databind.node.TextNode.valueOf(d)))
-          .append("}}\n\n");
-    }
-    if (finish) {
-      sb.append("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n");
-      sb.append("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\","
-          + "\"stop_sequence\":null},\"usage\":{\"output_tokens\":9}}\n\n");
-      sb.append("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
-    }
-    return sb.toString();
+    return io.pekkollm.testkit.Sse.anthropic(deltas, finish);
   }
 
   @Test

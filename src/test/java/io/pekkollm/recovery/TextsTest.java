@@ -37,4 +37,16 @@ class TextsTest {
     assertEquals(1, Texts.overlap("ends with a space ", " next", 12), "re-sent whitespace after whitespace");
     assertEquals(4, Texts.overlap("emoji 🌍🌍", "🌍🌍 more", 4), "surrogate pairs stay whole");
   }
+
+  @Test
+  void aPrefillsReSentParagraphBreakIsTrimmedButTheNextParagraphsIndentIsNot() {
+    assertEquals(2, Texts.reSentWhitespace("First.\n\n", "\n\nSecond"), "the break a prefill stripped, re-sent");
+    assertEquals(1, Texts.reSentWhitespace("First.\n\n", "\nSecond"), "part of it");
+    assertEquals(4, Texts.reSentWhitespace("First.\r\n\r\n", "\r\n\r\nSecond"), "CRLF");
+    assertEquals(2, Texts.reSentWhitespace("First.\n\n", "\n\n    code"), "indentation after the break stays");
+    assertEquals(2, Texts.reSentWhitespace("First.\n\n", "  Second"), "leading spaces after a break, as before");
+    assertEquals(0, Texts.reSentWhitespace("First.\n\n", "Second"));
+    assertEquals(1, Texts.reSentWhitespace("Die Gezeiten ", " und"));
+    assertEquals(0, Texts.reSentWhitespace("no whitespace", "\n\nnext"));
+  }
 }
