@@ -1,0 +1,46 @@
+package io.pekkollm.journal;
+
+import com.typesafe.config.Config;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.BackoffSupervisorStrategy;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+
+/**
+ * The base of every entity on pekko-llm's journal (stream recovery, sessions, the session index): it persists
+ * through the journal's own JDBC plugin, whose configuration it carries (so it works inside a host's
+ * ActorSystem that does not configure it), and takes no snapshots (these entities are short or replay fast).
+ * Subclasses write only their commands, events and state.
+ */
+public abstract class JournalledBehavior<C, E, S> extends EventSourcedBehaviorWithEnforcedReplies<C, E, S> {
+  private static final String NO_SNAPSHOTS = "pekko.persistence.no-snapshot-store";
+
+  private final Config pluginConfig;
+
+  /** An entity {@code id} on the journal whose plugin has {@code pluginConfig} ({@link JournalSettings#pluginConfig}). */
+  protected JournalledBehavior(PersistenceId id, Config pluginConfig) {
+    super(id);
+    this.pluginConfig = pluginConfig;
+  }
+
+  /** As above, restarting with {@code onPersistFailure} when a write fails. */
+  protected JournalledBehavior(PersistenceId id, Config pluginConfig, BackoffSupervisorStrategy onPersistFailure) {
+    super(id, onPersistFailure);
+    this.pluginConfig = pluginConfig;
+  }
+
+  @Override
+  public final String journalPluginId() {
+    return JournalSettings.PLUGIN_ID;
+  }
+
+  @Override
+  public final Optional<Config> journalPluginConfig() {
+    return Optional.of(pluginConfig);
+  }
+
+  @Override
+  public final String snapshotPluginId() {
+    return NO_SNAPSHOTS;
+  }
+}
