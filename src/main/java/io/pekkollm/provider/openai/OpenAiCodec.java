@@ -80,17 +80,16 @@ public final class OpenAiCodec {
     for (int i = 0; i < msgs.size(); i++) {
       b.addMessage(readMessage(msgs.get(i), "messages[" + i + "]"));
     }
-    b.temperature(optDouble(body, "temperature"));
-    b.topP(optDouble(body, "top_p"));
-    Integer maxTokens = optInt(body, "max_completion_tokens");
-    maxTokens = maxTokens != null ? maxTokens : optInt(body, "max_tokens");
-    if (maxTokens != null && maxTokens < 1) {
-      throw LlmException.invalidRequest("'max_tokens' must be at least 1", "max_tokens");
-    }
-    b.maxTokens(maxTokens);
+    // The ranges are OpenAI's documented ones, checked here so a bad value is a 400 naming the field, not an
+    // upstream error after admission (or, on a lenient host, a silently clamped value).
+    b.temperature(optDouble(body, "temperature", 0, 2));
+    b.topP(optDouble(body, "top_p", 0, 1));
+    Integer maxCompletionTokens = optPositiveInt(body, "max_completion_tokens");
+    Integer maxTokens = optPositiveInt(body, "max_tokens");
+    b.maxTokens(maxCompletionTokens != null ? maxCompletionTokens : maxTokens);
     b.seed(optLong(body, "seed"));
-    b.presencePenalty(optDouble(body, "presence_penalty"));
-    b.frequencyPenalty(optDouble(body, "frequency_penalty"));
+    b.presencePenalty(optDouble(body, "presence_penalty", -2, 2));
+    b.frequencyPenalty(optDouble(body, "frequency_penalty", -2, 2));
     b.stop(readStop(body.get("stop")));
     b.tools(readTools(body.get("tools")));
     b.toolChoice(readToolChoice(body.get("tool_choice")));
@@ -99,6 +98,9 @@ public final class OpenAiCodec {
     b.userId(optText(body, "user"));
     b.metadata(readMetadata(body.get("metadata")));
     Integer n = optInt(body, "n");
+    if (n != null && n < 1) {
+      throw LlmException.invalidRequest("'n' must be at least 1", "n");
+    }
     if (n != null && n != 1) {
       throw LlmException.invalidRequest("'n' other than 1 is not supported; send separate requests", "n");
     }
@@ -119,11 +121,67 @@ public final class OpenAiCodec {
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       if (!KNOWN_REQUEST_FIELDS.contains(e.getKey())) {
+        checkPassThrough(e.getKey(), e.getValue());
         extra.put(e.getKey(), e.getValue());
       }
     }
     b.extraBody(extra);
     return new ParsedRequest(b.build(), stream != null && stream, includeUsage);
+  }
+
+  /**
+   * Checks a field passed through to the upstream as it came: the ones OpenAI documents a range for
+   * ({@code top_logprobs} 0..20, {@code logprobs} a boolean, {@code logit_bias} values -100..100), and no
+   * number anywhere in it that is not finite (JSON has no infinity; {@code 1e400} parses as one).
+   */
+  private static void checkPassThrough(String field, JsonNode v) {
+    if (v.isNull()) {
+      return;
+    }
+    switch (field) {
+      case "top_logprobs" -> {
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0 || v.asInt() > 20) {
+          throw LlmException.invalidRequest("'top_logprobs' must be an integer between 0 and 20", field);
+        }
+      }
+      case "logprobs" -> {
+        if (!v.isBoolean()) {
+          throw LlmException.invalidRequest("'logprobs' must be true or false", field);
+        }
+      }
+      case "logit_bias" -> {
+        if (!v.isObject()) {
+          throw LlmException.invalidRequest("'logit_bias' must be an object of token ids to numbers", field);
+        }
+        v.fields().forEachRemaining(e -> {
+          JsonNode bias = e.getValue();
+          if (!bias.isNumber() || !(bias.asDouble() >= -100 && bias.asDouble() <= 100)) {
+            throw LlmException.invalidRequest("'logit_bias' values must be numbers between -100 and 100",
+                field + "." + e.getKey());
+          }
+        });
+      }
+      default -> { }
+    }
+    requireFinite(field, v);
+  }
+
+  private static void requireFinite(String path, JsonNode v) {
+    if (v.isFloatingPointNumber() && !Double.isFinite(v.asDouble())) {
+      throw LlmException.invalidRequest("'" + path + "' must be a finite number", path);
+    }
+    if (v.isContainerNode()) {
+      Iterator<Map.Entry<String, JsonNode>> fields = v.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> e = fields.next();
+        requireFinite(path + "." + e.getKey(), e.getValue());
+      }
+      if (v.isArray()) {
+        for (int i = 0; i < v.size(); i++) {
+          requireFinite(path + "[" + i + "]", v.get(i));
+        }
+      }
+    }
   }
 
   /**
@@ -854,6 +912,28 @@ public final class OpenAiCodec {
           field);
     }
     return v.asDouble();
+  }
+
+  /** A number in {@code [min, max]}; infinity and NaN are never in range. */
+  private static Double optDouble(JsonNode body, String field, double min, double max) {
+    Double v = optDouble(body, field);
+    if (v != null && !(v >= min && v <= max)) {
+      throw LlmException.invalidRequest("'" + field + "' must be a finite number between " + plain(min) + " and "
+          + plain(max) + (Double.isFinite(v) ? ", not " + body.get(field).asText() : ""), field);
+    }
+    return v;
+  }
+
+  private static String plain(double d) {
+    return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+  }
+
+  private static Integer optPositiveInt(JsonNode body, String field) {
+    Integer v = optInt(body, field);
+    if (v != null && v < 1) {
+      throw LlmException.invalidRequest("'" + field + "' must be at least 1", field);
+    }
+    return v;
   }
 
   private static Integer optInt(JsonNode body, String field) {
