@@ -66,6 +66,7 @@ class GatewayBadInputTest {
         Arguments.of("logit_bias out of range", "{\"model\":\"mock/echo\",\"logit_bias\":{\"50256\":-101},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "between -100 and 100", "logit_bias.50256"),
         Arguments.of("pass-through number infinite", "{\"model\":\"mock/echo\",\"repetition_penalty\":1e400,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "'repetition_penalty' must be a finite number", "repetition_penalty"),
         Arguments.of("nested pass-through number infinite", "{\"model\":\"mock/echo\",\"provider\":{\"x\":[1,1e400]},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "must be a finite number", "provider.x[1]"),
+        Arguments.of("tool schema number infinite", "{\"model\":\"mock/echo\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\",\"maximum\":1e400}}}],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "must be a finite number", "tools[0].function.parameters.maximum"),
         Arguments.of("n > 1", "{\"model\":\"mock/echo\",\"n\":2,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "'n' other than 1", "n"),
         Arguments.of("model without provider", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 404, "provider/model", "model"),
         Arguments.of("unknown provider", "{\"model\":\"nosuch/x\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 404, "unknown provider 'nosuch'", "model"),

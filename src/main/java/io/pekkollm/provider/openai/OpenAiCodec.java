@@ -124,6 +124,10 @@ public final class OpenAiCodec {
         checkPassThrough(e.getKey(), e.getValue());
         extra.put(e.getKey(), e.getValue());
       }
+      // JSON has no infinity, but 1e400 parses as one: none may reach an upstream (tool schemas included).
+      if (!e.getKey().equals("messages")) {
+        requireFinite(e.getKey(), e.getValue());
+      }
     }
     b.extraBody(extra);
     return new ParsedRequest(b.build(), stream != null && stream, includeUsage);
@@ -131,8 +135,7 @@ public final class OpenAiCodec {
 
   /**
    * Checks a field passed through to the upstream as it came: the ones OpenAI documents a range for
-   * ({@code top_logprobs} 0..20, {@code logprobs} a boolean, {@code logit_bias} values -100..100), and no
-   * number anywhere in it that is not finite (JSON has no infinity; {@code 1e400} parses as one).
+   * ({@code top_logprobs} 0..20, {@code logprobs} a boolean, {@code logit_bias} values -100..100).
    */
   private static void checkPassThrough(String field, JsonNode v) {
     if (v.isNull()) {
@@ -163,7 +166,6 @@ public final class OpenAiCodec {
       }
       default -> { }
     }
-    requireFinite(field, v);
   }
 
   private static void requireFinite(String path, JsonNode v) {
