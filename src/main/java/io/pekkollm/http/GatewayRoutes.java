@@ -32,7 +32,6 @@ import io.pekkollm.model.ModelInfo;
 import io.pekkollm.model.TruncationReport;
 import io.pekkollm.model.Usage;
 import io.pekkollm.provider.ProviderStatus;
-import io.pekkollm.provider.openai.OpenAiCodec;
 import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.recovery.ResumeStrategy;
 import io.pekkollm.recovery.StreamSnapshot;
@@ -225,9 +224,9 @@ public final class GatewayRoutes {
       return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
           "the request body is empty: send a JSON object with 'model' and 'messages'", null));
     }
-    OpenAiCodec.ParsedRequest parsed;
+    ChatCompletionsCodec.ParsedRequest parsed;
     try {
-      parsed = OpenAiCodec.readRequest(json);
+      parsed = ChatCompletionsCodec.readRequest(json);
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
@@ -239,7 +238,7 @@ public final class GatewayRoutes {
       if (err != null) {
         return ErrorResponses.of(err);
       }
-      String json = OpenAiCodec.writeResponse(resp, newId(), nowSeconds());
+      String json = ChatCompletionsCodec.writeResponse(resp, newId(), nowSeconds());
       return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
           .addHeader(RawHeader.create("X-Served-Model", resp.model()))
           .addHeaders(truncationHeaders(resp.truncation()))
@@ -263,7 +262,7 @@ public final class GatewayRoutes {
         RawHeader.create("X-Truncation-Tokens-After", Integer.toString(t.tokensAfter())));
   }
 
-  private CompletionStage<HttpResponse> streamed(OpenAiCodec.ParsedRequest parsed) {
+  private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed) {
     ChatRequest request = parsed.request();
     // The handle is set when the stream is materialized, before its first chunk is encoded: the model that serves
     // (a group's member, after fallbacks) is known once the first chunk is there, when the encoder and the
@@ -480,7 +479,7 @@ public final class GatewayRoutes {
       if (!hasContent) {
         return List.of();
       }
-      String json = OpenAiCodec.writeChunk(c, id, model(), created, first);
+      String json = ChatCompletionsCodec.writeChunk(c, id, model(), created, first);
       first = false;
       return List.of(event(j.seq(), json));
     }
@@ -488,7 +487,7 @@ public final class GatewayRoutes {
     List<ByteString> finish() {
       if (includeUsage && usage != null) {
         return List.of(ByteString.fromString("data: "
-            + OpenAiCodec.writeUsageChunk(usage, pricing.apply(usage), id, model(), created) + "\n\n"), DONE);
+            + ChatCompletionsCodec.writeUsageChunk(usage, pricing.apply(usage), id, model(), created) + "\n\n"), DONE);
       }
       return List.of(DONE);
     }
@@ -670,7 +669,7 @@ public final class GatewayRoutes {
     if (MessageDigest.isEqual(given, apiKeyHeader)) {
       return Optional.empty();
     }
-    return Optional.of(ErrorResponses.json(401, OpenAiCodec.writeError(
+    return Optional.of(ErrorResponses.json(401, ChatCompletionsCodec.writeError(
         "missing or invalid API key: send 'Authorization: Bearer <key>' with the gateway's PEKKO_LLM_API_KEY",
         "authentication_error", null, "invalid_api_key"),
         List.of(RawHeader.create("WWW-Authenticate", "Bearer"))));
@@ -707,7 +706,7 @@ public final class GatewayRoutes {
         String msg = status == 404 ? "no such route: see /v1/chat/completions, /v1/models, /health"
             : strict.getData().utf8String();
         return resp.withEntity(ContentTypes.APPLICATION_JSON,
-            OpenAiCodec.writeError(msg, status == 404 ? "not_found_error" : kind.openAiType(), null, null));
+            ChatCompletionsCodec.writeError(msg, status == 404 ? "not_found_error" : kind.openAiType(), null, null));
       }
       return resp;
     });

@@ -47,7 +47,7 @@ public final class OpenAiProvider extends HttpChatProvider {
 
   @Override
   protected HttpRequest toHttpRequest(ChatRequest request, boolean streaming) {
-    byte[] body = Json.writeBytes(OpenAiCodec.writeRequest(request, streaming, settings.streamUsage(), maxTokensField));
+    byte[] body = Json.writeBytes(OpenAiMapper.requestBody(request, streaming, settings.streamUsage(), maxTokensField));
     // A base URL that does not parse fails here, per request, as before: classified, not a crashed actor.
     HttpRequest post = chatUri != null ? HttpRequest.create().withMethod(HttpMethods.POST).withUri(chatUri)
         : HttpRequest.POST(settings.baseUrl() + "/chat/completions");
@@ -74,7 +74,7 @@ public final class OpenAiProvider extends HttpChatProvider {
     try {
       JsonNode node = Json.parse(body);
       failOnError(name(), null, node, body);
-      return List.of(OpenAiCodec.readCompletion(node));
+      return List.of(OpenAiMapper.readCompletion(node));
     } catch (java.io.IOException e) {
       throw ErrorClassifier.malformed(name(), "response body is not JSON: " + e.getMessage(), body, e);
     }
@@ -128,7 +128,7 @@ public final class OpenAiProvider extends HttpChatProvider {
         throw ErrorClassifier.malformed(provider, "stream event is not JSON: " + e.getMessage(), data, e);
       }
       failOnError(provider, eventType, node, data);
-      ChatChunk chunk = OpenAiCodec.readChunk(node);
+      ChatChunk chunk = OpenAiMapper.readChunk(node);
       if (chunk.finishReason() != null) {
         // Some compatible servers end after the finish chunk without [DONE]; usage may still follow.
         complete = true;

@@ -1,18 +1,22 @@
-package io.pekkollm.provider.openai;
+package io.pekkollm.http;
+
+import static io.pekkollm.wire.openai.JsonFields.optBool;
+import static io.pekkollm.wire.openai.JsonFields.optDouble;
+import static io.pekkollm.wire.openai.JsonFields.optInt;
+import static io.pekkollm.wire.openai.JsonFields.optLong;
+import static io.pekkollm.wire.openai.JsonFields.optPositiveInt;
+import static io.pekkollm.wire.openai.JsonFields.optText;
+import static io.pekkollm.wire.openai.JsonFields.requireText;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.model.CacheOptions;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
-import io.pekkollm.model.ContentPart;
 import io.pekkollm.model.Cost;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
-import io.pekkollm.model.Message;
 import io.pekkollm.model.ResponseFormat;
 import io.pekkollm.model.RetryOptions;
 import io.pekkollm.model.ToolCall;
@@ -22,6 +26,7 @@ import io.pekkollm.model.ToolDefinition;
 import io.pekkollm.model.TruncationStrategy;
 import io.pekkollm.model.Usage;
 import io.pekkollm.util.Json;
+import io.pekkollm.wire.openai.OpenAiMessages;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -33,32 +38,30 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The OpenAI Chat Completions wire format, both ways: requests (read by the gateway, written to upstreams),
- * chunks and complete responses (read from upstreams, written by the gateway). One codec, so the gateway and
- * the OpenAI provider cannot drift apart. Stateless and thread-safe.
- *
- * <p>Quirks of OpenAI-compatible hosts are read here too: {@code reasoning_content} / {@code reasoning}
- * deltas (DeepSeek, xAI, vLLM), Groq's {@code x_groq.usage}, DeepSeek's {@code prompt_cache_hit_tokens},
- * Mistral's tool-call deltas without {@code index}, and error objects inside stream chunks (OpenRouter).
+ * The gateway's side of OpenAI Chat Completions: it reads request bodies, the gateway's own fields included
+ * ({@code truncation}, {@code cache}, {@code retry}, never sent upstream), checking OpenAI's documented
+ * ranges, and it writes {@code chat.completion} answers, {@code chat.completion.chunk} events and OpenAI's
+ * error body. What it reads is the gateway's API, free to change; what the journal stores is
+ * {@code recovery.StoredRequest}. Stateless and thread-safe.
  */
-public final class OpenAiCodec {
+final class ChatCompletionsCodec {
   private static final Set<String> KNOWN_REQUEST_FIELDS = Set.of("model", "messages", "temperature", "top_p",
       "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "tools",
       "tool_choice", "parallel_tool_calls", "response_format", "user", "metadata", "stream", "stream_options", "n",
       "truncation", "cache", "retry");
 
-  private OpenAiCodec() {}
+  private ChatCompletionsCodec() {}
 
   // ---------------------------------------------------------------- requests: read (gateway)
 
   /** What the gateway learned from a request body besides the {@link ChatRequest} itself. */
-  public record ParsedRequest(ChatRequest request, boolean stream, boolean includeUsage) {}
+  record ParsedRequest(ChatRequest request, boolean stream, boolean includeUsage) {}
 
   /**
    * Reads an OpenAI Chat Completions request body. Throws {@link LlmException} of kind INVALID_REQUEST naming
    * the field at fault. Fields this library does not model are kept in {@link ChatRequest#extraBody()}.
    */
-  public static ParsedRequest readRequest(JsonNode body) {
+  static ParsedRequest readRequest(JsonNode body) {
     if (body == null || !body.isObject()) {
       throw LlmException.invalidRequest("the request body must be a JSON object", null);
     }
@@ -78,7 +81,7 @@ public final class OpenAiCodec {
     }
     ChatRequest.Builder b = ChatRequest.builder(model);
     for (int i = 0; i < msgs.size(); i++) {
-      b.addMessage(readMessage(msgs.get(i), "messages[" + i + "]"));
+      b.addMessage(OpenAiMessages.readMessage(msgs.get(i), "messages[" + i + "]"));
     }
     // The ranges are OpenAI's documented ones, checked here so a bad value is a 400 naming the field, not an
     // upstream error after admission (or, on a lenient host, a silently clamped value).
@@ -237,132 +240,6 @@ public final class OpenAiCodec {
     return RetryOptions.maxAttempts(n.asInt());
   }
 
-  /**
-   * Reads one message in OpenAI's shape; {@code path} names it in errors (e.g. {@code messages[2]}). Throws
-   * {@link LlmException} of kind INVALID_REQUEST naming the field at fault.
-   */
-  public static Message readMessage(JsonNode m, String path) {
-    if (m == null || !m.isObject()) {
-      throw LlmException.invalidRequest(path + " must be an object with 'role' and 'content'", path);
-    }
-    JsonNode roleNode = m.get("role");
-    if (roleNode == null || !roleNode.isTextual()) {
-      throw LlmException.invalidRequest(path + ".role is required: system, developer, user, assistant or tool",
-          path + ".role");
-    }
-    String role = roleNode.asText();
-    JsonNode content = m.get("content");
-    switch (role) {
-      case "system", "developer": {
-        return Message.system(contentText(content, path));
-      }
-      case "user": {
-        if (content == null || content.isNull()) {
-          throw LlmException.invalidRequest(path + ".content is required for a user message", path + ".content");
-        }
-        return new Message.User(readParts(content, path + ".content"), optText(m, "name"));
-      }
-      case "assistant": {
-        List<ToolCall> calls = new ArrayList<>();
-        JsonNode tcs = m.get("tool_calls");
-        if (tcs != null && !tcs.isNull()) {
-          if (!tcs.isArray()) {
-            throw LlmException.invalidRequest(path + ".tool_calls must be an array", path + ".tool_calls");
-          }
-          for (int i = 0; i < tcs.size(); i++) {
-            JsonNode tc = tcs.get(i);
-            JsonNode fn = tc.path("function");
-            if (!fn.isObject() || !fn.path("name").isTextual()) {
-              throw LlmException.invalidRequest(path + ".tool_calls[" + i + "].function.name is required",
-                  path + ".tool_calls");
-            }
-            calls.add(new ToolCall(Json.text(tc, "id"), fn.get("name").asText(), Json.text(fn, "arguments")));
-          }
-        }
-        String text = content == null || content.isNull() ? null : contentText(content, path);
-        if (text == null && calls.isEmpty()) {
-          throw LlmException.invalidRequest(path + " (assistant) needs content or tool_calls", path + ".content");
-        }
-        return new Message.Assistant(text, calls, null);
-      }
-      case "tool": {
-        String id = optText(m, "tool_call_id");
-        if (id == null) {
-          throw LlmException.invalidRequest(path + ".tool_call_id is required for a tool message",
-              path + ".tool_call_id");
-        }
-        return Message.tool(id, contentText(content, path));
-      }
-      default:
-        throw LlmException.invalidRequest(path + ".role '" + role
-            + "' is not supported: use system, developer, user, assistant or tool", path + ".role");
-    }
-  }
-
-  private static String contentText(JsonNode content, String path) {
-    if (content == null || content.isNull()) {
-      throw LlmException.invalidRequest(path + ".content is required", path + ".content");
-    }
-    if (content.isTextual()) {
-      return content.asText();
-    }
-    if (content.isArray()) {
-      StringBuilder sb = new StringBuilder();
-      for (ContentPart p : readParts(content, path + ".content")) {
-        if (p instanceof ContentPart.Text t) {
-          sb.append(t.text());
-        } else {
-          throw LlmException.invalidRequest(path + ".content may only hold text parts for this role",
-              path + ".content");
-        }
-      }
-      return sb.toString();
-    }
-    throw LlmException.invalidRequest(path + ".content must be a string or an array of content parts",
-        path + ".content");
-  }
-
-  private static List<ContentPart> readParts(JsonNode content, String path) {
-    if (content.isTextual()) {
-      return List.of(ContentPart.text(content.asText()));
-    }
-    if (!content.isArray()) {
-      throw LlmException.invalidRequest(path + " must be a string or an array of content parts", path);
-    }
-    List<ContentPart> parts = new ArrayList<>();
-    for (int i = 0; i < content.size(); i++) {
-      JsonNode p = content.get(i);
-      String type = Json.text(p, "type");
-      if ("text".equals(type) && p.path("text").isTextual()) {
-        parts.add(ContentPart.text(p.get("text").asText()));
-      } else if ("image_url".equals(type)) {
-        JsonNode iu = p.get("image_url");
-        String url = iu == null ? null : iu.isTextual() ? iu.asText() : Json.text(iu, "url");
-        if (url == null) {
-          throw LlmException.invalidRequest(path + "[" + i + "].image_url.url is required", path);
-        }
-        ContentPart.Image img = parseImageUrl(url);
-        String detail = iu.isObject() ? Json.text(iu, "detail") : null;
-        parts.add(detail == null ? img : img.withDetail(detail));
-      } else {
-        throw LlmException.invalidRequest(path + "[" + i + "] has unsupported type '" + type
-            + "': use text or image_url", path);
-      }
-    }
-    return parts;
-  }
-
-  /** A {@code data:<media>;base64,<data>} URL becomes base64 data, so non-OpenAI providers can use it. */
-  static ContentPart.Image parseImageUrl(String url) {
-    if (url.startsWith("data:")) {
-      int semi = url.indexOf(";base64,");
-      if (semi > 5) {
-        return ContentPart.imageBase64(url.substring(5, semi), url.substring(semi + 8));
-      }
-    }
-    return ContentPart.imageUrl(url);
-  }
-
   private static List<String> readStop(JsonNode stop) {
     if (stop == null || stop.isNull()) {
       return null;
@@ -472,238 +349,10 @@ public final class OpenAiCodec {
     return out;
   }
 
-  // ---------------------------------------------------------------- requests: write (to upstreams)
-
-  /**
-   * Writes {@code request} for an OpenAI-compatible upstream. {@code maxTokensField} is
-   * {@code max_completion_tokens} for OpenAI itself and {@code max_tokens} for most compatible hosts.
-   */
-  public static ObjectNode writeRequest(ChatRequest request, boolean stream, boolean includeUsage,
-      String maxTokensField) {
-    ObjectNode o = Json.object();
-    // Pass-through fields first: fields this library models always win over them.
-    request.extraBody().forEach(o::set);
-    o.put("model", request.model());
-    ArrayNode msgs = o.putArray("messages");
-    for (Message m : request.messages()) {
-      msgs.add(writeMessage(m));
-    }
-    if (request.temperature() != null) {
-      o.put("temperature", request.temperature());
-    }
-    if (request.topP() != null) {
-      o.put("top_p", request.topP());
-    }
-    if (request.maxTokens() != null) {
-      o.put(maxTokensField, request.maxTokens());
-    }
-    if (!request.stop().isEmpty()) {
-      ArrayNode s = o.putArray("stop");
-      request.stop().forEach(s::add);
-    }
-    if (request.seed() != null) {
-      o.put("seed", request.seed());
-    }
-    if (request.presencePenalty() != null) {
-      o.put("presence_penalty", request.presencePenalty());
-    }
-    if (request.frequencyPenalty() != null) {
-      o.put("frequency_penalty", request.frequencyPenalty());
-    }
-    if (!request.tools().isEmpty()) {
-      ArrayNode tools = o.putArray("tools");
-      for (ToolDefinition t : request.tools()) {
-        ObjectNode fn = tools.addObject().put("type", "function").putObject("function");
-        fn.put("name", t.name());
-        if (t.description() != null) {
-          fn.put("description", t.description());
-        }
-        if (t.parameters() != null) {
-          fn.set("parameters", t.parameters());
-        }
-        if (t.strict() != null) {
-          fn.put("strict", t.strict());
-        }
-      }
-    }
-    if (request.toolChoice() != null) {
-      ToolChoice tc = request.toolChoice();
-      if (tc.mode() == ToolChoice.Mode.FUNCTION) {
-        o.putObject("tool_choice").put("type", "function").putObject("function").put("name", tc.functionName());
-      } else {
-        o.put("tool_choice", tc.toString());
-      }
-    }
-    if (request.parallelToolCalls() != null) {
-      o.put("parallel_tool_calls", request.parallelToolCalls());
-    }
-    if (request.responseFormat() != null) {
-      ResponseFormat rf = request.responseFormat();
-      ObjectNode r = o.putObject("response_format");
-      switch (rf.type()) {
-        case TEXT -> r.put("type", "text");
-        case JSON_OBJECT -> r.put("type", "json_object");
-        case JSON_SCHEMA -> {
-          r.put("type", "json_schema");
-          ObjectNode js = r.putObject("json_schema").put("name", rf.schemaName());
-          js.set("schema", rf.schema());
-          if (rf.strict() != null) {
-            js.put("strict", rf.strict());
-          }
-        }
-      }
-    }
-    if (request.user() != null) {
-      o.put("user", request.user());
-    }
-    o.put("stream", stream);
-    if (stream && includeUsage) {
-      o.putObject("stream_options").put("include_usage", true);
-    } else {
-      o.remove("stream_options");
-    }
-    return o;
-  }
-
-  /**
-   * The request as stored in the recovery journal: the OpenAI JSON with the {@code provider/model} id and the
-   * caller's metadata, so {@link #readStored} gives the same request back.
-   */
-  public static ObjectNode writeStored(ChatRequest request) {
-    ObjectNode o = writeRequest(request, false, false, "max_tokens");
-    o.remove("stream");
-    if (!request.metadata().isEmpty()) {
-      ObjectNode md = o.putObject("metadata");
-      request.metadata().forEach(md::put);
-    }
-    return o;
-  }
-
-  /** Reads a request written by {@link #writeStored}. */
-  public static ChatRequest readStored(JsonNode node) {
-    return readRequest(node).request();
-  }
-
-  /**
-   * Puts a user turn's {@code content} into {@code o} the OpenAI way: a plain string for one text part, else
-   * an array of {@code text} and {@code image_url} parts. Shared by the APIs that took this shape (Cohere v2).
-   */
-  public static void writeUserContent(Message.User u, ObjectNode o) {
-    if (u.content().size() == 1 && u.content().get(0) instanceof ContentPart.Text t) {
-      o.put("content", t.text());
-      return;
-    }
-    ArrayNode parts = o.putArray("content");
-    for (ContentPart p : u.content()) {
-      if (p instanceof ContentPart.Text t) {
-        parts.addObject().put("type", "text").put("text", t.text());
-      } else if (p instanceof ContentPart.Image img) {
-        ObjectNode iu = parts.addObject().put("type", "image_url").putObject("image_url");
-        iu.put("url", img.asUrl());
-        if (img.detail() != null) {
-          iu.put("detail", img.detail());
-        }
-      }
-    }
-  }
-
-  /** Writes one message in OpenAI's shape (the inverse of {@link #readMessage}). */
-  public static ObjectNode writeMessage(Message m) {
-    ObjectNode o = Json.object().put("role", m.role());
-    if (m instanceof Message.System s) {
-      o.put("content", s.content());
-    } else if (m instanceof Message.User u) {
-      writeUserContent(u, o);
-      if (u.name() != null) {
-        o.put("name", u.name());
-      }
-    } else if (m instanceof Message.Assistant a) {
-      if (a.content() == null) {
-        o.putNull("content");
-      } else {
-        o.put("content", a.content());
-      }
-      if (!a.toolCalls().isEmpty()) {
-        ArrayNode tcs = o.putArray("tool_calls");
-        for (ToolCall tc : a.toolCalls()) {
-          ObjectNode c = tcs.addObject();
-          c.put("id", tc.id()).put("type", "function");
-          c.putObject("function").put("name", tc.name()).put("arguments", tc.arguments());
-        }
-      }
-    } else if (m instanceof Message.Tool t) {
-      o.put("tool_call_id", t.toolCallId()).put("content", t.content());
-    }
-    return o;
-  }
-
-  // ---------------------------------------------------------------- responses: read (from upstreams)
-
-  /**
-   * Reads one streamed chunk ({@code chat.completion.chunk}). Error objects inside chunks are the caller's to
-   * detect first (see {@code OpenAiProvider}).
-   */
-  public static ChatChunk readChunk(JsonNode node) {
-    return readChoice(node, "delta");
-  }
-
-  /** Reads a complete {@code chat.completion} as one chunk, so it folds like a stream. */
-  public static ChatChunk readCompletion(JsonNode node) {
-    return readChoice(node, "message");
-  }
-
-  private static ChatChunk readChoice(JsonNode node, String field) {
-    JsonNode choices = node.get("choices");
-    JsonNode choice = choices != null && choices.isArray() && !choices.isEmpty() ? choices.get(0) : null;
-    JsonNode d = choice == null ? null : choice.get(field);
-    String text = null;
-    String reasoning = null;
-    List<ToolCallDelta> calls = List.of();
-    if (d != null && d.isObject()) {
-      text = Json.text(d, "content");
-      reasoning = Json.text(d, "reasoning_content");
-      if (reasoning == null) {
-        reasoning = Json.text(d, "reasoning");
-      }
-      JsonNode tcs = d.get("tool_calls");
-      if (tcs != null && tcs.isArray() && !tcs.isEmpty()) {
-        calls = new ArrayList<>(tcs.size());
-        for (int i = 0; i < tcs.size(); i++) {
-          JsonNode tc = tcs.get(i);
-          JsonNode fn = tc.path("function");
-          // Mistral sends whole tool calls without "index": their position is the index.
-          int index = tc.has("index") ? tc.get("index").asInt() : i;
-          calls.add(new ToolCallDelta(index, Json.text(tc, "id"), Json.text(fn, "name"), Json.text(fn, "arguments")));
-        }
-      }
-    }
-    FinishReason finish = choice == null ? null : FinishReason.of(Json.text(choice, "finish_reason"));
-    return new ChatChunk(Json.text(node, "id"), Json.text(node, "model"), text, reasoning, calls, finish,
-        readUsage(node));
-  }
-
-  /** Usage from {@code usage}, or Groq's {@code x_groq.usage}; null when absent. */
-  static Usage readUsage(JsonNode node) {
-    JsonNode u = node.get("usage");
-    if (u == null || !u.isObject()) {
-      JsonNode xg = node.path("x_groq").get("usage");
-      u = xg != null && xg.isObject() ? xg : null;
-    }
-    if (u == null) {
-      return null;
-    }
-    int cached = Json.intValue(u.path("prompt_tokens_details"), "cached_tokens");
-    if (cached == 0) {
-      cached = Json.intValue(u, "prompt_cache_hit_tokens");
-    }
-    return new Usage(Json.intValue(u, "prompt_tokens"), Json.intValue(u, "completion_tokens"), cached, 0,
-        Json.intValue(u.path("completion_tokens_details"), "reasoning_tokens"));
-  }
-
   // ---------------------------------------------------------------- responses: write (gateway)
 
   /** Writes one {@code chat.completion.chunk} for the gateway's SSE stream. Usage is sent separately. */
-  public static String writeChunk(ChatChunk c, String id, String model, long created, boolean first) {
+  static String writeChunk(ChatChunk c, String id, String model, long created, boolean first) {
     return generate(g -> {
       g.writeStartObject();
       header(g, id, "chat.completion.chunk", created, model);
@@ -753,12 +402,12 @@ public final class OpenAiCodec {
   }
 
   /** The final usage chunk ({@code choices: []}), sent when the client asked for {@code include_usage}. */
-  public static String writeUsageChunk(Usage usage, String id, String model, long created) {
+  static String writeUsageChunk(Usage usage, String id, String model, long created) {
     return writeUsageChunk(usage, null, id, model, created);
   }
 
   /** The final usage chunk with the call's cost in {@code usage.cost} (USD) when {@code cost} is not null. */
-  public static String writeUsageChunk(Usage usage, Cost cost, String id, String model, long created) {
+  static String writeUsageChunk(Usage usage, Cost cost, String id, String model, long created) {
     return generate(g -> {
       g.writeStartObject();
       header(g, id, "chat.completion.chunk", created, model);
@@ -770,7 +419,7 @@ public final class OpenAiCodec {
   }
 
   /** Writes a complete {@code chat.completion}. */
-  public static String writeResponse(ChatResponse r, String id, long created) {
+  static String writeResponse(ChatResponse r, String id, long created) {
     return generate(g -> {
       g.writeStartObject();
       header(g, id, "chat.completion", created, r.model());
@@ -817,7 +466,7 @@ public final class OpenAiCodec {
   }
 
   /** OpenAI's error body: {@code {"error": {"message", "type", "param", "code"}}}. */
-  public static String writeError(String message, String type, String param, String code) {
+  static String writeError(String message, String type, String param, String code) {
     return generate(g -> {
       g.writeStartObject();
       g.writeObjectFieldStart("error");
@@ -878,96 +527,5 @@ public final class OpenAiCodec {
       throw new UncheckedIOException(e);
     }
     return sw.toString();
-  }
-
-  // ---------------------------------------------------------------- small readers with clear errors
-
-  private static String requireText(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      throw LlmException.invalidRequest("'" + field + "' is required", field);
-    }
-    if (!v.isTextual()) {
-      throw LlmException.invalidRequest("'" + field + "' must be a string", field);
-    }
-    return v.asText();
-  }
-
-  private static String optText(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isTextual()) {
-      throw LlmException.invalidRequest("'" + field + "' must be a string", field);
-    }
-    return v.asText();
-  }
-
-  private static Double optDouble(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isNumber()) {
-      throw LlmException.invalidRequest("'" + field + "' must be a number, not " + v.getNodeType().name().toLowerCase(),
-          field);
-    }
-    return v.asDouble();
-  }
-
-  /** A number in {@code [min, max]}; infinity and NaN are never in range. */
-  private static Double optDouble(JsonNode body, String field, double min, double max) {
-    Double v = optDouble(body, field);
-    if (v != null && !(v >= min && v <= max)) {
-      throw LlmException.invalidRequest("'" + field + "' must be a finite number between " + plain(min) + " and "
-          + plain(max) + (Double.isFinite(v) ? ", not " + body.get(field).asText() : ""), field);
-    }
-    return v;
-  }
-
-  private static String plain(double d) {
-    return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
-  }
-
-  private static Integer optPositiveInt(JsonNode body, String field) {
-    Integer v = optInt(body, field);
-    if (v != null && v < 1) {
-      throw LlmException.invalidRequest("'" + field + "' must be at least 1", field);
-    }
-    return v;
-  }
-
-  private static Integer optInt(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw LlmException.invalidRequest("'" + field + "' must be an integer", field);
-    }
-    return v.asInt();
-  }
-
-  private static Long optLong(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw LlmException.invalidRequest("'" + field + "' must be an integer", field);
-    }
-    return v.asLong();
-  }
-
-  private static Boolean optBool(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isBoolean()) {
-      throw LlmException.invalidRequest("'" + field + "' must be true or false", field);
-    }
-    return v.asBoolean();
   }
 }
