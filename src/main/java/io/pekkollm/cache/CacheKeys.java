@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ToolCallDelta;
-import io.pekkollm.provider.openai.OpenAiCodec;
 import io.pekkollm.util.Json;
+import io.pekkollm.wire.openai.OpenAiRequestBody;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -27,8 +27,9 @@ public final class CacheKeys {
 
   /** The key of {@code request}, whose model is the {@code provider/model} id it is sent to. */
   public static String of(ChatRequest request) {
-    ObjectNode body = OpenAiCodec.writeRequest(request, false, false, "max_tokens");
+    ObjectNode body = OpenAiRequestBody.write(request, "max_tokens");
     body.remove("stream");
+    body.remove("stream_options");
     body.remove("user");
     body.remove("metadata");
     try {

@@ -3,7 +3,6 @@ package io.pekkollm.http;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ProviderException;
-import io.pekkollm.provider.openai.OpenAiCodec;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -52,7 +51,7 @@ final class ErrorResponses {
   /** OpenAI's error body for {@code e}. */
   static String body(LlmException e) {
     String code = e.errorCode() != null ? e.errorCode() : e.kind().name().toLowerCase();
-    return OpenAiCodec.writeError(e.getMessage(), e.errorType(), e.param(), code);
+    return ChatCompletionsCodec.writeError(e.getMessage(), e.errorType(), e.param(), code);
   }
 
   static HttpResponse json(int status, String body, List<HttpHeader> headers) {
@@ -66,7 +65,7 @@ final class ErrorResponses {
   }
 
   static HttpResponse simple(ErrorKind kind, int status, String message, String param) {
-    return json(status, OpenAiCodec.writeError(message, kind.openAiType(), param, kind.name().toLowerCase()), List.of());
+    return json(status, ChatCompletionsCodec.writeError(message, kind.openAiType(), param, kind.name().toLowerCase()), List.of());
   }
 
   /** The LlmException inside wrappers; anything else is an internal error, with a message but no internals. */

@@ -32,7 +32,6 @@ import io.pekkollm.model.ModelInfo;
 import io.pekkollm.model.TruncationReport;
 import io.pekkollm.model.Usage;
 import io.pekkollm.provider.ProviderStatus;
-import io.pekkollm.provider.openai.OpenAiCodec;
 import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.recovery.ResumeStrategy;
 import io.pekkollm.recovery.StreamSnapshot;
@@ -163,7 +162,7 @@ public final class GatewayRoutes {
 
   /** The answer on a connection accepted in the health reserve (ConnectionLimits) to anything but /health. */
   private static HttpResponse tooManyConnections() {
-    return ErrorResponses.json(503, OpenAiCodec.writeError("the gateway holds too many connections: retry later "
+    return ErrorResponses.json(503, ChatCompletionsCodec.writeError("the gateway holds too many connections: retry later "
         + "(pekko.http.server.max-connections, pekko-llm.gateway.connections)", "overloaded_error", null,
         "too_many_connections"), List.of(RawHeader.create("Retry-After", "1"),
         org.apache.pekko.http.javadsl.model.headers.Connection.create("close")));
@@ -237,9 +236,9 @@ public final class GatewayRoutes {
       return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
           "the request body is empty: send a JSON object with 'model' and 'messages'", null));
     }
-    OpenAiCodec.ParsedRequest parsed;
+    ChatCompletionsCodec.ParsedRequest parsed;
     try {
-      parsed = OpenAiCodec.readRequest(json);
+      parsed = ChatCompletionsCodec.readRequest(json);
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
@@ -251,7 +250,7 @@ public final class GatewayRoutes {
       if (err != null) {
         return ErrorResponses.of(err);
       }
-      String json = OpenAiCodec.writeResponse(resp, newId(), nowSeconds());
+      String json = ChatCompletionsCodec.writeResponse(resp, newId(), nowSeconds());
       return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
           .addHeader(RawHeader.create("X-Served-Model", resp.model()))
           .addHeaders(truncationHeaders(resp.truncation()))
@@ -275,7 +274,7 @@ public final class GatewayRoutes {
         RawHeader.create("X-Truncation-Tokens-After", Integer.toString(t.tokensAfter())));
   }
 
-  private CompletionStage<HttpResponse> streamed(OpenAiCodec.ParsedRequest parsed) {
+  private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed) {
     ChatRequest request = parsed.request();
     // The handle is set when the stream is materialized, before its first chunk is encoded: the model that serves
     // (a group's member, after fallbacks) is known once the first chunk is there, when the encoder and the
@@ -485,7 +484,7 @@ public final class GatewayRoutes {
       if (!hasContent) {
         return List.of();
       }
-      String json = OpenAiCodec.writeChunk(c, id, model(), created, first);
+      String json = ChatCompletionsCodec.writeChunk(c, id, model(), created, first);
       first = false;
       return List.of(event(j.seq(), json));
     }
@@ -493,7 +492,7 @@ public final class GatewayRoutes {
     List<ByteString> finish() {
       if (includeUsage && usage != null) {
         return List.of(ByteString.fromString("data: "
-            + OpenAiCodec.writeUsageChunk(usage, pricing.apply(usage), id, model(), created) + "\n\n"), DONE);
+            + ChatCompletionsCodec.writeUsageChunk(usage, pricing.apply(usage), id, model(), created) + "\n\n"), DONE);
       }
       return List.of(DONE);
     }
@@ -675,7 +674,7 @@ public final class GatewayRoutes {
     if (MessageDigest.isEqual(given, apiKeyHeader)) {
       return Optional.empty();
     }
-    return Optional.of(ErrorResponses.json(401, OpenAiCodec.writeError(
+    return Optional.of(ErrorResponses.json(401, ChatCompletionsCodec.writeError(
         "missing or invalid API key: send 'Authorization: Bearer <key>' with the gateway's PEKKO_LLM_API_KEY",
         "authentication_error", null, "invalid_api_key"),
         List.of(RawHeader.create("WWW-Authenticate", "Bearer"))));
@@ -712,7 +711,7 @@ public final class GatewayRoutes {
         String msg = status == 404 ? "no such route: see /v1/chat/completions, /v1/models, /health"
             : strict.getData().utf8String();
         return resp.withEntity(ContentTypes.APPLICATION_JSON,
-            OpenAiCodec.writeError(msg, status == 404 ? "not_found_error" : kind.openAiType(), null, null));
+            ChatCompletionsCodec.writeError(msg, status == 404 ? "not_found_error" : kind.openAiType(), null, null));
       }
       return resp;
     });

@@ -2,7 +2,6 @@ package io.pekkollm.http;
 
 import com.typesafe.config.Config;
 import io.pekkollm.model.ErrorKind;
-import io.pekkollm.provider.openai.OpenAiCodec;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -68,7 +67,7 @@ final class LargeRequests implements AutoCloseable {
       return handle.get();
     }
     if (!admitted.tryAcquire()) {
-      return CompletableFuture.completedFuture(ErrorResponses.json(503, OpenAiCodec.writeError(
+      return CompletableFuture.completedFuture(ErrorResponses.json(503, ChatCompletionsCodec.writeError(
           "too many large requests are being handled (" + threads + " at once, " + queue
               + " waiting; pekko-llm.gateway.large-requests): retry shortly", ErrorKind.OVERLOADED.openAiType(), null,
           "overloaded"), List.of(RawHeader.create("Retry-After", "1"))));

@@ -22,7 +22,6 @@ import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.TruncationStrategy;
-import io.pekkollm.provider.openai.OpenAiCodec;
 import io.pekkollm.session.NewSession;
 import io.pekkollm.session.Session;
 import io.pekkollm.session.SessionClient;
@@ -173,13 +172,13 @@ final class SessionRoutes {
     if (!o.hasNonNull("model")) {
       o.put("model", SessionClient.SESSION_MODEL);
     }
-    OpenAiCodec.ParsedRequest parsed = OpenAiCodec.readRequest(o);
+    ChatCompletionsCodec.ParsedRequest parsed = ChatCompletionsCodec.readRequest(o);
     ChatRequest turn = parsed.request();
     List<HttpHeader> sessionHeader = List.of(RawHeader.create("X-Session-Id", id));
     if (!parsed.stream()) {
       return sessionClient.get().chat(id, turn).thenApply(resp -> HttpResponse.create()
           .withEntity(ContentTypes.APPLICATION_JSON,
-              OpenAiCodec.writeResponse(resp, GatewayRoutes.newId(), GatewayRoutes.nowSeconds()))
+              ChatCompletionsCodec.writeResponse(resp, GatewayRoutes.newId(), GatewayRoutes.nowSeconds()))
           .addHeaders(sessionHeader)
           .addHeaders(GatewayRoutes.truncationHeaders(resp.truncation()))
           .addHeaders(GatewayRoutes.cacheHeaders(resp.cacheStatus())));

@@ -1,6 +1,7 @@
 package io.pekkollm.journal;
 
 import com.typesafe.config.Config;
+import io.pekkollm.recovery.JournalSettings;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.BackoffSupervisorStrategy;
 import org.apache.pekko.persistence.typed.PersistenceId;

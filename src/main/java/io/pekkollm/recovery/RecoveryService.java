@@ -9,9 +9,7 @@ import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Usage;
-import io.pekkollm.provider.openai.OpenAiCodec;
 import io.pekkollm.util.EntityRegistry;
-import io.pekkollm.util.Json;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -143,7 +141,7 @@ public final class RecoveryService {
    */
   public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
       Source<ChatChunk, NotUsed> upstream) {
-    String request = Json.write(OpenAiCodec.writeStored(original));
+    String request = StoredRequest.write(original);
     return journalChunks(recoveryId, upstream, () -> {
       StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
           System.currentTimeMillis());
@@ -347,7 +345,7 @@ public final class RecoveryService {
   private CompletionStage<Source<ChatChunk, NotUsed>> continuation(ResumePlan plan, Runtime runtime) {
     ChatRequest original;
     try {
-      original = OpenAiCodec.readStored(Json.parse(plan.request()));
+      original = StoredRequest.read(plan.request());
     } catch (Exception e) {
       return CompletableFuture.failedFuture(new LlmException(ErrorKind.INTERNAL,
           "the journalled request of stream " + plan.recoveryId() + " cannot be read: " + e.getMessage()));

@@ -10,8 +10,8 @@ import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Message;
 import io.pekkollm.model.TruncationStrategy;
 import io.pekkollm.model.Usage;
-import io.pekkollm.provider.openai.OpenAiCodec;
 import io.pekkollm.util.Json;
+import io.pekkollm.wire.openai.OpenAiMessages;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -65,7 +65,7 @@ public final class SessionJson {
     writeCost(o.putObject("cost"), s.cost());
     ArrayNode msgs = o.putArray("messages");
     for (SessionMessage m : s.messages()) {
-      ObjectNode j = OpenAiCodec.writeMessage(m.message());
+      ObjectNode j = OpenAiMessages.writeMessage(m.message());
       if (m.message() instanceof Message.Assistant a && a.reasoning() != null) {
         j.put("reasoning_content", a.reasoning());
       }
@@ -162,7 +162,7 @@ public final class SessionJson {
     }
     Message msg;
     try {
-      msg = OpenAiCodec.readMessage(m, path);
+      msg = OpenAiMessages.readMessage(m, path);
     } catch (LlmException e) {
       throw invalid(e.getMessage(), e.param());
     }

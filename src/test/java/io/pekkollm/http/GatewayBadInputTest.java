@@ -53,6 +53,20 @@ class GatewayBadInputTest {
         Arguments.of("max_tokens not an integer", "{\"model\":\"mock/echo\",\"max_tokens\":1.5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "must be an integer", "max_tokens"),
         Arguments.of("stream not a boolean", "{\"model\":\"mock/echo\",\"stream\":\"yes\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "true or false", "stream"),
         Arguments.of("bad tool", "{\"model\":\"mock/echo\",\"tools\":[{\"type\":\"function\"}],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "tools[0]", "tools"),
+        Arguments.of("top_p above 1", "{\"model\":\"mock/echo\",\"top_p\":5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "'top_p' must be a finite number between 0 and 1", "top_p"),
+        Arguments.of("temperature infinite", "{\"model\":\"mock/echo\",\"temperature\":1e400,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "'temperature' must be a finite number between 0 and 2", "temperature"),
+        Arguments.of("temperature above 2", "{\"model\":\"mock/echo\",\"temperature\":2.5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "between 0 and 2, not 2.5", "temperature"),
+        Arguments.of("temperature negative", "{\"model\":\"mock/echo\",\"temperature\":-0.1,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "between 0 and 2", "temperature"),
+        Arguments.of("presence_penalty below -2", "{\"model\":\"mock/echo\",\"presence_penalty\":-3,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "between -2 and 2", "presence_penalty"),
+        Arguments.of("frequency_penalty infinite", "{\"model\":\"mock/echo\",\"frequency_penalty\":-1e999,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "between -2 and 2", "frequency_penalty"),
+        Arguments.of("max_tokens zero", "{\"model\":\"mock/echo\",\"max_tokens\":0,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "'max_tokens' must be at least 1", "max_tokens"),
+        Arguments.of("max_completion_tokens negative", "{\"model\":\"mock/echo\",\"max_completion_tokens\":-5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "'max_completion_tokens' must be at least 1", "max_completion_tokens"),
+        Arguments.of("n zero", "{\"model\":\"mock/echo\",\"n\":0,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "'n' must be at least 1", "n"),
+        Arguments.of("top_logprobs above 20", "{\"model\":\"mock/echo\",\"top_logprobs\":21,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "between 0 and 20", "top_logprobs"),
+        Arguments.of("logit_bias out of range", "{\"model\":\"mock/echo\",\"logit_bias\":{\"50256\":-101},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "between -100 and 100", "logit_bias.50256"),
+        Arguments.of("pass-through number infinite", "{\"model\":\"mock/echo\",\"repetition_penalty\":1e400,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "'repetition_penalty' must be a finite number", "repetition_penalty"),
+        Arguments.of("nested pass-through number infinite", "{\"model\":\"mock/echo\",\"provider\":{\"x\":[1,1e400]},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "must be a finite number", "provider.x[1]"),
+        Arguments.of("tool schema number infinite", "{\"model\":\"mock/echo\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\",\"maximum\":1e400}}}],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "must be a finite number", "tools[0].function.parameters.maximum"),
         Arguments.of("n > 1", "{\"model\":\"mock/echo\",\"n\":2,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 400, "'n' other than 1", "n"),
         Arguments.of("model without provider", "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 404, "provider/model", "model"),
         Arguments.of("unknown provider", "{\"model\":\"nosuch/x\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", 404, "unknown provider 'nosuch'", "model"),
@@ -110,6 +124,14 @@ class GatewayBadInputTest {
     assertEquals(405, m.statusCode());
     assertTrue(Json.parse(m.body()).has("error"), m.body());
     assertServing();
+  }
+
+  @Test
+  void valuesAtTheEdgesOfTheDocumentedRangesAreAccepted() throws Exception {
+    HttpResponse<String> r = gw.post("/v1/chat/completions", "{\"model\":\"mock/echo\",\"temperature\":2,\"top_p\":0,"
+        + "\"presence_penalty\":-2,\"frequency_penalty\":2,\"max_tokens\":1,\"n\":1,\"top_logprobs\":20,"
+        + "\"logprobs\":true,\"logit_bias\":{\"1\":100},\"messages\":[{\"role\":\"user\",\"content\":\"ok\"}]}");
+    assertEquals(200, r.statusCode(), r.body());
   }
 
   @Test

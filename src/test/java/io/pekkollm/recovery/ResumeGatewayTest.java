@@ -185,6 +185,87 @@ class ResumeGatewayTest {
     assertEquals(2, after.get("attempt").asInt());
   }
 
+  /** OpenRouter's documented mid-stream failure: a chunk with both {@code choices} and a top-level error. */
+  private static String openRouterErrorChunk() {
+    return "data: {\"id\":\"gen-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-test\","
+        + "\"provider\":\"openai\",\"error\":{\"code\":\"server_error\",\"message\":\"Provider disconnected\"},"
+        + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n";
+  }
+
+  @Test
+  void anErrorChunkWithChoicesInterruptsTheStreamAndItCanBeResumed() throws Exception {
+    List<String> deltas = List.of("one ", "two ", "three ");
+    String body = Sse.openAi(deltas, false) + openRouterErrorChunk() + "data: [DONE]\n\n";
+    upstream.enqueue(Reply.sse(body.getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<String> r = post("/v1/chat/completions",
+        "{\"model\":\"openai/gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"count\"}]}");
+    assertEquals(200, r.statusCode(), r.body());
+    Received got = read(r);
+    assertEquals("one two three ", got.text());
+    assertTrue(got.error() && !got.done(), "an error chunk is an interruption, not a normal end: " + r.body());
+    assertTrue(!r.body().contains("\"finish_reason\":\"stop\""), r.body());
+
+    JsonNode status = getJson("/v1/streams/" + got.recoveryId());
+    assertEquals("interrupted", status.get("status").asText(), status.toString());
+    assertTrue(status.at("/interruption/recoverable").asBoolean(), status.toString());
+
+    upstream.reset();
+    upstream.enqueue(Reply.sse(Sse.openAi(List.of("four."), true).getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<String> resumed = post("/v1/streams/" + got.recoveryId() + "/resume", "{}",
+        "Last-Event-ID", got.lastId());
+    assertEquals(200, resumed.statusCode(), resumed.body());
+    JsonNode[] info = new JsonNode[1];
+    assertEquals("one two three four.", applyResume(got.text(), resumed, info));
+    assertEquals("completed", getJson("/v1/streams/" + got.recoveryId()).get("status").asText());
+  }
+
+  @Test
+  void anErrorChunkInAnyPositionOrAnswerShapeIsAnUpstreamFailure() throws Exception {
+    String chat = "{\"model\":\"openai/gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+    // First event of the stream: nothing was sent yet, so the failure keeps an HTTP error status.
+    upstream.enqueue(Reply.sse((openRouterErrorChunk() + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<String> first = post("/v1/chat/completions", chat);
+    assertTrue(first.statusCode() >= 500, first.statusCode() + " " + first.body());
+    assertEquals("Provider disconnected", Json.parse(first.body()).at("/error/message").asText().replaceAll(".*: ", ""),
+        first.body());
+
+    // A streaming request answered with one JSON document that carries choices and an error.
+    String wholeWithError = "{\"id\":\"gen-2\",\"object\":\"chat.completion\",\"model\":\"gpt-test\","
+        + "\"error\":{\"code\":\"server_error\",\"message\":\"Provider disconnected\"},\"choices\":[{\"index\":0,"
+        + "\"message\":{\"role\":\"assistant\",\"content\":\"half an ans\"},\"finish_reason\":\"error\"}]}";
+    upstream.enqueue(Reply.json(200, wholeWithError));
+    HttpResponse<String> asJson = post("/v1/chat/completions", chat);
+    assertTrue(asJson.statusCode() >= 500, asJson.statusCode() + " " + asJson.body());
+
+    // And a non-streamed call.
+    upstream.enqueue(Reply.json(200, wholeWithError));
+    HttpResponse<String> whole = post("/v1/chat/completions",
+        "{\"model\":\"openai/gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"y\"}]}");
+    assertTrue(whole.statusCode() >= 500, whole.statusCode() + " " + whole.body());
+    assertTrue(Json.parse(whole.body()).path("error").isObject(), whole.body());
+  }
+
+  @Test
+  void anUnknownFinishReasonPassesThroughUnchanged() throws Exception {
+    String body = Sse.openAi(List.of("partial"), false)
+        + "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},"
+        + "\"finish_reason\":\"guardrail_intervened\"}]}\n\ndata: [DONE]\n\n";
+    upstream.enqueue(Reply.sse(body.getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<String> r = post("/v1/chat/completions",
+        "{\"model\":\"openai/gpt-test\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    assertEquals(200, r.statusCode(), r.body());
+    List<String> reasons = Sse.parse(r.body()).stream().filter(e -> !"[DONE]".equals(e.data()) && e.type() == null)
+        .map(e -> e.json().at("/choices/0/finish_reason")).filter(n -> n.isTextual()).map(JsonNode::asText).toList();
+    assertEquals(List.of("guardrail_intervened"), reasons, r.body());
+
+    upstream.enqueue(Reply.json(200, "{\"id\":\"c\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+        + "\"message\":{\"role\":\"assistant\",\"content\":\"partial\"},\"finish_reason\":\"guardrail_intervened\"}]}"));
+    HttpResponse<String> whole = post("/v1/chat/completions",
+        "{\"model\":\"openai/gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"y\"}]}");
+    assertEquals(200, whole.statusCode(), whole.body());
+    assertEquals("guardrail_intervened", Json.parse(whole.body()).at("/choices/0/finish_reason").asText(), whole.body());
+  }
+
   @Test
   void missedChunksAreReplayedBeforeTheContinuation() throws Exception {
     List<String> deltas = List.of("one ", "two ", "three ", "four ", "five");

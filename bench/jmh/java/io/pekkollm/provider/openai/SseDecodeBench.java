@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The streaming read path, upstream bytes to chunks: SSE framing alone ({@link Frames}, Pekko HTTP's parser),
- * framing plus the OpenAI decoder ({@code OpenAiProvider}'s, which calls {@link OpenAiCodec#readChunk}), and the
+ * framing plus the OpenAI decoder ({@code OpenAiProvider}'s, which calls {@link OpenAiMapper#readChunk}), and the
  * JSON chunk parse alone; NDJSON framing for comparison. Inputs are the recorded provider streams in
  * {@code ../shared/fixtures}, repeated to about 256 KB and cut into 4 KB reads. The {@code bytes} and
  * {@code chunks} counters give MB/s and chunks/s.
@@ -155,7 +155,7 @@ public class SseDecodeBench {
   public long chunkParse(Counters c) throws Exception {
     long n = 0;
     for (String data : dataLines) {
-      ChatChunk chunk = OpenAiCodec.readChunk(Json.parse(data));
+      ChatChunk chunk = OpenAiMapper.readChunk(Json.parse(data));
       if (chunk != null) {
         n++;
       }

@@ -118,7 +118,7 @@ final class CohereMapper {
       o.put("content", s.content());
     } else if (m instanceof Message.User u) {
       // Cohere v2 takes OpenAI's content shape: text and image_url parts.
-      io.pekkollm.provider.openai.OpenAiCodec.writeUserContent(u, o);
+      io.pekkollm.wire.openai.OpenAiMessages.writeUserContent(u, o);
     } else if (m instanceof Message.Assistant a) {
       if (!a.text().isEmpty()) {
         o.put("content", a.text());

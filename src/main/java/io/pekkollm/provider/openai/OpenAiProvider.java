@@ -47,7 +47,7 @@ public final class OpenAiProvider extends HttpChatProvider {
 
   @Override
   protected HttpRequest toHttpRequest(ChatRequest request, boolean streaming) {
-    byte[] body = Json.writeBytes(OpenAiCodec.writeRequest(request, streaming, settings.streamUsage(), maxTokensField));
+    byte[] body = Json.writeBytes(OpenAiMapper.requestBody(request, streaming, settings.streamUsage(), maxTokensField));
     // A base URL that does not parse fails here, per request, as before: classified, not a crashed actor.
     HttpRequest post = chatUri != null ? HttpRequest.create().withMethod(HttpMethods.POST).withUri(chatUri)
         : HttpRequest.POST(settings.baseUrl() + "/chat/completions");
@@ -72,7 +72,9 @@ public final class OpenAiProvider extends HttpChatProvider {
   @Override
   protected List<ChatChunk> parseBody(String body) {
     try {
-      return List.of(OpenAiCodec.readCompletion(Json.parse(body)));
+      JsonNode node = Json.parse(body);
+      failOnError(name(), null, node, body);
+      return List.of(OpenAiMapper.readCompletion(node));
     } catch (java.io.IOException e) {
       throw ErrorClassifier.malformed(name(), "response body is not JSON: " + e.getMessage(), body, e);
     }
@@ -91,6 +93,17 @@ public final class OpenAiProvider extends HttpChatProvider {
       }
       return out;
     });
+  }
+
+  /**
+   * Fails on an error object anywhere in an answer: a chunk or a whole body with a top-level {@code error},
+   * even beside {@code choices} (OpenRouter's form for a provider failing mid-answer, with
+   * {@code finish_reason: "error"}), is an upstream failure, never an answer that ended normally.
+   */
+  private static void failOnError(String provider, String eventType, JsonNode node, String raw) {
+    if ("error".equals(eventType) || node.path("error").isObject() || node.path("error").isTextual()) {
+      throw ErrorClassifier.midStream(provider, ErrorClassifier.parseCommonBody(raw), raw);
+    }
   }
 
   /** Decodes {@code data:} events; {@code [DONE]} ends the stream, error objects fail it. */
@@ -114,10 +127,8 @@ public final class OpenAiProvider extends HttpChatProvider {
       } catch (java.io.IOException e) {
         throw ErrorClassifier.malformed(provider, "stream event is not JSON: " + e.getMessage(), data, e);
       }
-      if ("error".equals(eventType) || node.path("error").isObject() || node.path("error").isTextual()) {
-        throw ErrorClassifier.midStream(provider, ErrorClassifier.parseCommonBody(data), data);
-      }
-      ChatChunk chunk = OpenAiCodec.readChunk(node);
+      failOnError(provider, eventType, node, data);
+      ChatChunk chunk = OpenAiMapper.readChunk(node);
       if (chunk.finishReason() != null) {
         // Some compatible servers end after the finish chunk without [DONE]; usage may still follow.
         complete = true;

@@ -1,4 +1,4 @@
-package io.pekkollm.provider.openai;
+package io.pekkollm.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -14,10 +14,12 @@ import io.pekkollm.model.ResponseFormat;
 import io.pekkollm.model.ToolCall;
 import io.pekkollm.model.ToolChoice;
 import io.pekkollm.util.Json;
+import io.pekkollm.wire.openai.OpenAiRequestBody;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class OpenAiCodecTest {
+/** The gateway's Chat Completions codec: requests read, answers and chunks written. */
+class ChatCompletionsCodecTest {
 
   private static JsonNode json(String s) throws Exception {
     return Json.parse(s);
@@ -25,7 +27,7 @@ class OpenAiCodecTest {
 
   @Test
   void readsEveryModelledFieldAndPassesTheRestThrough() throws Exception {
-    OpenAiCodec.ParsedRequest p = OpenAiCodec.readRequest(json("""
+    ChatCompletionsCodec.ParsedRequest p = ChatCompletionsCodec.readRequest(json("""
         {"model": "openai/gpt-4o", "stream": true, "stream_options": {"include_usage": true},
          "messages": [
            {"role": "developer", "content": "be brief"},
@@ -64,65 +66,40 @@ class OpenAiCodecTest {
   }
 
   @Test
-  void writesWhatItReadsForAnOpenAiCompatibleUpstream() throws Exception {
-    ChatRequest r = ChatRequest.builder("gpt-4o")
-        .system("sys")
-        .addMessage(Message.user(List.of(ContentPart.text("hi"), ContentPart.imageUrl("https://x/y.png"))))
-        .addMessage(Message.assistant(null, List.of(new ToolCall("c1", "f", "{}"))))
-        .addMessage(Message.tool("c1", "ok"))
-        .maxTokens(50).temperature(0.5).stop(List.of("a", "b")).toolChoice(ToolChoice.REQUIRED)
-        .responseFormat(ResponseFormat.JSON_OBJECT)
-        .extraBody(java.util.Map.of("logit_bias", json("{}"), "model", json("\"must-not-win\"")))
-        .build();
-    JsonNode w = OpenAiCodec.writeRequest(r, true, true, "max_tokens");
-    assertEquals(json("""
-        {"logit_bias": {}, "model": "gpt-4o", "messages": [
-          {"role": "system", "content": "sys"},
-          {"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]},
-          {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
-          {"role": "tool", "tool_call_id": "c1", "content": "ok"}],
-         "temperature": 0.5, "max_tokens": 50, "stop": ["a", "b"], "tool_choice": "required",
-         "response_format": {"type": "json_object"}, "stream": true, "stream_options": {"include_usage": true}}"""), w);
-    JsonNode nonStream = OpenAiCodec.writeRequest(r, false, true, "max_completion_tokens");
-    assertEquals(50, nonStream.get("max_completion_tokens").asInt());
-    assertTrue(!nonStream.has("stream_options"));
-  }
-
-  @Test
-  void roundTripsThroughTheGatewayShapes() throws Exception {
-    ChatRequest r = OpenAiCodec.readRequest(json(
+  void roundTripsThroughTheUpstreamBody() throws Exception {
+    ChatRequest r = ChatCompletionsCodec.readRequest(json(
         "{\"model\":\"m/x\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":5}")).request();
-    JsonNode back = OpenAiCodec.writeRequest(r.withModel("x"), false, false, "max_tokens");
-    assertEquals(json("{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":5,\"stream\":false}"),
+    JsonNode back = OpenAiRequestBody.write(r.withModel("x"), "max_tokens");
+    assertEquals(json("{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"max_tokens\":5}"),
         back);
   }
 
   @Test
   void rejectsBadShapesWithTheFieldNamed() {
-    LlmException e = assertThrows(LlmException.class, () -> OpenAiCodec.readRequest(json(
+    LlmException e = assertThrows(LlmException.class, () -> ChatCompletionsCodec.readRequest(json(
         "{\"model\":\"m/x\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"audio\"}]}]}")));
     assertEquals("messages[0].content", e.param());
-    assertThrows(LlmException.class, () -> OpenAiCodec.readRequest(json(
+    assertThrows(LlmException.class, () -> ChatCompletionsCodec.readRequest(json(
         "{\"model\":\"m/x\",\"messages\":[{\"role\":\"assistant\"}]}")));
-    assertThrows(LlmException.class, () -> OpenAiCodec.readRequest(json(
+    assertThrows(LlmException.class, () -> ChatCompletionsCodec.readRequest(json(
         "{\"model\":\"m/x\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}")));
-    assertThrows(LlmException.class, () -> OpenAiCodec.readRequest(json(
+    assertThrows(LlmException.class, () -> ChatCompletionsCodec.readRequest(json(
         "{\"model\":\"m/x\",\"tool_choice\":\"sometimes\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")));
-    assertThrows(LlmException.class, () -> OpenAiCodec.readRequest(json(
+    assertThrows(LlmException.class, () -> ChatCompletionsCodec.readRequest(json(
         "{\"model\":\"m/x\",\"max_tokens\":0,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")));
-    assertInstanceOf(LlmException.class, assertThrows(LlmException.class, () -> OpenAiCodec.readRequest(json(
+    assertInstanceOf(LlmException.class, assertThrows(LlmException.class, () -> ChatCompletionsCodec.readRequest(json(
         "{\"model\":\"m/x\",\"response_format\":{\"type\":\"yaml\"},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"))));
   }
 
   @Test
   void writesChunksAndResponsesTheOpenAiWay() throws Exception {
-    String first = OpenAiCodec.writeChunk(io.pekkollm.model.ChatChunk.text("hé\n\"q\""), "id1", "mock/echo", 5, true);
+    String first = ChatCompletionsCodec.writeChunk(io.pekkollm.model.ChatChunk.text("hé\n\"q\""), "id1", "mock/echo", 5, true);
     assertTrue(!first.contains("\n"), "one SSE data line: no raw newline");
     JsonNode c = json(first);
     assertEquals("assistant", c.at("/choices/0/delta/role").asText());
     assertEquals("hé\n\"q\"", c.at("/choices/0/delta/content").asText());
     assertTrue(c.at("/choices/0/finish_reason").isNull());
-    JsonNode u = json(OpenAiCodec.writeUsageChunk(io.pekkollm.model.Usage.of(3, 4), "id1", "m", 5));
+    JsonNode u = json(ChatCompletionsCodec.writeUsageChunk(io.pekkollm.model.Usage.of(3, 4), "id1", "m", 5));
     assertEquals(0, u.get("choices").size());
     assertEquals(7, u.at("/usage/total_tokens").asInt());
   }

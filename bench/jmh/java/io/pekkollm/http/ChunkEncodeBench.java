@@ -1,4 +1,4 @@
-package io.pekkollm.provider.openai;
+package io.pekkollm.http;
 
 import io.pekkollm.model.ChatChunk;
 import java.util.concurrent.TimeUnit;
@@ -11,7 +11,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The gateway's write path per chunk: {@link OpenAiCodec#writeChunk} (Jackson's JsonGenerator), and the same
+ * The gateway's write path per chunk: {@link ChatCompletionsCodec#writeChunk} (Jackson's JsonGenerator), and the same
  * wrapped as the SSE event the gateway sends ({@code id: n}, {@code data: ...}, as GatewayRoutes' encoder does).
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -24,12 +24,12 @@ public class ChunkEncodeBench {
 
   @Benchmark
   public String writeChunk() {
-    return OpenAiCodec.writeChunk(chunk, id, "openai/gpt-4o-mini", 1_700_000_000L, false);
+    return ChatCompletionsCodec.writeChunk(chunk, id, "openai/gpt-4o-mini", 1_700_000_000L, false);
   }
 
   @Benchmark
   public ByteString writeSseEvent() {
-    String json = OpenAiCodec.writeChunk(chunk, id, "openai/gpt-4o-mini", 1_700_000_000L, false);
+    String json = ChatCompletionsCodec.writeChunk(chunk, id, "openai/gpt-4o-mini", 1_700_000_000L, false);
     return ByteString.fromString("id: " + (++seq) + "\ndata: " + json + "\n\n");
   }
 }
