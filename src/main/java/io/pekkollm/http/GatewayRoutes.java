@@ -160,8 +160,7 @@ public final class GatewayRoutes {
   public Route route() {
     Route inner = handleExceptions(exceptionHandler(), () -> handleRejections(rejectionHandler(), () -> concat(
         pathPrefix("health", () -> get(() -> concat(
-            pathEndOrSingleSlash(() -> complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON,
-                "{\"status\":\"ok\"}"))),
+            pathEndOrSingleSlash(() -> completeWithFuture(HealthCheck.of(client))),
             path("providers", () -> completeWithFuture(providers()))))),
         path("metrics", () -> get(() -> extractRequest(req -> complete(authenticate(req).orElseGet(this::metrics))))),
         pathPrefix("v1", () -> extractRequest(req -> {
