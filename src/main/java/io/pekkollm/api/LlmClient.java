@@ -382,6 +382,14 @@ public final class LlmClient implements AutoCloseable {
     return resume(interrupted.recoveryId(), strategy, null, interrupted.lastEventId());
   }
 
+  /**
+   * Why the stream journal cannot be used now (its entity registry or database not answering), empty when it can
+   * or when recovery is disabled. Cheap enough for every health check.
+   */
+  public CompletionStage<Optional<String>> journalProblem() {
+    return recovery == null ? CompletableFuture.completedFuture(Optional.empty()) : recovery.health();
+  }
+
   /** What the journal knows of a stream; empty for an unknown id or when recovery is disabled. */
   public CompletionStage<Optional<StreamSnapshot>> streamStatus(String recoveryId) {
     return recovery == null ? CompletableFuture.completedFuture(Optional.empty()) : recovery.snapshot(recoveryId);

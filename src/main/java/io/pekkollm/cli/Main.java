@@ -189,7 +189,7 @@ public final class Main {
       throw new UsageException("chat needs the message text, e.g. chat --model mock/echo hello");
     }
     ChatRequest request = ChatRequest.builder(model).user(String.join(" ", words)).build();
-    try (LlmClient client = LlmClient.create()) {
+    try (LlmClient client = LlmClient.create(withoutJournal())) {
       if (stream) {
         client.stream(request)
             .runForeach(c -> {
@@ -215,8 +215,18 @@ public final class Main {
     }
   }
 
+  /**
+   * The configuration of the one-shot commands: no stream journal and no sessions. They resume nothing, and the
+   * embedded H2 journal is locked by a gateway running from the same directory ("Database may be already in
+   * use"), so opening it would only make {@code chat} and {@code models} fail beside a running gateway.
+   */
+  static Config withoutJournal() {
+    return ConfigFactory.parseString("pekko-llm.recovery.enabled = off\npekko-llm.sessions.enabled = off")
+        .withFallback(io.pekkollm.api.LlmConfig.load());
+  }
+
   private static int models(PrintStream out) {
-    try (LlmClient client = LlmClient.create()) {
+    try (LlmClient client = LlmClient.create(withoutJournal())) {
       for (ModelInfo m : client.listModels().toCompletableFuture().join()) {
         out.println(m.id());
       }

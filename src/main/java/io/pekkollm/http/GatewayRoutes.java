@@ -188,8 +188,7 @@ public final class GatewayRoutes {
   public Route route() {
     Route inner = handleExceptions(exceptionHandler(), () -> handleRejections(rejectionHandler(), () -> concat(
         pathPrefix("health", () -> get(() -> concat(
-            pathEndOrSingleSlash(() -> complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON,
-                "{\"status\":\"ok\"}"))),
+            pathEndOrSingleSlash(() -> completeWithFuture(HealthCheck.of(client))),
             // Provider details (error texts, load) need the API key like /v1; plain /health stays open for probes.
             path("providers", () -> extractRequest(req -> authenticate(req).map(denied -> complete(denied))
                 .orElseGet(() -> completeWithFuture(providers()))))))),

@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Creates the journal tables when they are missing, from the schema scripts pekko-persistence-jdbc ships
  * (it does not create tables itself). Idempotent: the scripts' index statements lack {@code IF NOT EXISTS},
- * which is added here, so a second start changes nothing; any SQL error is a real one and is reported.
+ * which is added here, so a second start changes nothing; any SQL error is a real one and is reported. Then checks
+ * that an H2 journal has not gone back in time ({@link JournalCheckpoint}).
  */
 public final class JournalSchema {
   private JournalSchema() {}
@@ -91,6 +92,7 @@ public final class JournalSchema {
               + firstLine(sql) + " -- SQL state " + e.getSQLState() + ": " + e.getMessage(), e);
         }
       }
+      JournalCheckpoint.verify(settings, c);
     } catch (SQLException e) {
       throw new IllegalStateException("cannot open the journal database " + settings.url() + ": " + e.getMessage(), e);
     }

@@ -16,7 +16,8 @@ import java.util.Map;
 public record JournalSettings(boolean enabled, Path dataDir, String url, String user, String password,
     boolean postgres, int batchMaxChunks, Duration askTimeout, Duration passivateAfter, Duration completedRetention,
     Duration abandonedRetention, Duration sweepInterval, int maxTokensFloor, String summarizeModel,
-    int overlapMinChars, int overlapWindowChars, int poolSize, int maxStreams, Duration h2CompactionInterval) {
+    int overlapMinChars, int overlapWindowChars, int poolSize, int maxStreams, Duration h2CompactionInterval,
+    Duration checkpointInterval, boolean acceptRollback) {
 
   /**
    * The id of the journal plugin the stream and session entities use (its config travels with them at runtime:
@@ -44,7 +45,8 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
         c.getDuration("passivate-after"), c.getDuration("retention.completed"), c.getDuration("retention.abandoned"),
         c.getDuration("retention.sweep-interval"), c.getInt("max-tokens-floor"), c.getString("summarize-model").trim(),
         c.getInt("overlap.min-chars"), c.getInt("overlap.window-chars"), c.getInt("pool-size"), c.getInt("max-streams"),
-        c.getDuration("h2-compaction-interval"));
+        c.getDuration("h2-compaction-interval"), c.getDuration("checkpoint.interval"),
+        c.getBoolean("checkpoint.accept-rollback"));
   }
 
   String driver() {

@@ -10,10 +10,9 @@ import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Usage;
 import io.pekkollm.util.EntityRegistry;
-import java.security.SecureRandom;
+import io.pekkollm.util.Json;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -43,7 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RecoveryService {
   private static final Logger LOG = LoggerFactory.getLogger(RecoveryService.class);
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   /** What the recovery service needs from its client: run requests, and know provider capabilities. */
   public interface Runtime {
@@ -61,6 +59,7 @@ public final class RecoveryService {
   private final ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry;
   private final String incarnation = UUID.randomUUID().toString();
   private final LongConsumer writeTimes;
+  private final JournalCheckpoint checkpoint;
   /** Journalled streams running now (admission: at most {@code settings.maxStreams()}). */
   private final AtomicInteger active = new AtomicInteger();
   /** Journal writes asked for by streams (a test and benchmark measure: writes per stream). */
@@ -68,6 +67,7 @@ public final class RecoveryService {
 
   private RecoveryService(ActorSystem<?> system, JournalSettings settings,
       ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry, LongConsumer writeTimes) {
+    this.checkpoint = new JournalCheckpoint(settings);
     this.system = system;
     this.settings = settings;
     this.registry = registry;
@@ -103,6 +103,18 @@ public final class RecoveryService {
         }
       }, blocking);
     }
+    Duration probe = settings.checkpointInterval();
+    if (!probe.isZero()) {
+      var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+      system.scheduler().scheduleWithFixedDelay(probe, probe, service.checkpoint::probe, blocking);
+      // The last checkpoint as the system stops, so a clean stop leaves it exact.
+      org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
+          org.apache.pekko.actor.CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "pekko-llm-journal-checkpoint",
+          () -> CompletableFuture.supplyAsync(() -> {
+            service.checkpoint.probe();
+            return Done.getInstance();
+          }, blocking));
+    }
     Duration compaction = settings.h2CompactionInterval();
     if (!settings.postgres() && !compaction.isZero()) {
       var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
@@ -128,9 +140,7 @@ public final class RecoveryService {
 
   /** 128 random bits, hex: unguessable, since it grants access to the stream's text. */
   public String newRecoveryId() {
-    byte[] b = new byte[16];
-    RANDOM.nextBytes(b);
-    return HexFormat.of().formatHex(b);
+    return RecoveryIds.newId();
   }
 
   /**
@@ -322,12 +332,14 @@ public final class RecoveryService {
    */
   public CompletionStage<ResumedStream> resume(String recoveryId, ResumeStrategy strategy, String model,
       Long lastEventId, Runtime runtime) {
+    if (!RecoveryIds.isValid(recoveryId)) {
+      return CompletableFuture.failedFuture(notFound(recoveryId));
+    }
     return this.<StreamEntity.ResumeOutcome>askPlain(recoveryId,
             r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation, r))
         .thenCompose(outcome -> {
           if (outcome instanceof StreamEntity.NotFound) {
-            throw new LlmException(ErrorKind.NOT_FOUND, "no stream with recovery id '" + recoveryId + "'", null, false,
-                "recovery_id");
+            throw notFound(recoveryId);
           }
           if (outcome instanceof StreamEntity.Conflict c) {
             throw new ResumeConflictException(c.reason(), c.finalText());
@@ -340,6 +352,11 @@ public final class RecoveryService {
                 plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, continuation, () -> null)));
           });
         });
+  }
+
+  private static LlmException notFound(String recoveryId) {
+    return new LlmException(ErrorKind.NOT_FOUND, "no stream with recovery id '" + recoveryId + "'", null, false,
+        "recovery_id");
   }
 
   private CompletionStage<Source<ChatChunk, NotUsed>> continuation(ResumePlan plan, Runtime runtime) {
@@ -373,7 +390,26 @@ public final class RecoveryService {
 
   /** The journal's view of a stream; empty for an unknown id. */
   public CompletionStage<Optional<StreamSnapshot>> snapshot(String recoveryId) {
+    if (!RecoveryIds.isValid(recoveryId)) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
     return askPlain(recoveryId, r -> new StreamEntity.Get(incarnation, r));
+  }
+
+  /**
+   * Why the journal cannot be used now, empty when it can: its entity registry must answer within a second or
+   * two, and the last scheduled probe of the database (pekko-llm.recovery.checkpoint.interval) must have
+   * succeeded and not be hanging for longer than ask-timeout. Cheap: no database call of its own.
+   */
+  public CompletionStage<Optional<String>> health() {
+    Duration patience = settings.askTimeout().compareTo(Duration.ofSeconds(2)) < 0 ? settings.askTimeout()
+        : Duration.ofSeconds(2);
+    return AskPattern.<EntityRegistry.Command<StreamEntity.Command>, Done>ask(registry, EntityRegistry.Ping::new,
+            patience, system.scheduler())
+        .handle((done, err) -> err != null
+            ? Optional.of("the stream journal's entity registry did not answer within " + patience.toMillis()
+                + " ms: " + err.getMessage())
+            : checkpoint.problem(settings.askTimeout()));
   }
 
   /** Runs one retention sweep now (on the caller's thread); returns how many streams it deleted. */

@@ -347,8 +347,8 @@ class ModelCatalogLoadingTest {
   @Test
   void aBadCatalogFailsClientStartUp() throws IOException {
     Files.writeString(tmp.resolve("openai.yml"), "provider: openai\nmodels:\n  m:\n    context_window: many\n");
-    var config = ConfigFactory.parseString("pekko-llm.catalog.models-dir = \""
-        + tmp.toString().replace("\\", "\\\\") + "\"").withFallback(io.pekkollm.api.LlmConfig.load());
+    var config = io.pekkollm.testkit.TestConfig.of("pekko-llm.catalog.models-dir = \""
+        + tmp.toString().replace("\\", "\\\\") + "\"");
     CatalogLoadException e = assertThrows(CatalogLoadException.class, () -> LlmClient.create(config));
     assertEquals(4, e.line());
     assertNull(e.getCause());

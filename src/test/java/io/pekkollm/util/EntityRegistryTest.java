@@ -96,4 +96,46 @@ class EntityRegistryTest {
     }
     assertNull(error.get(), "the crashed entity's error (and its stack trace) is still reachable");
   }
+
+  /** Ids a caller can put in a URL path, each of which made the registry's spawn throw InvalidActorNameException. */
+  static final java.util.List<String> ODD_IDS = java.util.List.of("a b", "\u00e9", "$abc", "a?b", "../../x", "a/b",
+      "", "%41", "a+b", "x".repeat(300));
+
+  @Test
+  void anyStringIsAnEntityId() {
+    ActorRef<EntityRegistry.Command<Cmd>> registry =
+        KIT.spawn(EntityRegistry.<Cmd>create("odd-", (id, reg) -> entity(id)), "odd-registry");
+    for (String id : ODD_IDS) {
+      assertEquals(id + "#", ask(registry, id, null).replaceAll("#\\d+$", "#"), "entity " + id);
+    }
+    assertEquals("plain#", ask(registry, "plain", null).replaceAll("#\\d+$", "#"));
+  }
+
+  @Test
+  void distinctIdsGetDistinctActorNames() {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (String id : ODD_IDS) {
+      String name = EntityRegistry.actorName("stream-", id, 1);
+      assertEquals(true, org.apache.pekko.actor.ActorPath.isValidPathElement(name), name);
+      names.add(name);
+    }
+    assertEquals(ODD_IDS.size(), names.size());
+  }
+
+  @Test
+  void aFailingRegistryRestartsAndKeepsServing() {
+    // The factory throws for one id: the registry itself fails (as it did on an invalid actor name).
+    ActorRef<EntityRegistry.Command<Cmd>> registry = KIT.spawn(EntityRegistry.<Cmd>create("f-", (id, reg) -> {
+      if (id.equals("boom")) {
+        throw new IllegalArgumentException("no entity for " + id);
+      }
+      return entity(id);
+    }), "failing-registry");
+    ask(registry, "a", null);
+    registry.tell(new EntityRegistry.Envelope<>("boom", new Crash()));
+    assertEquals("b#", ask(registry, "b", null).replaceAll("#\\d+$", "#"));
+    TestProbe<org.apache.pekko.Done> ping = KIT.createTestProbe();
+    registry.tell(new EntityRegistry.Ping<>(ping.getRef()));
+    ping.expectMessage(org.apache.pekko.Done.getInstance());
+  }
 }
