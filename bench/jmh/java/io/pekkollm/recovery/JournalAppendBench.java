@@ -1,5 +1,7 @@
 package io.pekkollm.recovery;
 
+import io.pekkollm.journal.JournalSettings;
+import io.pekkollm.journal.JournalSchema;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.pekkollm.model.ChatChunk;
@@ -10,7 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import io.pekkollm.util.EntityRegistry;
+import io.pekkollm.journal.EntityRegistry;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;

@@ -1,5 +1,6 @@
 package io.pekkollm.recovery;
 
+import io.pekkollm.journal.JournalSettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.pekkollm.model.ChatChunk;

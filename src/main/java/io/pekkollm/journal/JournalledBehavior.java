@@ -1,7 +1,7 @@
 package io.pekkollm.journal;
 
 import com.typesafe.config.Config;
-import io.pekkollm.recovery.JournalSettings;
+import io.pekkollm.journal.JournalSettings;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.BackoffSupervisorStrategy;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -16,23 +16,30 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 public abstract class JournalledBehavior<C, E, S> extends EventSourcedBehaviorWithEnforcedReplies<C, E, S> {
   private static final String NO_SNAPSHOTS = "pekko.persistence.no-snapshot-store";
 
+  private final String pluginId;
   private final Config pluginConfig;
 
-  /** An entity {@code id} on the journal whose plugin has {@code pluginConfig} ({@link JournalSettings#pluginConfig}). */
-  protected JournalledBehavior(PersistenceId id, Config pluginConfig) {
+  /**
+   * An entity {@code id} on the journal plugin {@code pluginId} ({@link JournalSettings#PLUGIN_ID}; a test kit's
+   * in tests) whose configuration is {@code pluginConfig} ({@link JournalSettings#pluginConfig}).
+   */
+  protected JournalledBehavior(PersistenceId id, String pluginId, Config pluginConfig) {
     super(id);
+    this.pluginId = pluginId;
     this.pluginConfig = pluginConfig;
   }
 
   /** As above, restarting with {@code onPersistFailure} when a write fails. */
-  protected JournalledBehavior(PersistenceId id, Config pluginConfig, BackoffSupervisorStrategy onPersistFailure) {
+  protected JournalledBehavior(PersistenceId id, String pluginId, Config pluginConfig,
+      BackoffSupervisorStrategy onPersistFailure) {
     super(id, onPersistFailure);
+    this.pluginId = pluginId;
     this.pluginConfig = pluginConfig;
   }
 
   @Override
   public final String journalPluginId() {
-    return JournalSettings.PLUGIN_ID;
+    return pluginId;
   }
 
   @Override

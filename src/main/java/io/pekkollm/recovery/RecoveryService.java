@@ -1,5 +1,7 @@
 package io.pekkollm.recovery;
 
+import io.pekkollm.journal.JournalSettings;
+import io.pekkollm.journal.JournalMaintenance;
 import com.typesafe.config.Config;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
@@ -9,8 +11,7 @@ import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Usage;
-import io.pekkollm.util.EntityRegistry;
-import io.pekkollm.util.Json;
+import io.pekkollm.journal.EntityRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,15 +60,16 @@ public final class RecoveryService {
   private final ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry;
   private final String incarnation = UUID.randomUUID().toString();
   private final LongConsumer writeTimes;
-  private final JournalCheckpoint checkpoint;
+  private final JournalMaintenance maintenance;
   /** Journalled streams running now (admission: at most {@code settings.maxStreams()}). */
   private final AtomicInteger active = new AtomicInteger();
   /** Journal writes asked for by streams (a test and benchmark measure: writes per stream). */
   private final java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
 
   private RecoveryService(ActorSystem<?> system, JournalSettings settings,
-      ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry, LongConsumer writeTimes) {
-    this.checkpoint = new JournalCheckpoint(settings);
+      ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry, LongConsumer writeTimes,
+      JournalMaintenance maintenance) {
+    this.maintenance = maintenance;
     this.system = system;
     this.settings = settings;
     this.registry = registry;
@@ -85,13 +87,13 @@ public final class RecoveryService {
    */
   public static RecoveryService start(ActorSystem<?> system, JournalSettings settings, String name,
       LongConsumer writeTimes) {
-    JournalSchema.ensure(settings);
+    JournalMaintenance maintenance = JournalMaintenance.start(system, settings);
     Config plugin = settings.pluginConfig(system.settings().config());
     ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry = system.systemActorOf(
         EntityRegistry.<StreamEntity.Command>create("stream-", (id, reg) ->
             StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter(), reg)),
         name, Props.empty());
-    RecoveryService service = new RecoveryService(system, settings, registry, writeTimes);
+    RecoveryService service = new RecoveryService(system, settings, registry, writeTimes, maintenance);
     Duration interval = settings.sweepInterval();
     if (!interval.isZero()) {
       var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
@@ -100,29 +102,6 @@ public final class RecoveryService {
           RetentionSweeper.sweep(settings, System.currentTimeMillis());
         } catch (Exception e) {
           LOG.warn("retention sweep of the journal failed: {}", e.getMessage());
-        }
-      }, blocking);
-    }
-    Duration probe = settings.checkpointInterval();
-    if (!probe.isZero()) {
-      var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-      system.scheduler().scheduleWithFixedDelay(probe, probe, service.checkpoint::probe, blocking);
-      // The last checkpoint as the system stops, so a clean stop leaves it exact.
-      org.apache.pekko.actor.CoordinatedShutdown.get(system).addTask(
-          org.apache.pekko.actor.CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "pekko-llm-journal-checkpoint",
-          () -> CompletableFuture.supplyAsync(() -> {
-            service.checkpoint.probe();
-            return Done.getInstance();
-          }, blocking));
-    }
-    Duration compaction = settings.h2CompactionInterval();
-    if (!settings.postgres() && !compaction.isZero()) {
-      var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-      system.scheduler().scheduleWithFixedDelay(compaction, compaction, () -> {
-        try {
-          H2Compaction.compact(settings);
-        } catch (Exception e) {
-          LOG.warn("compacting the H2 journal failed: {}", e.getMessage());
         }
       }, blocking);
     }
@@ -409,7 +388,7 @@ public final class RecoveryService {
         .handle((done, err) -> err != null
             ? Optional.of("the stream journal's entity registry did not answer within " + patience.toMillis()
                 + " ms: " + err.getMessage())
-            : checkpoint.problem(settings.askTimeout()));
+            : maintenance.problem(settings.askTimeout()));
   }
 
   /** Runs one retention sweep now (on the caller's thread); returns how many streams it deleted. */

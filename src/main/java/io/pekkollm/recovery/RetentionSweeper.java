@@ -1,5 +1,7 @@
 package io.pekkollm.recovery;
 
+import io.pekkollm.journal.JournalSettings;
+import io.pekkollm.journal.JournalSchema;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

@@ -1,11 +1,12 @@
 package io.pekkollm.recovery;
 
+import io.pekkollm.journal.JournalledBehavior;
 import com.typesafe.config.Config;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.recovery.StreamEvent.StoredChunk;
 import io.pekkollm.recovery.StreamState.Status;
-import io.pekkollm.util.EntityRegistry;
+import io.pekkollm.journal.EntityRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,6 @@ import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /**
@@ -27,9 +27,9 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  * a running stream is refused). A stream still marked as running by an earlier gateway process (killed before
  * it could record anything) counts as interrupted.
  */
-final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamEntity.Command, StreamEvent, StreamState> {
+final class StreamEntity extends JournalledBehavior<StreamEntity.Command, StreamEvent, StreamState> {
 
-  interface Command {}
+  sealed interface Command {}
 
   record Start(String provider, String model, String request, String incarnation, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
@@ -89,8 +89,6 @@ final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamE
   record Conflict(String reason, boolean completed, String finalText) implements ResumeOutcome {}
 
   private final String recoveryId;
-  private final String journalPluginId;
-  private final Config journalPluginConfig;
 
   static Behavior<Command> create(String recoveryId, String journalPluginId, Config journalPluginConfig,
       Duration passivateAfter, ActorRef<EntityRegistry.Command<Command>> registry) {
@@ -108,29 +106,14 @@ final class StreamEntity extends EventSourcedBehaviorWithEnforcedReplies<StreamE
 
   private StreamEntity(String recoveryId, String journalPluginId, Config journalPluginConfig,
       ActorRef<EntityRegistry.Command<Command>> registry, ActorRef<Command> self) {
-    super(PersistenceId.of("stream", recoveryId, "|"));
+    super(PersistenceId.of("stream", recoveryId, "|"), journalPluginId, journalPluginConfig);
     this.recoveryId = recoveryId;
-    this.journalPluginId = journalPluginId;
-    this.journalPluginConfig = journalPluginConfig;
     this.registry = registry;
     this.self = self;
   }
 
-  @Override
-  public String journalPluginId() {
-    return journalPluginId;
-  }
 
-  @Override
-  public Optional<Config> journalPluginConfig() {
-    return Optional.of(journalPluginConfig);
-  }
 
-  @Override
-  public String snapshotPluginId() {
-    // Streams are short-lived and replay fast; no snapshots.
-    return "pekko.persistence.no-snapshot-store";
-  }
 
   @Override
   public StreamState emptyState() {

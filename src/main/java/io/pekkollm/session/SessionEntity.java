@@ -1,5 +1,6 @@
 package io.pekkollm.session;
 
+import io.pekkollm.journal.JournalledBehavior;
 import com.typesafe.config.Config;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
@@ -12,12 +13,11 @@ import io.pekkollm.session.SessionEvent.SessionImported;
 import io.pekkollm.session.SessionEvent.StoredMessage;
 import io.pekkollm.session.SessionEvent.UserMessageAdded;
 import io.pekkollm.session.SessionState.Active;
-import io.pekkollm.util.EntityRegistry;
+import io.pekkollm.journal.EntityRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -28,7 +28,6 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /**
@@ -38,10 +37,10 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  * together, so a failed or cancelled call leaves the session as it was. Idle sessions passivate (not while a
  * turn runs) and are restored from the journal on demand.
  */
-final class SessionEntity extends EventSourcedBehaviorWithEnforcedReplies<SessionEntity.Command, SessionEvent,
+final class SessionEntity extends JournalledBehavior<SessionEntity.Command, SessionEvent,
     SessionState> {
 
-  interface Command {}
+  sealed interface Command {}
 
   /** What a new session starts with; {@code messages} holds the system prompt when there is one. */
   record Create(String name, String model, String contextStrategy, Map<String, String> metadata,
@@ -72,8 +71,6 @@ final class SessionEntity extends EventSourcedBehaviorWithEnforcedReplies<Sessio
   enum Idle implements Command { INSTANCE }
 
   private final String sessionId;
-  private final String journalPluginId;
-  private final Config journalPluginConfig;
   private final Duration turnTimeout;
   private final ActorContext<Command> ctx;
   private final ActorRef<EntityRegistry.Command<Command>> registry;
@@ -93,11 +90,9 @@ final class SessionEntity extends EventSourcedBehaviorWithEnforcedReplies<Sessio
   private SessionEntity(String sessionId, String journalPluginId, Config journalPluginConfig, Duration turnTimeout,
       ActorContext<Command> ctx, ActorRef<EntityRegistry.Command<Command>> registry) {
     // A failed write restarts the entity from the journal; the command's caller times out and may retry.
-    super(persistenceId(sessionId), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100),
+    super(persistenceId(sessionId), journalPluginId, journalPluginConfig, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100),
         Duration.ofSeconds(5), 0.2));
     this.sessionId = sessionId;
-    this.journalPluginId = journalPluginId;
-    this.journalPluginConfig = journalPluginConfig;
     this.turnTimeout = turnTimeout;
     this.ctx = ctx;
     this.registry = registry;
@@ -107,21 +102,8 @@ final class SessionEntity extends EventSourcedBehaviorWithEnforcedReplies<Sessio
     return PersistenceId.of("session", sessionId, "|");
   }
 
-  @Override
-  public String journalPluginId() {
-    return journalPluginId;
-  }
 
-  @Override
-  public Optional<Config> journalPluginConfig() {
-    return Optional.of(journalPluginConfig);
-  }
 
-  @Override
-  public String snapshotPluginId() {
-    // A session replays a few hundred small events at most; snapshots would add a second store to run.
-    return "pekko.persistence.no-snapshot-store";
-  }
 
   @Override
   public SessionState emptyState() {

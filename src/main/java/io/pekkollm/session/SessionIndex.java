@@ -1,5 +1,6 @@
 package io.pekkollm.session;
 
+import io.pekkollm.journal.JournalledBehavior;
 import com.typesafe.config.Config;
 import io.pekkollm.util.JsonSerializable;
 import java.util.ArrayList;
@@ -7,7 +8,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -17,7 +17,6 @@ import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 
 /**
  * The list of live sessions, event-sourced (persistence id {@code session-index|all}) on the same journal as the
@@ -30,10 +29,10 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
  * <p>Its state is a mutable map changed only by the event handler (Pekko's mutable-state pattern): an index of
  * many sessions would otherwise be copied on every event during replay.
  */
-final class SessionIndex extends EventSourcedBehaviorWithEnforcedReplies<SessionIndex.Command, SessionIndex.Event,
+final class SessionIndex extends JournalledBehavior<SessionIndex.Command, SessionIndex.Event,
     SessionIndex.State> {
 
-  interface Command {}
+  sealed interface Command {}
 
   record Put(SessionSummary summary, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
@@ -60,8 +59,6 @@ final class SessionIndex extends EventSourcedBehaviorWithEnforcedReplies<Session
   private static final Comparator<SessionSummary> NEWEST_FIRST = Comparator
       .comparing(SessionSummary::createdAt).reversed().thenComparing(SessionSummary::id);
 
-  private final String journalPluginId;
-  private final Config journalPluginConfig;
 
   static Behavior<Command> create(String journalPluginId, Config journalPluginConfig) {
     return new SessionIndex(journalPluginId, journalPluginConfig);
@@ -70,26 +67,12 @@ final class SessionIndex extends EventSourcedBehaviorWithEnforcedReplies<Session
   private SessionIndex(String journalPluginId, Config journalPluginConfig) {
     // A failed write (another process or client wrote the index meanwhile: a sequence number conflict) restarts
     // the index, which replays every entry, theirs included; the caller retries its command.
-    super(PersistenceId.of("session-index", "all", "|"), SupervisorStrategy.restartWithBackoff(
+    super(PersistenceId.of("session-index", "all", "|"), journalPluginId, journalPluginConfig, SupervisorStrategy.restartWithBackoff(
         Duration.ofMillis(50), Duration.ofSeconds(2), 0.2));
-    this.journalPluginId = journalPluginId;
-    this.journalPluginConfig = journalPluginConfig;
   }
 
-  @Override
-  public String journalPluginId() {
-    return journalPluginId;
-  }
 
-  @Override
-  public Optional<Config> journalPluginConfig() {
-    return Optional.of(journalPluginConfig);
-  }
 
-  @Override
-  public String snapshotPluginId() {
-    return "pekko.persistence.no-snapshot-store";
-  }
 
   @Override
   public State emptyState() {

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pekkollm.recovery.JournalSchema;
-import io.pekkollm.recovery.JournalSettings;
+import io.pekkollm.journal.JournalSchema;
+import io.pekkollm.journal.JournalSettings;
 import io.pekkollm.testkit.TestConfig;
 import io.pekkollm.util.Json;
 import java.net.http.HttpResponse;

@@ -1,5 +1,7 @@
 package io.pekkollm.recovery;
 
+import io.pekkollm.journal.JournalSettings;
+import io.pekkollm.journal.JournalSchema;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,15 +38,6 @@ class JournalTest {
         ResultSet rs = c.getMetaData().getTables(null, null, "event_journal", null)) {
       assertTrue(rs.next(), "event_journal exists");
     }
-  }
-
-  @Test
-  void indexStatementsOfBothShippedScriptsBecomeIdempotent() {
-    assertEquals("CREATE UNIQUE INDEX IF NOT EXISTS x ON t(a)", JournalSchema.idempotent("CREATE UNIQUE INDEX x ON t(a)"));
-    assertEquals("CREATE INDEX IF NOT EXISTS x ON t(a)", JournalSchema.idempotent("CREATE INDEX x ON t(a)"));
-    assertEquals("CREATE INDEX CONCURRENTLY IF NOT EXISTS x ON t(a)",
-        JournalSchema.idempotent("CREATE INDEX CONCURRENTLY x ON t(a)"));
-    assertEquals("CREATE TABLE IF NOT EXISTS t (a INT)", JournalSchema.idempotent("CREATE TABLE IF NOT EXISTS t (a INT)"));
   }
 
   @Test

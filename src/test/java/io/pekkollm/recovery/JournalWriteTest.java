@@ -1,5 +1,6 @@
 package io.pekkollm.recovery;
 
+import io.pekkollm.journal.JournalSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

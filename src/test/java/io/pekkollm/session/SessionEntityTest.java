@@ -10,7 +10,7 @@ import io.pekkollm.model.LlmException;
 import io.pekkollm.session.SessionEvent.StoredCost;
 import io.pekkollm.session.SessionEvent.StoredMessage;
 import io.pekkollm.session.SessionEvent.StoredUsage;
-import io.pekkollm.util.EntityRegistry;
+import io.pekkollm.journal.EntityRegistry;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.pekkollm.recovery;
+package io.pekkollm.journal;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

@@ -1,4 +1,4 @@
-package io.pekkollm.util;
+package io.pekkollm.journal;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +32,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 public final class EntityRegistry<C> extends AbstractBehavior<EntityRegistry.Command<C>> {
 
   /** The registry's protocol. */
-  public interface Command<C> {}
+  public sealed interface Command<C> {}
 
   /** Deliver {@code command} to the entity {@code id}, starting it when it is not running. */
   public record Envelope<C>(String id, C command) implements Command<C> {}

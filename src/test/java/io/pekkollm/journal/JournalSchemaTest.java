@@ -1,4 +1,6 @@
-package io.pekkollm.recovery;
+package io.pekkollm.journal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -57,5 +59,14 @@ class JournalSchemaTest {
     // ensure runs afresh (and fails afresh, with the same report).
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> JournalSchema.ensure(bad));
     assertTrue(e.getMessage().contains("cannot open the journal database"), e.getMessage());
+  }
+
+  @Test
+  void indexStatementsOfBothShippedScriptsBecomeIdempotent() {
+    assertEquals("CREATE UNIQUE INDEX IF NOT EXISTS x ON t(a)", JournalSchema.idempotent("CREATE UNIQUE INDEX x ON t(a)"));
+    assertEquals("CREATE INDEX IF NOT EXISTS x ON t(a)", JournalSchema.idempotent("CREATE INDEX x ON t(a)"));
+    assertEquals("CREATE INDEX CONCURRENTLY IF NOT EXISTS x ON t(a)",
+        JournalSchema.idempotent("CREATE INDEX CONCURRENTLY x ON t(a)"));
+    assertEquals("CREATE TABLE IF NOT EXISTS t (a INT)", JournalSchema.idempotent("CREATE TABLE IF NOT EXISTS t (a INT)"));
   }
 }

@@ -1,4 +1,4 @@
-package io.pekkollm.util;
+package io.pekkollm.journal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

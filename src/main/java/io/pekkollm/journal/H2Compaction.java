@@ -1,4 +1,4 @@
-package io.pekkollm.recovery;
+package io.pekkollm.journal;
 
 import java.sql.Connection;
 import java.sql.SQLException;

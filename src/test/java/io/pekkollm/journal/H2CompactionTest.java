@@ -1,4 +1,4 @@
-package io.pekkollm.recovery;
+package io.pekkollm.journal;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
