@@ -34,6 +34,8 @@ import io.pekkollm.provider.ProviderStatus;
 import io.pekkollm.provider.ProviderSupervisor;
 import io.pekkollm.provider.Providers;
 import io.pekkollm.journal.JournalSchema;
+import io.pekkollm.journal.ClusterSettings;
+import io.pekkollm.journal.EntityHost;
 import io.pekkollm.journal.JournalSettings;
 import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.recovery.RecoveryService;
@@ -126,12 +128,15 @@ public final class LlmClient implements AutoCloseable {
   private final SessionSettings sessionSettings;
   private final JournalSettings journalSettings;
   private volatile SessionClient sessions;
+  /** Where the stream and session entities live: this process, or the cluster. */
+  private final EntityHost entityHost;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
       LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
-      SessionSettings sessionSettings) {
+      SessionSettings sessionSettings, EntityHost entityHost) {
     this.system = system;
+    this.entityHost = entityHost;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
     this.providers = providers;
@@ -147,7 +152,7 @@ public final class LlmClient implements AutoCloseable {
     metrics.bind(cache);
     this.runner = new AttemptRunner(system, providers, router, costs, metrics);
     this.recovery = journal.enabled()
-        ? RecoveryService.start(system, journal, "pekko-llm-recovery" + suffix, metrics::journalWrite)
+        ? RecoveryService.start(system, journal, entityHost, metrics::journalWrite)
         : null;
     this.discovery = ModelDiscovery.start(system, discoverySettings, this::listModels,
         provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
@@ -221,8 +226,7 @@ public final class LlmClient implements AutoCloseable {
     }
     synchronized (this) {
       if (sessions == null) {
-        sessions = SessionClient.start(system, sessionSettings, journalSettings, sessionRuntime,
-            "pekko-llm-sessions-" + System.identityHashCode(this));
+        sessions = SessionClient.start(system, sessionSettings, journalSettings, sessionRuntime, entityHost);
       }
       return sessions;
     }
@@ -388,6 +392,15 @@ public final class LlmClient implements AutoCloseable {
    */
   public CompletionStage<Optional<String>> journalProblem() {
     return recovery == null ? CompletableFuture.completedFuture(Optional.empty()) : recovery.health();
+  }
+
+  /**
+   * Why this gateway should not receive traffic yet, empty when it should ({@code GET /health/ready}): in cluster
+   * mode this node must be {@code Up}, and the journal must answer ({@link #journalProblem}).
+   */
+  public CompletionStage<Optional<String>> readinessProblem() {
+    Optional<String> membership = entityHost.membershipProblem();
+    return membership.isPresent() ? CompletableFuture.completedFuture(membership) : journalProblem();
   }
 
   /** What the journal knows of a stream; empty for an unknown id or when recovery is disabled. */
@@ -640,6 +653,16 @@ public final class LlmClient implements AutoCloseable {
       return this;
     }
 
+    private static String rootMessage(Throwable e) {
+      Throwable t = e;
+      StringBuilder out = new StringBuilder(String.valueOf(t.getMessage()));
+      while (t.getCause() != null && t.getCause() != t) {
+        t = t.getCause();
+        out.append(": ").append(t.getMessage());
+      }
+      return out.toString();
+    }
+
     public LlmClient build() {
       boolean owns = system == null;
       Config cfg = config != null ? config : owns ? LlmConfig.load() : system.settings().config();
@@ -652,15 +675,34 @@ public final class LlmClient implements AutoCloseable {
       // Before any actor starts: a malformed catalog file must fail start-up with nothing to clean up.
       ModelCatalog models = catalog != null ? catalog : ModelCatalog.load(catalogSettings);
       JournalSettings journal = JournalSettings.create(cfg);
+      ClusterSettings cluster = ClusterSettings.create(cfg);
+      if (cluster.enabled()) {
+        if (!journal.enabled() || !journal.postgres()) {
+          throw new IllegalStateException("cluster mode (PEKKO_LLM_CLUSTER_SEED_NODES is set) needs the PostgreSQL "
+              + "journal, shared by every node: set PEKKO_LLM_JOURNAL_URL=jdbc:postgresql://... (with "
+              + "pekko-llm.recovery.enabled = on); the embedded H2 journal belongs to one process");
+        }
+        if (owns) {
+          cfg = cluster.pekkoConfig().withFallback(cfg);
+        } else if (!"cluster".equals(system.settings().config().getString("pekko.actor.provider"))) {
+          throw new IllegalStateException("cluster mode (pekko-llm.cluster.seed-nodes) in an ActorSystem whose "
+              + "pekko.actor.provider is not cluster: configure the host system for Pekko Cluster");
+        }
+      }
       if (journal.enabled()) {
         // Opens the database and creates the tables while the actor system starts; RecoveryService waits for it.
         JournalSchema.prepare(journal);
       }
       ActorSystem<?> sys;
       try {
-        sys = owns ? ActorSystem.create(Behaviors.empty(), "pekko-llm", cfg) : system;
+        sys = owns ? ActorSystem.create(Behaviors.empty(), ClusterSettings.SYSTEM_NAME, cfg) : system;
       } catch (RuntimeException | Error e) {
         JournalSchema.forget(journal);
+        if (cluster.enabled() && e instanceof RuntimeException) {
+          // Typically the remoting port is in use: Artery fails to bind.
+          throw new IllegalStateException("cannot start the cluster node on " + cluster.host() + ":" + cluster.port()
+              + " (PEKKO_LLM_CLUSTER_HOST, PEKKO_LLM_CLUSTER_PORT): " + rootMessage(e), e);
+        }
         throw e;
       }
       try {
@@ -687,7 +729,7 @@ public final class LlmClient implements AutoCloseable {
         try {
           return new LlmClient(sys, owns, llmSettings, registry, models, catalogSettings.contextCheck(),
               journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
-              SessionSettings.create(cfg));
+              SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys));
         } catch (RuntimeException e) {
           registry.stop();
           throw e;
