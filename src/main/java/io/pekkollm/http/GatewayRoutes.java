@@ -189,6 +189,7 @@ public final class GatewayRoutes {
     Route inner = handleExceptions(exceptionHandler(), () -> handleRejections(rejectionHandler(), () -> concat(
         pathPrefix("health", () -> get(() -> concat(
             pathEndOrSingleSlash(() -> completeWithFuture(HealthCheck.of(client))),
+            path("ready", () -> completeWithFuture(HealthCheck.ready(client))),
             // Provider details (error texts, load) need the API key like /v1; plain /health stays open for probes.
             path("providers", () -> extractRequest(req -> authenticate(req).map(denied -> complete(denied))
                 .orElseGet(() -> completeWithFuture(providers()))))))),

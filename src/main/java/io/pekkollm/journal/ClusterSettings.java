@@ -65,7 +65,7 @@ public record ClusterSettings(List<String> seedNodes, String host, int port, Str
       Address a;
       try {
         a = AddressFromURIString.parse(uri);
-      } catch (RuntimeException e) {
+      } catch (Exception e) { // MalformedURLException, thrown by Scala without declaring it
         throw bad(s, "not host:port or pekko://" + SYSTEM_NAME + "@host:port");
       }
       if (!a.protocol().equals("pekko") || a.host().isEmpty() || a.port().isEmpty()) {
