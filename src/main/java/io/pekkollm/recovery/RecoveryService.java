@@ -321,7 +321,8 @@ public final class RecoveryService {
       return CompletableFuture.failedFuture(notFound(recoveryId));
     }
     return this.<StreamEntity.ResumeOutcome>askPlain(recoveryId,
-            r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation, r))
+            r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation,
+                System.currentTimeMillis() + settings.askTimeout().toMillis(), r))
         .thenCompose(outcome -> {
           if (outcome instanceof StreamEntity.NotFound) {
             throw notFound(recoveryId);

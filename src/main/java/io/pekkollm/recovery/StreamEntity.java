@@ -83,7 +83,11 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
   record Interrupt(String cause, ErrorKind kind, boolean recoverable, boolean cancelled, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
-  record BeginResume(ResumeStrategy strategy, String model, Long lastEventId, String incarnation,
+  /**
+   * {@code notAfterMillis}: the asker has given up by then (its ask timed out), so a resume that arrives later (held
+   * by Cluster Sharding while the entity moved) is refused rather than accepted for nobody.
+   */
+  record BeginResume(ResumeStrategy strategy, String model, Long lastEventId, String incarnation, long notAfterMillis,
       ActorRef<ResumeOutcome> replyTo) implements Command {}
 
   /** The stream's state. */
@@ -279,6 +283,10 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
   }
 
   private ReplyEffect<StreamEvent, StreamState> onBeginResume(StreamState state, BeginResume cmd) {
+    if (System.currentTimeMillis() > cmd.notAfterMillis()) {
+      return Effect().reply(cmd.replyTo(), new Conflict("the resume of stream " + recoveryId
+          + " reached its entity after its caller stopped waiting; retry", false, null));
+    }
     if (state.status == Status.NEW && pending != null) {
       return Effect().reply(cmd.replyTo(), new Conflict("stream " + recoveryId
           + " is still running (or another resume of it is); retry once it has ended", false, null));

@@ -40,7 +40,7 @@ class StreamWireTest {
         seqsProbe));
     same(new StreamEntity.Write(null, List.of(), new StreamEntity.Stop("reset", ErrorKind.NETWORK, true, false),
         seqsProbe));
-    same(new StreamEntity.BeginResume(ResumeStrategy.PARAGRAPH, null, 12L, "inc",
+    same(new StreamEntity.BeginResume(ResumeStrategy.PARAGRAPH, null, 12L, "inc", 99L,
         kit.<StreamEntity.ResumeOutcome>createTestProbe().getRef()));
     same(new StreamEntity.Get(kit.<StreamEntity.SnapshotReply>createTestProbe().getRef()));
     same(StatusReply.success(new StreamEntity.Seqs(List.of(1L, 0L, 2L))));
