@@ -242,21 +242,7 @@ class ClusterIT {
       Thread.sleep(250);
     }
     assertEquals(200, r.statusCode(), r.body());
-    var events = Sse.parse(r.body());
-    assertEquals("recovery", events.get(0).type());
-    int kept = events.get(0).json().get("kept_chars").asInt();
-    StringBuilder joined = new StringBuilder(p.text().substring(0, p.text().offsetByCodePoints(0, kept)));
-    long previous = Long.parseLong(p.lastId());
-    for (Sse.Event e : events.subList(1, events.size())) {
-      if (e.data().equals("[DONE]")) {
-        continue;
-      }
-      long id = Long.parseLong(e.id());
-      assertEquals(previous + 1, id, "no gap and no duplicate in event ids");
-      previous = id;
-      joined.append(e.content());
-    }
-    return joined.toString();
+    return Sse.joinResumed(p.text(), p.lastId(), r.body());
   }
 
   @Test

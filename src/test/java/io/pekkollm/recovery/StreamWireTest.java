@@ -25,32 +25,28 @@ class StreamWireTest {
     kit.shutdownTestKit();
   }
 
-  private <T> void same(T message) {
-    assertEquals(message, WireCheck.roundTrip(kit, message));
-  }
-
   @Test
   void commandsAndRepliesCrossNodesIntact() {
     var begin = new StreamEntity.Begin("mock", "mock/echo", "{\"messages\":[]}", "UniqueAddress(pekko://x@h:1,7)", 42);
     StoredChunk chunk = new StoredChunk(0, "Grüße 🌍", null, List.of(new StoredToolDelta(0, "c1", "f", "{\"a\"")),
         null, null);
     var seqsProbe = kit.<StatusReply<StreamEntity.Seqs>>createTestProbe().getRef();
-    same(new StreamEntity.Announce(begin));
-    same(new StreamEntity.Write(begin, List.of(chunk), new StreamEntity.Finish("stop", new StoredUsage(1, 2, 0, 0, 0)),
+    WireCheck.assertSurvives(kit, new StreamEntity.Announce(begin));
+    WireCheck.assertSurvives(kit, new StreamEntity.Write(begin, List.of(chunk), new StreamEntity.Finish("stop", new StoredUsage(1, 2, 0, 0, 0)),
         seqsProbe));
-    same(new StreamEntity.Write(null, List.of(), new StreamEntity.Stop("reset", ErrorKind.NETWORK, true, false),
+    WireCheck.assertSurvives(kit, new StreamEntity.Write(null, List.of(), new StreamEntity.Stop("reset", ErrorKind.NETWORK, true, false),
         seqsProbe));
-    same(new StreamEntity.BeginResume(ResumeStrategy.PARAGRAPH, null, 12L, "inc", 99L,
+    WireCheck.assertSurvives(kit, new StreamEntity.BeginResume(ResumeStrategy.PARAGRAPH, null, 12L, "inc", 99L,
         kit.<StreamEntity.ResumeOutcome>createTestProbe().getRef()));
-    same(new StreamEntity.Get(kit.<StreamEntity.SnapshotReply>createTestProbe().getRef()));
-    same(StatusReply.success(new StreamEntity.Seqs(List.of(1L, 0L, 2L))));
-    same(new StreamEntity.SnapshotReply(null));
-    same(new StreamEntity.SnapshotReply(new StreamSnapshot("r", "streaming", "mock", "mock/echo", 1, "text", 3, null,
+    WireCheck.assertSurvives(kit, new StreamEntity.Get(kit.<StreamEntity.SnapshotReply>createTestProbe().getRef()));
+    WireCheck.assertSurvives(kit, StatusReply.success(new StreamEntity.Seqs(List.of(1L, 0L, 2L))));
+    WireCheck.assertSurvives(kit, new StreamEntity.SnapshotReply(null));
+    WireCheck.assertSurvives(kit, new StreamEntity.SnapshotReply(new StreamSnapshot("r", "streaming", "mock", "mock/echo", 1, "text", 3, null,
         io.pekkollm.model.Usage.of(1, 2), null, null, false, false, 1, 2)));
-    same(new StreamEntity.Accepted(new ResumePlan("r", ResumeStrategy.EXACT, 3, 1, List.of(chunk), "abc", "{}", "m",
+    WireCheck.assertSurvives(kit, new StreamEntity.Accepted(new ResumePlan("r", ResumeStrategy.EXACT, 3, 1, List.of(chunk), "abc", "{}", "m",
         "m2", 2, 7)));
-    same(new StreamEntity.NotFound());
-    same(new StreamEntity.Conflict("completed", true, "final"));
+    WireCheck.assertSurvives(kit, new StreamEntity.NotFound());
+    WireCheck.assertSurvives(kit, new StreamEntity.Conflict("completed", true, "final"));
   }
 
   @Test

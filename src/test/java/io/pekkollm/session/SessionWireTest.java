@@ -28,10 +28,6 @@ class SessionWireTest {
     kit.shutdownTestKit();
   }
 
-  private <T> void same(T message) {
-    assertEquals(message, WireCheck.roundTrip(kit, message));
-  }
-
   @Test
   void commandsAndRepliesCrossNodesIntact() {
     StoredMessage user = new StoredMessage("user", "hi 東京", null, null, null, null, null, null, null, null, null, 5);
@@ -41,23 +37,23 @@ class SessionWireTest {
     Active active = new Active("s1", "n", "mock/echo", "sliding_window", Map.of("k", "v"), List.of(user, reply),
         new StoredUsage(3, 4, 0, 0, 0), null, 1, 6);
     var sessionProbe = kit.<StatusReply<Active>>createTestProbe().getRef();
-    same(new SessionEntity.Create("n", "mock/echo", null, Map.of("k", "v"), List.of(user), 1, sessionProbe));
-    same(new SessionEntity.Get(sessionProbe));
-    same(new SessionEntity.BeginTurn(7, kit.<StatusReply<SessionEntity.TurnStarted>>createTestProbe().getRef()));
-    same(new SessionEntity.CompleteTurn(1, List.of(user), reply, sessionProbe));
-    same(new SessionEntity.AbortTurn(1));
-    same(new SessionEntity.Update(null, "mock/other", null, "", 8, sessionProbe));
-    same(new SessionEntity.Delete(9, kit.<StatusReply<Long>>createTestProbe().getRef()));
-    same(StatusReply.success(active));
-    same(StatusReply.success(new SessionEntity.TurnStarted(2, active)));
-    same(StatusReply.success(3L));
+    WireCheck.assertSurvives(kit, new SessionEntity.Create("n", "mock/echo", null, Map.of("k", "v"), List.of(user), 1, sessionProbe));
+    WireCheck.assertSurvives(kit, new SessionEntity.Get(sessionProbe));
+    WireCheck.assertSurvives(kit, new SessionEntity.BeginTurn(7, kit.<StatusReply<SessionEntity.TurnStarted>>createTestProbe().getRef()));
+    WireCheck.assertSurvives(kit, new SessionEntity.CompleteTurn(1, List.of(user), reply, sessionProbe));
+    WireCheck.assertSurvives(kit, new SessionEntity.AbortTurn(1));
+    WireCheck.assertSurvives(kit, new SessionEntity.Update(null, "mock/other", null, "", 8, sessionProbe));
+    WireCheck.assertSurvives(kit, new SessionEntity.Delete(9, kit.<StatusReply<Long>>createTestProbe().getRef()));
+    WireCheck.assertSurvives(kit, StatusReply.success(active));
+    WireCheck.assertSurvives(kit, StatusReply.success(new SessionEntity.TurnStarted(2, active)));
+    WireCheck.assertSurvives(kit, StatusReply.success(3L));
     assertEquals(active.toSession(), WireCheck.roundTrip(kit, active).toSession());
 
     var summary = new SessionSummary("s1", "n", "mock/echo", Instant.ofEpochMilli(1_000));
-    same(new SessionIndex.Put(summary, kit.<StatusReply<Done>>createTestProbe().getRef()));
-    same(new SessionIndex.Remove("s1", kit.<StatusReply<Done>>createTestProbe().getRef()));
-    same(new SessionIndex.ListSessions(10, null, kit.<SessionIndex.Page>createTestProbe().getRef()));
-    same(new SessionIndex.Page(List.of(summary), true));
-    same(StatusReply.ack());
+    WireCheck.assertSurvives(kit, new SessionIndex.Put(summary, kit.<StatusReply<Done>>createTestProbe().getRef()));
+    WireCheck.assertSurvives(kit, new SessionIndex.Remove("s1", kit.<StatusReply<Done>>createTestProbe().getRef()));
+    WireCheck.assertSurvives(kit, new SessionIndex.ListSessions(10, null, kit.<SessionIndex.Page>createTestProbe().getRef()));
+    WireCheck.assertSurvives(kit, new SessionIndex.Page(List.of(summary), true));
+    WireCheck.assertSurvives(kit, StatusReply.ack());
   }
 }

@@ -29,6 +29,11 @@ public final class WireCheck {
     return ActorTestKit.create("wire-check", clusterConfig());
   }
 
+  /** Asserts that {@code message} comes back equal from {@link #roundTrip}. */
+  public static void assertSurvives(ActorTestKit kit, Object message) {
+    org.junit.jupiter.api.Assertions.assertEquals(message, roundTrip(kit, message));
+  }
+
   /** {@code message} serialized and read back as another node would; fails on Java serialization. */
   @SuppressWarnings("unchecked")
   public static <T> T roundTrip(ActorTestKit kit, T message) {
