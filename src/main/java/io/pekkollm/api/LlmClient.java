@@ -50,6 +50,11 @@ import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.CallInfo;
 import io.pekkollm.stream.ChatStream;
 import io.pekkollm.stream.ChatAccumulator;
+import io.pekkollm.tools.ToolFunction;
+import io.pekkollm.tools.ToolLoop;
+import io.pekkollm.tools.ToolLoopEvent;
+import io.pekkollm.tools.ToolLoopOptions;
+import io.pekkollm.tools.ToolLoopResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -481,6 +486,44 @@ public final class LlmClient implements AutoCloseable {
     @Override
     public void checkModel(String model) {
       router.resolve(model);
+    }
+  };
+
+  /**
+   * Runs {@code tools} for the model until it answers without calling one, or {@code options.maxSteps()} model
+   * calls: see {@link ToolLoop}. The request's own tool definitions are replaced by those of {@code tools}. Fails
+   * only when a model call fails; a model's mistake (unknown tool, invalid arguments) and a tool that throws or
+   * times out become error results the model sees.
+   */
+  public CompletionStage<ToolLoopResult> runTools(ChatRequest request, List<ToolFunction> tools,
+      ToolLoopOptions options) {
+    return ToolLoop.run(toolRuntime, request, tools, options);
+  }
+
+  /**
+   * {@link #runTools} as a stream of events (text deltas, tool calls started, tool results, steps finished), for
+   * UIs; the materialized stage completes with the result. Nothing runs until it is materialized.
+   */
+  public Source<ToolLoopEvent, CompletionStage<ToolLoopResult>> streamTools(ChatRequest request,
+      List<ToolFunction> tools, ToolLoopOptions options) {
+    return ToolLoop.stream(toolRuntime, request, tools, options);
+  }
+
+  /** What the tool loop needs of the client: streamed calls with their folded, priced answer. */
+  private final ToolLoop.Runtime toolRuntime = new ToolLoop.Runtime() {
+    @Override
+    public Source<ChatChunk, CompletionStage<ChatResponse>> answer(ChatRequest request) {
+      ChatAccumulator acc = new ChatAccumulator();
+      return stream(request).map(c -> {
+        acc.add(c);
+        return c;
+      }).watchTermination((handle, done) -> done.thenApply(d -> runner.respond(acc, request,
+          handle.servedModel().orElse(null), handle.truncation().orElse(null))));
+    }
+
+    @Override
+    public ActorSystem<?> system() {
+      return system;
     }
   };
 
