@@ -50,6 +50,8 @@ import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.CallInfo;
 import io.pekkollm.stream.ChatStream;
 import io.pekkollm.stream.ChatAccumulator;
+import io.pekkollm.structured.Structured;
+import io.pekkollm.structured.StructuredOutput;
 import io.pekkollm.tools.ToolFunction;
 import io.pekkollm.tools.ToolLoop;
 import io.pekkollm.tools.ToolLoopEvent;
@@ -272,6 +274,22 @@ public final class LlmClient implements AutoCloseable {
           ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
           return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
         });
+  }
+
+  /**
+   * Sends {@code request} and completes with the answer as a {@code type}: the JSON Schema generated from the
+   * type goes out as the response format (each provider's native way), the answer is validated and repaired by
+   * asking again up to 3 model calls in all; see {@link StructuredOutput}. Fails with
+   * {@link io.pekkollm.structured.StructuredOutputException} (every attempt's text and problems) when no answer
+   * matches, else as {@link #chat(ChatRequest)} does.
+   */
+  public <T> CompletionStage<T> chat(ChatRequest request, Class<T> type) {
+    return chat(request, StructuredOutput.of(type)).thenApply(Structured::value);
+  }
+
+  /** {@link #chat(ChatRequest, Class)} with a schema or attempt count of your own, and the whole result. */
+  public <T> CompletionStage<Structured<T>> chat(ChatRequest request, StructuredOutput<T> output) {
+    return output.chat(this::chat, request);
   }
 
   /**
