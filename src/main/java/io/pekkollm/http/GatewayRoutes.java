@@ -25,10 +25,12 @@ import io.pekkollm.catalog.ModelEntry;
 import io.pekkollm.model.CacheStatus;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.Cost;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ModelInfo;
+import io.pekkollm.model.ResponseFormat;
 import io.pekkollm.model.TruncationReport;
 import io.pekkollm.model.Usage;
 import io.pekkollm.provider.ProviderStatus;
@@ -36,6 +38,8 @@ import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.recovery.ResumeStrategy;
 import io.pekkollm.recovery.StreamSnapshot;
 import io.pekkollm.resilience.ModelGroup;
+import io.pekkollm.structured.StructuredOutput;
+import io.pekkollm.structured.StructuredOutputException;
 import io.pekkollm.util.Json;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -241,7 +245,50 @@ public final class GatewayRoutes {
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
+    if (parsed.validateSchema()) {
+      return validated(parsed.request());
+    }
     return parsed.stream() ? streamed(parsed) : whole(parsed.request());
+  }
+
+  /**
+   * {@code validate_schema: true}: the answer validated against the request's json_schema, repaired by asking
+   * again ({@link StructuredOutput}); answers the extracted JSON as the message content, or 422 with every
+   * attempt's problems. Usage is the last model call's.
+   */
+  private CompletionStage<HttpResponse> validated(ChatRequest request) {
+    ResponseFormat rf = request.responseFormat();
+    StructuredOutput<JsonNode> output;
+    try {
+      output = StructuredOutput.of(rf.schemaName(), rf.schema());
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
+          "response_format.json_schema.schema: " + e.getMessage(), "response_format"));
+    }
+    return client.chat(request, output).handle((s, err) -> {
+      if (err != null) {
+        LlmException e = ErrorResponses.unwrap(err);
+        if (e instanceof StructuredOutputException so) {
+          ObjectNode body = (ObjectNode) ErrorResponses.parse(ChatCompletionsCodec.writeError(so.getMessage(),
+              "invalid_response_error", "response_format", "schema_validation_failed"));
+          ArrayNode attempts = ((ObjectNode) body.get("error")).putArray("attempts");
+          so.attempts().forEach(a -> {
+            ObjectNode o = attempts.addObject().put("raw_text", a.rawText());
+            a.errors().forEach(o.putArray("errors")::add);
+          });
+          return ErrorResponses.json(422, Json.write(body), List.of());
+        }
+        return ErrorResponses.of(err);
+      }
+      ChatResponse r = s.response();
+      ChatResponse valid = new ChatResponse(r.id(), r.model(), r.providerModel(), Json.write(s.json()), r.reasoning(),
+          r.toolCalls(), r.finishReason(), r.usage(), r.cost().orElse(null), r.truncation().orElse(null),
+          r.cacheStatus().orElse(null));
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
+              ChatCompletionsCodec.writeResponse(valid, newId(), nowSeconds()))
+          .addHeader(RawHeader.create("X-Served-Model", r.model()))
+          .addHeader(RawHeader.create("X-Schema-Attempts", Integer.toString(s.attempts())));
+    });
   }
 
   private CompletionStage<HttpResponse> whole(ChatRequest request) {
