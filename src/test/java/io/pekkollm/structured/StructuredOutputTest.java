@@ -51,11 +51,7 @@ class StructuredOutputTest {
     upstream = new Upstream();
     mock = MockProvider.builder("so").handler(r -> MockReply.text(answers.isEmpty() ? "nothing" : answers.poll()))
         .build();
-    llm = LlmClient.builder().config(TestConfig.of(
-        "pekko-llm.providers.openai { base-url = \"" + upstream.url("/v1") + "\", api-key = \"sk-test\" }\n"
-            + "pekko-llm.providers.anthropic { base-url = \"" + upstream.url("") + "\", api-key = \"sk-ant-test\" }\n"
-            + "pekko-llm.providers.gemini { base-url = \"" + upstream.url("") + "\", api-key = \"gm-test\" }\n"
-            + "pekko-llm.recovery.enabled = off")).provider(mock).build();
+    llm = LlmClient.builder().config(TestConfig.threeProviders(upstream, "")).provider(mock).build();
   }
 
   @AfterAll

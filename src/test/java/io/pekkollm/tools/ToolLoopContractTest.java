@@ -57,11 +57,7 @@ class ToolLoopContractTest {
   @BeforeAll
   void start() {
     upstream = new Upstream();
-    llm = LlmClient.create(TestConfig.of(
-        "pekko-llm.providers.openai { base-url = \"" + upstream.url("/v1") + "\", api-key = \"sk-test\" }\n"
-            + "pekko-llm.providers.anthropic { base-url = \"" + upstream.url("") + "\", api-key = \"sk-ant-test\" }\n"
-            + "pekko-llm.providers.gemini { base-url = \"" + upstream.url("") + "\", api-key = \"gm-test\" }\n"
-            + "pekko-llm.recovery.enabled = off"));
+    llm = LlmClient.create(TestConfig.threeProviders(upstream, ""));
   }
 
   @AfterAll
