@@ -221,13 +221,20 @@ final class MessagesCodec {
         path + ".type");
   }
 
-  private static ContentPart image(JsonNode block, String path) {
+  /** A block's {@code source} object, which must have a {@code type}. */
+  private static JsonNode source(JsonNode block, String p) {
     JsonNode source = block.get("source");
-    String p = path + ".source";
     if (source == null || !source.isObject()) {
       throw LlmException.invalidRequest("'" + p + "' must be an object", p);
     }
-    String type = text(source, "type", p + ".type", true);
+    text(source, "type", p + ".type", true);
+    return source;
+  }
+
+  private static ContentPart image(JsonNode block, String path) {
+    String p = path + ".source";
+    JsonNode source = source(block, p);
+    String type = source.get("type").asText();
     return switch (type) {
       case "base64" -> ContentPart.imageBase64(text(source, "media_type", p + ".media_type", true),
           text(source, "data", p + ".data", true));
@@ -239,12 +246,9 @@ final class MessagesCodec {
 
   /** A document the core can carry: plain text, or content blocks of text; PDFs and URLs cannot be. */
   private static String document(JsonNode block, String path) {
-    JsonNode source = block.get("source");
     String p = path + ".source";
-    if (source == null || !source.isObject()) {
-      throw LlmException.invalidRequest("'" + p + "' must be an object", p);
-    }
-    String type = text(source, "type", p + ".type", true);
+    JsonNode source = source(block, p);
+    String type = source.get("type").asText();
     String body;
     if (type.equals("text")) {
       body = text(source, "data", p + ".data", true);

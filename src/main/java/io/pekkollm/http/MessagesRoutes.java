@@ -14,27 +14,20 @@ import io.pekkollm.api.LlmClient;
 import io.pekkollm.catalog.TokenCounter;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.LlmException;
-import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.resilience.ModelGroup;
-import io.pekkollm.stream.ChatStream;
 import io.pekkollm.util.Json;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
-import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -149,23 +142,6 @@ final class MessagesRoutes {
   }
 
   private CompletionStage<HttpResponse> streamed(ChatRequest request) {
-    // As for Chat Completions: the serving model (a group's member) is known once the first chunk is there, when
-    // message_start and the headers are written.
-    AtomicReference<ChatStream> handleRef = new AtomicReference<>();
-    Supplier<String> served = () -> {
-      ChatStream h = handleRef.get();
-      return h == null ? request.model() : h.servedModel().orElse(request.model());
-    };
-    MessagesEvents events = new MessagesEvents(MessagesCodec.newId(), served);
-    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
-      handleRef.set(h);
-      return h;
-    });
-    return sse.respond(source, events, List.of(), ChatStream::recoveryId, handle -> {
-      List<HttpHeader> headers = new ArrayList<>(ResponseHeaders.truncation(handle.truncation()));
-      headers.add(RawHeader.create("X-Served-Model", served.get()));
-      headers.addAll(ResponseHeaders.cache(handle.cacheStatus()));
-      return headers;
-    });
+    return sse.stream(client, request, served -> new MessagesEvents(MessagesCodec.newId(), served));
   }
 }
