@@ -67,12 +67,8 @@ import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.japi.JavaPartialFunction;
 import org.apache.pekko.japi.Pair;
-import org.apache.pekko.pattern.Patterns;
-import org.apache.pekko.stream.Graph;
 import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.SourceShape;
 import org.apache.pekko.stream.javadsl.AsPublisher;
 import org.apache.pekko.stream.javadsl.JavaFlowSupport;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -422,36 +418,8 @@ public final class LlmClient implements AutoCloseable {
       return Source.failed(e);
     }
     String recoveryId = recovery.newRecoveryId();
-    return autoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }), recoveryId,
-        new AtomicLong(), maxResumes, backoff);
-  }
-
-  private Source<ChatChunk, NotUsed> autoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
-      AtomicLong last, int resumesLeft, Duration backoff) {
-    return source
-        .map(j -> {
-          if (j.seq() > 0) {
-            last.set(j.seq());
-          }
-          return j.chunk();
-        })
-        .recoverWithRetries(1, new JavaPartialFunction<Throwable, Graph<SourceShape<ChatChunk>, NotUsed>>() {
-          @Override
-          public Graph<SourceShape<ChatChunk>, NotUsed> apply(Throwable t, boolean isCheck) {
-            boolean retry = resumesLeft > 0 && t instanceof LlmException le && le.isRetryable();
-            if (isCheck) {
-              if (!retry) {
-                throw noMatch();
-              }
-              return null;
-            }
-            CompletionStage<Source<ChatChunk, NotUsed>> next = Patterns
-                .after(backoff, system.classicSystem().scheduler(), system.executionContext(),
-                    () -> resume(recoveryId, ResumeStrategy.EXACT, null, last.get()))
-                .thenApply(r -> autoResume(r.chunks(), recoveryId, last, resumesLeft - 1, backoff.multipliedBy(2)));
-            return Source.completionStageSource(next).mapMaterializedValue(m -> NotUsed.getInstance());
-          }
-        });
+    return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }),
+        recoveryId, maxResumes, backoff, recoveryRuntime);
   }
 
   /** What a resume needs of the client: a continuation runs through the same router and attempts. */

@@ -367,6 +367,47 @@ public final class RecoveryService {
     });
   }
 
+  /**
+   * {@code source} (the journalled stream {@code recoveryId}) as one uninterrupted stream: when it breaks with a
+   * retryable error it is resumed (strategy exact, so nothing the caller has is taken back) up to
+   * {@code maxResumes} times, waiting {@code backoff} (doubling) before each.
+   */
+  public Source<ChatChunk, NotUsed> withAutoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
+      int maxResumes, Duration backoff, Runtime runtime) {
+    return autoResume(source, recoveryId, new java.util.concurrent.atomic.AtomicLong(), maxResumes, backoff, runtime);
+  }
+
+  private Source<ChatChunk, NotUsed> autoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
+      java.util.concurrent.atomic.AtomicLong last, int resumesLeft, Duration backoff, Runtime runtime) {
+    return source
+        .map(j -> {
+          if (j.seq() > 0) {
+            last.set(j.seq());
+          }
+          return j.chunk();
+        })
+        .recoverWithRetries(1, new org.apache.pekko.japi.JavaPartialFunction<Throwable,
+            org.apache.pekko.stream.Graph<org.apache.pekko.stream.SourceShape<ChatChunk>, NotUsed>>() {
+          @Override
+          public org.apache.pekko.stream.Graph<org.apache.pekko.stream.SourceShape<ChatChunk>, NotUsed> apply(
+              Throwable t, boolean isCheck) {
+            boolean retry = resumesLeft > 0 && t instanceof LlmException le && le.isRetryable();
+            if (!retry) {
+              throw noMatch();
+            }
+            if (isCheck) {
+              return null;
+            }
+            CompletionStage<Source<ChatChunk, NotUsed>> next = org.apache.pekko.pattern.Patterns
+                .after(backoff, system.classicSystem().scheduler(), system.executionContext(),
+                    () -> resume(recoveryId, ResumeStrategy.EXACT, null, last.get(), runtime))
+                .thenApply(r -> autoResume(r.chunks(), recoveryId, last, resumesLeft - 1, backoff.multipliedBy(2),
+                    runtime));
+            return Source.completionStageSource(next).mapMaterializedValue(m -> NotUsed.getInstance());
+          }
+        });
+  }
+
   /** The journal's view of a stream; empty for an unknown id. */
   public CompletionStage<Optional<StreamSnapshot>> snapshot(String recoveryId) {
     if (!RecoveryIds.isValid(recoveryId)) {
