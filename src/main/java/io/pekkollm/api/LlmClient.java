@@ -249,6 +249,17 @@ public final class LlmClient implements AutoCloseable {
   }
 
   /**
+   * The model a caller's id names: a {@code provider/model} id or a group name unchanged, a bare id
+   * ({@code claude-sonnet-4-5}) through {@code pekko-llm.routing.model-aliases} or the catalog of the one enabled
+   * provider that lists it. Fails with an {@link LlmException} (MODEL_NOT_FOUND) when that is none or several.
+   * {@link #chat} and {@link #stream} take {@code provider/model} ids and groups only; callers that accept bare
+   * ids resolve them here first.
+   */
+  public String resolveModel(String model) {
+    return router.canonical(model);
+  }
+
+  /**
    * Sends {@code request} and completes with the whole answer, whose {@link ChatResponse#model()} is the
    * {@code provider/model} that served it. Fails with an {@link LlmException}.
    */
@@ -602,6 +613,25 @@ public final class LlmClient implements AutoCloseable {
   /** The names of the configured providers (enabled or not). */
   public List<String> providerNames() {
     return providers.names();
+  }
+
+  /**
+   * The kinds of provider {@code model} may be sent to ({@code anthropic}, {@code openai}, ...): one for a
+   * {@code provider/model} id, one per member's provider for a group; empty for an unknown provider. For ingress
+   * formats that pass a provider's own fields on only to that kind of provider.
+   */
+  public java.util.Set<String> providerKinds(String model) {
+    var group = router.groupOf(model);
+    List<String> ids = group != null ? group.models() : model == null ? List.of() : List.of(model);
+    java.util.Set<String> kinds = new java.util.TreeSet<>();
+    for (String id : ids) {
+      int slash = id.indexOf('/');
+      ProviderSettings ps = slash <= 0 ? null : providers.settings(id.substring(0, slash));
+      if (ps != null) {
+        kinds.add(ps.kind());
+      }
+    }
+    return kinds;
   }
 
   /** The names of the providers that may be called (configured and enabled), sorted. */

@@ -84,6 +84,38 @@ public final class Router {
     }
   }
 
+  /**
+   * The model a caller's id names, for the ingress formats that take a provider's own model ids: a
+   * {@code provider/model} id or a group name as it is; a configured alias ({@code pekko-llm.routing.model-aliases})
+   * as its target; any other bare id ({@code claude-sonnet-4-5}, {@code gpt-4o-mini}) as the {@code provider/model}
+   * of the one enabled provider whose catalog lists it (by id or alias). Fails with MODEL_NOT_FOUND when no enabled
+   * provider lists it, or when several do (an alias then says which).
+   */
+  public String canonical(String model) {
+    if (model == null || model.isBlank() || model.indexOf('/') >= 0 || groupOf(model) != null) {
+      return model;
+    }
+    String alias = routing.modelAliases().get(model);
+    if (alias != null) {
+      return alias;
+    }
+    List<String> found = new ArrayList<>(1);
+    for (String provider : providers.enabledNames()) {
+      catalog.find(provider, model).ifPresent(e -> found.add(e.id()));
+    }
+    if (found.size() == 1) {
+      return found.get(0);
+    }
+    if (found.isEmpty()) {
+      throw new LlmException(ErrorKind.MODEL_NOT_FOUND, "model '" + model + "' is not a provider/model id, a group "
+          + "or an alias, and the catalog of no enabled provider (" + String.join(", ", providers.enabledNames())
+          + ") lists it; send provider/model, e.g. anthropic/" + model + ", or add pekko-llm.routing.model-aliases",
+          null, false, "model");
+    }
+    throw new LlmException(ErrorKind.MODEL_NOT_FOUND, "model '" + model + "' is ambiguous: " + String.join(", ", found)
+        + " list it; send one of those ids, or add pekko-llm.routing.model-aliases", null, false, "model");
+  }
+
   /** The route of a {@code provider/model} id; fails with MODEL_NOT_FOUND for an unknown provider or a bad id. */
   public Route resolve(String model) {
     if (model == null || model.isBlank()) {
