@@ -225,7 +225,7 @@ final class ChatCompletionsCodec {
    * The gateway's retry extension: {@code false} (never retry), {@code true} or absent (the provider's policy),
    * or {@code {"max_attempts": n}} with n attempts in all, the first included (0 reads as 1).
    */
-  private static RetryOptions readRetry(JsonNode r) {
+  static RetryOptions readRetry(JsonNode r) {
     if (r == null || r.isNull() || (r.isBoolean() && r.asBoolean())) {
       return null;
     }
@@ -515,11 +515,11 @@ final class ChatCompletionsCodec {
     g.writeEndObject();
   }
 
-  private interface Writer {
+  interface Writer {
     void write(JsonGenerator g) throws IOException;
   }
 
-  private static String generate(Writer w) {
+  static String generate(Writer w) {
     StringWriter sw = new StringWriter(256);
     try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(sw)) {
       w.write(g);

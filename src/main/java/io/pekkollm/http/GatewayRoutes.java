@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's HTTP routes, composed here from one class per resource: chat completions
- * ({@link ChatCompletionRoutes}), journalled streams ({@link StreamRoutes}), models ({@link ModelRoutes}), sessions
+ * ({@link ChatCompletionRoutes}), embeddings ({@link EmbeddingRoutes}), journalled streams ({@link StreamRoutes}), models ({@link ModelRoutes}), sessions
  * ({@link SessionRoutes}), the cache ({@link CacheRoutes}), health and metrics ({@link HealthRoutes}); with one key
  * check ({@link GatewayAuth}), one body reader ({@link RequestBodies}), one SSE writer ({@link SseResponses}) and
  * the access log. Every error is OpenAI's error body with a matching status; the routes never fail the connection
@@ -69,6 +69,7 @@ public final class GatewayRoutes {
   private final HealthRoutes health;
   private final CacheRoutes cacheRoutes;
   private final SessionRoutes sessionRoutes;
+  private final EmbeddingRoutes embeddings;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.settings = settings;
@@ -84,6 +85,7 @@ public final class GatewayRoutes {
     this.models = new ModelRoutes(client);
     this.health = new HealthRoutes(client, settings);
     this.cacheRoutes = new CacheRoutes(client.cache());
+    this.embeddings = new EmbeddingRoutes(client, bodies);
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client, bodies, sse) : null;
   }
 
@@ -152,6 +154,7 @@ public final class GatewayRoutes {
             path(segment("models").slash(PathMatchers.remaining()),
                 rest -> get(() -> completeWithFuture(models.one(ModelRoutes.modelId(req))))),
             cacheRoutes.route(),
+            embeddings.route(),
             sessionRoutes == null ? reject() : sessionRoutes.route(req))))))));
     return settings.accessLog() ? accessLog(inner) : inner;
   }
