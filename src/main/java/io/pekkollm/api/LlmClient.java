@@ -48,6 +48,7 @@ import io.pekkollm.resilience.RoutingSettings;
 import io.pekkollm.routing.AttemptRunner;
 import io.pekkollm.routing.Plan;
 import io.pekkollm.routing.Router;
+import io.pekkollm.responses.ResponseStore;
 import io.pekkollm.session.SessionClient;
 import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.CallInfo;
@@ -129,6 +130,7 @@ public final class LlmClient implements AutoCloseable {
   private final SessionSettings sessionSettings;
   private final JournalSettings journalSettings;
   private volatile SessionClient sessions;
+  private volatile ResponseStore responses;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
@@ -228,6 +230,24 @@ public final class LlmClient implements AutoCloseable {
             "pekko-llm-sessions-" + System.identityHashCode(this));
       }
       return sessions;
+    }
+  }
+
+  /**
+   * Stored responses of the Responses API, on the journal (H2 or PostgreSQL). Started on first use.
+   */
+  public ResponseStore responses() {
+    ResponseStore r = responses;
+    if (r != null) {
+      return r;
+    }
+    synchronized (this) {
+      if (responses == null) {
+        responses = ResponseStore.start(system, journalSettings,
+            system.settings().config().getConfig("pekko-llm.responses"),
+            "pekko-llm-responses-" + System.identityHashCode(this));
+      }
+      return responses;
     }
   }
 

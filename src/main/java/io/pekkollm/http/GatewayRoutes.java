@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's HTTP routes, composed here from one class per resource: chat completions
- * ({@link ChatCompletionRoutes}), embeddings ({@link EmbeddingRoutes}), journalled streams ({@link StreamRoutes}), models ({@link ModelRoutes}), sessions
+ * ({@link ChatCompletionRoutes}), embeddings ({@link EmbeddingRoutes}), the Responses API
+ * ({@link ResponsesRoutes}), journalled streams ({@link StreamRoutes}), models ({@link ModelRoutes}), sessions
  * ({@link SessionRoutes}), the cache ({@link CacheRoutes}), health and metrics ({@link HealthRoutes}); with one key
  * check ({@link GatewayAuth}), one body reader ({@link RequestBodies}), one SSE writer ({@link SseResponses}) and
  * the access log. Every error is OpenAI's error body with a matching status; the routes never fail the connection
@@ -70,6 +71,7 @@ public final class GatewayRoutes {
   private final CacheRoutes cacheRoutes;
   private final SessionRoutes sessionRoutes;
   private final EmbeddingRoutes embeddings;
+  private final ResponsesRoutes responses;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.settings = settings;
@@ -86,6 +88,7 @@ public final class GatewayRoutes {
     this.health = new HealthRoutes(client, settings);
     this.cacheRoutes = new CacheRoutes(client.cache());
     this.embeddings = new EmbeddingRoutes(client, bodies);
+    this.responses = new ResponsesRoutes(client, bodies, sse);
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client, bodies, sse) : null;
   }
 
@@ -155,6 +158,7 @@ public final class GatewayRoutes {
                 rest -> get(() -> completeWithFuture(models.one(ModelRoutes.modelId(req))))),
             cacheRoutes.route(),
             embeddings.route(),
+            responses.route(),
             sessionRoutes == null ? reject() : sessionRoutes.route(req))))))));
     return settings.accessLog() ? accessLog(inner) : inner;
   }
