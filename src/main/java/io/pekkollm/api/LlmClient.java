@@ -37,6 +37,8 @@ import io.pekkollm.provider.ProviderStatus;
 import io.pekkollm.provider.ProviderSupervisor;
 import io.pekkollm.provider.Providers;
 import io.pekkollm.journal.JournalSchema;
+import io.pekkollm.journal.ClusterSettings;
+import io.pekkollm.journal.EntityHost;
 import io.pekkollm.journal.JournalSettings;
 import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.recovery.RecoveryService;
@@ -54,6 +56,13 @@ import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.CallInfo;
 import io.pekkollm.stream.ChatStream;
 import io.pekkollm.stream.ChatAccumulator;
+import io.pekkollm.structured.Structured;
+import io.pekkollm.structured.StructuredOutput;
+import io.pekkollm.tools.ToolFunction;
+import io.pekkollm.tools.ToolLoop;
+import io.pekkollm.tools.ToolLoopEvent;
+import io.pekkollm.tools.ToolLoopOptions;
+import io.pekkollm.tools.ToolLoopResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -71,12 +80,8 @@ import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.japi.JavaPartialFunction;
 import org.apache.pekko.japi.Pair;
-import org.apache.pekko.pattern.Patterns;
-import org.apache.pekko.stream.Graph;
 import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.SourceShape;
 import org.apache.pekko.stream.javadsl.AsPublisher;
 import org.apache.pekko.stream.javadsl.JavaFlowSupport;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -131,12 +136,15 @@ public final class LlmClient implements AutoCloseable {
   private final JournalSettings journalSettings;
   private volatile SessionClient sessions;
   private volatile ResponseStore responses;
+  /** Where the stream and session entities live: this process, or the cluster. */
+  private final EntityHost entityHost;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
       LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
-      SessionSettings sessionSettings) {
+      SessionSettings sessionSettings, EntityHost entityHost) {
     this.system = system;
+    this.entityHost = entityHost;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
     this.providers = providers;
@@ -152,7 +160,7 @@ public final class LlmClient implements AutoCloseable {
     metrics.bind(cache);
     this.runner = new AttemptRunner(system, providers, router, costs, metrics);
     this.recovery = journal.enabled()
-        ? RecoveryService.start(system, journal, "pekko-llm-recovery" + suffix, metrics::journalWrite)
+        ? RecoveryService.start(system, journal, entityHost, metrics::journalWrite)
         : null;
     this.discovery = ModelDiscovery.start(system, discoverySettings, this::listModels,
         provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
@@ -226,8 +234,7 @@ public final class LlmClient implements AutoCloseable {
     }
     synchronized (this) {
       if (sessions == null) {
-        sessions = SessionClient.start(system, sessionSettings, journalSettings, sessionRuntime,
-            "pekko-llm-sessions-" + System.identityHashCode(this));
+        sessions = SessionClient.start(system, sessionSettings, journalSettings, sessionRuntime, entityHost);
       }
       return sessions;
     }
@@ -244,8 +251,7 @@ public final class LlmClient implements AutoCloseable {
     synchronized (this) {
       if (responses == null) {
         responses = ResponseStore.start(system, journalSettings,
-            system.settings().config().getConfig("pekko-llm.responses"),
-            "pekko-llm-responses-" + System.identityHashCode(this));
+            system.settings().config().getConfig("pekko-llm.responses"), entityHost);
       }
       return responses;
     }
@@ -332,6 +338,22 @@ public final class LlmClient implements AutoCloseable {
   /** The cosine similarity of two embeddings; see {@link Embeddings#cosineSimilarity}. */
   public static double cosineSimilarity(float[] a, float[] b) {
     return Embeddings.cosineSimilarity(a, b);
+  }
+
+  /**
+   * Sends {@code request} and completes with the answer as a {@code type}: the JSON Schema generated from the
+   * type goes out as the response format (each provider's native way), the answer is validated and repaired by
+   * asking again up to 3 model calls in all; see {@link StructuredOutput}. Fails with
+   * {@link io.pekkollm.structured.StructuredOutputException} (every attempt's text and problems) when no answer
+   * matches, else as {@link #chat(ChatRequest)} does.
+   */
+  public <T> CompletionStage<T> chat(ChatRequest request, Class<T> type) {
+    return chat(request, StructuredOutput.of(type)).thenApply(Structured::value);
+  }
+
+  /** {@link #chat(ChatRequest, Class)} with a schema or attempt count of your own, and the whole result. */
+  public <T> CompletionStage<Structured<T>> chat(ChatRequest request, StructuredOutput<T> output) {
+    return output.chat(this::chat, request);
   }
 
   /**
@@ -455,6 +477,15 @@ public final class LlmClient implements AutoCloseable {
     return recovery == null ? CompletableFuture.completedFuture(Optional.empty()) : recovery.health();
   }
 
+  /**
+   * Why this gateway should not receive traffic yet, empty when it should ({@code GET /health/ready}): in cluster
+   * mode this node must be {@code Up}, and the journal must answer ({@link #journalProblem}).
+   */
+  public CompletionStage<Optional<String>> readinessProblem() {
+    Optional<String> membership = entityHost.membershipProblem();
+    return membership.isPresent() ? CompletableFuture.completedFuture(membership) : journalProblem();
+  }
+
   /** What the journal knows of a stream; empty for an unknown id or when recovery is disabled. */
   public CompletionStage<Optional<StreamSnapshot>> streamStatus(String recoveryId) {
     return recovery == null ? CompletableFuture.completedFuture(Optional.empty()) : recovery.snapshot(recoveryId);
@@ -476,36 +507,8 @@ public final class LlmClient implements AutoCloseable {
       return Source.failed(e);
     }
     String recoveryId = recovery.newRecoveryId();
-    return autoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }), recoveryId,
-        new AtomicLong(), maxResumes, backoff);
-  }
-
-  private Source<ChatChunk, NotUsed> autoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
-      AtomicLong last, int resumesLeft, Duration backoff) {
-    return source
-        .map(j -> {
-          if (j.seq() > 0) {
-            last.set(j.seq());
-          }
-          return j.chunk();
-        })
-        .recoverWithRetries(1, new JavaPartialFunction<Throwable, Graph<SourceShape<ChatChunk>, NotUsed>>() {
-          @Override
-          public Graph<SourceShape<ChatChunk>, NotUsed> apply(Throwable t, boolean isCheck) {
-            boolean retry = resumesLeft > 0 && t instanceof LlmException le && le.isRetryable();
-            if (isCheck) {
-              if (!retry) {
-                throw noMatch();
-              }
-              return null;
-            }
-            CompletionStage<Source<ChatChunk, NotUsed>> next = Patterns
-                .after(backoff, system.classicSystem().scheduler(), system.executionContext(),
-                    () -> resume(recoveryId, ResumeStrategy.EXACT, null, last.get()))
-                .thenApply(r -> autoResume(r.chunks(), recoveryId, last, resumesLeft - 1, backoff.multipliedBy(2)));
-            return Source.completionStageSource(next).mapMaterializedValue(m -> NotUsed.getInstance());
-          }
-        });
+    return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }),
+        recoveryId, maxResumes, backoff, recoveryRuntime);
   }
 
   /** What a resume needs of the client: a continuation runs through the same router and attempts. */
@@ -546,6 +549,44 @@ public final class LlmClient implements AutoCloseable {
     @Override
     public void checkModel(String model) {
       router.resolve(model);
+    }
+  };
+
+  /**
+   * Runs {@code tools} for the model until it answers without calling one, or {@code options.maxSteps()} model
+   * calls: see {@link ToolLoop}. The request's own tool definitions are replaced by those of {@code tools}. Fails
+   * only when a model call fails; a model's mistake (unknown tool, invalid arguments) and a tool that throws or
+   * times out become error results the model sees.
+   */
+  public CompletionStage<ToolLoopResult> runTools(ChatRequest request, List<ToolFunction> tools,
+      ToolLoopOptions options) {
+    return ToolLoop.run(toolRuntime, request, tools, options);
+  }
+
+  /**
+   * {@link #runTools} as a stream of events (text deltas, tool calls started, tool results, steps finished), for
+   * UIs; the materialized stage completes with the result. Nothing runs until it is materialized.
+   */
+  public Source<ToolLoopEvent, CompletionStage<ToolLoopResult>> streamTools(ChatRequest request,
+      List<ToolFunction> tools, ToolLoopOptions options) {
+    return ToolLoop.stream(toolRuntime, request, tools, options);
+  }
+
+  /** What the tool loop needs of the client: streamed calls with their folded, priced answer. */
+  private final ToolLoop.Runtime toolRuntime = new ToolLoop.Runtime() {
+    @Override
+    public Source<ChatChunk, CompletionStage<ChatResponse>> answer(ChatRequest request) {
+      ChatAccumulator acc = new ChatAccumulator();
+      return stream(request).map(c -> {
+        acc.add(c);
+        return c;
+      }).watchTermination((handle, done) -> done.thenApply(d -> runner.respond(acc, request,
+          handle.servedModel().orElse(null), handle.truncation().orElse(null))));
+    }
+
+    @Override
+    public ActorSystem<?> system() {
+      return system;
     }
   };
 
@@ -705,6 +746,16 @@ public final class LlmClient implements AutoCloseable {
       return this;
     }
 
+    private static String rootMessage(Throwable e) {
+      Throwable t = e;
+      StringBuilder out = new StringBuilder(String.valueOf(t.getMessage()));
+      while (t.getCause() != null && t.getCause() != t) {
+        t = t.getCause();
+        out.append(": ").append(t.getMessage());
+      }
+      return out.toString();
+    }
+
     public LlmClient build() {
       boolean owns = system == null;
       Config cfg = config != null ? config : owns ? LlmConfig.load() : system.settings().config();
@@ -717,15 +768,34 @@ public final class LlmClient implements AutoCloseable {
       // Before any actor starts: a malformed catalog file must fail start-up with nothing to clean up.
       ModelCatalog models = catalog != null ? catalog : ModelCatalog.load(catalogSettings);
       JournalSettings journal = JournalSettings.create(cfg);
+      ClusterSettings cluster = ClusterSettings.create(cfg);
+      if (cluster.enabled()) {
+        if (!journal.enabled() || !journal.postgres()) {
+          throw new IllegalStateException("cluster mode (PEKKO_LLM_CLUSTER_SEED_NODES is set) needs the PostgreSQL "
+              + "journal, shared by every node: set PEKKO_LLM_JOURNAL_URL=jdbc:postgresql://... (with "
+              + "pekko-llm.recovery.enabled = on); the embedded H2 journal belongs to one process");
+        }
+        if (owns) {
+          cfg = cluster.pekkoConfig().withFallback(cfg);
+        } else if (!"cluster".equals(system.settings().config().getString("pekko.actor.provider"))) {
+          throw new IllegalStateException("cluster mode (pekko-llm.cluster.seed-nodes) in an ActorSystem whose "
+              + "pekko.actor.provider is not cluster: configure the host system for Pekko Cluster");
+        }
+      }
       if (journal.enabled()) {
         // Opens the database and creates the tables while the actor system starts; RecoveryService waits for it.
         JournalSchema.prepare(journal);
       }
       ActorSystem<?> sys;
       try {
-        sys = owns ? ActorSystem.create(Behaviors.empty(), "pekko-llm", cfg) : system;
+        sys = owns ? ActorSystem.create(Behaviors.empty(), ClusterSettings.SYSTEM_NAME, cfg) : system;
       } catch (RuntimeException | Error e) {
         JournalSchema.forget(journal);
+        if (cluster.enabled() && e instanceof RuntimeException) {
+          // Typically the remoting port is in use: Artery fails to bind.
+          throw new IllegalStateException("cannot start the cluster node on " + cluster.host() + ":" + cluster.port()
+              + " (PEKKO_LLM_CLUSTER_HOST, PEKKO_LLM_CLUSTER_PORT): " + rootMessage(e), e);
+        }
         throw e;
       }
       try {
@@ -752,7 +822,7 @@ public final class LlmClient implements AutoCloseable {
         try {
           return new LlmClient(sys, owns, llmSettings, registry, models, catalogSettings.contextCheck(),
               journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
-              SessionSettings.create(cfg));
+              SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys));
         } catch (RuntimeException e) {
           registry.stop();
           throw e;

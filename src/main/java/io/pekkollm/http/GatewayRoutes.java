@@ -145,6 +145,7 @@ public final class GatewayRoutes {
     Route inner = handleExceptions(exceptionHandler(), () -> handleRejections(rejectionHandler(), () -> concat(
         pathPrefix("health", () -> get(() -> concat(
             pathEndOrSingleSlash(() -> completeWithFuture(health.health())),
+            path("ready", () -> completeWithFuture(health.ready())),
             // Provider details (error texts, load) need the API key like /v1; plain /health stays open for probes.
             path("providers", () -> authenticated(() -> completeWithFuture(health.providers())))))),
         path("metrics", () -> get(() -> authenticated(() -> complete(health.metrics())))),

@@ -35,6 +35,11 @@ final class HealthRoutes {
     return HealthCheck.of(client);
   }
 
+  /** {@code GET /health/ready}: readiness, in cluster mode also this node's membership ({@link HealthCheck#ready}). */
+  CompletionStage<HttpResponse> ready() {
+    return HealthCheck.ready(client);
+  }
+
   /**
    * Per provider: enabled, circuit breaker (state, Retry-After while open, per-model breakers that are not
    * closed), in-flight and queued calls, recent error rate (provider faults among the latest 100 calls),

@@ -24,6 +24,7 @@ import io.pekkollm.model.TruncationStrategy;
 import io.pekkollm.session.NewSession;
 import io.pekkollm.session.Session;
 import io.pekkollm.api.LlmClient;
+import io.pekkollm.wire.openai.JsonFields;
 import io.pekkollm.session.SessionClient;
 import io.pekkollm.session.SessionJson;
 import io.pekkollm.session.SessionSummary;
@@ -110,10 +111,10 @@ final class SessionRoutes {
   private CompletionStage<HttpResponse> create(JsonNode body) {
     requireObject(body, "{\"model\": \"openai/gpt-4o-mini\", \"name\": \"...\"}");
     NewSession.Builder b = NewSession.builder()
-        .id(text(body, "id"))
-        .name(text(body, "name"))
-        .model(text(body, "model"))
-        .system(text(body, "system"))
+        .id(JsonFields.optText(body, "id"))
+        .name(JsonFields.optText(body, "name"))
+        .model(JsonFields.optText(body, "model"))
+        .system(JsonFields.optText(body, "system"))
         .metadata(metadata(body.get("metadata")));
     if (body.has("context_strategy")) {
       TruncationStrategy s = strategy(body.get("context_strategy"));
@@ -128,7 +129,7 @@ final class SessionRoutes {
 
   private CompletionStage<HttpResponse> update(String id, JsonNode body) {
     requireObject(body, "{\"name\": \"...\", \"model\": \"provider/model\"}");
-    SessionUpdate.Builder b = SessionUpdate.builder().name(text(body, "name")).model(text(body, "model"));
+    SessionUpdate.Builder b = SessionUpdate.builder().name(JsonFields.optText(body, "name")).model(JsonFields.optText(body, "model"));
     if (body.has("metadata")) {
       b.metadata(metadata(body.get("metadata")));
     }
@@ -208,17 +209,6 @@ final class SessionRoutes {
     if (body == null || !body.isObject()) {
       throw LlmException.invalidRequest("the body must be a JSON object like " + example, null);
     }
-  }
-
-  private static String text(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isTextual()) {
-      throw LlmException.invalidRequest("'" + field + "' must be a string", field);
-    }
-    return v.asText();
   }
 
   private static Map<String, String> metadata(JsonNode md) {

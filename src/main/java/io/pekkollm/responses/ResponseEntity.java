@@ -1,7 +1,7 @@
 package io.pekkollm.responses;
 
 import com.typesafe.config.Config;
-import io.pekkollm.journal.EntityRegistry;
+import io.pekkollm.journal.Entities;
 import io.pekkollm.journal.JournalledBehavior;
 import io.pekkollm.util.JsonSerializable;
 import java.time.Duration;
@@ -24,7 +24,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 final class ResponseEntity extends JournalledBehavior<ResponseEntity.Command, ResponseEntity.Event,
     ResponseEntity.State> {
 
-  sealed interface Command {}
+  sealed interface Command extends JsonSerializable {}
 
   /** Stores {@code response}; replies Done (also when it is already stored), an error when it was deleted. */
   record Store(StoredResponse response, ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -54,23 +54,23 @@ final class ResponseEntity extends JournalledBehavior<ResponseEntity.Command, Re
 
   private final String id;
   private final ActorContext<Command> ctx;
-  private final ActorRef<EntityRegistry.Command<Command>> registry;
+  private final Entities.Passivation<Command> passivation;
 
   static Behavior<Command> create(String id, String pluginId, Config pluginConfig, Duration passivateAfter,
-      ActorRef<EntityRegistry.Command<Command>> registry) {
+      Entities.Passivation<Command> passivation) {
     return Behaviors.setup(ctx -> {
       ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-      return new ResponseEntity(id, pluginId, pluginConfig, ctx, registry);
+      return new ResponseEntity(id, pluginId, pluginConfig, ctx, passivation);
     });
   }
 
   private ResponseEntity(String id, String pluginId, Config pluginConfig, ActorContext<Command> ctx,
-      ActorRef<EntityRegistry.Command<Command>> registry) {
+      Entities.Passivation<Command> passivation) {
     super(PersistenceId.of("response", id, "|"), pluginId, pluginConfig,
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100), Duration.ofSeconds(5), 0.2));
     this.id = id;
     this.ctx = ctx;
-    this.registry = registry;
+    this.passivation = passivation;
   }
 
   @Override
@@ -102,7 +102,7 @@ final class ResponseEntity extends JournalledBehavior<ResponseEntity.Command, Re
             ? Effect().reply(c.replyTo(), StatusReply.success(false))
             : Effect().persist(new ResponseDeleted(c.atMillis())).thenReply(c.replyTo(), st -> StatusReply.success(true)))
         .onCommand(Idle.class, (s, c) -> {
-          registry.tell(new EntityRegistry.Passivate<>(id, ctx.getSelf()));
+          passivation.passivate(ctx.getSelf());
           return Effect().noReply();
         })
         .build();

@@ -1,7 +1,8 @@
 package io.pekkollm.responses;
 
 import com.typesafe.config.Config;
-import io.pekkollm.journal.EntityRegistry;
+import io.pekkollm.journal.Entities;
+import io.pekkollm.journal.EntityHost;
 import io.pekkollm.journal.JournalSchema;
 import io.pekkollm.journal.JournalSettings;
 import io.pekkollm.model.ErrorKind;
@@ -16,8 +17,6 @@ import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
@@ -27,31 +26,28 @@ import org.apache.pekko.pattern.StatusReply;
  * write, so a client that continues a response the moment it was answered finds it. Thread-safe.
  */
 public final class ResponseStore {
-  private final ActorSystem<?> system;
-  private final ActorRef<EntityRegistry.Command<ResponseEntity.Command>> registry;
+  private final Entities<ResponseEntity.Command> registry;
   private final Duration askTimeout;
   private final Map<String, CompletableFuture<Done>> writing = new ConcurrentHashMap<>();
 
-  private ResponseStore(ActorSystem<?> system, ActorRef<EntityRegistry.Command<ResponseEntity.Command>> registry,
-      Duration askTimeout) {
-    this.system = system;
+  private ResponseStore(Entities<ResponseEntity.Command> registry, Duration askTimeout) {
     this.registry = registry;
     this.askTimeout = askTimeout;
   }
 
   /**
-   * Creates the journal tables if missing and starts the entities' registry as system actor {@code name}: idle
-   * entities leave memory after {@code pekko-llm.responses.passivate-after}; every call waits at most
-   * {@code ask-timeout}.
+   * Creates the journal tables if missing and starts the entities on {@code host} (this process, or sharded over
+   * the cluster): idle entities leave memory after {@code pekko-llm.responses.passivate-after} of
+   * {@code settings}; every call waits at most its {@code ask-timeout}.
    */
-  public static ResponseStore start(ActorSystem<?> system, JournalSettings journal, Config settings, String name) {
+  public static ResponseStore start(ActorSystem<?> system, JournalSettings journal, Config settings,
+      EntityHost host) {
     JournalSchema.ensure(journal);
     Config plugin = journal.pluginConfig(system.settings().config());
     Duration passivate = settings.getDuration("passivate-after");
-    ActorRef<EntityRegistry.Command<ResponseEntity.Command>> registry = system.systemActorOf(
-        EntityRegistry.<ResponseEntity.Command>create("response-", (id, reg) -> ResponseEntity.create(id,
-            JournalSettings.PLUGIN_ID, plugin, passivate, reg)), name, Props.empty());
-    return new ResponseStore(system, registry, settings.getDuration("ask-timeout"));
+    Entities<ResponseEntity.Command> registry = host.entities("response", ResponseEntity.Command.class,
+        (id, passivation) -> ResponseEntity.create(id, JournalSettings.PLUGIN_ID, plugin, passivate, passivation));
+    return new ResponseStore(registry, settings.getDuration("ask-timeout"));
   }
 
   /** Stores {@code response}; fails with CONFLICT when its id was deleted. */
@@ -81,8 +77,7 @@ public final class ResponseStore {
   }
 
   private <T> CompletionStage<T> ask(String id, Function<ActorRef<StatusReply<T>>, ResponseEntity.Command> command) {
-    return AskPattern.<EntityRegistry.Command<ResponseEntity.Command>, StatusReply<T>>ask(registry,
-            r -> new EntityRegistry.Envelope<>(id, command.apply(r)), askTimeout, system.scheduler())
+    return registry.<StatusReply<T>>ask(id, command, askTimeout)
         .handle((reply, err) -> {
           if (err != null) {
             throw new LlmException(ErrorKind.INTERNAL, "stored response '" + id + "' did not answer within "
