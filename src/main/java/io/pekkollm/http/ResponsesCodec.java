@@ -273,54 +273,22 @@ final class ResponsesCodec {
         throw LlmException.invalidRequest("tools[" + i + "] must be {\"type\": \"function\", \"name\": ...}: only "
             + "function tools are supported", "tools");
       }
-      JsonNode params = t.get("parameters");
-      if (params != null && !params.isNull() && !params.isObject()) {
-        throw LlmException.invalidRequest("tools[" + i + "].parameters must be a JSON Schema object", "tools");
-      }
-      out.add(new ToolDefinition(t.get("name").asText(), Json.text(t, "description"),
-          params == null || params.isNull() ? null : params, optBool(t, "strict")));
+      out.add(ChatCompletionsCodec.toolDefinition(t, "tools[" + i + "]"));
     }
     return out;
   }
 
   private static ToolChoice readToolChoice(JsonNode tc) {
-    if (tc == null || tc.isNull()) {
-      return null;
-    }
-    if (tc.isTextual()) {
-      return switch (tc.asText()) {
-        case "auto" -> ToolChoice.AUTO;
-        case "none" -> ToolChoice.NONE;
-        case "required" -> ToolChoice.REQUIRED;
-        default -> throw LlmException.invalidRequest("'tool_choice' must be auto, none, required or "
-            + "{\"type\": \"function\", \"name\": ...}", "tool_choice");
-      };
-    }
-    if (tc.isObject() && "function".equals(Json.text(tc, "type")) && tc.path("name").isTextual()) {
-      return ToolChoice.function(tc.get("name").asText());
-    }
-    throw LlmException.invalidRequest("'tool_choice' must be auto, none, required or {\"type\": \"function\", "
-        + "\"name\": ...}", "tool_choice");
+    return ChatCompletionsCodec.toolChoice(tc, tc != null && "function".equals(Json.text(tc, "type"))
+        ? Json.text(tc, "name") : null, "'tool_choice' must be auto, none, required or {\"type\": \"function\", "
+        + "\"name\": ...}");
   }
 
   private static ResponseFormat readFormat(JsonNode f) {
     if (f == null || f.isNull()) {
       return null;
     }
-    String type = f.isObject() ? Json.text(f, "type") : null;
-    if ("text".equals(type)) {
-      return ResponseFormat.TEXT;
-    }
-    if ("json_object".equals(type)) {
-      return ResponseFormat.JSON_OBJECT;
-    }
-    if ("json_schema".equals(type)) {
-      if (!f.path("name").isTextual() || !f.path("schema").isObject()) {
-        throw LlmException.invalidRequest("text.format of type json_schema needs 'name' and a 'schema' object", "text");
-      }
-      return ResponseFormat.jsonSchema(f.get("name").asText(), f.get("schema"), optBool(f, "strict"));
-    }
-    throw LlmException.invalidRequest("text.format.type must be text, json_object or json_schema", "text");
+    return ChatCompletionsCodec.responseFormat(f.isObject() ? Json.text(f, "type") : null, f, "text");
   }
 
   // ---------------------------------------------------------------- writing
