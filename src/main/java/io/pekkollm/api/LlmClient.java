@@ -20,6 +20,9 @@ import io.pekkollm.metrics.MetricsSettings;
 import io.pekkollm.model.CacheStatus;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
+import io.pekkollm.model.Embeddings;
 import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.Cost;
 import io.pekkollm.model.ErrorKind;
@@ -47,6 +50,7 @@ import io.pekkollm.resilience.RoutingSettings;
 import io.pekkollm.routing.AttemptRunner;
 import io.pekkollm.routing.Plan;
 import io.pekkollm.routing.Router;
+import io.pekkollm.responses.ResponseStore;
 import io.pekkollm.session.SessionClient;
 import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.CallInfo;
@@ -131,6 +135,7 @@ public final class LlmClient implements AutoCloseable {
   private final SessionSettings sessionSettings;
   private final JournalSettings journalSettings;
   private volatile SessionClient sessions;
+  private volatile ResponseStore responses;
   /** Where the stream and session entities live: this process, or the cluster. */
   private final EntityHost entityHost;
 
@@ -235,6 +240,23 @@ public final class LlmClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Stored responses of the Responses API, on the journal (H2 or PostgreSQL). Started on first use.
+   */
+  public ResponseStore responses() {
+    ResponseStore r = responses;
+    if (r != null) {
+      return r;
+    }
+    synchronized (this) {
+      if (responses == null) {
+        responses = ResponseStore.start(system, journalSettings,
+            system.settings().config().getConfig("pekko-llm.responses"), entityHost);
+      }
+      return responses;
+    }
+  }
+
   /** Whether {@link #sessions()} is available ({@code pekko-llm.sessions.enabled}). */
   public boolean sessionsEnabled() {
     return sessionSettings.enabled();
@@ -285,6 +307,48 @@ public final class LlmClient implements AutoCloseable {
           ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
           return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
         });
+  }
+
+  /**
+   * Embeds {@code request}'s inputs: one vector per input, in order, named after the {@code provider/model} that
+   * served, with the input tokens and their cost (from the catalog's embedding prices). Inputs above the
+   * provider's batch limit ({@code embedding-batch-size}) are sent in several calls and merged back in order.
+   * Admission, breakers, retries and model-group fallbacks are those of chat calls. Fails with an
+   * {@link LlmException} (INVALID_REQUEST for a provider without embeddings).
+   */
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    try {
+      return runner.embed(router.plan(request), request);
+    } catch (LlmException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Embeds {@code texts} with {@code model} ({@code provider/model} or a group); see {@link #embed(EmbeddingRequest)}. */
+  public CompletionStage<EmbeddingResponse> embed(String model, List<String> texts) {
+    try {
+      return embed(EmbeddingRequest.builder(model).texts(texts).build());
+    } catch (LlmException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * The {@code k} of {@code candidates} nearest to {@code query} by the cosine similarity of their embeddings
+   * with {@code model}, best first (one embedding call for all of them); see {@link Embeddings#findSimilar}.
+   */
+  public CompletionStage<List<Embeddings.Match>> findSimilar(String model, String query, List<String> candidates,
+      int k) {
+    List<String> all = new ArrayList<>(candidates.size() + 1);
+    all.add(query);
+    all.addAll(candidates);
+    return embed(model, all).thenApply(r -> Embeddings.findSimilar(r.vectors().get(0),
+        r.vectors().subList(1, r.vectors().size()), k));
+  }
+
+  /** The cosine similarity of two embeddings; see {@link Embeddings#cosineSimilarity}. */
+  public static double cosineSimilarity(float[] a, float[] b) {
+    return Embeddings.cosineSimilarity(a, b);
   }
 
   /**

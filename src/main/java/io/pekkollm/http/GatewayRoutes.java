@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's HTTP routes, composed here from one class per resource: chat completions
- * ({@link ChatCompletionRoutes}), journalled streams ({@link StreamRoutes}), models ({@link ModelRoutes}), sessions
+ * ({@link ChatCompletionRoutes}), embeddings ({@link EmbeddingRoutes}), the Responses API
+ * ({@link ResponsesRoutes}), journalled streams ({@link StreamRoutes}), models ({@link ModelRoutes}), sessions
  * ({@link SessionRoutes}), the cache ({@link CacheRoutes}), health and metrics ({@link HealthRoutes}), Anthropic's
  * Messages API ({@link MessagesRoutes}, which answers in Anthropic's own error shape); with one key
  * check ({@link GatewayAuth}), one body reader ({@link RequestBodies}), one SSE writer ({@link SseResponses}) and
@@ -71,6 +72,8 @@ public final class GatewayRoutes {
   private final CacheRoutes cacheRoutes;
   private final SessionRoutes sessionRoutes;
   private final MessagesRoutes messages;
+  private final EmbeddingRoutes embeddings;
+  private final ResponsesRoutes responses;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.settings = settings;
@@ -86,6 +89,8 @@ public final class GatewayRoutes {
     this.models = new ModelRoutes(client);
     this.health = new HealthRoutes(client, settings);
     this.cacheRoutes = new CacheRoutes(client.cache());
+    this.embeddings = new EmbeddingRoutes(client, bodies);
+    this.responses = new ResponsesRoutes(client, bodies, sse);
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client, bodies, sse) : null;
     this.messages = new MessagesRoutes(client, auth, bodies, largeRequests, sse);
   }
@@ -158,6 +163,8 @@ public final class GatewayRoutes {
             path(segment("models").slash(PathMatchers.remaining()),
                 rest -> get(() -> completeWithFuture(models.one(ModelRoutes.modelId(req))))),
             cacheRoutes.route(),
+            embeddings.route(),
+            responses.route(),
             sessionRoutes == null ? reject() : sessionRoutes.route(req)))))))));
     return settings.accessLog() ? accessLog(inner) : inner;
   }

@@ -323,6 +323,50 @@ public abstract class HttpChatProvider implements ChatProvider {
     return CompletableFuture.completedFuture(List.of());
   }
 
+  /** {@code embedding-batch-size} of the provider's settings (the API's limit of inputs per call). */
+  @Override
+  public int embeddingBatchSize(String model) {
+    return settings.config().hasPath("embedding-batch-size")
+        ? Math.max(1, settings.config().getInt("embedding-batch-size")) : ChatProvider.super.embeddingBatchSize(model);
+  }
+
+  /**
+   * An embedding exchange: {@code request} built (it may throw an {@link LlmException}), sent, its JSON answer
+   * read by {@code read} (given the parsed body and the raw one); errors classified as for chat.
+   */
+  protected CompletionStage<io.pekkollm.model.EmbeddingResponse> embedWith(
+      java.util.function.Supplier<HttpRequest> request,
+      java.util.function.BiFunction<com.fasterxml.jackson.databind.JsonNode, String, io.pekkollm.model.EmbeddingResponse> read) {
+    HttpRequest built;
+    try {
+      built = request.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return send(built).thenCompose(resp -> readBody(resp.entity()).thenApply(body -> {
+      int status = resp.status().intValue();
+      if (status < 200 || status > 299) {
+        throw httpError(status, resp, body);
+      }
+      com.fasterxml.jackson.databind.JsonNode root;
+      try {
+        root = io.pekkollm.util.Json.parse(body);
+      } catch (java.io.IOException e) {
+        throw ErrorClassifier.malformed(name(), "the response is not JSON: " + e.getMessage(), body, e);
+      }
+      if (looksLikeErrorOnly(body)) {
+        throw httpError(status, resp, body);
+      }
+      try {
+        return read.apply(root, body);
+      } catch (LlmException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw ErrorClassifier.malformed(name(), e.getMessage(), body, e);
+      }
+    }));
+  }
+
   protected static Map<String, String> headers(HttpResponse response) {
     Map<String, String> map = new HashMap<>();
     for (HttpHeader h : response.getHeaders()) {

@@ -7,6 +7,7 @@ import io.pekkollm.catalog.ModelCatalog;
 import io.pekkollm.metrics.LlmMetrics;
 import io.pekkollm.model.CacheOptions;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.TruncationReport;
@@ -184,6 +185,29 @@ public final class Router {
       fits.add(candidate(request, firstEnabled, resolve(firstEnabled), true));
     }
     return new Plan(request, group, List.copyOf(fits), null, null);
+  }
+
+  /**
+   * The plan of an embedding call: the model or the group's enabled members, in configured order, each a
+   * candidate whose chat request is empty (only its model and the caller's retry budget count; embeddings are
+   * not fitted to a context window, the provider judges their length). Fails like {@link #plan(ChatRequest)}.
+   */
+  public Plan plan(EmbeddingRequest request) {
+    ChatRequest call = ChatRequest.builder(request.model()).retry(request.retry()).build();
+    ModelGroup group = groupOf(request.model());
+    List<String> ids = group == null ? List.of(request.model()) : group.models();
+    List<Candidate> candidates = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      Route route = resolve(id);
+      if (group == null || providers.settings(route.provider()).enabled()) {
+        candidates.add(new Candidate(id, route, ChatRequest.builder(route.model()).build(), null));
+      }
+    }
+    if (candidates.isEmpty()) {
+      throw new LlmException(ErrorKind.AUTHENTICATION, "no model of group '" + group.name()
+          + "' has an enabled provider: " + String.join(", ", group.models()), null, false, "model");
+    }
+    return new Plan(call, group, List.copyOf(candidates), null, null);
   }
 
   private Candidate candidate(ChatRequest request, String id, Route route, boolean mayTruncate) {
