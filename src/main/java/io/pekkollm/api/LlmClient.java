@@ -672,8 +672,8 @@ public final class LlmClient implements AutoCloseable {
     private Callbacks callbacks(Config cfg, LlmSettings llmSettings, LlmMetrics metrics) {
       CallbackSettings cs = CallbackSettings.create(cfg);
       List<LlmCallback> all = new ArrayList<>(callbacks);
-      io.pekkollm.util.Redactor redactor = io.pekkollm.util.Redactor.of(llmSettings.providers().stream()
-          .flatMap(p -> p.secrets().stream()).toList());
+      io.pekkollm.util.Redactor redactor = io.pekkollm.util.LoggingSettings.create(cfg.getConfig("pekko-llm.logging"))
+          .redactor(llmSettings.providers().stream().flatMap(p -> p.secrets().stream()).toList());
       if (cs.file() != null) {
         all.add(new JsonLinesFileSink(java.nio.file.Path.of(cs.file()), cs.includeBodies(), redactor));
       }
