@@ -12,7 +12,7 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * The gateway's write path per chunk: {@link ChatCompletionsCodec#writeChunk} (Jackson's JsonGenerator), and the same
- * wrapped as the SSE event the gateway sends ({@code id: n}, {@code data: ...}, as GatewayRoutes' encoder does).
+ * wrapped as the SSE event the gateway sends ({@code id: n}, {@code data: ...}, as the gateway's ChatCompletionsEvents does).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

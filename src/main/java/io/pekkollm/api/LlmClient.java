@@ -39,6 +39,8 @@ import io.pekkollm.provider.ProviderStatus;
 import io.pekkollm.provider.ProviderSupervisor;
 import io.pekkollm.provider.Providers;
 import io.pekkollm.journal.JournalSchema;
+import io.pekkollm.journal.ClusterSettings;
+import io.pekkollm.journal.EntityHost;
 import io.pekkollm.journal.JournalSettings;
 import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.recovery.RecoveryService;
@@ -72,12 +74,8 @@ import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.japi.JavaPartialFunction;
 import org.apache.pekko.japi.Pair;
-import org.apache.pekko.pattern.Patterns;
-import org.apache.pekko.stream.Graph;
 import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.SourceShape;
 import org.apache.pekko.stream.javadsl.AsPublisher;
 import org.apache.pekko.stream.javadsl.JavaFlowSupport;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -132,12 +130,15 @@ public final class LlmClient implements AutoCloseable {
   private final JournalSettings journalSettings;
   private volatile SessionClient sessions;
   private final Callbacks callbacks;
+  /** Where the stream and session entities live: this process, or the cluster. */
+  private final EntityHost entityHost;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
       LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
-      SessionSettings sessionSettings, Callbacks callbacks) {
+      SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks) {
     this.system = system;
+    this.entityHost = entityHost;
     this.callbacks = callbacks;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
@@ -154,7 +155,7 @@ public final class LlmClient implements AutoCloseable {
     metrics.bind(cache);
     this.runner = new AttemptRunner(system, providers, router, costs, metrics);
     this.recovery = journal.enabled()
-        ? RecoveryService.start(system, journal, "pekko-llm-recovery" + suffix, metrics::journalWrite)
+        ? RecoveryService.start(system, journal, entityHost, metrics::journalWrite)
         : null;
     this.discovery = ModelDiscovery.start(system, discoverySettings, this::listModels,
         provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
@@ -228,8 +229,7 @@ public final class LlmClient implements AutoCloseable {
     }
     synchronized (this) {
       if (sessions == null) {
-        sessions = SessionClient.start(system, sessionSettings, journalSettings, sessionRuntime,
-            "pekko-llm-sessions-" + System.identityHashCode(this));
+        sessions = SessionClient.start(system, sessionSettings, journalSettings, sessionRuntime, entityHost);
       }
       return sessions;
     }
@@ -407,6 +407,15 @@ public final class LlmClient implements AutoCloseable {
     return recovery == null ? CompletableFuture.completedFuture(Optional.empty()) : recovery.health();
   }
 
+  /**
+   * Why this gateway should not receive traffic yet, empty when it should ({@code GET /health/ready}): in cluster
+   * mode this node must be {@code Up}, and the journal must answer ({@link #journalProblem}).
+   */
+  public CompletionStage<Optional<String>> readinessProblem() {
+    Optional<String> membership = entityHost.membershipProblem();
+    return membership.isPresent() ? CompletableFuture.completedFuture(membership) : journalProblem();
+  }
+
   /** What the journal knows of a stream; empty for an unknown id or when recovery is disabled. */
   public CompletionStage<Optional<StreamSnapshot>> streamStatus(String recoveryId) {
     return recovery == null ? CompletableFuture.completedFuture(Optional.empty()) : recovery.snapshot(recoveryId);
@@ -428,36 +437,8 @@ public final class LlmClient implements AutoCloseable {
       return Source.failed(e);
     }
     String recoveryId = recovery.newRecoveryId();
-    return autoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }), recoveryId,
-        new AtomicLong(), maxResumes, backoff);
-  }
-
-  private Source<ChatChunk, NotUsed> autoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
-      AtomicLong last, int resumesLeft, Duration backoff) {
-    return source
-        .map(j -> {
-          if (j.seq() > 0) {
-            last.set(j.seq());
-          }
-          return j.chunk();
-        })
-        .recoverWithRetries(1, new JavaPartialFunction<Throwable, Graph<SourceShape<ChatChunk>, NotUsed>>() {
-          @Override
-          public Graph<SourceShape<ChatChunk>, NotUsed> apply(Throwable t, boolean isCheck) {
-            boolean retry = resumesLeft > 0 && t instanceof LlmException le && le.isRetryable();
-            if (isCheck) {
-              if (!retry) {
-                throw noMatch();
-              }
-              return null;
-            }
-            CompletionStage<Source<ChatChunk, NotUsed>> next = Patterns
-                .after(backoff, system.classicSystem().scheduler(), system.executionContext(),
-                    () -> resume(recoveryId, ResumeStrategy.EXACT, null, last.get()))
-                .thenApply(r -> autoResume(r.chunks(), recoveryId, last, resumesLeft - 1, backoff.multipliedBy(2)));
-            return Source.completionStageSource(next).mapMaterializedValue(m -> NotUsed.getInstance());
-          }
-        });
+    return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }),
+        recoveryId, maxResumes, backoff, recoveryRuntime);
   }
 
   /** What a resume needs of the client: a continuation runs through the same router and attempts. */
@@ -668,6 +649,16 @@ public final class LlmClient implements AutoCloseable {
       return this;
     }
 
+    private static String rootMessage(Throwable e) {
+      Throwable t = e;
+      StringBuilder out = new StringBuilder(String.valueOf(t.getMessage()));
+      while (t.getCause() != null && t.getCause() != t) {
+        t = t.getCause();
+        out.append(": ").append(t.getMessage());
+      }
+      return out.toString();
+    }
+
     /** The callbacks given to the builder, then the sinks the configuration asks for. */
     private Callbacks callbacks(Config cfg, LlmSettings llmSettings, LlmMetrics metrics) {
       CallbackSettings cs = CallbackSettings.create(cfg);
@@ -696,15 +687,34 @@ public final class LlmClient implements AutoCloseable {
       // Before any actor starts: a malformed catalog file must fail start-up with nothing to clean up.
       ModelCatalog models = catalog != null ? catalog : ModelCatalog.load(catalogSettings);
       JournalSettings journal = JournalSettings.create(cfg);
+      ClusterSettings cluster = ClusterSettings.create(cfg);
+      if (cluster.enabled()) {
+        if (!journal.enabled() || !journal.postgres()) {
+          throw new IllegalStateException("cluster mode (PEKKO_LLM_CLUSTER_SEED_NODES is set) needs the PostgreSQL "
+              + "journal, shared by every node: set PEKKO_LLM_JOURNAL_URL=jdbc:postgresql://... (with "
+              + "pekko-llm.recovery.enabled = on); the embedded H2 journal belongs to one process");
+        }
+        if (owns) {
+          cfg = cluster.pekkoConfig().withFallback(cfg);
+        } else if (!"cluster".equals(system.settings().config().getString("pekko.actor.provider"))) {
+          throw new IllegalStateException("cluster mode (pekko-llm.cluster.seed-nodes) in an ActorSystem whose "
+              + "pekko.actor.provider is not cluster: configure the host system for Pekko Cluster");
+        }
+      }
       if (journal.enabled()) {
         // Opens the database and creates the tables while the actor system starts; RecoveryService waits for it.
         JournalSchema.prepare(journal);
       }
       ActorSystem<?> sys;
       try {
-        sys = owns ? ActorSystem.create(Behaviors.empty(), "pekko-llm", cfg) : system;
+        sys = owns ? ActorSystem.create(Behaviors.empty(), ClusterSettings.SYSTEM_NAME, cfg) : system;
       } catch (RuntimeException | Error e) {
         JournalSchema.forget(journal);
+        if (cluster.enabled() && e instanceof RuntimeException) {
+          // Typically the remoting port is in use: Artery fails to bind.
+          throw new IllegalStateException("cannot start the cluster node on " + cluster.host() + ":" + cluster.port()
+              + " (PEKKO_LLM_CLUSTER_HOST, PEKKO_LLM_CLUSTER_PORT): " + rootMessage(e), e);
+        }
         throw e;
       }
       try {
@@ -733,7 +743,8 @@ public final class LlmClient implements AutoCloseable {
         try {
           return new LlmClient(sys, owns, llmSettings, registry, models, catalogSettings.contextCheck(),
               journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
-              SessionSettings.create(cfg), started);
+              SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys),
+              started);
         } catch (RuntimeException e) {
           started.close();
           registry.stop();

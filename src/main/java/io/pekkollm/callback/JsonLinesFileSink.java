@@ -15,7 +15,7 @@ import java.nio.file.StandardOpenOption;
  * line (see {@code pekko-llm.callbacks.file}); the file is created when missing and flushed every {@code flush-interval}
  * while events come, and on close. Request and answer text only when {@code includeBodies}, redacted. Used from its delivery thread only.
  */
-public final class JsonLinesFileSink implements LlmCallback {
+public final class JsonLinesFileSink extends EventSink {
   private final Path path;
   private final CallEventJson json;
   private BufferedWriter out;
@@ -32,21 +32,7 @@ public final class JsonLinesFileSink implements LlmCallback {
   }
 
   @Override
-  public void onStart(CallEvent.Started event) {
-    write(event);
-  }
-
-  @Override
-  public void onSuccess(CallEvent.Succeeded event) {
-    write(event);
-  }
-
-  @Override
-  public void onFailure(CallEvent.Failed event) {
-    write(event);
-  }
-
-  private void write(CallEvent event) {
+  void accept(CallEvent event) {
     try {
       if (out == null) {
         Path parent = path.toAbsolutePath().getParent();

@@ -18,7 +18,7 @@ import java.time.Duration;
  * retries, new events wait in its queue (and are dropped when that fills): the calls themselves never wait.
  * Used from its delivery thread only.
  */
-public final class WebhookSink implements LlmCallback {
+public final class WebhookSink extends EventSink {
   private final CallbackSettings.Webhook settings;
   private final CallEventJson json;
   private final HttpClient http;
@@ -38,21 +38,7 @@ public final class WebhookSink implements LlmCallback {
   }
 
   @Override
-  public void onStart(CallEvent.Started event) {
-    add(event);
-  }
-
-  @Override
-  public void onSuccess(CallEvent.Succeeded event) {
-    add(event);
-  }
-
-  @Override
-  public void onFailure(CallEvent.Failed event) {
-    add(event);
-  }
-
-  private void add(CallEvent event) {
+  void accept(CallEvent event) {
     batch.add(json.toJson(event));
     if (batch.size() >= settings.batchSize()) {
       flush();

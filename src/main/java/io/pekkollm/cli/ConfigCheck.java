@@ -75,6 +75,15 @@ final class ConfigCheck {
 
   /** Checks {@code config} (as {@code serve} loads it; reference.conf included) and the environment {@code env}. */
   static Report run(Config config, Map<String, String> env, boolean connect) {
+    return run(config, env, connect, true);
+  }
+
+  /**
+   * Like {@link #run(Config, Map, boolean)}; without {@code withCatalog} group members are not looked up in the
+   * model catalog (only warnings come of it), so {@code serve} does not wait for the catalog before it starts the
+   * actor system (the catalog loads in the background meanwhile).
+   */
+  static Report run(Config config, Map<String, String> env, boolean connect, boolean withCatalog) {
     ConfigCheck c = new ConfigCheck(config, env);
     c.unknownKeys();
     c.unknownVariables();
@@ -89,7 +98,10 @@ final class ConfigCheck {
     c.settings("model-discovery", () -> DiscoverySettings.create(config));
     c.settings("sessions", () -> SessionSettings.create(config));
     c.settings("metrics", () -> MetricsSettings.create(config));
-    ModelCatalog catalog = catalogSettings == null ? null : c.settings("catalog", () -> ModelCatalog.load(catalogSettings));
+    io.pekkollm.journal.ClusterSettings cluster = c.settings("cluster",
+        () -> io.pekkollm.journal.ClusterSettings.create(config));
+    ModelCatalog catalog = catalogSettings == null || !withCatalog ? null
+        : c.settings("catalog", () -> ModelCatalog.load(catalogSettings));
     if (llm != null) {
       c.providers(llm);
       if (routing != null) {
@@ -103,6 +115,10 @@ final class ConfigCheck {
         unreachable = connect(journal);
         c.plan.add("  " + (unreachable == null ? "reachable" : "NOT reachable: " + unreachable));
       }
+    }
+    if (cluster != null) {
+      c.plan.add("cluster: " + (cluster.enabled() ? "seed nodes " + String.join(", ", cluster.seedNodes()) + ", this node "
+          + cluster.host() + ":" + cluster.port() : "off (one node)"));
     }
     if (gateway != null) {
       c.plan.add("gateway: http://" + gateway.host() + ":" + gateway.port() + " (API key "

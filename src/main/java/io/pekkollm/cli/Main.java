@@ -81,7 +81,7 @@ public final class Main {
   private static int serve(String[] args, PrintStream out, PrintStream err) {
     warmUpInBackground();
     Config config = io.pekkollm.api.LlmConfig.load();
-    ConfigCheck.Report check = ConfigCheck.run(config, System.getenv(), false);
+    ConfigCheck.Report check = ConfigCheck.run(config, System.getenv(), false, false);
     check.warnings().forEach(w -> err.println("pekko-llm: warning: " + w));
     if (!check.errors().isEmpty()) {
       check.errors().forEach(e -> err.println("pekko-llm: " + e));

@@ -16,7 +16,19 @@ final class HealthCheck {
   private HealthCheck() {}
 
   static CompletionStage<HttpResponse> of(LlmClient client) {
-    return client.journalProblem().thenApply(problem -> problem
+    return answer(client.journalProblem());
+  }
+
+  /**
+   * {@code GET /health/ready}: as {@code /health}, and in cluster mode also 503 until this node is {@code Up} in
+   * the cluster (a load balancer's readiness probe).
+   */
+  static CompletionStage<HttpResponse> ready(LlmClient client) {
+    return answer(client.readinessProblem());
+  }
+
+  private static CompletionStage<HttpResponse> answer(CompletionStage<java.util.Optional<String>> check) {
+    return check.thenApply(problem -> problem
         .map(reason -> HttpResponse.create().withStatus(StatusCodes.SERVICE_UNAVAILABLE)
             .withEntity(ContentTypes.APPLICATION_JSON,
                 Json.writeBytes(Json.object().put("status", "unavailable").put("reason", reason))))

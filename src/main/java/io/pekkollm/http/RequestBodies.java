@@ -63,6 +63,32 @@ final class RequestBodies {
         });
   }
 
+  /** The whole body read as JSON (an empty body is an empty object); a body that is not JSON fails with a 400. */
+  CompletionStage<com.fasterxml.jackson.databind.JsonNode> readJson(HttpRequest req) {
+    return read(req).thenApply(RequestBodies::json);
+  }
+
+  /**
+   * {@code data} as JSON, an empty body as an empty object. Not JSON: an INVALID_REQUEST naming the line and
+   * column, so every route answers malformed JSON alike.
+   */
+  static com.fasterxml.jackson.databind.JsonNode json(ByteString data) {
+    if (data.isEmpty()) {
+      return io.pekkollm.util.Json.object();
+    }
+    try {
+      com.fasterxml.jackson.databind.JsonNode node = io.pekkollm.util.Json.MAPPER.readTree(data.toArray());
+      return node == null || node.isMissingNode() ? io.pekkollm.util.Json.object() : node;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      var loc = e.getLocation();
+      String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
+      throw LlmException.invalidRequest("the request body is not valid JSON" + where + ": " + e.getOriginalMessage(),
+          null);
+    } catch (java.io.IOException e) {
+      throw LlmException.invalidRequest("the request body cannot be read: " + e.getMessage(), null);
+    }
+  }
+
   static Rejected tooLarge(long max) {
     return new Rejected(ErrorKind.REQUEST_TOO_LARGE, 413, "request_too_large",
         "request body is larger than the limit of " + max + " bytes (pekko-llm.gateway.max-request-bytes)");

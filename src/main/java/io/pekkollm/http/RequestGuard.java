@@ -49,7 +49,8 @@ final class RequestGuard {
 
   /** True for the unauthenticated liveness probe, which no check applies to. */
   static boolean isHealthProbe(HttpRequest req) {
-    return req.method() == HttpMethods.GET && "/health".equals(req.getUri().path());
+    String path = req.getUri().path();
+    return req.method() == HttpMethods.GET && ("/health".equals(path) || "/health/ready".equals(path));
   }
 
   /** The response that refuses {@code req} (403, or a CORS preflight's answer), or empty to let it through. */

@@ -14,7 +14,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -24,6 +23,8 @@ import io.pekkollm.model.LlmException;
 import io.pekkollm.model.TruncationStrategy;
 import io.pekkollm.session.NewSession;
 import io.pekkollm.session.Session;
+import io.pekkollm.api.LlmClient;
+import io.pekkollm.wire.openai.JsonFields;
 import io.pekkollm.session.SessionClient;
 import io.pekkollm.session.SessionJson;
 import io.pekkollm.session.SessionSummary;
@@ -43,8 +44,6 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.util.ByteString;
 
 /**
  * The session routes, under {@code /v1} (behind the gateway's API key when one is set):
@@ -65,17 +64,17 @@ import org.apache.pekko.util.ByteString;
  * Responses to a turn carry {@code X-Session-Id}.
  */
 final class SessionRoutes {
+  private final LlmClient client;
   private final Supplier<SessionClient> sessionClient;
-  private final GatewaySettings settings;
-  private final GatewayRoutes gateway;
   private final RequestBodies bodies;
+  private final SseResponses sse;
 
-  /** {@code sessions} is asked on each request: sessions start with the first request that needs them. */
-  SessionRoutes(Supplier<SessionClient> sessions, GatewaySettings settings, GatewayRoutes gateway) {
-    this.sessionClient = sessions;
-    this.settings = settings;
-    this.gateway = gateway;
-    this.bodies = new RequestBodies(settings, Materializer.matFromSystem(gateway.system()));
+  /** The client's sessions are asked for on each request: they start with the first request that needs them. */
+  SessionRoutes(LlmClient client, RequestBodies bodies, SseResponses sse) {
+    this.client = client;
+    this.sessionClient = client::sessions;
+    this.bodies = bodies;
+    this.sse = sse;
   }
 
   Route route(HttpRequest req) {
@@ -112,10 +111,10 @@ final class SessionRoutes {
   private CompletionStage<HttpResponse> create(JsonNode body) {
     requireObject(body, "{\"model\": \"openai/gpt-4o-mini\", \"name\": \"...\"}");
     NewSession.Builder b = NewSession.builder()
-        .id(text(body, "id"))
-        .name(text(body, "name"))
-        .model(text(body, "model"))
-        .system(text(body, "system"))
+        .id(JsonFields.optText(body, "id"))
+        .name(JsonFields.optText(body, "name"))
+        .model(JsonFields.optText(body, "model"))
+        .system(JsonFields.optText(body, "system"))
         .metadata(metadata(body.get("metadata")));
     if (body.has("context_strategy")) {
       TruncationStrategy s = strategy(body.get("context_strategy"));
@@ -130,7 +129,7 @@ final class SessionRoutes {
 
   private CompletionStage<HttpResponse> update(String id, JsonNode body) {
     requireObject(body, "{\"name\": \"...\", \"model\": \"provider/model\"}");
-    SessionUpdate.Builder b = SessionUpdate.builder().name(text(body, "name")).model(text(body, "model"));
+    SessionUpdate.Builder b = SessionUpdate.builder().name(JsonFields.optText(body, "name")).model(JsonFields.optText(body, "model"));
     if (body.has("metadata")) {
       b.metadata(metadata(body.get("metadata")));
     }
@@ -178,19 +177,20 @@ final class SessionRoutes {
     if (!parsed.stream()) {
       return sessionClient.get().chat(id, turn).thenApply(resp -> HttpResponse.create()
           .withEntity(ContentTypes.APPLICATION_JSON,
-              ChatCompletionsCodec.writeResponse(resp, GatewayRoutes.newId(), GatewayRoutes.nowSeconds()))
+              ChatCompletionsCodec.writeResponse(resp, ResponseHeaders.newId(), ResponseHeaders.nowSeconds()))
           .addHeaders(sessionHeader)
-          .addHeaders(GatewayRoutes.truncationHeaders(resp.truncation()))
-          .addHeaders(GatewayRoutes.cacheHeaders(resp.cacheStatus())));
+          .addHeaders(ResponseHeaders.truncation(resp.truncation()))
+          .addHeaders(ResponseHeaders.cache(resp.cacheStatus())));
     }
     return sessionClient.get().streamJournaled(id, turn).thenCompose(stream -> {
       String model = stream.model();
-      GatewayRoutes.SseEncoder encoder = new GatewayRoutes.SseEncoder(GatewayRoutes.newId(), () -> model,
-          GatewayRoutes.nowSeconds(), parsed.includeUsage(), usage -> gateway.client().cost(model, usage).orElse(null));
-      return gateway.sse(stream.chunks(), encoder, List.of(), ChatStream::recoveryId, handle -> {
+      ChatCompletionsEvents events = new ChatCompletionsEvents(ResponseHeaders.newId(), () -> model,
+          ResponseHeaders.nowSeconds(), parsed.includeUsage(),
+          (providerModel, usage) -> client.cost(model, providerModel, usage).orElse(null));
+      return sse.respond(stream.chunks(), events, List.of(), ChatStream::recoveryId, handle -> {
         List<HttpHeader> headers = new ArrayList<>(sessionHeader);
-        headers.addAll(GatewayRoutes.truncationHeaders(handle.truncation()));
-        headers.addAll(GatewayRoutes.cacheHeaders(handle.cacheStatus()));
+        headers.addAll(ResponseHeaders.truncation(handle.truncation()));
+        headers.addAll(ResponseHeaders.cache(handle.cacheStatus()));
         return headers;
       });
     });
@@ -201,41 +201,14 @@ final class SessionRoutes {
   /** Reads the body as JSON (size-limited), runs {@code handler}, and turns every failure into an error body. */
   private CompletionStage<HttpResponse> withBody(HttpRequest req, Function<JsonNode, CompletionStage<HttpResponse>> handler) {
     return bodies.read(req)
-        .thenCompose(data -> handler.apply(parse(data)))
+        .thenCompose(data -> handler.apply(RequestBodies.json(data)))
         .exceptionally(ErrorResponses::of);
-  }
-
-  private static JsonNode parse(ByteString data) {
-    if (data.isEmpty()) {
-      return Json.object();
-    }
-    try {
-      return Json.MAPPER.readTree(data.toArray());
-    } catch (JsonProcessingException e) {
-      var loc = e.getLocation();
-      String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-      throw LlmException.invalidRequest("the request body is not valid JSON" + where + ": " + e.getOriginalMessage(),
-          null);
-    } catch (java.io.IOException e) {
-      throw LlmException.invalidRequest("the request body cannot be read: " + e.getMessage(), null);
-    }
   }
 
   private static void requireObject(JsonNode body, String example) {
     if (body == null || !body.isObject()) {
       throw LlmException.invalidRequest("the body must be a JSON object like " + example, null);
     }
-  }
-
-  private static String text(JsonNode body, String field) {
-    JsonNode v = body.get(field);
-    if (v == null || v.isNull()) {
-      return null;
-    }
-    if (!v.isTextual()) {
-      throw LlmException.invalidRequest("'" + field + "' must be a string", field);
-    }
-    return v.asText();
   }
 
   private static Map<String, String> metadata(JsonNode md) {

@@ -80,10 +80,20 @@ public final class JournalSchema {
     return settings.url() + '\n' + settings.user() + '\n' + settings.password();
   }
 
+  /** The PostgreSQL advisory lock key of the schema set-up (any constant; released when the session closes). */
+  private static final long SCHEMA_LOCK = 0x70656b6b6f6c6cL;
+
   private static void create(JournalSettings settings) {
     String script = settings.postgres() ? "schema/postgres/postgres-create-schema.sql" : "schema/h2/h2-create-schema.sql";
     List<String> statements = statements(read(script));
     try (Connection c = connect(settings); Statement st = c.createStatement()) {
+      if (settings.postgres()) {
+        // Several gateways of a cluster start at once: CREATE ... IF NOT EXISTS is not atomic in PostgreSQL (two
+        // sessions may both try, one failing on pg_type's unique index), so the set-up holds a session lock. Tried,
+        // not waited for: a session blocked in pg_advisory_lock would hold a snapshot that the holder's CREATE INDEX
+        // CONCURRENTLY waits for (a deadlock).
+        lockSchema(settings, st);
+      }
       for (String sql : statements) {
         try {
           st.execute(sql);
@@ -95,6 +105,27 @@ public final class JournalSchema {
       JournalCheckpoint.verify(settings, c);
     } catch (SQLException e) {
       throw new IllegalStateException("cannot open the journal database " + settings.url() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void lockSchema(JournalSettings settings, Statement st) throws SQLException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try (var rs = st.executeQuery("SELECT pg_try_advisory_lock(" + SCHEMA_LOCK + ")")) {
+        if (rs.next() && rs.getBoolean(1)) {
+          return;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("another process has been creating the journal schema at " + settings.url()
+            + " for 60 s (PostgreSQL advisory lock " + SCHEMA_LOCK + ")");
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting to create the journal schema", e);
+      }
     }
   }
 

@@ -144,20 +144,22 @@ public abstract class HttpChatProvider implements ChatProvider {
    */
   @Override
   public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming) {
-    return DeferredSource.of(() -> {
-      HttpRequest httpRequest;
-      try {
-        httpRequest = toHttpRequest(request, streaming);
-      } catch (RuntimeException e) {
-        return CompletableFuture.failedFuture(e);
-      }
-      BodyLog.Exchange log = bodyLog == null ? null : bodyLog.start(httpRequest);
-      return exchange(httpRequest, request, log).thenApply(r -> handle(r, request, streaming, log));
-    });
+    return DeferredSource.of(() -> exchange(request, streaming, (r, log) -> handle(r, request, streaming, log)));
   }
 
-  /** Sends the request (logging a failure when bodies are logged); the response's rate-limit headers are reported. */
-  private CompletionStage<HttpResponse> exchange(HttpRequest httpRequest, ChatRequest request, BodyLog.Exchange log) {
+  /**
+   * Builds and sends the request (logged when bodies are logged) and gives the response, with its body log (null
+   * when off), to {@code then}; the response's rate-limit headers are reported.
+   */
+  private <T> CompletionStage<T> exchange(ChatRequest request, boolean streaming,
+      java.util.function.BiFunction<HttpResponse, BodyLog.Exchange, T> then) {
+    HttpRequest httpRequest;
+    try {
+      httpRequest = toHttpRequest(request, streaming);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    BodyLog.Exchange log = bodyLog == null ? null : bodyLog.start(httpRequest);
     CompletionStage<HttpResponse> sent = send(httpRequest);
     if (log != null) {
       sent = sent.whenComplete((r, err) -> {
@@ -168,7 +170,7 @@ public abstract class HttpChatProvider implements ChatProvider {
     }
     return sent.thenApply(response -> {
       reportRateLimits(response, request);
-      return response;
+      return then.apply(response, log);
     });
   }
 
@@ -186,14 +188,8 @@ public abstract class HttpChatProvider implements ChatProvider {
    */
   @Override
   public CompletionStage<List<ChatChunk>> complete(ChatRequest request, Materializer materializer) {
-    HttpRequest httpRequest;
-    try {
-      httpRequest = toHttpRequest(request, false);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    BodyLog.Exchange log = bodyLog == null ? null : bodyLog.start(httpRequest);
-    return exchange(httpRequest, request, log).thenCompose(response -> whole(response, request, log));
+    return exchange(request, false, (response, log) -> whole(response, request, log))
+        .thenCompose(java.util.function.Function.identity());
   }
 
   /** A response read whole: its chunks, or its error status (or error-only body) as a classified error. */

@@ -21,6 +21,16 @@ final class Chunks {
         || c.finishReason() != null;
   }
 
+  /** {@link #isEvent(ChatChunk)} of a stored chunk. */
+  static boolean isEvent(StoredChunk c) {
+    return (c.text() != null && !c.text().isEmpty()) || (c.reasoning() != null && !c.reasoning().isEmpty())
+        || (c.tools() != null && !c.tools().isEmpty()) || c.finishReason() != null;
+  }
+
+  static StoredChunk withSeq(StoredChunk s, long seq) {
+    return new StoredChunk(seq, s.text(), s.reasoning(), s.tools(), s.finishReason(), s.usage());
+  }
+
   static StoredChunk store(long seq, ChatChunk c) {
     List<StoredToolDelta> tools = new ArrayList<>(c.toolCalls().size());
     for (ToolCallDelta t : c.toolCalls()) {

@@ -11,7 +11,8 @@ import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Usage;
-import io.pekkollm.journal.EntityRegistry;
+import io.pekkollm.journal.Entities;
+import io.pekkollm.journal.EntityHost;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,8 +58,8 @@ public final class RecoveryService {
 
   private final ActorSystem<?> system;
   private final JournalSettings settings;
-  private final ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry;
-  private final String incarnation = UUID.randomUUID().toString();
+  private final Entities<StreamEntity.Command> streams;
+  private final String incarnation;
   private final LongConsumer writeTimes;
   private final JournalMaintenance maintenance;
   /** Journalled streams running now (admission: at most {@code settings.maxStreams()}). */
@@ -66,34 +67,35 @@ public final class RecoveryService {
   /** Journal writes asked for by streams (a test and benchmark measure: writes per stream). */
   private final java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
 
-  private RecoveryService(ActorSystem<?> system, JournalSettings settings,
-      ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry, LongConsumer writeTimes,
-      JournalMaintenance maintenance) {
+  private RecoveryService(ActorSystem<?> system, JournalSettings settings, Entities<StreamEntity.Command> streams,
+      String incarnation, LongConsumer writeTimes, JournalMaintenance maintenance) {
     this.maintenance = maintenance;
     this.system = system;
     this.settings = settings;
-    this.registry = registry;
+    this.streams = streams;
+    this.incarnation = incarnation;
     this.writeTimes = writeTimes;
   }
 
-  /** Creates the journal tables if missing, starts the entity registry and the retention sweeps. */
-  public static RecoveryService start(ActorSystem<?> system, JournalSettings settings, String name) {
-    return start(system, settings, name, nanos -> { });
+  /** Creates the journal tables if missing, starts the stream entities on this process and the retention sweeps. */
+  public static RecoveryService start(ActorSystem<?> system, JournalSettings settings) {
+    return start(system, settings, EntityHost.local(system), nanos -> { });
   }
 
   /**
-   * Like {@link #start(ActorSystem, JournalSettings, String)}, telling {@code writeTimes} how long each batch of
-   * chunks took to persist, in nanoseconds (for metrics; called on the journal's reply thread, keep it cheap).
+   * Like {@link #start(ActorSystem, JournalSettings)}, with the stream entities on {@code host} (this process, or
+   * the cluster), telling {@code writeTimes} how long each batch of chunks took to persist, in nanoseconds (for
+   * metrics; called on the journal's reply thread, keep it cheap).
    */
-  public static RecoveryService start(ActorSystem<?> system, JournalSettings settings, String name,
+  public static RecoveryService start(ActorSystem<?> system, JournalSettings settings, EntityHost host,
       LongConsumer writeTimes) {
     JournalMaintenance maintenance = JournalMaintenance.start(system, settings);
     Config plugin = settings.pluginConfig(system.settings().config());
-    ActorRef<EntityRegistry.Command<StreamEntity.Command>> registry = system.systemActorOf(
-        EntityRegistry.<StreamEntity.Command>create("stream-", (id, reg) ->
-            StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter(), reg)),
-        name, Props.empty());
-    RecoveryService service = new RecoveryService(system, settings, registry, writeTimes, maintenance);
+    Entities<StreamEntity.Command> streams = host.entities("stream", StreamEntity.Command.class,
+        (id, passivation) -> StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter(),
+            passivation, host::writerAlive));
+    RecoveryService service = new RecoveryService(system, settings, streams, host.incarnation(), writeTimes,
+        maintenance);
     Duration interval = settings.sweepInterval();
     if (!interval.isZero()) {
       var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
@@ -134,7 +136,7 @@ public final class RecoveryService {
     return journalChunks(recoveryId, upstream, () -> {
       StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
           System.currentTimeMillis());
-      registry.tell(new EntityRegistry.Envelope<>(recoveryId, new StreamEntity.Announce(begin)));
+      streams.tell(recoveryId, new StreamEntity.Announce(begin));
       return begin;
     });
   }
@@ -241,11 +243,13 @@ public final class RecoveryService {
    */
   private CompletionStage<List<Object>> persist(String recoveryId, List<Object> items, Run run) {
     List<ChatChunk> chunks = new ArrayList<>(items.size());
+    List<StreamEvent.StoredChunk> stored = new ArrayList<>(items.size());
     Failure failure = null;
     boolean complete = false;
     for (Object o : items) {
       if (o instanceof ChatChunk c) {
         chunks.add(c);
+        stored.add(Chunks.store(0, c));
         if (c.usage() != null) {
           run.usage = run.usage == null ? c.usage() : run.usage.merge(c.usage());
         }
@@ -260,7 +264,7 @@ public final class RecoveryService {
     }
     StreamEntity.End end = null;
     if (complete) {
-      end = new StreamEntity.Finish(run.finish == null ? null : run.finish.value(), run.usage);
+      end = new StreamEntity.Finish(run.finish == null ? null : run.finish.value(), Chunks.store(run.usage));
     } else if (failure != null) {
       end = stop(failure.error(), false);
     }
@@ -269,7 +273,9 @@ public final class RecoveryService {
     StreamEntity.Begin begin = run.start;
     long sent = System.nanoTime();
     writes.incrementAndGet();
-    return this.<List<Long>>ask(recoveryId, r -> new StreamEntity.Write(begin, chunks, recorded, r)).thenApply(seqs -> {
+    return this.<StreamEntity.Seqs>ask(recoveryId, r -> new StreamEntity.Write(begin, stored, recorded, r))
+        .thenApply(reply -> {
+      List<Long> seqs = reply.seqs();
       if (!chunks.isEmpty()) {
         writeTimes.accept(System.nanoTime() - sent);
       }
@@ -296,7 +302,7 @@ public final class RecoveryService {
   private CompletionStage<Done> interrupt(String recoveryId, Run run, Throwable t, boolean cancelled) {
     StreamEntity.Begin begin = run.start;
     writes.incrementAndGet();
-    return this.<List<Long>>ask(recoveryId, r -> new StreamEntity.Write(begin, List.of(), stop(t, cancelled), r))
+    return this.<StreamEntity.Seqs>ask(recoveryId, r -> new StreamEntity.Write(begin, List.of(), stop(t, cancelled), r))
         .thenApply(seqs -> Done.getInstance())
         .exceptionally(e -> {
           LOG.warn("could not record the interruption of stream {}: {}", recoveryId, e.getMessage());
@@ -315,7 +321,8 @@ public final class RecoveryService {
       return CompletableFuture.failedFuture(notFound(recoveryId));
     }
     return this.<StreamEntity.ResumeOutcome>askPlain(recoveryId,
-            r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation, r))
+            r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation,
+                System.currentTimeMillis() + settings.askTimeout().toMillis(), r))
         .thenCompose(outcome -> {
           if (outcome instanceof StreamEntity.NotFound) {
             throw notFound(recoveryId);
@@ -367,28 +374,66 @@ public final class RecoveryService {
     });
   }
 
+  /**
+   * {@code source} (the journalled stream {@code recoveryId}) as one uninterrupted stream: when it breaks with a
+   * retryable error it is resumed (strategy exact, so nothing the caller has is taken back) up to
+   * {@code maxResumes} times, waiting {@code backoff} (doubling) before each.
+   */
+  public Source<ChatChunk, NotUsed> withAutoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
+      int maxResumes, Duration backoff, Runtime runtime) {
+    return autoResume(source, recoveryId, new java.util.concurrent.atomic.AtomicLong(), maxResumes, backoff, runtime);
+  }
+
+  private Source<ChatChunk, NotUsed> autoResume(Source<JournaledChunk, NotUsed> source, String recoveryId,
+      java.util.concurrent.atomic.AtomicLong last, int resumesLeft, Duration backoff, Runtime runtime) {
+    return source
+        .map(j -> {
+          if (j.seq() > 0) {
+            last.set(j.seq());
+          }
+          return j.chunk();
+        })
+        .recoverWithRetries(1, new org.apache.pekko.japi.JavaPartialFunction<Throwable,
+            org.apache.pekko.stream.Graph<org.apache.pekko.stream.SourceShape<ChatChunk>, NotUsed>>() {
+          @Override
+          public org.apache.pekko.stream.Graph<org.apache.pekko.stream.SourceShape<ChatChunk>, NotUsed> apply(
+              Throwable t, boolean isCheck) {
+            boolean retry = resumesLeft > 0 && t instanceof LlmException le && le.isRetryable();
+            if (!retry) {
+              throw noMatch();
+            }
+            if (isCheck) {
+              return null;
+            }
+            CompletionStage<Source<ChatChunk, NotUsed>> next = org.apache.pekko.pattern.Patterns
+                .after(backoff, system.classicSystem().scheduler(), system.executionContext(),
+                    () -> resume(recoveryId, ResumeStrategy.EXACT, null, last.get(), runtime))
+                .thenApply(r -> autoResume(r.chunks(), recoveryId, last, resumesLeft - 1, backoff.multipliedBy(2),
+                    runtime));
+            return Source.completionStageSource(next).mapMaterializedValue(m -> NotUsed.getInstance());
+          }
+        });
+  }
+
   /** The journal's view of a stream; empty for an unknown id. */
   public CompletionStage<Optional<StreamSnapshot>> snapshot(String recoveryId) {
     if (!RecoveryIds.isValid(recoveryId)) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    return askPlain(recoveryId, r -> new StreamEntity.Get(incarnation, r));
+    return this.<StreamEntity.SnapshotReply>askPlain(recoveryId, StreamEntity.Get::new)
+        .thenApply(r -> Optional.ofNullable(r.snapshot()));
   }
 
   /**
    * Why the journal cannot be used now, empty when it can: its entity registry must answer within a second or
-   * two, and the last scheduled probe of the database (pekko-llm.recovery.checkpoint.interval) must have
+   * two (in a cluster: this node must be Up), and the last scheduled probe of the database (pekko-llm.recovery.checkpoint.interval) must have
    * succeeded and not be hanging for longer than ask-timeout. Cheap: no database call of its own.
    */
   public CompletionStage<Optional<String>> health() {
     Duration patience = settings.askTimeout().compareTo(Duration.ofSeconds(2)) < 0 ? settings.askTimeout()
         : Duration.ofSeconds(2);
-    return AskPattern.<EntityRegistry.Command<StreamEntity.Command>, Done>ask(registry, EntityRegistry.Ping::new,
-            patience, system.scheduler())
-        .handle((done, err) -> err != null
-            ? Optional.of("the stream journal's entity registry did not answer within " + patience.toMillis()
-                + " ms: " + err.getMessage())
-            : maintenance.problem(settings.askTimeout()));
+    return streams.problem(patience).thenApply(problem -> problem.isPresent() ? problem
+        : maintenance.problem(settings.askTimeout()));
   }
 
   /** Runs one retention sweep now (on the caller's thread); returns how many streams it deleted. */
@@ -402,8 +447,7 @@ public final class RecoveryService {
 
   private <T> CompletionStage<T> ask(String recoveryId,
       java.util.function.Function<ActorRef<StatusReply<T>>, StreamEntity.Command> command) {
-    return AskPattern.<EntityRegistry.Command<StreamEntity.Command>, StatusReply<T>>ask(registry,
-            r -> new EntityRegistry.Envelope<>(recoveryId, command.apply(r)), settings.askTimeout(), system.scheduler())
+    return streams.<StatusReply<T>>ask(recoveryId, command, settings.askTimeout())
         .handle((reply, err) -> {
           if (err != null) {
             throw journalError(recoveryId, err);
@@ -417,8 +461,7 @@ public final class RecoveryService {
 
   private <T> CompletionStage<T> askPlain(String recoveryId,
       java.util.function.Function<ActorRef<T>, StreamEntity.Command> command) {
-    return AskPattern.<EntityRegistry.Command<StreamEntity.Command>, T>ask(registry,
-            r -> new EntityRegistry.Envelope<>(recoveryId, command.apply(r)), settings.askTimeout(), system.scheduler())
+    return streams.<T>ask(recoveryId, command, settings.askTimeout())
         .exceptionally(err -> {
           throw journalError(recoveryId, err);
         });

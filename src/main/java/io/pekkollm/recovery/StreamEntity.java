@@ -6,7 +6,12 @@ import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.recovery.StreamEvent.StoredChunk;
 import io.pekkollm.recovery.StreamState.Status;
-import io.pekkollm.journal.EntityRegistry;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import io.pekkollm.journal.Entities;
+import io.pekkollm.util.JsonSerializable;
+import io.pekkollm.recovery.StreamEvent.StoredUsage;
+import java.util.function.Predicate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +34,8 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  */
 final class StreamEntity extends JournalledBehavior<StreamEntity.Command, StreamEvent, StreamState> {
 
-  sealed interface Command {}
+  /** Serialized (Jackson) when it crosses cluster nodes, as every reply below. */
+  sealed interface Command extends JsonSerializable {}
 
   record Start(String provider, String model, String request, String incarnation, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
@@ -47,19 +53,26 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
   record Announce(Begin begin) implements Command {}
 
   /** How a {@link Write} ends the stream. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+  @JsonSubTypes({@JsonSubTypes.Type(value = Finish.class, name = "finish"),
+      @JsonSubTypes.Type(value = Stop.class, name = "stop")})
   sealed interface End {}
 
-  record Finish(String finishReason, io.pekkollm.model.Usage usage) implements End {}
+  record Finish(String finishReason, StoredUsage usage) implements End {}
 
   record Stop(String cause, ErrorKind kind, boolean recoverable, boolean cancelled) implements End {}
 
   /**
    * One journal write of a stream, all its events persisted atomically: the Started event when {@code start} is
    * set and the stream is not in the journal yet, the chunks (may be empty), and the end when {@code end} is set.
-   * Replies each chunk's sequence number (0 for usage-only chunks).
+   * The chunks come in their stored form without sequence numbers ({@link Chunks#store}); replies each one's
+   * sequence number (0 for usage-only chunks).
    */
-  record Write(Begin start, List<ChatChunk> chunks, End end, ActorRef<StatusReply<List<Long>>> replyTo)
+  record Write(Begin start, List<StoredChunk> chunks, End end, ActorRef<StatusReply<Seqs>> replyTo)
       implements Command {}
+
+  /** The sequence numbers a {@link Write} gave its chunks, in order. */
+  record Seqs(List<Long> seqs) implements JsonSerializable {}
 
   /** Persist these chunks; replies each one's sequence number (0 for usage-only chunks). */
   record Append(List<ChatChunk> chunks, ActorRef<StatusReply<List<Long>>> replyTo) implements Command {}
@@ -70,16 +83,23 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
   record Interrupt(String cause, ErrorKind kind, boolean recoverable, boolean cancelled, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
-  record BeginResume(ResumeStrategy strategy, String model, Long lastEventId, String incarnation,
+  /**
+   * {@code notAfterMillis}: the asker has given up by then (its ask timed out), so a resume that arrives later (held
+   * by Cluster Sharding while the entity moved) is refused rather than accepted for nobody.
+   */
+  record BeginResume(ResumeStrategy strategy, String model, Long lastEventId, String incarnation, long notAfterMillis,
       ActorRef<ResumeOutcome> replyTo) implements Command {}
 
-  /** The stream's state; {@code incarnation} is the asking process's, to tell orphaned streams apart. */
-  record Get(String incarnation, ActorRef<Optional<StreamSnapshot>> replyTo) implements Command {}
+  /** The stream's state. */
+  record Get(ActorRef<SnapshotReply> replyTo) implements Command {}
+
+  /** The answer to {@link Get}: null for an unknown stream. */
+  record SnapshotReply(StreamSnapshot snapshot) implements JsonSerializable {}
 
   enum Idle implements Command { INSTANCE }
 
   /** The answer to {@link BeginResume}. */
-  sealed interface ResumeOutcome {}
+  sealed interface ResumeOutcome extends JsonSerializable {}
 
   record Accepted(ResumePlan plan) implements ResumeOutcome {}
 
@@ -90,25 +110,32 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
 
   private final String recoveryId;
 
+  /**
+   * Stream {@code recoveryId}; idle, it stops through {@code passivation}; {@code writerAlive} tells whether the
+   * process recorded as a running stream's writer may still be writing it ({@code EntityHost.writerAlive}).
+   */
   static Behavior<Command> create(String recoveryId, String journalPluginId, Config journalPluginConfig,
-      Duration passivateAfter, ActorRef<EntityRegistry.Command<Command>> registry) {
+      Duration passivateAfter, Entities.Passivation<Command> passivation, Predicate<String> writerAlive) {
     return Behaviors.setup(ctx -> {
       ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-      return new StreamEntity(recoveryId, journalPluginId, journalPluginConfig, registry, ctx.getSelf());
+      return new StreamEntity(recoveryId, journalPluginId, journalPluginConfig, passivation, writerAlive,
+          ctx.getSelf());
     });
   }
 
-  private final ActorRef<EntityRegistry.Command<Command>> registry;
+  private final Entities.Passivation<Command> passivation;
+  private final Predicate<String> writerAlive;
   private final ActorRef<Command> self;
   /** An announced stream whose Started event is not written yet (in memory only: it travels with its first write). */
   private Begin pending;
   private long pendingSince;
 
   private StreamEntity(String recoveryId, String journalPluginId, Config journalPluginConfig,
-      ActorRef<EntityRegistry.Command<Command>> registry, ActorRef<Command> self) {
+      Entities.Passivation<Command> passivation, Predicate<String> writerAlive, ActorRef<Command> self) {
     super(PersistenceId.of("stream", recoveryId, "|"), journalPluginId, journalPluginConfig);
     this.recoveryId = recoveryId;
-    this.registry = registry;
+    this.passivation = passivation;
+    this.writerAlive = writerAlive;
     this.self = self;
   }
 
@@ -135,14 +162,15 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
         .onCommand(BeginResume.class, this::onBeginResume)
         .onCommand(Announce.class, this::onAnnounce)
         .onCommand(Write.class, this::onWrite)
-        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), snapshot(pendingOr(state), cmd.incarnation())))
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
+            new SnapshotReply(snapshot(pendingOr(state), writerAlive).orElse(null))))
         .onCommand(Idle.class, (state, cmd) -> {
           if (state.status == Status.NEW && pending != null
               && System.currentTimeMillis() - pendingSince < PENDING_LIMIT.toMillis()) {
             // Still waiting for its first chunk (a model may think for minutes): stay, or it would look unknown.
             return Effect().noReply();
           }
-          registry.tell(new EntityRegistry.Passivate<>(recoveryId, self));
+          passivation.passivate(self);
           return Effect().noReply();
         })
         .build();
@@ -189,9 +217,9 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
         return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " is not running"));
       }
       List<StoredChunk> stored = new ArrayList<>(cmd.chunks().size());
-      for (ChatChunk c : cmd.chunks()) {
+      for (StoredChunk c : cmd.chunks()) {
         long seq = Chunks.isEvent(c) ? next++ : 0;
-        stored.add(Chunks.store(seq, c));
+        stored.add(Chunks.withSeq(c, seq));
         seqs.add(seq);
       }
       events.add(new StreamEvent.ChunksAppended(stored, now));
@@ -201,13 +229,12 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       events.add(cmd.end() instanceof Stop st
           ? new StreamEvent.Interrupted(st.cause(), st.kind() == null ? null : st.kind().name(), st.recoverable(),
               st.cancelled(), now)
-          : new StreamEvent.Completed(((Finish) cmd.end()).finishReason(), Chunks.store(((Finish) cmd.end()).usage()),
-              now));
+          : new StreamEvent.Completed(((Finish) cmd.end()).finishReason(), ((Finish) cmd.end()).usage(), now));
     }
     if (events.isEmpty()) {
-      return Effect().reply(cmd.replyTo(), StatusReply.success(seqs));
+      return Effect().reply(cmd.replyTo(), StatusReply.success(new Seqs(seqs)));
     }
-    return Effect().persist(events).thenReply(cmd.replyTo(), s -> StatusReply.success(seqs));
+    return Effect().persist(events).thenReply(cmd.replyTo(), s -> StatusReply.success(new Seqs(seqs)));
   }
 
   /** The state, or for an announced stream not written yet, a running stream as its Started event will make it. */
@@ -256,6 +283,10 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
   }
 
   private ReplyEffect<StreamEvent, StreamState> onBeginResume(StreamState state, BeginResume cmd) {
+    if (System.currentTimeMillis() > cmd.notAfterMillis()) {
+      return Effect().reply(cmd.replyTo(), new Conflict("the resume of stream " + recoveryId
+          + " reached its entity after its caller stopped waiting; retry", false, null));
+    }
     if (state.status == Status.NEW && pending != null) {
       return Effect().reply(cmd.replyTo(), new Conflict("stream " + recoveryId
           + " is still running (or another resume of it is); retry once it has ended", false, null));
@@ -268,11 +299,12 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
             + " already completed; its final text is in final_text and at GET /v1/streams/" + recoveryId, true,
             state.text.toString()));
       case STREAMING:
-        if (cmd.incarnation().equals(state.incarnation)) {
+        if (writerAlive.test(state.incarnation)) {
           return Effect().reply(cmd.replyTo(), new Conflict("stream " + recoveryId
               + " is still running (or another resume of it is); retry once it has ended", false, null));
         }
-        // Marked as running by a gateway process that no longer exists: it was interrupted by that process's end.
+        // Marked as running by a gateway process that no longer exists (in a cluster: a node downed or removed):
+        // it was interrupted by that process's end.
         break;
       case INTERRUPTED:
         if (!state.recoverable && !state.cancelled) {
@@ -317,11 +349,11 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     return out;
   }
 
-  private static Optional<StreamSnapshot> snapshot(StreamState s, String incarnation) {
+  private static Optional<StreamSnapshot> snapshot(StreamState s, Predicate<String> writerAlive) {
     if (s.status == Status.NEW) {
       return Optional.empty();
     }
-    if (s.status == Status.STREAMING && !s.incarnation.equals(incarnation)) {
+    if (s.status == Status.STREAMING && !writerAlive.test(s.incarnation)) {
       return Optional.of(new StreamSnapshot(s.recoveryId, "interrupted", s.provider, s.model, s.attempt,
           s.text.toString(), s.lastSeq(), s.finishReason, Chunks.usage(s.usage),
           "the gateway process running this stream stopped", ErrorKind.NETWORK.name(), true, false, s.startedAt,

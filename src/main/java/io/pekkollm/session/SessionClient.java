@@ -17,7 +17,9 @@ import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.session.SessionEvent.SessionImported;
 import io.pekkollm.session.SessionEvent.StoredMessage;
 import io.pekkollm.stream.ChatAccumulator;
-import io.pekkollm.journal.EntityRegistry;
+import io.pekkollm.journal.Entities;
+import io.pekkollm.journal.EntityHost;
+import io.pekkollm.session.SessionState.Active;
 import io.pekkollm.util.Json;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -88,12 +90,11 @@ public final class SessionClient {
   private final JournalSettings journal;
   private final Runtime runtime;
   private final Clock clock;
-  private final ActorRef<EntityRegistry.Command<SessionEntity.Command>> registry;
-  private final ActorRef<SessionIndex.Command> index;
+  private final Entities<SessionEntity.Command> registry;
+  private final Entities<SessionIndex.Command> index;
 
   private SessionClient(ActorSystem<?> system, SessionSettings settings, JournalSettings journal, Runtime runtime,
-      Clock clock, ActorRef<EntityRegistry.Command<SessionEntity.Command>> registry,
-      ActorRef<SessionIndex.Command> index) {
+      Clock clock, Entities<SessionEntity.Command> registry, Entities<SessionIndex.Command> index) {
     this.system = system;
     this.settings = settings;
     this.journal = journal;
@@ -103,20 +104,21 @@ public final class SessionClient {
     this.index = index;
   }
 
-  /** Creates the journal tables if missing and starts the session registry and index as system actors. */
+  /**
+   * Creates the journal tables if missing and starts the session entities and index on {@code host} (on this
+   * process, or sharded over the cluster with the index a Cluster Singleton).
+   */
   public static SessionClient start(ActorSystem<?> system, SessionSettings settings, JournalSettings journal,
-      Runtime runtime, String name) {
+      Runtime runtime, EntityHost host) {
     JournalSchema.ensure(journal);
     var plugin = journal.pluginConfig(system.settings().config());
-    ActorRef<EntityRegistry.Command<SessionEntity.Command>> registry = system.systemActorOf(
-        EntityRegistry.<SessionEntity.Command>create("session-", (id, reg) -> SessionEntity.create(id,
-            JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter(), settings.turnTimeout(), reg)),
-        name, Props.empty());
-    ActorRef<SessionIndex.Command> index = system.systemActorOf(
+    Entities<SessionEntity.Command> registry = host.entities("session", SessionEntity.Command.class,
+        (id, passivation) -> SessionEntity.create(id, JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter(),
+            settings.turnTimeout(), passivation));
+    Entities<SessionIndex.Command> index = host.singleton("session-index", SessionIndex.Command.class,
         org.apache.pekko.actor.typed.javadsl.Behaviors.supervise(SessionIndex.create(JournalSettings.PLUGIN_ID, plugin))
             .onFailure(org.apache.pekko.actor.typed.SupervisorStrategy.restartWithBackoff(
-                java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(10), 0.2)),
-        name + "-index", Props.empty());
+                java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(10), 0.2)));
     return new SessionClient(system, settings, journal, runtime, Clock.systemUTC(), registry, index);
   }
 
@@ -149,9 +151,9 @@ public final class SessionClient {
     long now = clock.millis();
     List<StoredMessage> initial = spec.system() == null || spec.system().isEmpty() ? List.of()
         : List.of(Stored.message(SessionMessage.of(Message.system(spec.system()), Instant.ofEpochMilli(now))));
-    return this.<Session>ask(id, r -> new SessionEntity.Create(spec.name() == null ? "" : spec.name(), model,
+    return this.<Active>ask(id, r -> new SessionEntity.Create(spec.name() == null ? "" : spec.name(), model,
             strategy == null ? null : strategy.wireName(), spec.metadata(), initial, now, r))
-        .thenCompose(this::listed);
+        .thenApply(Active::toSession).thenCompose(this::listed);
   }
 
   /** The session {@code id}, empty when there is none. */
@@ -159,9 +161,9 @@ public final class SessionClient {
     if (!SessionIds.isValid(id)) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    return this.<Session>ask(id, SessionEntity.Get::new).handle((s, err) -> {
+    return this.<Active>ask(id, SessionEntity.Get::new).handle((s, err) -> {
       if (err == null) {
-        return Optional.of(s);
+        return Optional.of(s.toSession());
       }
       LlmException e = unwrap(err);
       if (e.kind() == ErrorKind.NOT_FOUND) {
@@ -177,8 +179,7 @@ public final class SessionClient {
    */
   public CompletionStage<SessionPage> list(int limit, String after) {
     int n = Math.max(1, Math.min(MAX_PAGE, limit));
-    return AskPattern.<SessionIndex.Command, SessionIndex.Page>ask(index, r -> new SessionIndex.ListSessions(n, after, r),
-            settings.askTimeout(), system.scheduler())
+    return index.<SessionIndex.Page>ask("all", r -> new SessionIndex.ListSessions(n, after, r), settings.askTimeout())
         .thenApply(p -> new SessionPage(p.sessions(), p.hasMore()));
   }
 
@@ -192,9 +193,9 @@ public final class SessionClient {
     }
     String strategy = !update.changesContextStrategy() ? null
         : update.contextStrategy() == null ? "" : update.contextStrategy().wireName();
-    return this.<Session>ask(id, r -> new SessionEntity.Update(update.name().orElse(null),
+    return this.<Active>ask(id, r -> new SessionEntity.Update(update.name().orElse(null),
             update.model().orElse(null), update.metadata().orElse(null), strategy, clock.millis(), r))
-        .thenCompose(this::listed);
+        .thenApply(Active::toSession).thenCompose(this::listed);
   }
 
   /** Deletes the session; completes with false when there was none. */
@@ -255,7 +256,7 @@ public final class SessionClient {
     return begin(id, begunAt).thenCompose(started -> {
       ChatRequest request;
       try {
-        request = request(started.session(), turn);
+        request = request(started.session().toSession(), turn);
       } catch (LlmException e) {
         abort(id, started.turnId());
         return CompletableFuture.failedFuture(e);
@@ -288,7 +289,7 @@ public final class SessionClient {
     return begin(id, begunAt).thenApply(started -> {
       ChatRequest request;
       try {
-        request = request(started.session(), turn);
+        request = request(started.session().toSession(), turn);
       } catch (LlmException e) {
         abort(id, started.turnId());
         throw e;
@@ -360,7 +361,7 @@ public final class SessionClient {
   }
 
   private void abort(String id, long turnId) {
-    registry.tell(new EntityRegistry.Envelope<>(id, new SessionEntity.AbortTurn(turnId)));
+    registry.tell(id, new SessionEntity.AbortTurn(turnId));
   }
 
   private CompletionStage<Session> record(String id, long turnId, List<Message> inputs, long begunAt, String model,
@@ -374,7 +375,8 @@ public final class SessionClient {
         : resp.text(), resp.toolCalls(), resp.reasoning());
     StoredMessage replyStored = Stored.message(new SessionMessage(reply, clock.instant(), model, resp.usage(),
         resp.cost().orElse(null), fromCache));
-    return ask(id, r -> new SessionEntity.CompleteTurn(turnId, stored, replyStored, r));
+    return this.<Active>ask(id, r -> new SessionEntity.CompleteTurn(turnId, stored, replyStored, r))
+        .thenApply(Active::toSession);
   }
 
   // ------------------------------------------------------------------ export and import
@@ -414,15 +416,15 @@ public final class SessionClient {
         parsed.contextStrategy() == null ? null : parsed.contextStrategy().wireName(), parsed.metadata(),
         parsed.messages().stream().map(Stored::message).toList(), Stored.usage(parsed.usage()),
         Stored.cost(parsed.cost()), parsed.createdAt().toEpochMilli(), clock.millis());
-    return this.<Session>ask(id, r -> new SessionEntity.Import(event, r)).thenCompose(this::listed);
+    return this.<Active>ask(id, r -> new SessionEntity.Import(event, r)).thenApply(Active::toSession).thenCompose(this::listed);
   }
 
   // ------------------------------------------------------------------ plumbing
 
   /** Stops the session actors (sessions stay in the journal). */
   public void stop() {
-    system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(registry));
-    system.classicSystem().stop(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(index));
+    registry.stop();
+    index.stop();
   }
 
   private CompletionStage<Session> listed(Session s) {
@@ -438,8 +440,7 @@ public final class SessionClient {
   }
 
   private <T> CompletionStage<T> ask(String id, Function<ActorRef<StatusReply<T>>, SessionEntity.Command> command) {
-    return AskPattern.<EntityRegistry.Command<SessionEntity.Command>, StatusReply<T>>ask(registry,
-            r -> new EntityRegistry.Envelope<>(id, command.apply(r)), settings.askTimeout(), system.scheduler())
+    return registry.<StatusReply<T>>ask(id, command, settings.askTimeout())
         .handle((reply, err) -> {
           if (err != null) {
             throw new LlmException(ErrorKind.INTERNAL, "session '" + id + "' did not answer within "
@@ -464,7 +465,7 @@ public final class SessionClient {
       int retries) {
     java.time.Duration timeout = settings.askTimeout().compareTo(INDEX_ATTEMPT) < 0 ? settings.askTimeout()
         : INDEX_ATTEMPT;
-    return AskPattern.<SessionIndex.Command, StatusReply<T>>ask(index, command::apply, timeout, system.scheduler())
+    return index.<StatusReply<T>>ask("all", command, timeout)
         .handle((reply, err) -> {
           if (err != null) {
             if (retries > 0) {

@@ -13,7 +13,8 @@ import io.pekkollm.session.SessionEvent.SessionImported;
 import io.pekkollm.session.SessionEvent.StoredMessage;
 import io.pekkollm.session.SessionEvent.UserMessageAdded;
 import io.pekkollm.session.SessionState.Active;
-import io.pekkollm.journal.EntityRegistry;
+import io.pekkollm.journal.Entities;
+import io.pekkollm.util.JsonSerializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,30 +41,35 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 final class SessionEntity extends JournalledBehavior<SessionEntity.Command, SessionEvent,
     SessionState> {
 
-  sealed interface Command {}
+  /**
+   * Serialized (Jackson) when it crosses cluster nodes, as the replies: a session is answered in its stored form
+   * ({@link Active}, {@link Active#toSession} on the caller's side), an error as an {@link LlmException}
+   * ({@code LlmExceptionSerializer}).
+   */
+  sealed interface Command extends JsonSerializable {}
 
   /** What a new session starts with; {@code messages} holds the system prompt when there is one. */
   record Create(String name, String model, String contextStrategy, Map<String, String> metadata,
-      List<StoredMessage> messages, long atMillis, ActorRef<StatusReply<Session>> replyTo) implements Command {}
+      List<StoredMessage> messages, long atMillis, ActorRef<StatusReply<Active>> replyTo) implements Command {}
 
-  record Import(SessionImported imported, ActorRef<StatusReply<Session>> replyTo) implements Command {}
+  record Import(SessionImported imported, ActorRef<StatusReply<Active>> replyTo) implements Command {}
 
-  record Get(ActorRef<StatusReply<Session>> replyTo) implements Command {}
+  record Get(ActorRef<StatusReply<Active>> replyTo) implements Command {}
 
   record BeginTurn(long nowMillis, ActorRef<StatusReply<TurnStarted>> replyTo) implements Command {}
 
   /** The session as the turn starts, and the turn's id for {@link CompleteTurn} / {@link AbortTurn}. */
-  record TurnStarted(long turnId, Session session) {}
+  record TurnStarted(long turnId, Active session) implements JsonSerializable {}
 
   record CompleteTurn(long turnId, List<StoredMessage> inputs, StoredMessage reply,
-      ActorRef<StatusReply<Session>> replyTo) implements Command {}
+      ActorRef<StatusReply<Active>> replyTo) implements Command {}
 
   /** The turn's call failed or was cancelled: release the session, record nothing. */
   record AbortTurn(long turnId) implements Command {}
 
   /** Null fields stay as they are; {@code contextStrategy} "" means none. */
   record Update(String name, String model, Map<String, String> metadata, String contextStrategy, long atMillis,
-      ActorRef<StatusReply<Session>> replyTo) implements Command {}
+      ActorRef<StatusReply<Active>> replyTo) implements Command {}
 
   /** Replies the sequence number of the tombstone: the events before it may be purged. */
   record Delete(long atMillis, ActorRef<StatusReply<Long>> replyTo) implements Command {}
@@ -73,29 +79,29 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
   private final String sessionId;
   private final Duration turnTimeout;
   private final ActorContext<Command> ctx;
-  private final ActorRef<EntityRegistry.Command<Command>> registry;
+  private final Entities.Passivation<Command> passivation;
   // The running turn: in memory only. After a restart no turn runs; a late CompleteTurn is still recorded.
   private long activeTurn;
   private long activeSince;
   private long turns;
 
   static Behavior<Command> create(String sessionId, String journalPluginId, Config journalPluginConfig,
-      Duration passivateAfter, Duration turnTimeout, ActorRef<EntityRegistry.Command<Command>> registry) {
+      Duration passivateAfter, Duration turnTimeout, Entities.Passivation<Command> passivation) {
     return Behaviors.setup(ctx -> {
       ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-      return new SessionEntity(sessionId, journalPluginId, journalPluginConfig, turnTimeout, ctx, registry);
+      return new SessionEntity(sessionId, journalPluginId, journalPluginConfig, turnTimeout, ctx, passivation);
     });
   }
 
   private SessionEntity(String sessionId, String journalPluginId, Config journalPluginConfig, Duration turnTimeout,
-      ActorContext<Command> ctx, ActorRef<EntityRegistry.Command<Command>> registry) {
+      ActorContext<Command> ctx, Entities.Passivation<Command> passivation) {
     // A failed write restarts the entity from the journal; the command's caller times out and may retry.
     super(persistenceId(sessionId), journalPluginId, journalPluginConfig, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100),
         Duration.ofSeconds(5), 0.2));
     this.sessionId = sessionId;
     this.turnTimeout = turnTimeout;
     this.ctx = ctx;
-    this.registry = registry;
+    this.passivation = passivation;
   }
 
   static PersistenceId persistenceId(String sessionId) {
@@ -123,7 +129,7 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
             + "' already exists")))
         .onCommand(Import.class, (s, c) -> Effect().reply(c.replyTo(), conflict("session '" + sessionId
             + "' already exists; import with a new id (?new_id=true) or delete it first")))
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s.toSession())))
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s)))
         .onCommand(BeginTurn.class, this::onBeginTurn)
         .onCommand(CompleteTurn.class, this::onCompleteTurn)
         .onCommand(AbortTurn.class, (s, c) -> {
@@ -140,9 +146,9 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
         .onCommand(Create.class, (s, c) -> Effect()
             .persist(new SessionCreated(sessionId, c.name(), c.model(), c.contextStrategy(), c.metadata(),
                 c.messages(), c.atMillis()))
-            .thenReply(c.replyTo(), st -> StatusReply.success(((Active) st).toSession())))
+            .thenReply(c.replyTo(), st -> StatusReply.success((Active) st)))
         .onCommand(Import.class, (s, c) -> Effect().persist(c.imported())
-            .thenReply(c.replyTo(), st -> StatusReply.success(((Active) st).toSession())))
+            .thenReply(c.replyTo(), st -> StatusReply.success((Active) st)))
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(BeginTurn.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(CompleteTurn.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.error(new LlmException(
@@ -153,7 +159,7 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
         .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), notFound()));
     b.forAnyState().onCommand(Idle.class, (s, c) -> {
       if (activeTurn == 0) {
-        registry.tell(new EntityRegistry.Passivate<>(sessionId, ctx.getSelf()));
+        passivation.passivate(ctx.getSelf());
       }
       return Effect().noReply();
     });
@@ -167,7 +173,7 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
     }
     activeTurn = ++turns;
     activeSince = c.nowMillis();
-    return Effect().reply(c.replyTo(), StatusReply.success(new TurnStarted(activeTurn, s.toSession())));
+    return Effect().reply(c.replyTo(), StatusReply.success(new TurnStarted(activeTurn, s)));
   }
 
   private ReplyEffect<SessionEvent, SessionState> onCompleteTurn(Active s, CompleteTurn c) {
@@ -175,7 +181,7 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
     List<SessionEvent> events = new ArrayList<>(c.inputs().size() + 1);
     c.inputs().forEach(m -> events.add(new UserMessageAdded(m)));
     events.add(new AssistantReplyAdded(c.reply()));
-    return Effect().persist(events).thenReply(c.replyTo(), st -> StatusReply.success(((Active) st).toSession()));
+    return Effect().persist(events).thenReply(c.replyTo(), st -> StatusReply.success((Active) st));
   }
 
   private void endTurn(long turnId) {
@@ -196,9 +202,9 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
           c.metadata() != null ? c.metadata() : s.metadata(), strategy, c.atMillis()));
     }
     if (events.isEmpty()) {
-      return Effect().reply(c.replyTo(), StatusReply.success(s.toSession()));
+      return Effect().reply(c.replyTo(), StatusReply.success(s));
     }
-    return Effect().persist(events).thenReply(c.replyTo(), st -> StatusReply.success(((Active) st).toSession()));
+    return Effect().persist(events).thenReply(c.replyTo(), st -> StatusReply.success((Active) st));
   }
 
   private <T> StatusReply<T> notFound() {

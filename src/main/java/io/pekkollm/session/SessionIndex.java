@@ -24,7 +24,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
  * own event is persisted (created, imported, renamed, model changed, deleted); a process killed between the two
  * writes leaves that one change out of the list until the session changes again. One process writes it: a
  * second process (or client) on the same journal sees the other's entries when its own write conflicts with
- * theirs (its index then restarts and replays) or when it restarts; several gateways need a cluster singleton.
+ * theirs (its index then restarts and replays) or when it restarts; in a cluster it is a Cluster Singleton.
  *
  * <p>Its state is a mutable map changed only by the event handler (Pekko's mutable-state pattern): an index of
  * many sessions would otherwise be copied on every event during replay.
@@ -32,7 +32,8 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 final class SessionIndex extends JournalledBehavior<SessionIndex.Command, SessionIndex.Event,
     SessionIndex.State> {
 
-  sealed interface Command {}
+  /** Serialized (Jackson) when it crosses cluster nodes (the index is a Cluster Singleton there). */
+  sealed interface Command extends JsonSerializable {}
 
   record Put(SessionSummary summary, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
@@ -42,7 +43,7 @@ final class SessionIndex extends JournalledBehavior<SessionIndex.Command, Sessio
   record ListSessions(int limit, String after, ActorRef<Page> replyTo) implements Command {}
 
   /** One page of a listing; {@code hasMore} when sessions follow it. */
-  record Page(List<SessionSummary> sessions, boolean hasMore) {}
+  record Page(List<SessionSummary> sessions, boolean hasMore) implements JsonSerializable {}
 
   /** The index's persisted events: a schema, like every event. */
   sealed interface Event extends JsonSerializable {}

@@ -41,7 +41,7 @@ sealed interface SessionState {
   /** A live session. {@code cost} is null until a priced reply arrives. */
   record Active(String id, String name, String model, String contextStrategy, Map<String, String> metadata,
       List<StoredMessage> messages, StoredUsage usage, StoredCost cost, long createdAtMillis, long updatedAtMillis)
-      implements SessionState {
+      implements SessionState, io.pekkollm.util.JsonSerializable {
 
     static SessionState begin(SessionEvent event, SessionState otherwise) {
       if (event instanceof SessionCreated c) {

@@ -60,12 +60,14 @@ class GatewayStreamIdsTest {
   }
 
   @Test
-  void healthIs503WhileTheJournalDoesNotAnswer() throws Exception {
+  void healthAndReadinessAre503WhileTheJournalDoesNotAnswer() throws Exception {
     Path dir = Files.createTempDirectory("stream-ids-health");
     String journal = "pekko-llm.recovery { data-dir = \"" + dir.toString().replace("\\", "/") + "\"\n"
         + "checkpoint.interval = 100ms\nask-timeout = 1s }";
     try (GatewayFixture gw = new GatewayFixture(journal)) {
       assertEquals(200, gw.get("/health").statusCode());
+      // A single node is ready when its journal answers: no cluster membership to wait for.
+      assertEquals(200, gw.get("/health/ready").statusCode());
       JournalSettings settings = JournalSettings.create(TestConfig.of(journal));
       try (Connection c = JournalSchema.connect(settings); Statement st = c.createStatement()) {
         // Exclusive mode: every other connection of the database waits (or is refused) until it ends.
@@ -74,9 +76,13 @@ class GatewayStreamIdsTest {
         JsonNode body = Json.parse(down.body());
         assertEquals("unavailable", body.get("status").asText());
         assertTrue(body.get("reason").asText().contains("journal"), down.body());
+        HttpResponse<String> notReady = gw.get("/health/ready");
+        assertEquals(503, notReady.statusCode(), notReady.body());
+        assertEquals("unavailable", Json.parse(notReady.body()).get("status").asText());
         st.execute("SET EXCLUSIVE 0");
       }
       awaitHealth(gw, 200);
+      assertEquals(200, gw.get("/health/ready").statusCode());
       assertStreams(gw);
     }
   }

@@ -46,14 +46,14 @@ class JournalWriteTest {
     config = TestConfig.of("pekko-llm.recovery.data-dir = \"" + Files.createTempDirectory("journal-write") + "\"\n"
         + "pekko-llm.recovery.retention.sweep-interval = 0\n" + extra);
     system = ActorSystem.create(Behaviors.empty(), "journal-write", config);
-    service = RecoveryService.start(system, JournalSettings.create(config), "recovery");
+    service = RecoveryService.start(system, JournalSettings.create(config));
   }
 
   /** The journal as a new process sees it: a fresh actor system on the same database. */
   private Optional<StreamSnapshot> fromDisk(String id) throws Exception {
     ActorSystem<Void> other = ActorSystem.create(Behaviors.empty(), "journal-write-reader", config);
     try {
-      return RecoveryService.start(other, JournalSettings.create(config), "reader").snapshot(id)
+      return RecoveryService.start(other, JournalSettings.create(config)).snapshot(id)
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
     } finally {
       other.terminate();

@@ -43,10 +43,9 @@ class SessionEntityTest {
 
   @BeforeEach
   void fresh() {
-    TestProbe<EntityRegistry.Command<SessionEntity.Command>> registry = kit.createTestProbe();
     entity = EventSourcedBehaviorTestKit.create(kit.system(), SessionEntity.create("s-" + System.nanoTime(),
             PersistenceTestKitPlugin.PluginId(), ConfigFactory.empty(), Duration.ofMinutes(5), Duration.ofMinutes(10),
-            registry.getRef()),
+            self -> { }),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyCommands(false).withVerifyState(false));
   }
 
@@ -62,7 +61,7 @@ class SessionEntityTest {
 
   @Test
   void aTurnPersistsItsInputAndReplyTogetherAndSurvivesRecovery() {
-    var created = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("n", "m/echo",
+    var created = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("n", "m/echo",
         "sliding_window", Map.of("k", "v"), List.of(), 1_000, r));
     assertInstanceOf(SessionEvent.SessionCreated.class, created.event());
     assertEquals("m/echo", created.reply().getValue().model());
@@ -72,11 +71,11 @@ class SessionEntityTest {
     var busy = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_001, r));
     assertEquals(ErrorKind.CONFLICT, ((LlmException) busy.reply().getError()).kind());
 
-    var done = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.CompleteTurn(turn,
+    var done = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn(turn,
         List.of(user("hi", 2_000)), reply("hello", 3_000), r));
     assertEquals(List.of(SessionEvent.UserMessageAdded.class, SessionEvent.AssistantReplyAdded.class),
         done.events().stream().map(Object::getClass).toList());
-    Session s = done.reply().getValue();
+    Session s = done.reply().getValue().toSession();
     assertEquals(2, s.messages().size());
     assertEquals(15, s.usage().totalTokens());
     assertEquals(0, new BigDecimal("0.003").compareTo(s.cost().total()));
@@ -92,15 +91,15 @@ class SessionEntityTest {
 
   @Test
   void aCachedReplyAddsNothingToTheTotals() {
-    entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
     long turn = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2, r))
         .reply().getValue().turnId();
     StoredMessage cached = reply("from cache", 3);
     cached = new StoredMessage(cached.role(), cached.content(), null, null, null, null, null, cached.model(),
         cached.usage(), cached.cost(), true, 3);
     StoredMessage c = cached;
-    Session s = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.CompleteTurn(turn,
-        List.of(user("q", 2)), c, r)).reply().getValue();
+    Session s = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn(turn,
+        List.of(user("q", 2)), c, r)).reply().getValue().toSession();
     assertEquals(0, s.usage().totalTokens());
     assertTrue(s.messages().get(1).fromCache());
     assertEquals(15, s.messages().get(1).usage().totalTokens(), "the reply keeps its own usage");
@@ -108,12 +107,12 @@ class SessionEntityTest {
 
   @Test
   void deletedSessionsAreGoneAndTheirIdCanBeReused() {
-    entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
     var deleted = entity.<StatusReply<Long>>runCommand(r -> new SessionEntity.Delete(2, r));
     assertEquals(2L, deleted.reply().getValue(), "the tombstone's sequence number");
-    var get = entity.<StatusReply<Session>>runCommand(SessionEntity.Get::new);
+    var get = entity.<StatusReply<SessionState.Active>>runCommand(SessionEntity.Get::new);
     assertEquals(ErrorKind.NOT_FOUND, ((LlmException) get.reply().getError()).kind());
-    var again = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("again", "m/echo", null,
+    var again = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("again", "m/echo", null,
         Map.of(), List.of(), 3, r));
     assertEquals("again", again.reply().getValue().name());
     assertEquals(0, again.reply().getValue().messages().size());
@@ -121,15 +120,15 @@ class SessionEntityTest {
 
   @Test
   void updatesPersistOnlyWhatChanged() {
-    entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Create("a", "m/echo", "smart", Map.of(), List.of(),
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("a", "m/echo", "smart", Map.of(), List.of(),
         1, r));
-    var same = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Update(null, "m/echo", null, null, 2, r));
+    var same = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Update(null, "m/echo", null, null, 2, r));
     assertTrue(same.hasNoEvents());
-    var changed = entity.<StatusReply<Session>>runCommand(r -> new SessionEntity.Update("b", "m/other", Map.of("x", "y"),
+    var changed = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Update("b", "m/other", Map.of("x", "y"),
         "", 3, r));
     assertEquals(List.of(SessionEvent.ModelChanged.class, SessionEvent.MetadataChanged.class),
         changed.events().stream().map(Object::getClass).toList());
-    Session s = changed.reply().getValue();
+    Session s = changed.reply().getValue().toSession();
     assertEquals("b", s.name());
     assertEquals("m/other", s.model());
     assertEquals(null, s.contextStrategy());

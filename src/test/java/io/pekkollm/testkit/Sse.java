@@ -26,6 +26,29 @@ public final class Sse {
     }
   }
 
+  /**
+   * The text a client holds after resuming: the first {@code kept_chars} code points of what it had ({@code had},
+   * last event id {@code lastId}), then the content of each event of the resume's SSE {@code body}, whose ids must
+   * follow {@code lastId} one by one (no gap, no duplicate).
+   */
+  public static String joinResumed(String had, String lastId, String body) {
+    List<Event> events = parse(body);
+    org.junit.jupiter.api.Assertions.assertEquals("recovery", events.get(0).type());
+    int kept = events.get(0).json().get("kept_chars").asInt();
+    StringBuilder joined = new StringBuilder(had.substring(0, had.offsetByCodePoints(0, kept)));
+    long previous = Long.parseLong(lastId);
+    for (Event e : events.subList(1, events.size())) {
+      if (e.data().equals("[DONE]")) {
+        continue;
+      }
+      long id = Long.parseLong(e.id());
+      org.junit.jupiter.api.Assertions.assertEquals(previous + 1, id, "no gap and no duplicate in event ids");
+      previous = id;
+      joined.append(e.content());
+    }
+    return joined.toString();
+  }
+
   public static List<Event> parse(String body) {
     List<Event> out = new ArrayList<>();
     for (String block : body.replace("\r\n", "\n").split("\n\n")) {

@@ -1,0 +1,97 @@
+package io.pekkollm.http;
+
+import io.pekkollm.api.LlmClient;
+import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.stream.ChatStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * {@code POST /v1/chat/completions}: OpenAI's Chat Completions, a JSON answer or SSE ({@code stream: true}), any
+ * provider behind it. The body is read by {@link RequestBodies} (large ones on their own pool,
+ * {@link LargeRequests}), parsed by {@link ChatCompletionsCodec}, and answered through the client.
+ */
+final class ChatCompletionRoutes {
+  private final LlmClient client;
+  private final RequestBodies bodies;
+  private final LargeRequests largeRequests;
+  private final SseResponses sse;
+
+  ChatCompletionRoutes(LlmClient client, RequestBodies bodies, LargeRequests largeRequests, SseResponses sse) {
+    this.client = client;
+    this.bodies = bodies;
+    this.largeRequests = largeRequests;
+    this.sse = sse;
+  }
+
+  CompletionStage<HttpResponse> handle(HttpRequest req) {
+    return bodies.read(req).thenCompose(body -> largeRequests.handle(body.size(), () -> handleBody(body)))
+        .exceptionally(ErrorResponses::of);
+  }
+
+  private CompletionStage<HttpResponse> handleBody(ByteString body) {
+    ChatCompletionsCodec.ParsedRequest parsed;
+    try {
+      if (body.isEmpty()) {
+        throw LlmException.invalidRequest("the request body is empty: send a JSON object with 'model' and 'messages'",
+            null);
+      }
+      parsed = ChatCompletionsCodec.readRequest(RequestBodies.json(body));
+    } catch (LlmException e) {
+      return CompletableFuture.completedFuture(ErrorResponses.of(e));
+    }
+    return parsed.stream() ? streamed(parsed) : whole(parsed.request());
+  }
+
+  private CompletionStage<HttpResponse> whole(ChatRequest request) {
+    return client.chat(request).handle((resp, err) -> {
+      if (err != null) {
+        return ErrorResponses.of(err);
+      }
+      String json = ChatCompletionsCodec.writeResponse(resp, ResponseHeaders.newId(), ResponseHeaders.nowSeconds());
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
+          .addHeader(RawHeader.create("X-Served-Model", resp.model()))
+          .addHeaders(ResponseHeaders.truncation(resp.truncation()))
+          .addHeaders(ResponseHeaders.cache(resp.cacheStatus()));
+    });
+  }
+
+  private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed) {
+    ChatRequest request = parsed.request();
+    // The handle is set when the stream is materialized, before its first chunk is encoded: the model that serves
+    // (a group's member, after fallbacks) is known once the first chunk is there, when the encoder and the
+    // headers are first used.
+    AtomicReference<ChatStream> handleRef = new AtomicReference<>();
+    Supplier<String> served = () -> {
+      ChatStream h = handleRef.get();
+      return h == null ? request.model() : h.servedModel().orElse(request.model());
+    };
+    ChatCompletionsEvents events = new ChatCompletionsEvents(ResponseHeaders.newId(), served,
+        ResponseHeaders.nowSeconds(), parsed.includeUsage(),
+        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null));
+    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
+      handleRef.set(h);
+      return h;
+    });
+    // The cache's outcome is known once the first chunk is there, which is when the headers are written.
+    return sse.respond(source, events, List.of(), ChatStream::recoveryId, handle -> {
+      List<HttpHeader> headers = new ArrayList<>(ResponseHeaders.truncation(handle.truncation()));
+      headers.add(RawHeader.create("X-Served-Model", served.get()));
+      headers.addAll(ResponseHeaders.cache(handle.cacheStatus()));
+      return headers;
+    });
+  }
+}

@@ -1,0 +1,136 @@
+package io.pekkollm.http;
+
+import io.pekkollm.recovery.JournaledChunk;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.japi.JavaPartialFunction;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The one way the gateway answers with server-sent events, whatever the wire format of the events (an
+ * {@link EventEncoder} per API): the response starts once the first chunk is there, so an upstream that fails
+ * before answering keeps its status (401 stays 401, 429 keeps Retry-After) in the caller's error shape; after
+ * that a failure becomes the encoder's error event and the stream ends without its normal end. Quiet streams get
+ * keep-alive comments. Thread-safe.
+ */
+final class SseResponses {
+  // An SSE comment line: ignored by clients, keeps proxies and idle timers from closing a quiet stream.
+  private static final ByteString KEEP_ALIVE = ByteString.fromString(": keep-alive\n\n");
+
+  private final ActorSystem<?> system;
+  private final Duration keepAlive;
+
+  SseResponses(ActorSystem<?> system, Duration keepAlive) {
+    this.system = system;
+    this.keepAlive = keepAlive;
+  }
+
+  /**
+   * Turns journalled chunks into events of one API's wire format. One per response; used by one stream stage at
+   * a time. A chunk of null (sequence -1) is a marker that lets a response start before its first new chunk.
+   */
+  interface EventEncoder {
+    /** The bytes of the events for one chunk; empty when the chunk shows nothing in this format. */
+    List<ByteString> encode(JournaledChunk chunk);
+
+    /** The bytes that end a stream that completed normally (e.g. {@code data: [DONE]}). */
+    List<ByteString> finish();
+
+    /** The event that ends a stream interrupted by {@code error} after it started (never followed by finish). */
+    ByteString error(Throwable error);
+
+    /** The whole answer when the stream fails before its first event: the caller's error shape and status. */
+    HttpResponse errorResponse(Throwable error);
+  }
+
+  /**
+   * Answers {@code source} as SSE encoded by {@code encoder}, after the {@code preamble} events. {@code recoveryId}
+   * and {@code extraHeaders} read the stream's handle (its materialized value) when the headers are written.
+   */
+  <M> CompletionStage<HttpResponse> respond(Source<JournaledChunk, M> source, EventEncoder encoder,
+      List<ByteString> preamble, Function<M, String> recoveryId, Function<M, List<HttpHeader>> extraHeaders) {
+    CompletableFuture<M> handle = new CompletableFuture<>();
+    // The failure becomes the last element right here, before any asynchronous boundary: an error signal
+    // overtakes the elements buffered at such a boundary (and mapConcat drops one it still holds), and every
+    // chunk the journal released is owed to the client.
+    Source<Object, NotUsed> items = source
+        .mapMaterializedValue(m -> {
+          handle.complete(m);
+          return NotUsed.getInstance();
+        })
+        .<Object>map(j -> j)
+        .recover(new JavaPartialFunction<Throwable, Object>() {
+          @Override
+          public Object apply(Throwable t, boolean isCheck) {
+            return isCheck ? null : new StreamFailure(t);
+          }
+        });
+    return items
+        .prefixAndTail(1)
+        .runWith(Sink.head(), system)
+        .handle((pair, err) -> {
+          M m = handle.getNow(null);
+          String id = m == null ? null : recoveryId.apply(m);
+          Throwable failure = err != null ? err
+              : !pair.first().isEmpty() && pair.first().get(0) instanceof StreamFailure f ? f.error() : null;
+          if (failure != null) {
+            HttpResponse error = encoder.errorResponse(failure);
+            return id == null ? error : error.addHeader(RawHeader.create("X-Recovery-Id", id));
+          }
+          // Encoding and the closing events in one stage (statefulMap's completion output): each stage and inner
+          // stream here is kept for the life of the response.
+          Source<Object, NotUsed> all = pair.first().isEmpty() ? pair.second()
+              : Source.from(pair.first()).concat(pair.second());
+          Source<ByteString, NotUsed> body = all
+              .statefulMap(() -> new boolean[1], (failed, x) -> {
+                if (x instanceof StreamFailure f) {
+                  failed[0] = true;
+                  return Pair.create(failed, encoder.error(f.error()));
+                }
+                return Pair.create(failed, joined(encoder.encode((JournaledChunk) x)));
+                // An interrupted stream ends with its error event, never with the normal end.
+              }, failed -> failed[0] ? Optional.empty() : Optional.of(joined(encoder.finish())))
+              .filter(b -> !b.isEmpty())
+              .mapMaterializedValue(mv -> NotUsed.getInstance());
+          if (!preamble.isEmpty()) {
+            body = Source.from(preamble).concat(body);
+          }
+          if (!keepAlive.isZero()) {
+            body = body.keepAlive(keepAlive, () -> KEEP_ALIVE);
+          }
+          HttpResponse resp = HttpResponse.create()
+              .withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), body))
+              .addHeader(RawHeader.create("Cache-Control", "no-cache"))
+              .addHeaders(m == null ? List.of() : extraHeaders.apply(m));
+          return id == null ? resp : resp.addHeader(RawHeader.create("X-Recovery-Id", id));
+        });
+  }
+
+  private static ByteString joined(List<ByteString> parts) {
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    ByteString all = ByteString.emptyByteString();
+    for (ByteString b : parts) {
+      all = all.concat(b);
+    }
+    return all;
+  }
+
+  /** A stream's failure, carried as its last element. */
+  private record StreamFailure(Throwable error) {}
+}

@@ -1,0 +1,97 @@
+package io.pekkollm.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pekkollm.api.LlmClient;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.recovery.ResumeStrategy;
+import io.pekkollm.recovery.StreamSnapshot;
+import io.pekkollm.util.Json;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Journalled streams: {@code GET /v1/streams/{id}} (status, partial text, usage, interruption) and
+ * {@code POST /v1/streams/{id}/resume} (body {@code {"strategy", "model"?}}, honouring {@code Last-Event-ID}),
+ * which answers SSE starting with an {@code event: recovery} event. A malformed or unknown id is a 404.
+ */
+final class StreamRoutes {
+  private final LlmClient client;
+  private final RequestBodies bodies;
+  private final SseResponses sse;
+
+  StreamRoutes(LlmClient client, RequestBodies bodies, SseResponses sse) {
+    this.client = client;
+    this.bodies = bodies;
+    this.sse = sse;
+  }
+
+  CompletionStage<HttpResponse> resume(String id, HttpRequest req) {
+    Long lastEventId;
+    try {
+      lastEventId = req.getHeader("Last-Event-ID").map(h -> Long.parseLong(h.value().trim())).orElse(null);
+    } catch (NumberFormatException e) {
+      return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
+          "Last-Event-ID must be the id of the last event received (a number)", "Last-Event-ID"));
+    }
+    return bodies.readJson(req)
+        .thenCompose(body -> {
+          if (!body.isObject()) {
+            throw LlmException.invalidRequest("the body must be a JSON object like {\"strategy\": \"exact\"}", null);
+          }
+          JsonNode s = body.get("strategy");
+          if (s != null && !s.isNull() && !s.isTextual()) {
+            throw LlmException.invalidRequest("'strategy' must be exact, paragraph or summarize", "strategy");
+          }
+          ResumeStrategy strategy = ResumeStrategy.of(s == null || s.isNull() ? null : s.asText());
+          JsonNode m = body.get("model");
+          if (m != null && !m.isNull() && !m.isTextual()) {
+            throw LlmException.invalidRequest("'model' must be a string (provider/model)", "model");
+          }
+          String model = m == null || m.isNull() ? null : m.asText();
+          return client.resume(id, strategy, model, lastEventId);
+        })
+        .thenCompose(r -> {
+          ObjectNode info = Json.object().put("recovery_id", r.recoveryId()).put("strategy", r.strategy().wireName())
+              .put("kept_chars", r.keptChars()).put("discarded_chars", r.discardedChars())
+              .put("model", r.model()).put("attempt", r.attempt());
+          ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
+          ChatCompletionsEvents events = new ChatCompletionsEvents(ResponseHeaders.newId(), r::model,
+              ResponseHeaders.nowSeconds(), false, (providerModel, usage) -> null);
+          return sse.respond(Source.<JournaledChunk>single(new JournaledChunk(-1, null)).concat(r.chunks()), events,
+              List.of(first), x -> r.recoveryId(), x -> List.<HttpHeader>of());
+        })
+        .exceptionally(ErrorResponses::of);
+  }
+
+  CompletionStage<HttpResponse> status(String id) {
+    return client.streamStatus(id).thenApply(opt -> {
+      if (opt.isEmpty()) {
+        return ErrorResponses.simple(ErrorKind.NOT_FOUND, 404, "no stream with recovery id '" + id + "'", "recovery_id");
+      }
+      StreamSnapshot s = opt.get();
+      ObjectNode o = Json.object().put("recovery_id", s.recoveryId()).put("status", s.status())
+          .put("provider", s.provider()).put("model", s.model()).put("attempt", s.attempt()).put("text", s.text())
+          .put("last_event_id", s.lastSeq()).put("finish_reason", s.finishReason())
+          .put("started_at_ms", s.startedAtMillis()).put("updated_at_ms", s.updatedAtMillis());
+      if (s.usage() != null) {
+        o.putObject("usage").put("prompt_tokens", s.usage().inputTokens())
+            .put("completion_tokens", s.usage().outputTokens()).put("total_tokens", s.usage().totalTokens());
+      }
+      if (s.status().equals("interrupted")) {
+        o.putObject("interruption").put("cause", s.cause()).put("kind", s.errorKind())
+            .put("recoverable", s.recoverable()).put("cancelled", s.cancelled());
+      }
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(o));
+    });
+  }
+}
