@@ -42,7 +42,7 @@ final class BodyLog {
     StringBuilder sb = new StringBuilder();
     sb.append(request.method().value()).append(' ').append(redactor.redact(request.getUri().toString()));
     headers(sb, request);
-    sb.append("\n\n");
+    sb.append("\nContent-Type: ").append(request.entity().getContentType()).append("\n\n");
     if (request.entity() instanceof HttpEntity.Strict strict) {
       sb.append(settings.body(redactor, strict.getData().utf8String()));
     } else {

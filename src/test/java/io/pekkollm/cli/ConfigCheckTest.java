@@ -131,6 +131,22 @@ class ConfigCheckTest {
   }
 
   @Test
+  void connectOpensAnExistingH2JournalAndABadJournalUrlIsAConfigurationError(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("data");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + data.resolve("journal"))) {
+      c.createStatement().execute("create table probe(x int)");
+    }
+    assertEquals(0, check("pekko-llm.recovery.data-dir = \"" + data.toString().replace("\\", "/") + "\"", Map.of(),
+        true), err());
+    assertTrue(out().contains("journal: H2 file " + data.resolve("journal.mv.db") + "\n  reachable"), out());
+    out.reset();
+    err.reset();
+    assertEquals(2, check("pekko-llm.recovery.journal-url = \"mysql://127.0.0.1/x\""));
+    assertTrue(err().contains("error: pekko-llm.recovery: PEKKO_LLM_JOURNAL_URL must be a jdbc:postgresql: or jdbc:h2: "
+        + "URL, not 'mysql://127.0.0.1/x'"), err());
+  }
+
+  @Test
   void serveRunsTheSameChecksAndDoesNotStartOnAnError() {
     System.setProperty("pekko-llm.gateway.prot", "9000");
     try {

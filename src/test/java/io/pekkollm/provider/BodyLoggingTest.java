@@ -71,6 +71,7 @@ class BodyLoggingTest {
       assertEquals(6, lines.size(), String.join("\n====\n", lines));
       assertTrue(lines.get(0).contains("upstream request: POST " + up.url("/v1/chat/completions")), lines.get(0));
       assertTrue(lines.get(0).contains("hello openai"), lines.get(0));
+      assertTrue(lines.get(0).contains("\nContent-Type: application/json"), lines.get(0));
       assertTrue(lines.get(0).matches("(?s).*\\n[Aa]uthorization: \\[REDACTED].*"), lines.get(0));
       assertTrue(lines.get(1).contains("upstream response: 200"), lines.get(1));
       assertTrue(lines.get(2).matches("(?s).*\\nx-api-key: \\[REDACTED].*"), lines.get(2));
