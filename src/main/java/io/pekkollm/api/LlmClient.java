@@ -57,6 +57,13 @@ import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.CallInfo;
 import io.pekkollm.stream.ChatStream;
 import io.pekkollm.stream.ChatAccumulator;
+import io.pekkollm.structured.Structured;
+import io.pekkollm.structured.StructuredOutput;
+import io.pekkollm.tools.ToolFunction;
+import io.pekkollm.tools.ToolLoop;
+import io.pekkollm.tools.ToolLoopEvent;
+import io.pekkollm.tools.ToolLoopOptions;
+import io.pekkollm.tools.ToolLoopResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -281,6 +288,22 @@ public final class LlmClient implements AutoCloseable {
   }
 
   /**
+   * Sends {@code request} and completes with the answer as a {@code type}: the JSON Schema generated from the
+   * type goes out as the response format (each provider's native way), the answer is validated and repaired by
+   * asking again up to 3 model calls in all; see {@link StructuredOutput}. Fails with
+   * {@link io.pekkollm.structured.StructuredOutputException} (every attempt's text and problems) when no answer
+   * matches, else as {@link #chat(ChatRequest)} does.
+   */
+  public <T> CompletionStage<T> chat(ChatRequest request, Class<T> type) {
+    return chat(request, StructuredOutput.of(type)).thenApply(Structured::value);
+  }
+
+  /** {@link #chat(ChatRequest, Class)} with a schema or attempt count of your own, and the whole result. */
+  public <T> CompletionStage<Structured<T>> chat(ChatRequest request, StructuredOutput<T> output) {
+    return output.chat(this::chat, request);
+  }
+
+  /**
    * Streams the answer. Nothing is sent until the source is materialized; the materialized {@link ChatStream}
    * cancels it and reports truncation and the model that served. Backpressure reaches the provider: a slow
    * consumer slows the upstream read. The context-window check runs now, so a request that cannot fit gives a
@@ -479,6 +502,44 @@ public final class LlmClient implements AutoCloseable {
     @Override
     public void checkModel(String model) {
       router.resolve(model);
+    }
+  };
+
+  /**
+   * Runs {@code tools} for the model until it answers without calling one, or {@code options.maxSteps()} model
+   * calls: see {@link ToolLoop}. The request's own tool definitions are replaced by those of {@code tools}. Fails
+   * only when a model call fails; a model's mistake (unknown tool, invalid arguments) and a tool that throws or
+   * times out become error results the model sees.
+   */
+  public CompletionStage<ToolLoopResult> runTools(ChatRequest request, List<ToolFunction> tools,
+      ToolLoopOptions options) {
+    return ToolLoop.run(toolRuntime, request, tools, options);
+  }
+
+  /**
+   * {@link #runTools} as a stream of events (text deltas, tool calls started, tool results, steps finished), for
+   * UIs; the materialized stage completes with the result. Nothing runs until it is materialized.
+   */
+  public Source<ToolLoopEvent, CompletionStage<ToolLoopResult>> streamTools(ChatRequest request,
+      List<ToolFunction> tools, ToolLoopOptions options) {
+    return ToolLoop.stream(toolRuntime, request, tools, options);
+  }
+
+  /** What the tool loop needs of the client: streamed calls with their folded, priced answer. */
+  private final ToolLoop.Runtime toolRuntime = new ToolLoop.Runtime() {
+    @Override
+    public Source<ChatChunk, CompletionStage<ChatResponse>> answer(ChatRequest request) {
+      ChatAccumulator acc = new ChatAccumulator();
+      return stream(request).map(c -> {
+        acc.add(c);
+        return c;
+      }).watchTermination((handle, done) -> done.thenApply(d -> runner.respond(acc, request,
+          handle.servedModel().orElse(null), handle.truncation().orElse(null))));
+    }
+
+    @Override
+    public ActorSystem<?> system() {
+      return system;
     }
   };
 

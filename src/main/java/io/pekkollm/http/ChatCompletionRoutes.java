@@ -1,8 +1,17 @@
 package io.pekkollm.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.api.LlmClient;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.ChatResponse;
+import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
+import io.pekkollm.model.ResponseFormat;
+import io.pekkollm.structured.StructuredOutput;
+import io.pekkollm.structured.StructuredOutputException;
+import io.pekkollm.util.Json;
 import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.stream.ChatStream;
 import java.util.ArrayList;
@@ -53,7 +62,50 @@ final class ChatCompletionRoutes {
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
+    if (parsed.validateSchema()) {
+      return validated(parsed.request());
+    }
     return parsed.stream() ? streamed(parsed) : whole(parsed.request());
+  }
+
+  /**
+   * {@code validate_schema: true}: the answer validated against the request's json_schema, repaired by asking
+   * again ({@link StructuredOutput}); answers the extracted JSON as the message content, or 422 with every
+   * attempt's problems. Usage is the last model call's.
+   */
+  private CompletionStage<HttpResponse> validated(ChatRequest request) {
+    ResponseFormat rf = request.responseFormat();
+    StructuredOutput<JsonNode> output;
+    try {
+      output = StructuredOutput.of(rf.schemaName(), rf.schema());
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
+          "response_format.json_schema.schema: " + e.getMessage(), "response_format"));
+    }
+    return client.chat(request, output).handle((s, err) -> {
+      if (err != null) {
+        LlmException e = ErrorResponses.unwrap(err);
+        if (e instanceof StructuredOutputException so) {
+          ObjectNode body = (ObjectNode) ErrorResponses.parse(ChatCompletionsCodec.writeError(so.getMessage(),
+              "invalid_response_error", "response_format", "schema_validation_failed"));
+          ArrayNode attempts = ((ObjectNode) body.get("error")).putArray("attempts");
+          so.attempts().forEach(a -> {
+            ObjectNode o = attempts.addObject().put("raw_text", a.rawText());
+            a.errors().forEach(o.putArray("errors")::add);
+          });
+          return ErrorResponses.json(422, Json.write(body), List.of());
+        }
+        return ErrorResponses.of(err);
+      }
+      ChatResponse r = s.response();
+      ChatResponse valid = new ChatResponse(r.id(), r.model(), r.providerModel(), Json.write(s.json()), r.reasoning(),
+          r.toolCalls(), r.finishReason(), r.usage(), r.cost().orElse(null), r.truncation().orElse(null),
+          r.cacheStatus().orElse(null));
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
+              ChatCompletionsCodec.writeResponse(valid, ResponseHeaders.newId(), ResponseHeaders.nowSeconds()))
+          .addHeader(RawHeader.create("X-Served-Model", r.model()))
+          .addHeader(RawHeader.create("X-Schema-Attempts", Integer.toString(s.attempts())));
+    });
   }
 
   private CompletionStage<HttpResponse> whole(ChatRequest request) {

@@ -48,14 +48,14 @@ final class ChatCompletionsCodec {
   private static final Set<String> KNOWN_REQUEST_FIELDS = Set.of("model", "messages", "temperature", "top_p",
       "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "tools",
       "tool_choice", "parallel_tool_calls", "response_format", "user", "metadata", "stream", "stream_options", "n",
-      "truncation", "cache", "retry");
+      "truncation", "cache", "retry", "validate_schema");
 
   private ChatCompletionsCodec() {}
 
   // ---------------------------------------------------------------- requests: read (gateway)
 
   /** What the gateway learned from a request body besides the {@link ChatRequest} itself. */
-  record ParsedRequest(ChatRequest request, boolean stream, boolean includeUsage) {}
+  record ParsedRequest(ChatRequest request, boolean stream, boolean includeUsage, boolean validateSchema) {}
 
   /**
    * Reads an OpenAI Chat Completions request body. Throws {@link LlmException} of kind INVALID_REQUEST naming
@@ -133,7 +133,20 @@ final class ChatCompletionsCodec {
       }
     }
     b.extraBody(extra);
-    return new ParsedRequest(b.build(), stream != null && stream, includeUsage);
+    ChatRequest request = b.build();
+    // The gateway's own extension: validate the answer against response_format's schema (repairing it by asking
+    // again), so any provider answers schema-valid JSON or a 422. Never sent upstream.
+    boolean validate = Boolean.TRUE.equals(optBool(body, "validate_schema"));
+    if (validate && (request.responseFormat() == null
+        || request.responseFormat().type() != ResponseFormat.Type.JSON_SCHEMA)) {
+      throw LlmException.invalidRequest("'validate_schema' needs a response_format of type json_schema",
+          "validate_schema");
+    }
+    if (validate && stream != null && stream) {
+      throw LlmException.invalidRequest("'validate_schema' needs the whole answer: send it with stream: false",
+          "validate_schema");
+    }
+    return new ParsedRequest(request, stream != null && stream, includeUsage, validate);
   }
 
   /**

@@ -40,7 +40,7 @@ final class ErrorResponses {
     return json(e.httpStatus(), body, headers);
   }
 
-  private static com.fasterxml.jackson.databind.JsonNode parse(String json) {
+  static com.fasterxml.jackson.databind.JsonNode parse(String json) {
     try {
       return io.pekkollm.util.Json.parse(json);
     } catch (java.io.IOException e) {

@@ -33,4 +33,15 @@ public final class TestConfig {
     return of("pekko-llm.providers." + name + " { kind = openai, base-url = \"" + upstream.url("/v1")
         + "\", api-key = \"sk-test-key-" + name + "\" }\n" + extra);
   }
+
+  /**
+   * A config whose {@code openai}, {@code anthropic} and {@code gemini} providers all talk to {@code upstream} (each
+   * in its own wire format), with the stream journal off, plus {@code extra}.
+   */
+  public static Config threeProviders(Upstream upstream, String extra) {
+    return of("pekko-llm.providers.openai { base-url = \"" + upstream.url("/v1") + "\", api-key = \"sk-test\" }\n"
+        + "pekko-llm.providers.anthropic { base-url = \"" + upstream.url("") + "\", api-key = \"sk-ant-test\" }\n"
+        + "pekko-llm.providers.gemini { base-url = \"" + upstream.url("") + "\", api-key = \"gm-test\" }\n"
+        + "pekko-llm.recovery.enabled = off\n" + extra);
+  }
 }
