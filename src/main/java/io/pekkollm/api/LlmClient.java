@@ -10,6 +10,11 @@ import io.pekkollm.discovery.DiscoverySettings;
 import io.pekkollm.discovery.ModelDiscovery;
 import io.pekkollm.discovery.ProviderModels;
 import io.pekkollm.cache.ResponseCache;
+import io.pekkollm.callback.CallbackSettings;
+import io.pekkollm.callback.Callbacks;
+import io.pekkollm.callback.JsonLinesFileSink;
+import io.pekkollm.callback.LlmCallback;
+import io.pekkollm.callback.WebhookSink;
 import io.pekkollm.catalog.CacheAccounting;
 import io.pekkollm.catalog.CatalogSettings;
 import io.pekkollm.catalog.ContextGuard;
@@ -136,15 +141,17 @@ public final class LlmClient implements AutoCloseable {
   private final JournalSettings journalSettings;
   private volatile SessionClient sessions;
   private volatile ResponseStore responses;
+  private final Callbacks callbacks;
   /** Where the stream and session entities live: this process, or the cluster. */
   private final EntityHost entityHost;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
       LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
-      SessionSettings sessionSettings, EntityHost entityHost) {
+      SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks) {
     this.system = system;
     this.entityHost = entityHost;
+    this.callbacks = callbacks;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
     this.providers = providers;
@@ -286,6 +293,10 @@ public final class LlmClient implements AutoCloseable {
    * {@code provider/model} that served it. Fails with an {@link LlmException}.
    */
   public CompletionStage<ChatResponse> chat(ChatRequest request) {
+    return callbacks.whole(request, () -> chatUnobserved(request));
+  }
+
+  private CompletionStage<ChatResponse> chatUnobserved(ChatRequest request) {
     Plan plan;
     try {
       plan = router.plan(request);
@@ -387,12 +398,18 @@ public final class LlmClient implements AutoCloseable {
     try {
       plan = router.plan(request);
     } catch (LlmException e) {
-      return withHandle(Source.failed(e), null, new CallInfo(null), new AtomicReference<>());
+      return withHandle(callbacks.observe(Source.failed(e), request, JournaledChunk::chunk, acc -> null), null,
+          new CallInfo(null), new AtomicReference<>());
     }
     String recoveryId = recovery == null ? null : recovery.newRecoveryId();
     CallInfo info = new CallInfo(plan.truncation());
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    return withHandle(journaled(recoveryId, plan, info, cacheStatus::set), recoveryId, info, cacheStatus);
+    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(journaled(recoveryId, plan, info, cacheStatus::set),
+        request, JournaledChunk::chunk, acc -> {
+          ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
+          return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
+        });
+    return withHandle(chunks, recoveryId, info, cacheStatus);
   }
 
   /**
@@ -705,6 +722,7 @@ public final class LlmClient implements AutoCloseable {
 
   /** Stops the provider actors; terminates the ActorSystem when this client created it. */
   public CompletionStage<Done> shutdown() {
+    callbacks.close();
     cache.stop();
     discovery.stop();
     synchronized (this) {
@@ -732,8 +750,18 @@ public final class LlmClient implements AutoCloseable {
     private final Map<String, ChatProvider> customProviders = new LinkedHashMap<>();
     private ModelCatalog catalog;
     private MeterRegistry meterRegistry;
+    private final List<LlmCallback> callbacks = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Adds a callback that hears of every call's start, success and failure (and chunks, when it asks), besides
+     * the sinks {@code pekko-llm.callbacks} configures. It is closed when the client shuts down.
+     */
+    public Builder callback(LlmCallback value) {
+      callbacks.add(java.util.Objects.requireNonNull(value, "callback"));
+      return this;
+    }
 
     /** The configuration; default {@link LlmConfig#load()}, or the host system's when embedding. */
     public Builder config(Config value) {
@@ -786,6 +814,22 @@ public final class LlmClient implements AutoCloseable {
       return out.toString();
     }
 
+    /** The callbacks given to the builder, then the sinks the configuration asks for. */
+    private Callbacks callbacks(Config cfg, LlmSettings llmSettings, LlmMetrics metrics) {
+      CallbackSettings cs = CallbackSettings.create(cfg);
+      List<LlmCallback> all = new ArrayList<>(callbacks);
+      io.pekkollm.util.Redactor redactor = io.pekkollm.util.LoggingSettings.create(cfg.getConfig("pekko-llm.logging"))
+          .redactor(llmSettings.providers().stream().flatMap(p -> p.secrets().stream()).toList());
+      if (cs.file() != null) {
+        all.add(new JsonLinesFileSink(java.nio.file.Path.of(cs.file()), cs.includeBodies(), redactor));
+      }
+      if (cs.webhook() != null) {
+        all.add(new WebhookSink(cs.webhook(), cs.includeBodies(), redactor));
+      }
+      return Callbacks.start(all, cs, metrics.registry());
+    }
+
+    /** Builds the client; a configuration error fails here, before anything is started. */
     public LlmClient build() {
       boolean owns = system == null;
       Config cfg = config != null ? config : owns ? LlmConfig.load() : system.settings().config();
@@ -829,6 +873,7 @@ public final class LlmClient implements AutoCloseable {
         throw e;
       }
       try {
+        CallbackSettings.create(cfg);
         Map<String, ProviderSupervisor.Spec> specs = new LinkedHashMap<>();
         for (ProviderSettings ps : llmSettings.providers()) {
           specs.put(ps.name(), new ProviderSupervisor.Spec(ps, Providers.factoryFor(ps)));
@@ -849,11 +894,14 @@ public final class LlmClient implements AutoCloseable {
         ProviderRegistry registry = ProviderRegistry.start(sys, specs.values(), llmSettings.restartMinBackoff(),
             llmSettings.restartMaxBackoff(), llmSettings.admissionTimeout(),
             "pekko-llm-providers-" + System.nanoTime());
+        Callbacks started = callbacks(cfg, llmSettings, metrics);
         try {
           return new LlmClient(sys, owns, llmSettings, registry, models, catalogSettings.contextCheck(),
               journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
-              SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys));
+              SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys),
+              started);
         } catch (RuntimeException e) {
+          started.close();
           registry.stop();
           throw e;
         }
