@@ -103,7 +103,8 @@ final class KeyRoutes {
         ObjectNode o = key.toJson();
         o.put("spend", s.total()).put("period_spend", s.periodSpend())
             .put("budget_reset_at", s.resetsAt() == null ? null : Instant.ofEpochMilli(s.resetsAt()).toString())
-            .put("soft_budget_exceeded", key.softBudget() != null && s.periodSpend().compareTo(key.softBudget()) >= 0);
+            .put("soft_budget_exceeded", key.softBudget() != null && s.periodSpend().compareTo(key.softBudget()) >= 0)
+            .put("spend_unwritten", s.unwritten());
         return ok(o);
       });
     });

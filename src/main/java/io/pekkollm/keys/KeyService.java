@@ -55,8 +55,11 @@ public final class KeyService {
   /** A key just created or rotated, with its secret: shown this once, never stored. */
   public record Created(VirtualKey key, String secret) {}
 
-  /** A key's spend in USD: over its life, in its current budget period (and when that resets, epoch ms). */
-  public record KeySpend(BigDecimal total, BigDecimal periodSpend, Long resetsAt) {}
+  /**
+   * A key's spend in USD: over its life, in its current budget period (and when that resets, epoch ms);
+   * {@code unwritten} calls of it are counted but not yet in the journal.
+   */
+  public record KeySpend(BigDecimal total, BigDecimal periodSpend, Long resetsAt, int unwritten) {}
 
   /** The spend of one key on one day (UTC, {@code yyyy-mm-dd}) for one model and team (null: none). */
   public record SpendRow(String day, String keyId, String model, String team, BigDecimal spend) {}
@@ -168,7 +171,7 @@ public final class KeyService {
       long now = clock.millis();
       long window = period == null ? 0 : period.windowStart(key.createdAt(), now);
       BigDecimal inPeriod = s.windowStart() == window ? s.windowSpend() : BigDecimal.ZERO;
-      return new KeySpend(s.total(), inPeriod, period == null ? null : period.windowEnd(window));
+      return new KeySpend(s.total(), inPeriod, period == null ? null : period.windowEnd(window), s.unwritten());
     });
   }
 

@@ -59,9 +59,12 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   /** Whether a call may run; the period's spend and when it resets (epoch ms, null: never). */
   record Reservation(boolean granted, BigDecimal spent, Long resetsAt) implements JsonSerializable {}
 
-  /** The key's spend: total, the period starting {@code windowStart}'s, and by {@code day|model|team}. */
-  record Spend(BigDecimal total, long windowStart, BigDecimal windowSpend, Map<String, BigDecimal> byDayModelTeam)
-      implements JsonSerializable {}
+  /**
+   * The key's spend: total, the period starting {@code windowStart}'s, and by {@code day|model|team}; {@code unwritten}
+   * of the calls counted are not in the journal yet.
+   */
+  record Spend(BigDecimal total, long windowStart, BigDecimal windowSpend, Map<String, BigDecimal> byDayModelTeam,
+      int unwritten) implements JsonSerializable {}
 
   /** One call's cost, charged at {@code at} to the period starting {@code windowStart}. */
   record Entry(long at, long windowStart, String model, String team, BigDecimal cost) implements JsonSerializable {}
@@ -148,7 +151,7 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
         .onCommand(GetSpend.class, (s, c) -> {
           State all = s.plus(pending);
           return Effect().reply(c.replyTo(), new Spend(all.total(), all.windowStart(), all.windowSpend(),
-              all.byDayModelTeam()));
+              all.byDayModelTeam(), pending.size()));
         })
         .onCommand(Flush.class, (s, c) -> flush())
         .onCommand(Idle.class, (s, c) -> {
