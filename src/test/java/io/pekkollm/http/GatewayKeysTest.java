@@ -231,6 +231,27 @@ class GatewayKeysTest {
   }
 
   @Test
+  void streamedCallsAreChargedWhenTheStreamEnds() throws Exception {
+    String chunk = "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",";
+    String sse = "data: " + chunk + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n"
+        + "data: " + chunk + "\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+        + "data: " + chunk + "\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,"
+        + "\"total_tokens\":2000}}\n\ndata: [DONE]\n\n";
+    upstream.reset();
+    upstream.always(Reply.sse(sse.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    JsonNode k = createKey("{\"max_parallel_requests\":1}");
+    HttpResponse<String> r = send("POST", "/v1/chat/completions", k.path("key").asText(),
+        "{\"model\":\"openai/gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(r.body().contains("[DONE]"), r.body());
+    waitForKeySpend(k.path("id").asText(), CALL);
+    // The stream's end released its parallel slot: the next call runs.
+    assertEquals(200, send("POST", "/v1/chat/completions", k.path("key").asText(),
+        "{\"model\":\"openai/gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+        .statusCode());
+  }
+
+  @Test
   void rateLimitAnswers429WithRetryAfter() throws Exception {
     String key = createKey("{\"rpm_limit\":2}").path("key").asText();
     assertEquals(200, send("POST", "/v1/chat/completions", key, chatBody("openai/gpt-4o-mini")).statusCode());
