@@ -11,10 +11,12 @@ import io.pekkollm.discovery.ModelDiscovery;
 import io.pekkollm.discovery.ProviderModels;
 import io.pekkollm.cache.ResponseCache;
 import io.pekkollm.catalog.CacheAccounting;
+import io.pekkollm.catalog.Capability;
 import io.pekkollm.catalog.CatalogSettings;
 import io.pekkollm.catalog.ContextGuard;
 import io.pekkollm.catalog.CostCalculator;
 import io.pekkollm.catalog.ModelCatalog;
+import io.pekkollm.catalog.Support;
 import io.pekkollm.metrics.LlmMetrics;
 import io.pekkollm.metrics.MetricsSettings;
 import io.pekkollm.model.CacheStatus;
@@ -185,6 +187,15 @@ public final class LlmClient implements AutoCloseable {
   /** The model catalog this client prices and checks requests with. */
   public ModelCatalog catalog() {
     return catalog;
+  }
+
+  /**
+   * Whether the catalog lists {@code model} ({@code provider/model} or an alias) as taking images: its
+   * {@code vision} capability. {@link Support#UNKNOWN} for a model the catalog does not list (such a model is
+   * still sent images; its provider decides).
+   */
+  public Support supportsVision(String model) {
+    return catalog.supports(model, Capability.VISION);
   }
 
   /** This client's metrics (Micrometer); {@link LlmMetrics#scrape()} gives the Prometheus text. */
