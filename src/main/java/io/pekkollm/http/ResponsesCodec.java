@@ -22,7 +22,6 @@ import io.pekkollm.model.ToolChoice;
 import io.pekkollm.model.ToolDefinition;
 import io.pekkollm.model.Usage;
 import io.pekkollm.util.Json;
-import io.pekkollm.wire.openai.OpenAiMessages;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
