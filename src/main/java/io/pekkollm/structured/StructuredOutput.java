@@ -7,6 +7,7 @@ import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.Message;
 import io.pekkollm.model.ResponseFormat;
 import io.pekkollm.schema.JsonSchemas;
+import io.pekkollm.util.Futures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -119,13 +120,7 @@ public final class StructuredOutput<T> {
     PartialJson partial = new PartialJson();
     Source<PartialValue, NotUsed> parts = answer.apply(request)
         .mapMaterializedValue(done -> {
-          done.whenComplete((r, e) -> {
-            if (e != null) {
-              whole.completeExceptionally(e);
-            } else {
-              whole.complete(r);
-            }
-          });
+          Futures.completeWith(whole, done);
           return NotUsed.getInstance();
         })
         .mapConcat(c -> {
