@@ -357,7 +357,9 @@ public final class SessionClient {
   }
 
   private CompletionStage<SessionEntity.TurnStarted> begin(String id, long now) {
-    return ask(id, r -> new SessionEntity.BeginTurn(now, r));
+    // The deadline is this node's wall clock (as StreamEntity.BeginResume's): cluster nodes keep their clocks in sync.
+    long notAfter = System.currentTimeMillis() + settings.askTimeout().toMillis();
+    return ask(id, r -> new SessionEntity.BeginTurn(now, notAfter, r));
   }
 
   private void abort(String id, long turnId) {
