@@ -10,6 +10,11 @@ import io.pekkollm.discovery.DiscoverySettings;
 import io.pekkollm.discovery.ModelDiscovery;
 import io.pekkollm.discovery.ProviderModels;
 import io.pekkollm.cache.ResponseCache;
+import io.pekkollm.callback.CallbackSettings;
+import io.pekkollm.callback.Callbacks;
+import io.pekkollm.callback.JsonLinesFileSink;
+import io.pekkollm.callback.LlmCallback;
+import io.pekkollm.callback.WebhookSink;
 import io.pekkollm.catalog.CacheAccounting;
 import io.pekkollm.catalog.CatalogSettings;
 import io.pekkollm.catalog.ContextGuard;
@@ -20,6 +25,9 @@ import io.pekkollm.metrics.MetricsSettings;
 import io.pekkollm.model.CacheStatus;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
+import io.pekkollm.model.Embeddings;
 import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.Cost;
 import io.pekkollm.model.ErrorKind;
@@ -47,6 +55,7 @@ import io.pekkollm.resilience.RoutingSettings;
 import io.pekkollm.routing.AttemptRunner;
 import io.pekkollm.routing.Plan;
 import io.pekkollm.routing.Router;
+import io.pekkollm.responses.ResponseStore;
 import io.pekkollm.session.SessionClient;
 import io.pekkollm.session.SessionSettings;
 import io.pekkollm.stream.CallInfo;
@@ -131,15 +140,18 @@ public final class LlmClient implements AutoCloseable {
   private final SessionSettings sessionSettings;
   private final JournalSettings journalSettings;
   private volatile SessionClient sessions;
+  private volatile ResponseStore responses;
+  private final Callbacks callbacks;
   /** Where the stream and session entities live: this process, or the cluster. */
   private final EntityHost entityHost;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
       LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
-      SessionSettings sessionSettings, EntityHost entityHost) {
+      SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks) {
     this.system = system;
     this.entityHost = entityHost;
+    this.callbacks = callbacks;
     this.ownsSystem = ownsSystem;
     this.settings = settings;
     this.providers = providers;
@@ -235,6 +247,23 @@ public final class LlmClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Stored responses of the Responses API, on the journal (H2 or PostgreSQL). Started on first use.
+   */
+  public ResponseStore responses() {
+    ResponseStore r = responses;
+    if (r != null) {
+      return r;
+    }
+    synchronized (this) {
+      if (responses == null) {
+        responses = ResponseStore.start(system, journalSettings,
+            system.settings().config().getConfig("pekko-llm.responses"), entityHost);
+      }
+      return responses;
+    }
+  }
+
   /** Whether {@link #sessions()} is available ({@code pekko-llm.sessions.enabled}). */
   public boolean sessionsEnabled() {
     return sessionSettings.enabled();
@@ -249,10 +278,25 @@ public final class LlmClient implements AutoCloseable {
   }
 
   /**
+   * The model a caller's id names: a {@code provider/model} id or a group name unchanged, a bare id
+   * ({@code claude-sonnet-4-5}) through {@code pekko-llm.routing.model-aliases} or the catalog of the one enabled
+   * provider that lists it. Fails with an {@link LlmException} (MODEL_NOT_FOUND) when that is none or several.
+   * {@link #chat} and {@link #stream} take {@code provider/model} ids and groups only; callers that accept bare
+   * ids resolve them here first.
+   */
+  public String resolveModel(String model) {
+    return router.canonical(model);
+  }
+
+  /**
    * Sends {@code request} and completes with the whole answer, whose {@link ChatResponse#model()} is the
    * {@code provider/model} that served it. Fails with an {@link LlmException}.
    */
   public CompletionStage<ChatResponse> chat(ChatRequest request) {
+    return callbacks.whole(request, () -> chatUnobserved(request));
+  }
+
+  private CompletionStage<ChatResponse> chatUnobserved(ChatRequest request) {
     Plan plan;
     try {
       plan = router.plan(request);
@@ -274,6 +318,48 @@ public final class LlmClient implements AutoCloseable {
           ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
           return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
         });
+  }
+
+  /**
+   * Embeds {@code request}'s inputs: one vector per input, in order, named after the {@code provider/model} that
+   * served, with the input tokens and their cost (from the catalog's embedding prices). Inputs above the
+   * provider's batch limit ({@code embedding-batch-size}) are sent in several calls and merged back in order.
+   * Admission, breakers, retries and model-group fallbacks are those of chat calls. Fails with an
+   * {@link LlmException} (INVALID_REQUEST for a provider without embeddings).
+   */
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    try {
+      return runner.embed(router.plan(request), request);
+    } catch (LlmException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Embeds {@code texts} with {@code model} ({@code provider/model} or a group); see {@link #embed(EmbeddingRequest)}. */
+  public CompletionStage<EmbeddingResponse> embed(String model, List<String> texts) {
+    try {
+      return embed(EmbeddingRequest.builder(model).texts(texts).build());
+    } catch (LlmException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * The {@code k} of {@code candidates} nearest to {@code query} by the cosine similarity of their embeddings
+   * with {@code model}, best first (one embedding call for all of them); see {@link Embeddings#findSimilar}.
+   */
+  public CompletionStage<List<Embeddings.Match>> findSimilar(String model, String query, List<String> candidates,
+      int k) {
+    List<String> all = new ArrayList<>(candidates.size() + 1);
+    all.add(query);
+    all.addAll(candidates);
+    return embed(model, all).thenApply(r -> Embeddings.findSimilar(r.vectors().get(0),
+        r.vectors().subList(1, r.vectors().size()), k));
+  }
+
+  /** The cosine similarity of two embeddings; see {@link Embeddings#cosineSimilarity}. */
+  public static double cosineSimilarity(float[] a, float[] b) {
+    return Embeddings.cosineSimilarity(a, b);
   }
 
   /**
@@ -312,12 +398,18 @@ public final class LlmClient implements AutoCloseable {
     try {
       plan = router.plan(request);
     } catch (LlmException e) {
-      return withHandle(Source.failed(e), null, new CallInfo(null), new AtomicReference<>());
+      return withHandle(callbacks.observe(Source.failed(e), request, JournaledChunk::chunk, acc -> null), null,
+          new CallInfo(null), new AtomicReference<>());
     }
     String recoveryId = recovery == null ? null : recovery.newRecoveryId();
     CallInfo info = new CallInfo(plan.truncation());
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    return withHandle(journaled(recoveryId, plan, info, cacheStatus::set), recoveryId, info, cacheStatus);
+    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(journaled(recoveryId, plan, info, cacheStatus::set),
+        request, JournaledChunk::chunk, acc -> {
+          ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
+          return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
+        });
+    return withHandle(chunks, recoveryId, info, cacheStatus);
   }
 
   /**
@@ -604,6 +696,25 @@ public final class LlmClient implements AutoCloseable {
     return providers.names();
   }
 
+  /**
+   * The kinds of provider {@code model} may be sent to ({@code anthropic}, {@code openai}, ...): one for a
+   * {@code provider/model} id, one per member's provider for a group; empty for an unknown provider. For ingress
+   * formats that pass a provider's own fields on only to that kind of provider.
+   */
+  public java.util.Set<String> providerKinds(String model) {
+    var group = router.groupOf(model);
+    List<String> ids = group != null ? group.models() : model == null ? List.of() : List.of(model);
+    java.util.Set<String> kinds = new java.util.TreeSet<>();
+    for (String id : ids) {
+      int slash = id.indexOf('/');
+      ProviderSettings ps = slash <= 0 ? null : providers.settings(id.substring(0, slash));
+      if (ps != null) {
+        kinds.add(ps.kind());
+      }
+    }
+    return kinds;
+  }
+
   /** The names of the providers that may be called (configured and enabled), sorted. */
   public List<String> enabledProviderNames() {
     return providers.enabledNames();
@@ -611,6 +722,7 @@ public final class LlmClient implements AutoCloseable {
 
   /** Stops the provider actors; terminates the ActorSystem when this client created it. */
   public CompletionStage<Done> shutdown() {
+    callbacks.close();
     cache.stop();
     discovery.stop();
     synchronized (this) {
@@ -638,8 +750,18 @@ public final class LlmClient implements AutoCloseable {
     private final Map<String, ChatProvider> customProviders = new LinkedHashMap<>();
     private ModelCatalog catalog;
     private MeterRegistry meterRegistry;
+    private final List<LlmCallback> callbacks = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Adds a callback that hears of every call's start, success and failure (and chunks, when it asks), besides
+     * the sinks {@code pekko-llm.callbacks} configures. It is closed when the client shuts down.
+     */
+    public Builder callback(LlmCallback value) {
+      callbacks.add(java.util.Objects.requireNonNull(value, "callback"));
+      return this;
+    }
 
     /** The configuration; default {@link LlmConfig#load()}, or the host system's when embedding. */
     public Builder config(Config value) {
@@ -692,6 +814,22 @@ public final class LlmClient implements AutoCloseable {
       return out.toString();
     }
 
+    /** The callbacks given to the builder, then the sinks the configuration asks for. */
+    private Callbacks callbacks(Config cfg, LlmSettings llmSettings, LlmMetrics metrics) {
+      CallbackSettings cs = CallbackSettings.create(cfg);
+      List<LlmCallback> all = new ArrayList<>(callbacks);
+      io.pekkollm.util.Redactor redactor = io.pekkollm.util.LoggingSettings.create(cfg.getConfig("pekko-llm.logging"))
+          .redactor(llmSettings.providers().stream().flatMap(p -> p.secrets().stream()).toList());
+      if (cs.file() != null) {
+        all.add(new JsonLinesFileSink(java.nio.file.Path.of(cs.file()), cs.includeBodies(), redactor));
+      }
+      if (cs.webhook() != null) {
+        all.add(new WebhookSink(cs.webhook(), cs.includeBodies(), redactor));
+      }
+      return Callbacks.start(all, cs, metrics.registry());
+    }
+
+    /** Builds the client; a configuration error fails here, before anything is started. */
     public LlmClient build() {
       boolean owns = system == null;
       Config cfg = config != null ? config : owns ? LlmConfig.load() : system.settings().config();
@@ -735,6 +873,7 @@ public final class LlmClient implements AutoCloseable {
         throw e;
       }
       try {
+        CallbackSettings.create(cfg);
         Map<String, ProviderSupervisor.Spec> specs = new LinkedHashMap<>();
         for (ProviderSettings ps : llmSettings.providers()) {
           specs.put(ps.name(), new ProviderSupervisor.Spec(ps, Providers.factoryFor(ps)));
@@ -755,11 +894,14 @@ public final class LlmClient implements AutoCloseable {
         ProviderRegistry registry = ProviderRegistry.start(sys, specs.values(), llmSettings.restartMinBackoff(),
             llmSettings.restartMaxBackoff(), llmSettings.admissionTimeout(),
             "pekko-llm-providers-" + System.nanoTime());
+        Callbacks started = callbacks(cfg, llmSettings, metrics);
         try {
           return new LlmClient(sys, owns, llmSettings, registry, models, catalogSettings.contextCheck(),
               journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
-              SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys));
+              SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys),
+              started);
         } catch (RuntimeException e) {
+          started.close();
           registry.stop();
           throw e;
         }

@@ -29,7 +29,10 @@ public record LlmSettings(List<ProviderSettings> providers, Duration admissionTi
       if (name.isBlank() || name.contains("/")) {
         throw new ConfigException.BadPath("pekko-llm.providers." + name, "a provider name may not contain '/'");
       }
-      Config p = providers.getConfig("\"" + name + "\"").withFallback(defaults);
+      // The logging block is folded in too: a provider logs and redacts as pekko-llm.logging says, unless its own
+      // block overrides that.
+      Config p = providers.getConfig("\"" + name + "\"").withFallback(defaults)
+          .withFallback(root.getConfig("logging").atKey("logging"));
       try {
         out.add(ProviderSettings.create(name, p));
       } catch (ConfigException e) {

@@ -19,7 +19,8 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * The jar's entry point: {@code serve [--host H] [--port P]}, {@code chat [--model M] [--no-stream] TEXT...},
- * {@code models}. Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
+ * {@code models}, {@code check-config [--connect]}. Exit codes: 0 success, 1 runtime failure (an unreachable
+ * journal for {@code check-config --connect}), 2 bad usage or configuration.
  */
 public final class Main {
   private static final String USAGE = """
@@ -27,6 +28,8 @@ public final class Main {
         serve [--host HOST] [--port PORT]    run the OpenAI-compatible gateway (default 127.0.0.1:8080)
         chat [--model M] [--no-stream] TEXT  send one message and print the answer (default model mock/echo)
         models                               list the models of every configured provider
+        check-config [--connect]             validate the configuration and print what serve would run;
+                                             --connect also opens the journal
       Configuration: environment variables and -Dkey=value, see README.md and reference.conf.""";
 
   private Main() {}
@@ -60,6 +63,7 @@ public final class Main {
         case "serve" -> serve(args, out, err);
         case "chat" -> chat(args, out, err);
         case "models" -> models(out);
+        case "check-config" -> checkConfig(args, out, err);
         default -> {
           err.println("unknown command '" + args[0] + "'\n" + USAGE);
           yield 2;
@@ -77,6 +81,13 @@ public final class Main {
   private static int serve(String[] args, PrintStream out, PrintStream err) {
     warmUpInBackground();
     Config config = io.pekkollm.api.LlmConfig.load();
+    ConfigCheck.Report check = ConfigCheck.run(config, System.getenv(), false, false);
+    check.warnings().forEach(w -> err.println("pekko-llm: warning: " + w));
+    if (!check.errors().isEmpty()) {
+      check.errors().forEach(e -> err.println("pekko-llm: " + e));
+      err.println("pekko-llm: not starting: " + check.errors().size() + " configuration error(s) (see check-config)");
+      return 2;
+    }
     GatewaySettings gs = GatewaySettings.create(config);
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
@@ -232,6 +243,32 @@ public final class Main {
       }
     }
     return 0;
+  }
+
+  private static int checkConfig(String[] args, PrintStream out, PrintStream err) {
+    boolean connect = false;
+    for (int i = 1; i < args.length; i++) {
+      if (args[i].equals("--connect")) {
+        connect = true;
+      } else {
+        throw new UsageException("unknown option '" + args[i] + "' for check-config");
+      }
+    }
+    return checkConfig(io.pekkollm.api.LlmConfig.load(), System.getenv(), connect, out, err);
+  }
+
+  /** check-config on {@code config} and {@code env}: prints the plan, warnings and errors; returns the exit code. */
+  static int checkConfig(Config config, java.util.Map<String, String> env, boolean connect, PrintStream out,
+      PrintStream err) {
+    ConfigCheck.Report report = ConfigCheck.run(config, env, connect);
+    report.plan().forEach(out::println);
+    report.warnings().forEach(w -> err.println("warning: " + w));
+    report.errors().forEach(e -> err.println("error: " + e));
+    if (report.unreachable() != null) {
+      err.println("error: the journal cannot be opened: " + report.unreachable());
+    }
+    out.println(report.exitCode() == 0 ? "configuration OK" : "configuration has errors");
+    return report.exitCode();
   }
 
   private static String value(String[] args, int i, String option) {

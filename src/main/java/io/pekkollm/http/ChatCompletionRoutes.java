@@ -12,20 +12,13 @@ import io.pekkollm.model.ResponseFormat;
 import io.pekkollm.structured.StructuredOutput;
 import io.pekkollm.structured.StructuredOutputException;
 import io.pekkollm.util.Json;
-import io.pekkollm.recovery.JournaledChunk;
-import io.pekkollm.stream.ChatStream;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -122,28 +115,8 @@ final class ChatCompletionRoutes {
   }
 
   private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed) {
-    ChatRequest request = parsed.request();
-    // The handle is set when the stream is materialized, before its first chunk is encoded: the model that serves
-    // (a group's member, after fallbacks) is known once the first chunk is there, when the encoder and the
-    // headers are first used.
-    AtomicReference<ChatStream> handleRef = new AtomicReference<>();
-    Supplier<String> served = () -> {
-      ChatStream h = handleRef.get();
-      return h == null ? request.model() : h.servedModel().orElse(request.model());
-    };
-    ChatCompletionsEvents events = new ChatCompletionsEvents(ResponseHeaders.newId(), served,
+    return sse.stream(client, parsed.request(), served -> new ChatCompletionsEvents(ResponseHeaders.newId(), served,
         ResponseHeaders.nowSeconds(), parsed.includeUsage(),
-        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null));
-    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
-      handleRef.set(h);
-      return h;
-    });
-    // The cache's outcome is known once the first chunk is there, which is when the headers are written.
-    return sse.respond(source, events, List.of(), ChatStream::recoveryId, handle -> {
-      List<HttpHeader> headers = new ArrayList<>(ResponseHeaders.truncation(handle.truncation()));
-      headers.add(RawHeader.create("X-Served-Model", served.get()));
-      headers.addAll(ResponseHeaders.cache(handle.cacheStatus()));
-      return headers;
-    });
+        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null)));
   }
 }

@@ -238,7 +238,7 @@ final class ChatCompletionsCodec {
    * The gateway's retry extension: {@code false} (never retry), {@code true} or absent (the provider's policy),
    * or {@code {"max_attempts": n}} with n attempts in all, the first included (0 reads as 1).
    */
-  private static RetryOptions readRetry(JsonNode r) {
+  static RetryOptions readRetry(JsonNode r) {
     if (r == null || r.isNull() || (r.isBoolean() && r.asBoolean())) {
       return null;
     }
@@ -288,17 +288,32 @@ final class ChatCompletionsCodec {
         throw LlmException.invalidRequest("tools[" + i + "] must be {\"type\": \"function\", \"function\": {\"name\": ...}}",
             "tools");
       }
-      JsonNode params = fn.get("parameters");
-      if (params != null && !params.isNull() && !params.isObject()) {
-        throw LlmException.invalidRequest("tools[" + i + "].function.parameters must be a JSON Schema object", "tools");
-      }
-      out.add(new ToolDefinition(fn.get("name").asText(), Json.text(fn, "description"),
-          params == null || params.isNull() ? null : params, optBool(fn, "strict")));
+      out.add(toolDefinition(fn, "tools[" + i + "].function"));
     }
     return out;
   }
 
+  /** A function tool from {@code fn} ({@code name}, {@code description}, {@code parameters}, {@code strict}). */
+  static ToolDefinition toolDefinition(JsonNode fn, String path) {
+    JsonNode params = fn.get("parameters");
+    if (params != null && !params.isNull() && !params.isObject()) {
+      throw LlmException.invalidRequest(path + ".parameters must be a JSON Schema object", "tools");
+    }
+    return new ToolDefinition(fn.get("name").asText(), Json.text(fn, "description"),
+        params == null || params.isNull() ? null : params, optBool(fn, "strict"));
+  }
+
   private static ToolChoice readToolChoice(JsonNode tc) {
+    return toolChoice(tc, Json.text(tc == null ? null : tc.path("function"), "name"),
+        "'tool_choice' must be auto, none, required or a function object");
+  }
+
+  /**
+   * A {@code tool_choice}: null when absent, {@code auto | none | required}, or the function {@code functionName}
+   * (read by the caller from its API's object form; null when the object names none). Else a 400 with
+   * {@code message}. Shared by the Chat Completions and Responses shapes.
+   */
+  static ToolChoice toolChoice(JsonNode tc, String functionName, String message) {
     if (tc == null || tc.isNull()) {
       return null;
     }
@@ -307,16 +322,13 @@ final class ChatCompletionsCodec {
         case "auto" -> ToolChoice.AUTO;
         case "none" -> ToolChoice.NONE;
         case "required" -> ToolChoice.REQUIRED;
-        default -> throw LlmException.invalidRequest("'tool_choice' must be auto, none, required or a function object",
-            "tool_choice");
+        default -> throw LlmException.invalidRequest(message, "tool_choice");
       };
     }
-    String name = Json.text(tc.path("function"), "name");
-    if (tc.isObject() && name != null) {
-      return ToolChoice.function(name);
+    if (tc.isObject() && functionName != null) {
+      return ToolChoice.function(functionName);
     }
-    throw LlmException.invalidRequest("'tool_choice' must be auto, none, required or a function object",
-        "tool_choice");
+    throw LlmException.invalidRequest(message, "tool_choice");
   }
 
   private static ResponseFormat readResponseFormat(JsonNode rf) {
@@ -326,7 +338,15 @@ final class ChatCompletionsCodec {
     if (!rf.isObject()) {
       throw LlmException.invalidRequest("'response_format' must be an object", "response_format");
     }
-    String type = Json.text(rf, "type");
+    return responseFormat(Json.text(rf, "type"), rf.path("json_schema"), "response_format");
+  }
+
+  /**
+   * A response format of {@code type} ({@code text}, {@code json_object}, {@code json_schema} with {@code name},
+   * {@code schema} and {@code strict} in {@code schema}); else a 400 naming {@code param}. Shared by the Chat
+   * Completions ({@code response_format}) and Responses ({@code text.format}) shapes.
+   */
+  static ResponseFormat responseFormat(String type, JsonNode schema, String param) {
     if ("text".equals(type)) {
       return ResponseFormat.TEXT;
     }
@@ -334,15 +354,12 @@ final class ChatCompletionsCodec {
       return ResponseFormat.JSON_OBJECT;
     }
     if ("json_schema".equals(type)) {
-      JsonNode js = rf.path("json_schema");
-      if (!js.path("name").isTextual() || !js.path("schema").isObject()) {
-        throw LlmException.invalidRequest("response_format.json_schema needs 'name' and a 'schema' object",
-            "response_format");
+      if (!schema.path("name").isTextual() || !schema.path("schema").isObject()) {
+        throw LlmException.invalidRequest(param + " of type json_schema needs 'name' and a 'schema' object", param);
       }
-      return ResponseFormat.jsonSchema(js.get("name").asText(), js.get("schema"), optBool(js, "strict"));
+      return ResponseFormat.jsonSchema(schema.get("name").asText(), schema.get("schema"), optBool(schema, "strict"));
     }
-    throw LlmException.invalidRequest("response_format.type must be text, json_object or json_schema",
-        "response_format");
+    throw LlmException.invalidRequest(param + ".type must be text, json_object or json_schema", param);
   }
 
   private static Map<String, String> readMetadata(JsonNode md) {
@@ -528,11 +545,11 @@ final class ChatCompletionsCodec {
     g.writeEndObject();
   }
 
-  private interface Writer {
+  interface Writer {
     void write(JsonGenerator g) throws IOException;
   }
 
-  private static String generate(Writer w) {
+  static String generate(Writer w) {
     StringWriter sw = new StringWriter(256);
     try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(sw)) {
       w.write(g);

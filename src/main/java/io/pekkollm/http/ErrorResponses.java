@@ -11,12 +11,35 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
-/** Turns errors into OpenAI-shaped error responses, keeping the upstream status and retry hints. */
+/**
+ * Turns errors into error responses in the caller's API shape (OpenAI's by default, Anthropic's for the Messages
+ * API), keeping the upstream status and retry hints.
+ */
 final class ErrorResponses {
   private ErrorResponses() {}
 
   static HttpResponse of(Throwable error) {
     LlmException e = unwrap(error);
+    List<HttpHeader> headers = headers(e);
+    String body = body(e);
+    if (e instanceof io.pekkollm.recovery.ResumeConflictException rc && rc.finalText() != null) {
+      // A completed stream's answer stays available to the client that tried to resume it.
+      var node = (com.fasterxml.jackson.databind.node.ObjectNode) parse(body);
+      node.put("final_text", rc.finalText());
+      body = io.pekkollm.util.Json.write(node);
+    }
+    return json(e.httpStatus(), body, headers);
+  }
+
+  /** Anthropic's error response for {@code error}: its body, its status (529 for overload), the same headers. */
+  static HttpResponse anthropic(Throwable error) {
+    LlmException e = unwrap(error);
+    int status = MessagesCodec.status(e);
+    return json(status, MessagesCodec.writeError(MessagesCodec.errorType(status), e.getMessage()), headers(e));
+  }
+
+  /** Retry-After (whole seconds, rounded up), and the upstream's provider, request id and x-should-retry. */
+  private static List<HttpHeader> headers(LlmException e) {
     List<HttpHeader> headers = new ArrayList<>();
     e.retryAfter().ifPresent(d ->
         headers.add(RawHeader.create("Retry-After", Long.toString(Math.max(1, (d.toMillis() + 999) / 1000)))));
@@ -30,14 +53,7 @@ final class ErrorResponses {
         headers.add(RawHeader.create("x-should-retry", should));
       }
     }
-    String body = body(e);
-    if (e instanceof io.pekkollm.recovery.ResumeConflictException rc && rc.finalText() != null) {
-      // A completed stream's answer stays available to the client that tried to resume it.
-      var node = (com.fasterxml.jackson.databind.node.ObjectNode) parse(body);
-      node.put("final_text", rc.finalText());
-      body = io.pekkollm.util.Json.write(node);
-    }
-    return json(e.httpStatus(), body, headers);
+    return headers;
   }
 
   static com.fasterxml.jackson.databind.JsonNode parse(String json) {

@@ -39,8 +39,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gateway's HTTP routes, composed here from one class per resource: chat completions
- * ({@link ChatCompletionRoutes}), journalled streams ({@link StreamRoutes}), models ({@link ModelRoutes}), sessions
- * ({@link SessionRoutes}), the cache ({@link CacheRoutes}), health and metrics ({@link HealthRoutes}); with one key
+ * ({@link ChatCompletionRoutes}), embeddings ({@link EmbeddingRoutes}), the Responses API
+ * ({@link ResponsesRoutes}), journalled streams ({@link StreamRoutes}), models ({@link ModelRoutes}), sessions
+ * ({@link SessionRoutes}), the cache ({@link CacheRoutes}), health and metrics ({@link HealthRoutes}), Anthropic's
+ * Messages API ({@link MessagesRoutes}, which answers in Anthropic's own error shape); with one key
  * check ({@link GatewayAuth}), one body reader ({@link RequestBodies}), one SSE writer ({@link SseResponses}) and
  * the access log. Every error is OpenAI's error body with a matching status; the routes never fail the connection
  * for a bad request.
@@ -69,6 +71,9 @@ public final class GatewayRoutes {
   private final HealthRoutes health;
   private final CacheRoutes cacheRoutes;
   private final SessionRoutes sessionRoutes;
+  private final MessagesRoutes messages;
+  private final EmbeddingRoutes embeddings;
+  private final ResponsesRoutes responses;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.settings = settings;
@@ -84,7 +89,10 @@ public final class GatewayRoutes {
     this.models = new ModelRoutes(client);
     this.health = new HealthRoutes(client, settings);
     this.cacheRoutes = new CacheRoutes(client.cache());
+    this.embeddings = new EmbeddingRoutes(client, bodies);
+    this.responses = new ResponsesRoutes(client, bodies, sse);
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client, bodies, sse) : null;
+    this.messages = new MessagesRoutes(client, auth, bodies, largeRequests, sse);
   }
 
   /**
@@ -144,7 +152,9 @@ public final class GatewayRoutes {
             // Provider details (error texts, load) need the API key like /v1; plain /health stays open for probes.
             path("providers", () -> authenticated(() -> completeWithFuture(health.providers())))))),
         path("metrics", () -> get(() -> authenticated(() -> complete(health.metrics())))),
-        pathPrefix("v1", () -> authenticated(() -> extractRequest(req -> concat(
+        // Anthropic's Messages routes check the key themselves: they also take it in x-api-key, and answer
+        // Anthropic's error shape.
+        pathPrefix("v1", () -> concat(messages.route(), authenticated(() -> extractRequest(req -> concat(
             path(segment("chat").slash("completions"), () -> post(() -> completeWithFuture(chat.handle(req)))),
             path("models", () -> get(() -> completeWithFuture(models.list()))),
             path(segment("streams").slash(segment()).slash("resume"), id ->
@@ -153,7 +163,9 @@ public final class GatewayRoutes {
             path(segment("models").slash(PathMatchers.remaining()),
                 rest -> get(() -> completeWithFuture(models.one(ModelRoutes.modelId(req))))),
             cacheRoutes.route(),
-            sessionRoutes == null ? reject() : sessionRoutes.route(req))))))));
+            embeddings.route(),
+            responses.route(),
+            sessionRoutes == null ? reject() : sessionRoutes.route(req)))))))));
     return settings.accessLog() ? accessLog(inner) : inner;
   }
 

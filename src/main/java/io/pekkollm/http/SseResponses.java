@@ -1,6 +1,7 @@
 package io.pekkollm.http;
 
 import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.stream.ChatStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -118,6 +119,33 @@ final class SseResponses {
               .addHeaders(m == null ? List.of() : extraHeaders.apply(m));
           return id == null ? resp : resp.addHeader(RawHeader.create("X-Recovery-Id", id));
         });
+  }
+
+  /**
+   * Streams {@code request} through {@code client} (journalled: routing, resilience, cache and costs apply) as SSE
+   * by the encoder {@code events} makes from a supplier of the serving model's id. The handle is set when the
+   * stream is materialized, before its first chunk is encoded: the model that serves (a group's member, after
+   * fallbacks) is known once the first chunk is there, when the encoder and the headers ({@code X-Served-Model},
+   * truncation, cache) are first used.
+   */
+  CompletionStage<HttpResponse> stream(io.pekkollm.api.LlmClient client, io.pekkollm.model.ChatRequest request,
+      Function<java.util.function.Supplier<String>, EventEncoder> events) {
+    java.util.concurrent.atomic.AtomicReference<ChatStream> handleRef = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.function.Supplier<String> served = () -> {
+      ChatStream h = handleRef.get();
+      return h == null ? request.model() : h.servedModel().orElse(request.model());
+    };
+    EventEncoder encoder = events.apply(served);
+    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
+      handleRef.set(h);
+      return h;
+    });
+    return respond(source, encoder, List.of(), ChatStream::recoveryId, handle -> {
+      List<HttpHeader> headers = new java.util.ArrayList<>(ResponseHeaders.truncation(handle.truncation()));
+      headers.add(RawHeader.create("X-Served-Model", served.get()));
+      headers.addAll(ResponseHeaders.cache(handle.cacheStatus()));
+      return headers;
+    });
   }
 
   private static ByteString joined(List<ByteString> parts) {

@@ -2,9 +2,14 @@ package io.pekkollm.provider;
 
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ModelInfo;
 import io.pekkollm.resilience.RateLimitHeaders;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
 import org.apache.pekko.NotUsed;
@@ -39,6 +44,23 @@ public interface ChatProvider {
    */
   default CompletionStage<List<ChatChunk>> complete(ChatRequest request, Materializer materializer) {
     return stream(request, false).runWith(Sink.seq(), materializer);
+  }
+
+  /**
+   * Embeds {@code request}'s inputs (whose {@link EmbeddingRequest#model()} is this provider's own model id, and
+   * which are at most {@link #embeddingBatchSize} many) in one exchange: one vector per input, in order, with the
+   * input tokens the provider reported (or estimated). Fails with an {@link LlmException}; the default, for
+   * providers without an embeddings API, with INVALID_REQUEST naming the model.
+   */
+  default CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    return CompletableFuture.failedFuture(new LlmException(ErrorKind.INVALID_REQUEST, "provider '" + name()
+        + "' has no embeddings API; embedding providers: OpenAI and OpenAI-compatible hosts, gemini, ollama, "
+        + "cohere, bedrock, mock", null, false, "model"));
+  }
+
+  /** The most inputs one {@link #embed} call may carry for {@code model}; larger requests are split. */
+  default int embeddingBatchSize(String model) {
+    return 2048;
   }
 
   /** The models this provider offers, from its API where it has one. */

@@ -9,6 +9,7 @@ import io.pekkollm.stream.DeferredSource;
 import io.pekkollm.stream.Frames;
 import io.pekkollm.stream.Framing;
 import io.pekkollm.stream.MalformedFrameException;
+import io.pekkollm.util.Futures;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -43,6 +44,8 @@ import org.apache.pekko.util.ByteString;
 public abstract class HttpChatProvider implements ChatProvider {
   protected final ProviderSettings settings;
   private final io.pekkollm.util.Redactor redactor;
+  // Null unless pekko-llm.logging.bodies is on: then each exchange is logged, redacted.
+  private final BodyLog bodyLog;
   protected final ActorSystem<?> system;
   protected final Clock clock;
   private final Http http;
@@ -53,7 +56,8 @@ public abstract class HttpChatProvider implements ChatProvider {
 
   protected HttpChatProvider(ProviderSettings settings, ActorSystem<?> system) {
     this.settings = settings;
-    this.redactor = io.pekkollm.util.Redactor.of(settings.secrets());
+    this.redactor = settings.redactor();
+    this.bodyLog = BodyLog.create(settings.name(), settings.logging(), redactor);
     this.system = system;
     this.clock = Clock.systemUTC();
     this.http = Http.get(system);
@@ -140,20 +144,33 @@ public abstract class HttpChatProvider implements ChatProvider {
    */
   @Override
   public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming) {
-    return DeferredSource.of(() -> exchange(request, streaming).thenApply(r -> handle(r, request, streaming)));
+    return DeferredSource.of(() -> exchange(request, streaming, (r, log) -> handle(r, request, streaming, log)));
   }
 
-  /** Builds and sends the request; the response's rate-limit headers are reported. */
-  private CompletionStage<HttpResponse> exchange(ChatRequest request, boolean streaming) {
+  /**
+   * Builds and sends the request (logged when bodies are logged) and gives the response, with its body log (null
+   * when off), to {@code then}; the response's rate-limit headers are reported.
+   */
+  private <T> CompletionStage<T> exchange(ChatRequest request, boolean streaming,
+      java.util.function.BiFunction<HttpResponse, BodyLog.Exchange, T> then) {
     HttpRequest httpRequest;
     try {
       httpRequest = toHttpRequest(request, streaming);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return send(httpRequest).thenApply(response -> {
+    BodyLog.Exchange log = bodyLog == null ? null : bodyLog.start(httpRequest);
+    CompletionStage<HttpResponse> sent = send(httpRequest);
+    if (log != null) {
+      sent = sent.whenComplete((r, err) -> {
+        if (err != null) {
+          log.failed(Futures.cause(err));
+        }
+      });
+    }
+    return sent.thenApply(response -> {
       reportRateLimits(response, request);
-      return response;
+      return then.apply(response, log);
     });
   }
 
@@ -171,13 +188,17 @@ public abstract class HttpChatProvider implements ChatProvider {
    */
   @Override
   public CompletionStage<List<ChatChunk>> complete(ChatRequest request, Materializer materializer) {
-    return exchange(request, false).thenCompose(response -> whole(response, request));
+    return exchange(request, false, (response, log) -> whole(response, request, log))
+        .thenCompose(java.util.function.Function.identity());
   }
 
   /** A response read whole: its chunks, or its error status (or error-only body) as a classified error. */
-  private CompletionStage<List<ChatChunk>> whole(HttpResponse response, ChatRequest request) {
+  private CompletionStage<List<ChatChunk>> whole(HttpResponse response, ChatRequest request, BodyLog.Exchange log) {
     int status = response.status().intValue();
     return readBody(response.entity()).thenApply(body -> {
+      if (log != null) {
+        log.response(response, body);
+      }
       if (status < 200 || status > 299) {
         throw httpError(status, response, body);
       }
@@ -221,14 +242,18 @@ public abstract class HttpChatProvider implements ChatProvider {
     });
   }
 
-  private Source<ChatChunk, NotUsed> handle(HttpResponse response, ChatRequest request, boolean streaming) {
+  private Source<ChatChunk, NotUsed> handle(HttpResponse response, ChatRequest request, boolean streaming,
+      BodyLog.Exchange log) {
     int status = response.status().intValue();
     HttpEntity entity = response.entity();
     boolean isJson = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
     if (status < 200 || status > 299 || !streaming || (isJson && framing() == Framing.SSE)) {
       // An error, a whole answer, or a streaming request answered with one JSON document (an error or a whole
       // completion), as some servers do.
-      return Source.completionStage(whole(response, request)).mapConcat(l -> l);
+      return Source.completionStage(whole(response, request, log)).mapConcat(l -> l);
+    }
+    if (log != null) {
+      entity = log.streamed(response, entity);
     }
     StreamDecoder decoder = newDecoder(request);
     Source<ChatChunk, NotUsed> chunks = frames.decode(framing(), entity)
@@ -321,6 +346,50 @@ public abstract class HttpChatProvider implements ChatProvider {
   @Override
   public CompletionStage<List<ModelInfo>> listModels() {
     return CompletableFuture.completedFuture(List.of());
+  }
+
+  /** {@code embedding-batch-size} of the provider's settings (the API's limit of inputs per call). */
+  @Override
+  public int embeddingBatchSize(String model) {
+    return settings.config().hasPath("embedding-batch-size")
+        ? Math.max(1, settings.config().getInt("embedding-batch-size")) : ChatProvider.super.embeddingBatchSize(model);
+  }
+
+  /**
+   * An embedding exchange: {@code request} built (it may throw an {@link LlmException}), sent, its JSON answer
+   * read by {@code read} (given the parsed body and the raw one); errors classified as for chat.
+   */
+  protected CompletionStage<io.pekkollm.model.EmbeddingResponse> embedWith(
+      java.util.function.Supplier<HttpRequest> request,
+      java.util.function.BiFunction<com.fasterxml.jackson.databind.JsonNode, String, io.pekkollm.model.EmbeddingResponse> read) {
+    HttpRequest built;
+    try {
+      built = request.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return send(built).thenCompose(resp -> readBody(resp.entity()).thenApply(body -> {
+      int status = resp.status().intValue();
+      if (status < 200 || status > 299) {
+        throw httpError(status, resp, body);
+      }
+      com.fasterxml.jackson.databind.JsonNode root;
+      try {
+        root = io.pekkollm.util.Json.parse(body);
+      } catch (java.io.IOException e) {
+        throw ErrorClassifier.malformed(name(), "the response is not JSON: " + e.getMessage(), body, e);
+      }
+      if (looksLikeErrorOnly(body)) {
+        throw httpError(status, resp, body);
+      }
+      try {
+        return read.apply(root, body);
+      } catch (LlmException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw ErrorClassifier.malformed(name(), e.getMessage(), body, e);
+      }
+    }));
   }
 
   protected static Map<String, String> headers(HttpResponse response) {

@@ -154,7 +154,7 @@ public final class ProviderActor extends AbstractBehavior<ProviderActor.Command>
         model -> new Breaker(resilience.breaker(), model, ctx.getSystem().classicSystem().scheduler(), clock,
             () -> self.tell(BreakerHalfOpened.INSTANCE)));
     // Error text is kept (and shown in /health/providers) without this provider's credentials.
-    io.pekkollm.util.Redactor redactor = io.pekkollm.util.Redactor.of(settings.secrets());
+    io.pekkollm.util.Redactor redactor = settings.redactor();
     this.stats = new ProviderStats(load, System::currentTimeMillis, redactor::redact);
     this.health = new HealthProbe(resilience.healthCheckTimeout(), clock, System::currentTimeMillis,
         redactor::redact);

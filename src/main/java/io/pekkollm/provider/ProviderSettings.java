@@ -93,6 +93,17 @@ public record ProviderSettings(String name, String kind, String baseUrl, String 
     return out;
   }
 
+  /** The provider's {@code logging} block (folded in from {@code pekko-llm.logging}); none: nothing logged. */
+  public io.pekkollm.util.LoggingSettings logging() {
+    return config != null && config.hasPath("logging")
+        ? io.pekkollm.util.LoggingSettings.create(config.getConfig("logging")) : io.pekkollm.util.LoggingSettings.DEFAULT;
+  }
+
+  /** The redactor of everything this provider logs, stores or shows: {@link #logging()}'s, with {@link #secrets()}. */
+  public io.pekkollm.util.Redactor redactor() {
+    return logging().redactor(secrets());
+  }
+
   @Override
   public String toString() {
     return "ProviderSettings{name=" + name + ", kind=" + kind + ", baseUrl=" + baseUrl + ", apiKey="

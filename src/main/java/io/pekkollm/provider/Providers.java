@@ -24,6 +24,8 @@ public final class Providers {
       case "bedrock" -> BedrockProvider::new;
       case "mock" -> (s, system) -> MockProvider.builder(s.name())
           .chunkDelay(s.config().hasPath("chunk-delay") ? s.config().getDuration("chunk-delay") : Duration.ZERO)
+          .embeddingBatchSize(s.config().hasPath("embedding-batch-size") ? s.config().getInt("embedding-batch-size")
+              : 2048)
           .build();
       default -> throw new IllegalArgumentException("pekko-llm.providers." + settings.name() + ".kind '"
           + settings.kind() + "' is unknown; known kinds: openai, anthropic, gemini, ollama, cohere, bedrock, mock");

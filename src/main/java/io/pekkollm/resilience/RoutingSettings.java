@@ -11,20 +11,24 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Model groups from {@code pekko-llm.routing} (see reference.conf). A group is either a list,
+ * Model groups and model aliases from {@code pekko-llm.routing} (see reference.conf). A group is either a list,
  * {@code fast = ["groq/llama-3.1-8b-instant", "openai/gpt-4o-mini"]} (strategy {@code default-strategy}), or
- * an object, {@code cheap { strategy = lowest-cost, models = [...] }}. Immutable.
+ * an object, {@code cheap { strategy = lowest-cost, models = [...] }}. An alias maps a bare model id a client
+ * sends to a {@code provider/model} id or a group: {@code model-aliases { "claude-x" = "anthropic/claude-x" }}.
+ * Immutable.
  */
 public final class RoutingSettings {
   private final Map<String, ModelGroup> groups;
+  private final Map<String, String> modelAliases;
 
-  private RoutingSettings(Map<String, ModelGroup> groups) {
+  private RoutingSettings(Map<String, ModelGroup> groups, Map<String, String> modelAliases) {
     this.groups = Map.copyOf(groups);
+    this.modelAliases = Map.copyOf(modelAliases);
   }
 
-  /** No groups. */
+  /** No groups, no aliases. */
   public static RoutingSettings empty() {
-    return new RoutingSettings(Map.of());
+    return new RoutingSettings(Map.of(), Map.of());
   }
 
   /** Reads {@code pekko-llm.routing} of the whole configuration. */
@@ -49,8 +53,22 @@ public final class RoutingSettings {
         throw new ConfigException.BadValue(v.origin(), "pekko-llm.routing.groups." + name, ex.getMessage(), ex);
       }
     }
-    return new RoutingSettings(out);
+    Map<String, String> aliases = new LinkedHashMap<>();
+    if (routing.hasPath("model-aliases")) {
+      for (Map.Entry<String, ConfigValue> e : routing.getObject("model-aliases").entrySet()) {
+        Object target = e.getValue().unwrapped();
+        // Object keys are single path elements: "claude-3.5" (quoted) is one key; unquoted it is a nested object.
+        String alias = e.getKey();
+        if (!(target instanceof String t) || t.isBlank() || alias.indexOf('/') >= 0) {
+          throw new ConfigException.BadValue(e.getValue().origin(), "pekko-llm.routing.model-aliases." + e.getKey(),
+              "an alias is a bare model id (no '/'; quote ids with dots) mapped to a provider/model id or a group name");
+        }
+        aliases.put(alias, t);
+      }
+    }
+    return new RoutingSettings(out, aliases);
   }
+
 
   private static List<String> strings(ConfigValue list) {
     List<String> out = new ArrayList<>();
@@ -67,5 +85,10 @@ public final class RoutingSettings {
   /** Every group by name. */
   public Map<String, ModelGroup> groups() {
     return groups;
+  }
+
+  /** The configured aliases: bare model id → {@code provider/model} id or group name. */
+  public Map<String, String> modelAliases() {
+    return modelAliases;
   }
 }

@@ -7,11 +7,14 @@ import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.ContentPart;
 import io.pekkollm.model.Cost;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Message;
 import io.pekkollm.model.TruncationReport;
 import io.pekkollm.model.Usage;
+import io.pekkollm.provider.EmbeddingJson;
 import io.pekkollm.provider.ProviderActor;
 import io.pekkollm.provider.ProviderRegistry;
 import io.pekkollm.provider.ProviderSettings;
@@ -20,6 +23,7 @@ import io.pekkollm.stream.ChatAccumulator;
 import io.pekkollm.stream.DeferredSource;
 import io.pekkollm.util.Futures;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -70,6 +74,20 @@ public final class AttemptRunner {
     return Source.lazySource(() -> new ResilientCall<>(this, plan, router.order(plan), new StreamReader(streaming),
             info).start())
         .mapMaterializedValue(f -> NotUsed.getInstance());
+  }
+
+  /**
+   * The embeddings of {@code request} along {@code plan} (see {@link Router#plan(EmbeddingRequest)}): retried,
+   * falling back and admitted like a chat call; the answer is named after the {@code provider/model} that served
+   * and priced from the catalog's embedding prices.
+   */
+  public CompletionStage<EmbeddingResponse> embed(Plan plan, EmbeddingRequest request) {
+    CallInfo info = new CallInfo(null);
+    return new ResilientCall<>(this, plan, router.order(plan), new EmbeddingReader(request), info).start()
+        .thenApply(r -> {
+          String model = info.servedModel() != null ? info.servedModel() : request.model();
+          return r.with(model, cost(model, r.model(), r.usage()));
+        });
   }
 
   /** The answer of {@code plan}, read whole: the chunks of the attempt that succeeded, or its LlmException. */
@@ -128,7 +146,7 @@ public final class AttemptRunner {
       String provider = candidate.route().provider();
       TimeLimits limits = TimeLimits.of(settings(candidate).resilience().timeouts(), streaming);
       // One inner stream (the provider's) per attempt: each nested stream on the per-chunk path costs an event.
-      return DeferredSource.<ChatChunk, Attempt>of(() -> new Attempt(candidate), a -> a.admit()
+      return DeferredSource.<ChatChunk, Attempt>of(() -> new Attempt(candidate, estimateTokens(upstream)), a -> a.admit()
               .thenApply(g -> limits.apply(g.provider().stream(upstream, streaming), provider).map(c -> {
                 a.onChunk(c);
                 commit.run();
@@ -162,33 +180,47 @@ public final class AttemptRunner {
     }
   }
 
-  /** One exchange per attempt, chained as futures: no stream is run. */
-  private final class WholeReader implements AttemptReader<CompletionStage<List<ChatChunk>>> {
+  /**
+   * A reader whose answer is a future: one exchange per attempt (or, for embeddings, one per batch), chained as
+   * futures, so no stream is run. A subclass says what one attempt sends ({@link #call}) and what its answer
+   * reports ({@link #report}).
+   */
+  private abstract class FutureReader<T> implements AttemptReader<CompletionStage<T>> {
+
+    /** The upstream exchange of one admitted attempt. */
+    abstract CompletionStage<T> call(Candidate candidate, ProviderActor.Granted granted);
+
+    /** Hands the answer's usage and model to the attempt before it ends. */
+    abstract void report(Attempt attempt, T answer);
+
+    /** The attempt's token estimate, for the rate limiter. */
+    abstract long estimate(Candidate candidate);
+
     @Override
-    public CompletionStage<List<ChatChunk>> read(Candidate candidate, Runnable commit) {
+    public CompletionStage<T> read(Candidate candidate, Runnable commit) {
       String provider = candidate.route().provider();
       TimeLimits limits = TimeLimits.of(settings(candidate).resilience().timeouts(), false);
-      Attempt a = new Attempt(candidate);
-      CompletableFuture<List<ChatChunk>> result = new CompletableFuture<>();
+      Attempt a = new Attempt(candidate, estimate(candidate));
+      CompletableFuture<T> result = new CompletableFuture<>();
       a.admit().thenCompose(g -> {
-        CompletionStage<List<ChatChunk>> call;
+        CompletionStage<T> call;
         try {
-          call = g.provider().complete(candidate.upstream(), materializer);
+          call = call(candidate, g);
         } catch (RuntimeException e) {
           call = CompletableFuture.failedFuture(e);
         }
         return limits.apply(call, provider, system);
-      }).whenComplete((chunks, err) -> {
+      }).whenComplete((answer, err) -> {
         Throwable cause = Futures.cause(err);
         try {
           if (cause == null) {
-            chunks.forEach(a::onChunk);
+            report(a, answer);
             commit.run();
           }
           a.end(cause);
         } finally {
           if (cause == null) {
-            result.complete(chunks);
+            result.complete(answer);
           } else {
             result.completeExceptionally(cause);
           }
@@ -198,22 +230,90 @@ public final class AttemptRunner {
     }
 
     @Override
-    public CompletionStage<List<ChatChunk>> recover(CompletionStage<List<ChatChunk>> result,
-        Predicate<Throwable> handles, Function<Throwable, CompletionStage<List<ChatChunk>>> then) {
-      return result.handle((chunks, err) -> {
+    public CompletionStage<T> recover(CompletionStage<T> result, Predicate<Throwable> handles,
+        Function<Throwable, CompletionStage<T>> then) {
+      return result.handle((answer, err) -> {
         Throwable t = Futures.cause(err);
         if (t == null) {
-          return CompletableFuture.completedFuture(chunks);
+          return CompletableFuture.completedFuture(answer);
         }
-        return handles.test(t) ? then.apply(t) : CompletableFuture.<List<ChatChunk>>failedFuture(t);
+        return handles.test(t) ? then.apply(t) : CompletableFuture.<T>failedFuture(t);
       }).thenCompose(Function.identity());
     }
 
     @Override
-    public CompletionStage<List<ChatChunk>> after(Duration delay, Supplier<CompletionStage<List<ChatChunk>>> then) {
-      CompletableFuture<CompletionStage<List<ChatChunk>>> due = new CompletableFuture<>();
+    public CompletionStage<T> after(Duration delay, Supplier<CompletionStage<T>> then) {
+      CompletableFuture<CompletionStage<T>> due = new CompletableFuture<>();
       system.scheduler().scheduleOnce(delay, () -> due.complete(then.get()), system.executionContext());
       return due.thenCompose(Function.identity());
+    }
+  }
+
+  /** A chat answer read whole through {@link io.pekkollm.provider.ChatProvider#complete}. */
+  private final class WholeReader extends FutureReader<List<ChatChunk>> {
+    @Override
+    CompletionStage<List<ChatChunk>> call(Candidate candidate, ProviderActor.Granted granted) {
+      return granted.provider().complete(candidate.upstream(), materializer);
+    }
+
+    @Override
+    void report(Attempt attempt, List<ChatChunk> chunks) {
+      chunks.forEach(attempt::onChunk);
+    }
+
+    @Override
+    long estimate(Candidate candidate) {
+      return estimateTokens(candidate.upstream());
+    }
+  }
+
+  /**
+   * Embeddings: the request split into the provider's batches ({@link io.pekkollm.provider.ChatProvider#
+   * embeddingBatchSize}), sent one after another under one admission, the vectors merged back in input order
+   * and the usage summed. A failed batch fails the attempt, which is retried (or falls back) whole, so every
+   * vector of an answer comes from one model.
+   */
+  private final class EmbeddingReader extends FutureReader<EmbeddingResponse> {
+    private final EmbeddingRequest request;
+
+    EmbeddingReader(EmbeddingRequest request) {
+      this.request = request;
+    }
+
+    @Override
+    CompletionStage<EmbeddingResponse> call(Candidate candidate, ProviderActor.Granted granted) {
+      EmbeddingRequest upstream = request.toBuilder().model(candidate.route().model()).retry(null).build();
+      int batch = Math.max(1, granted.provider().embeddingBatchSize(upstream.model()));
+      if (upstream.size() <= batch) {
+        return granted.provider().embed(upstream);
+      }
+      CompletionStage<List<EmbeddingResponse>> parts = CompletableFuture.completedFuture(new ArrayList<>());
+      for (int from = 0; from < upstream.size(); from += batch) {
+        EmbeddingRequest slice = upstream.slice(from, Math.min(upstream.size(), from + batch));
+        parts = parts.thenCompose(done -> granted.provider().embed(slice).thenApply(r -> {
+          done.add(r);
+          return done;
+        }));
+      }
+      return parts.thenApply(done -> {
+        List<float[]> vectors = new ArrayList<>(upstream.size());
+        int tokens = 0;
+        for (EmbeddingResponse r : done) {
+          vectors.addAll(r.vectors());
+          tokens += r.usage() == null ? 0 : r.usage().inputTokens();
+        }
+        return new EmbeddingResponse(done.get(0).model(), vectors, Usage.of(tokens, 0), null);
+      });
+    }
+
+    @Override
+    void report(Attempt attempt, EmbeddingResponse answer) {
+      attempt.onUsage(answer.usage(), answer.model());
+    }
+
+    @Override
+    long estimate(Candidate candidate) {
+      return EmbeddingJson.estimateTokens(request);
     }
   }
 
@@ -227,25 +327,34 @@ public final class AttemptRunner {
     private Usage usage;
     private String providerModel;
 
-    Attempt(Candidate candidate) {
+    private final long tokens;
+
+    /** An attempt estimated at {@code tokens} for the rate limiter. */
+    Attempt(Candidate candidate, long tokens) {
       this.candidate = candidate;
+      this.tokens = tokens;
     }
 
     CompletionStage<ProviderActor.Granted> admit() {
       Route route = candidate.route();
-      admission = providers.acquire(route.provider(), route.model(), estimateTokens(candidate.upstream()));
+      admission = providers.acquire(route.provider(), route.model(), tokens);
       return admission;
     }
 
     void onChunk(ChatChunk c) {
+      onUsage(c.usage(), c.model());
+    }
+
+    /** An answer (a chunk, or a whole embedding answer) arrived, reporting {@code reported} (may be null). */
+    void onUsage(Usage reported, String model) {
       if (firstChunkNanos < 0) {
         firstChunkNanos = System.nanoTime() - start;
       }
-      if (c.usage() != null) {
-        usage = usage == null ? c.usage() : usage.merge(c.usage());
+      if (reported != null) {
+        usage = usage == null ? reported : usage.merge(reported);
       }
-      if (providerModel == null && c.model() != null) {
-        providerModel = c.model();
+      if (providerModel == null && model != null) {
+        providerModel = model;
       }
     }
 

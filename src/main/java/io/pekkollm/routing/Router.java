@@ -7,6 +7,7 @@ import io.pekkollm.catalog.ModelCatalog;
 import io.pekkollm.metrics.LlmMetrics;
 import io.pekkollm.model.CacheOptions;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.TruncationReport;
@@ -84,6 +85,38 @@ public final class Router {
     }
   }
 
+  /**
+   * The model a caller's id names, for the ingress formats that take a provider's own model ids: a
+   * {@code provider/model} id or a group name as it is; a configured alias ({@code pekko-llm.routing.model-aliases})
+   * as its target; any other bare id ({@code claude-sonnet-4-5}, {@code gpt-4o-mini}) as the {@code provider/model}
+   * of the one enabled provider whose catalog lists it (by id or alias). Fails with MODEL_NOT_FOUND when no enabled
+   * provider lists it, or when several do (an alias then says which).
+   */
+  public String canonical(String model) {
+    if (model == null || model.isBlank() || model.indexOf('/') >= 0 || groupOf(model) != null) {
+      return model;
+    }
+    String alias = routing.modelAliases().get(model);
+    if (alias != null) {
+      return alias;
+    }
+    List<String> found = new ArrayList<>(1);
+    for (String provider : providers.enabledNames()) {
+      catalog.find(provider, model).ifPresent(e -> found.add(e.id()));
+    }
+    if (found.size() == 1) {
+      return found.get(0);
+    }
+    if (found.isEmpty()) {
+      throw new LlmException(ErrorKind.MODEL_NOT_FOUND, "model '" + model + "' is not a provider/model id, a group "
+          + "or an alias, and the catalog of no enabled provider (" + String.join(", ", providers.enabledNames())
+          + ") lists it; send provider/model, e.g. anthropic/" + model + ", or add pekko-llm.routing.model-aliases",
+          null, false, "model");
+    }
+    throw new LlmException(ErrorKind.MODEL_NOT_FOUND, "model '" + model + "' is ambiguous: " + String.join(", ", found)
+        + " list it; send one of those ids, or add pekko-llm.routing.model-aliases", null, false, "model");
+  }
+
   /** The route of a {@code provider/model} id; fails with MODEL_NOT_FOUND for an unknown provider or a bad id. */
   public Route resolve(String model) {
     if (model == null || model.isBlank()) {
@@ -152,6 +185,29 @@ public final class Router {
       fits.add(candidate(request, firstEnabled, resolve(firstEnabled), true));
     }
     return new Plan(request, group, List.copyOf(fits), null, null);
+  }
+
+  /**
+   * The plan of an embedding call: the model or the group's enabled members, in configured order, each a
+   * candidate whose chat request is empty (only its model and the caller's retry budget count; embeddings are
+   * not fitted to a context window, the provider judges their length). Fails like {@link #plan(ChatRequest)}.
+   */
+  public Plan plan(EmbeddingRequest request) {
+    ChatRequest call = ChatRequest.builder(request.model()).retry(request.retry()).build();
+    ModelGroup group = groupOf(request.model());
+    List<String> ids = group == null ? List.of(request.model()) : group.models();
+    List<Candidate> candidates = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      Route route = resolve(id);
+      if (group == null || providers.settings(route.provider()).enabled()) {
+        candidates.add(new Candidate(id, route, ChatRequest.builder(route.model()).build(), null));
+      }
+    }
+    if (candidates.isEmpty()) {
+      throw new LlmException(ErrorKind.AUTHENTICATION, "no model of group '" + group.name()
+          + "' has an enabled provider: " + String.join(", ", group.models()), null, false, "model");
+    }
+    return new Plan(call, group, List.copyOf(candidates), null, null);
   }
 
   private Candidate candidate(ChatRequest request, String id, Route route, boolean mayTruncate) {

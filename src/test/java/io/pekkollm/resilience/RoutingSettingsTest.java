@@ -37,4 +37,15 @@ class RoutingSettingsTest {
         "pekko-llm.routing.groups.fast { strategy = fastest, models = [\"a/b\"] }")));
     assertTrue(e.getMessage().contains("least-latency"), e.getMessage());
   }
+
+  @Test
+  void readsModelAliasesAndRefusesAnAliasWithASlash() {
+    RoutingSettings r = RoutingSettings.create(TestConfig.of(
+        "pekko-llm.routing.model-aliases { \"claude-3.5\" = \"anthropic/claude-3-5-haiku-20241022\", x = fast }"));
+    assertEquals("anthropic/claude-3-5-haiku-20241022", r.modelAliases().get("claude-3.5"));
+    assertEquals("fast", r.modelAliases().get("x"));
+    ConfigException e = assertThrows(ConfigException.class, () -> RoutingSettings.create(TestConfig.of(
+        "pekko-llm.routing.model-aliases { \"a/b\" = \"openai/gpt-4o\" }")));
+    assertTrue(e.getMessage().contains("pekko-llm.routing.model-aliases"), e.getMessage());
+  }
 }

@@ -47,6 +47,8 @@ final class AnthropicMapper {
   static final String JSON_OBJECT_TOOL = "json_response";
 
   private static final Set<String> PASS_THROUGH = Set.of("top_k", "thinking", "service_tier");
+  /** The {@link ChatRequest#extraBody()} key whose text goes in the {@code anthropic-beta} header, not the body. */
+  static final String BETA_FIELD = "anthropic_beta";
 
   private AnthropicMapper() {}
 

@@ -31,7 +31,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * <p>Settings beyond the common ones ({@code pekko-llm.providers.anthropic}): {@code default-max-tokens}
  * (sent when a request sets no max tokens, since the API requires the field; default 4096) and
  * {@code api-version} (default {@code 2023-06-01}). Request translation, JSON mode and prefill are described
- * on {@link AnthropicMapper}.
+ * on {@link AnthropicMapper}. A request's {@code extraBody.anthropic_beta} (a comma-separated list of beta names,
+ * as the gateway's Messages API receives it from its client) is sent as the {@code anthropic-beta} header.
  *
  * <p>Thread-safe.
  */
@@ -73,9 +74,12 @@ public final class AnthropicProvider extends HttpChatProvider {
   @Override
   protected HttpRequest toHttpRequest(ChatRequest request, boolean streaming) {
     byte[] body = Json.writeBytes(AnthropicMapper.toRequest(request, streaming, defaultMaxTokens));
-    return HttpRequest.POST(settings.baseUrl() + "/v1/messages")
+    HttpRequest http = HttpRequest.POST(settings.baseUrl() + "/v1/messages")
         .addHeaders(fixedHeaders)
         .withEntity(ContentTypes.APPLICATION_JSON, body);
+    JsonNode beta = request.extraBody().get(AnthropicMapper.BETA_FIELD);
+    return beta != null && beta.isTextual() && !beta.asText().isBlank()
+        ? http.addHeader(RawHeader.create("anthropic-beta", beta.asText())) : http;
   }
 
   @Override

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.provider.EmbeddingJson;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ContentPart;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
@@ -46,6 +49,46 @@ final class BedrockMapper {
   private BedrockMapper() {}
 
   // ---------------------------------------------------------------- request
+
+  /** Whether {@code model} is one of Cohere's embed models on Bedrock ({@code cohere.embed-...}). */
+  static boolean isCohereEmbedding(String model) {
+    return model.startsWith("cohere.embed") || model.contains(".cohere.embed");
+  }
+
+  /**
+   * The {@code InvokeModel} body of an embedding call: Cohere's ({@code texts}, {@code input_type}) for Cohere
+   * embed models, Titan's ({@code inputText}, {@code dimensions}) for every other model (one text a call).
+   */
+  static ObjectNode embeddingBody(EmbeddingRequest request) {
+    EmbeddingJson.requireTexts("bedrock", request);
+    ObjectNode o = Json.object();
+    if (isCohereEmbedding(request.model())) {
+      var texts = o.putArray("texts");
+      request.texts().forEach(texts::add);
+      o.put("input_type", request.inputType() == null ? "search_document" : request.inputType());
+      return o;
+    }
+    if (request.size() != 1) {
+      throw new IllegalStateException("Titan embeds one text a call, not " + request.size());
+    }
+    o.put("inputText", request.texts().get(0));
+    if (request.dimensions() != null) {
+      o.put("dimensions", request.dimensions());
+    }
+    return o;
+  }
+
+  /** Titan's {@code embedding} + {@code inputTextTokenCount}, or Cohere's {@code embeddings} (floats). */
+  static EmbeddingResponse readEmbeddings(String provider, EmbeddingRequest request, JsonNode root, String body) {
+    if (root.has("embedding")) {
+      int tokens = root.path("inputTextTokenCount").isNumber() ? root.path("inputTextTokenCount").asInt() : -1;
+      return EmbeddingJson.response(provider, request, null,
+          List.of(EmbeddingJson.floats(provider, root.path("embedding"), body)), tokens, body);
+    }
+    JsonNode e = root.path("embeddings");
+    return EmbeddingJson.response(provider, request, null,
+        EmbeddingJson.vectors(provider, e.isObject() ? e.path("float") : e, body), -1, body);
+  }
 
   static ObjectNode toRequest(ChatRequest request) {
     ObjectNode o = Json.object();

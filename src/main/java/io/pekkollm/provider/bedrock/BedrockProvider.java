@@ -3,6 +3,8 @@ package io.pekkollm.provider.bedrock;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ModelInfo;
@@ -103,6 +105,22 @@ public final class BedrockProvider extends HttpChatProvider {
       req = req.addHeader(RawHeader.create(h.getKey(), h.getValue()));
     }
     return body == null ? req : req.withEntity(ContentTypes.APPLICATION_JSON, body);
+  }
+
+  /**
+   * {@code POST /model/{modelId}/invoke} with the model family's own body: Titan text embeddings take one
+   * {@code inputText} a call, Cohere embed models up to 96 {@code texts}.
+   */
+  @Override
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    return embedWith(() -> signed("POST", runtimeBase + "/model/" + BedrockMapper.encodeSegment(request.model())
+            + "/invoke", Json.writeBytes(BedrockMapper.embeddingBody(request))),
+        (root, body) -> BedrockMapper.readEmbeddings(name(), request, root, body));
+  }
+
+  @Override
+  public int embeddingBatchSize(String model) {
+    return BedrockMapper.isCohereEmbedding(model) ? Math.min(96, super.embeddingBatchSize(model)) : 1;
   }
 
   @Override

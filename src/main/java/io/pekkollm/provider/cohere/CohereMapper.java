@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.provider.EmbeddingJson;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.Message;
 import io.pekkollm.model.ModelInfo;
@@ -40,6 +43,36 @@ final class CohereMapper {
   private CohereMapper() {}
 
   // ---------------------------------------------------------------- request
+
+  /**
+   * The v2 {@code /embed} body: {@code texts}, {@code input_type} (required by v3+ models; default
+   * {@code search_document}), float vectors, {@code output_dimension} when set.
+   */
+  static ObjectNode embeddingBody(EmbeddingRequest request) {
+    EmbeddingJson.requireTexts("cohere", request);
+    ObjectNode o = Json.object();
+    o.put("model", request.model());
+    ArrayNode texts = o.putArray("texts");
+    request.texts().forEach(texts::add);
+    o.put("input_type", request.inputType() == null ? "search_document" : request.inputType());
+    o.putArray("embedding_types").add("float");
+    if (request.dimensions() != null) {
+      o.put("output_dimension", request.dimensions());
+    }
+    return o;
+  }
+
+  /**
+   * A v2 embed answer: {@code embeddings.float} (or, from v1-style answers, {@code embeddings} itself) in input
+   * order, {@code meta.billed_units.input_tokens} the input tokens.
+   */
+  static EmbeddingResponse readEmbeddings(String provider, EmbeddingRequest request, JsonNode root, String body) {
+    JsonNode e = root.path("embeddings");
+    JsonNode floats = e.isObject() ? e.path("float") : e;
+    JsonNode billed = root.path("meta").path("billed_units").path("input_tokens");
+    return EmbeddingJson.response(provider, request, null, EmbeddingJson.vectors(provider, floats, body),
+        billed.isNumber() ? billed.asInt() : -1, body);
+  }
 
   static ObjectNode toRequest(ChatRequest request, boolean stream) {
     ObjectNode o = Json.object();

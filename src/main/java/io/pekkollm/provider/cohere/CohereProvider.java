@@ -3,6 +3,8 @@ package io.pekkollm.provider.cohere;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ModelInfo;
 import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.provider.HttpChatProvider;
@@ -37,6 +39,14 @@ public final class CohereProvider extends HttpChatProvider {
     }
     settings.headers().forEach((k, v) -> hs.add(RawHeader.create(k, v)));
     this.fixedHeaders = List.copyOf(hs);
+  }
+
+  /** {@code POST /v2/embed}. */
+  @Override
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    return embedWith(() -> HttpRequest.POST(settings.baseUrl() + "/v2/embed").addHeaders(fixedHeaders)
+            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(CohereMapper.embeddingBody(request))),
+        (root, body) -> CohereMapper.readEmbeddings(name(), request, root, body));
   }
 
   @Override

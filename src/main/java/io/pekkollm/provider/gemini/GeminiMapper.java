@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.provider.EmbeddingJson;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ContentPart;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
@@ -71,6 +74,42 @@ final class GeminiMapper {
   /** The model id as it goes in the URL path: {@code models/x} and {@code x} both name model x. */
   static String modelPath(String model) {
     return model.startsWith("models/") ? model.substring("models/".length()) : model;
+  }
+
+  /**
+   * The {@code batchEmbedContents} body: one {@code EmbedContentRequest} per text, with the task type derived from
+   * the input type and {@code outputDimensionality} from the dimensions.
+   */
+  static ObjectNode embeddingBody(EmbeddingRequest request) {
+    EmbeddingJson.requireTexts("gemini", request);
+    String taskType = request.inputType() == null ? null : switch (request.inputType()) {
+      case "search_document" -> "RETRIEVAL_DOCUMENT";
+      case "search_query" -> "RETRIEVAL_QUERY";
+      case "classification" -> "CLASSIFICATION";
+      case "clustering" -> "CLUSTERING";
+      default -> request.inputType().toUpperCase(java.util.Locale.ROOT);
+    };
+    ObjectNode o = Json.object();
+    var requests = o.putArray("requests");
+    for (String text : request.texts()) {
+      ObjectNode r = requests.addObject();
+      r.put("model", "models/" + modelPath(request.model()));
+      r.putObject("content").putArray("parts").addObject().put("text", text);
+      if (taskType != null) {
+        r.put("taskType", taskType);
+      }
+      if (request.dimensions() != null) {
+        r.put("outputDimensionality", request.dimensions());
+      }
+    }
+    return o;
+  }
+
+  /** A {@code BatchEmbedContentsResponse}: {@code embeddings[].values} in input order; tokens estimated. */
+  static EmbeddingResponse readEmbeddings(String provider, EmbeddingRequest request, JsonNode root, String body) {
+    List<float[]> vectors = new ArrayList<>();
+    root.path("embeddings").forEach(e -> vectors.add(EmbeddingJson.floats(provider, e.path("values"), body)));
+    return EmbeddingJson.response(provider, request, null, vectors, -1, body);
   }
 
   /** The {@code generateContent} body for {@code request}. Throws {@link LlmException} for what Gemini cannot express. */

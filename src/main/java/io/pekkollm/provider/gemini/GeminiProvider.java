@@ -3,6 +3,8 @@ package io.pekkollm.provider.gemini;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ModelInfo;
 import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.provider.HttpChatProvider;
@@ -61,6 +63,16 @@ public final class GeminiProvider extends HttpChatProvider {
             + method)
         .addHeaders(fixedHeaders)
         .withEntity(ContentTypes.APPLICATION_JSON, body);
+  }
+
+  /** {@code POST /<api-version>/models/<model>:batchEmbedContents}. */
+  @Override
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    return embedWith(() -> HttpRequest.POST(settings.baseUrl() + "/" + apiVersion + "/models/"
+                + GeminiMapper.modelPath(request.model()) + ":batchEmbedContents")
+            .addHeaders(fixedHeaders)
+            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(GeminiMapper.embeddingBody(request))),
+        (root, body) -> GeminiMapper.readEmbeddings(name(), request, root, body));
   }
 
   @Override

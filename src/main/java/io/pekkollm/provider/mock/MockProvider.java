@@ -2,6 +2,8 @@ package io.pekkollm.provider.mock;
 
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.Message;
@@ -42,6 +44,8 @@ public final class MockProvider implements ChatProvider {
   private final int captureLimit;
   private final List<String> models;
   private final ConcurrentLinkedDeque<ChatRequest> captured = new ConcurrentLinkedDeque<>();
+  private final int embeddingBatchSize;
+  private final java.util.concurrent.atomic.AtomicInteger embedCalls = new java.util.concurrent.atomic.AtomicInteger();
 
   private MockProvider(Builder b) {
     this.name = b.name;
@@ -52,6 +56,7 @@ public final class MockProvider implements ChatProvider {
     this.midStreamFailure = b.midStreamFailure;
     this.captureLimit = b.captureLimit;
     this.models = List.copyOf(b.models);
+    this.embeddingBatchSize = b.embeddingBatchSize;
   }
 
   /** A builder for a mock named {@code mock}. */
@@ -175,6 +180,63 @@ public final class MockProvider implements ChatProvider {
     return out;
   }
 
+  /**
+   * Deterministic embeddings without a network: each lower-cased word of a text adds to one of
+   * {@code dimensions} (default 16) buckets chosen by its hash, and the vector is normalized, so texts sharing
+   * words are near each other. Model {@code error-<status>} fails as for chat; usage counts words.
+   */
+  @Override
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    embedCalls.incrementAndGet();
+    try {
+      if (request.model().startsWith("error-")) {
+        defaultHandler(name, ChatRequest.builder(request.model()).build());
+      }
+      int dims = request.dimensions() == null ? 16 : request.dimensions();
+      List<float[]> vectors = new ArrayList<>();
+      int words = 0;
+      List<String> texts = request.texts().isEmpty()
+          ? request.tokens().stream().map(t -> t.stream().map(String::valueOf)
+              .collect(java.util.stream.Collectors.joining(" "))).toList()
+          : request.texts();
+      for (String text : texts) {
+        float[] v = new float[dims];
+        for (String w : text.toLowerCase(java.util.Locale.ROOT).split("[^\\p{L}\\p{N}]+")) {
+          if (!w.isEmpty()) {
+            v[Math.floorMod(w.hashCode(), dims)] += 1;
+            words++;
+          }
+        }
+        double norm = 0;
+        for (float x : v) {
+          norm += x * x;
+        }
+        if (norm == 0) {
+          v[0] = 1;
+        } else {
+          for (int i = 0; i < dims; i++) {
+            v[i] = (float) (v[i] / Math.sqrt(norm));
+          }
+        }
+        vectors.add(v);
+      }
+      return CompletableFuture.completedFuture(
+          new EmbeddingResponse(request.model(), vectors, Usage.of(Math.max(1, words), 0), null));
+    } catch (LlmException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public int embeddingBatchSize(String model) {
+    return embeddingBatchSize;
+  }
+
+  /** How many {@link #embed} calls this mock has answered (each batch of a split request is one). */
+  public int embedCalls() {
+    return embedCalls.get();
+  }
+
   @Override
   public CompletionStage<List<ModelInfo>> listModels() {
     List<ModelInfo> out = new ArrayList<>();
@@ -238,6 +300,7 @@ public final class MockProvider implements ChatProvider {
     private LlmException midStreamFailure;
     private int captureLimit = 1000;
     private List<String> models = List.of("echo");
+    private int embeddingBatchSize = 2048;
 
     private Builder(String name) {
       this.name = Objects.requireNonNull(name);
@@ -293,6 +356,12 @@ public final class MockProvider implements ChatProvider {
     /** The model ids {@link #listModels()} reports. */
     public Builder models(List<String> ids) {
       this.models = List.copyOf(ids);
+      return this;
+    }
+
+    /** The most inputs one embedding call takes (larger requests are split by the caller); default 2048. */
+    public Builder embeddingBatchSize(int n) {
+      this.embeddingBatchSize = Math.max(1, n);
       return this;
     }
 

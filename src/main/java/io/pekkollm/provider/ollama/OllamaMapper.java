@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.provider.EmbeddingJson;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ContentPart;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.LlmException;
@@ -42,6 +45,26 @@ final class OllamaMapper {
   private OllamaMapper() {}
 
   // ---------------------------------------------------------------- request
+
+  /** The {@code /api/embed} body: {@code input} as an array, {@code dimensions} when set. */
+  static ObjectNode embeddingBody(EmbeddingRequest request) {
+    EmbeddingJson.requireTexts("ollama", request);
+    ObjectNode o = Json.object();
+    o.put("model", request.model());
+    ArrayNode input = o.putArray("input");
+    request.texts().forEach(input::add);
+    if (request.dimensions() != null) {
+      o.put("dimensions", request.dimensions());
+    }
+    return o;
+  }
+
+  /** An {@code /api/embed} answer: {@code embeddings} in input order, {@code prompt_eval_count} the input tokens. */
+  static EmbeddingResponse readEmbeddings(String provider, EmbeddingRequest request, JsonNode root, String body) {
+    int tokens = root.path("prompt_eval_count").isNumber() ? root.path("prompt_eval_count").asInt() : -1;
+    return EmbeddingJson.response(provider, request, Json.text(root, "model"),
+        EmbeddingJson.vectors(provider, root.path("embeddings"), body), tokens, body);
+  }
 
   static ObjectNode toRequest(ChatRequest request, boolean stream, String keepAlive) {
     ObjectNode o = Json.object();

@@ -3,6 +3,8 @@ package io.pekkollm.provider.ollama;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ModelInfo;
 import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.stream.Framing;
@@ -89,6 +91,14 @@ public final class OllamaProvider extends HttpChatProvider {
   @Override
   protected Framing framing() {
     return Framing.NDJSON;
+  }
+
+  /** {@code POST /api/embed} with every input at once ({@code embeddings}, {@code prompt_eval_count}). */
+  @Override
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    return embedWith(() -> HttpRequest.POST(baseUrl + "/api/embed").addHeaders(fixedHeaders)
+            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(OllamaMapper.embeddingBody(request))),
+        (root, body) -> OllamaMapper.readEmbeddings(name(), request, root, body));
   }
 
   @Override

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
+import io.pekkollm.provider.EmbeddingJson;
 import io.pekkollm.model.FinishReason;
 import io.pekkollm.model.ToolCallDelta;
 import io.pekkollm.model.Usage;
@@ -34,6 +37,48 @@ final class OpenAiMapper {
       o.remove("stream_options");
     }
     return o;
+  }
+
+  /**
+   * The body of {@code POST /embeddings}: the inputs as an array (of strings or of token arrays), floats asked
+   * for (the gateway encodes base64 itself), {@code dimensions} and {@code user} when set.
+   */
+  static ObjectNode embeddingBody(EmbeddingRequest request) {
+    ObjectNode o = Json.object();
+    o.put("model", request.model());
+    var input = o.putArray("input");
+    request.texts().forEach(input::add);
+    request.tokens().forEach(t -> {
+      var arr = input.addArray();
+      t.forEach(arr::add);
+    });
+    o.put("encoding_format", "float");
+    if (request.dimensions() != null) {
+      o.put("dimensions", request.dimensions());
+    }
+    if (request.user() != null) {
+      o.put("user", request.user());
+    }
+    return o;
+  }
+
+  /** An embeddings answer ({@code data[].embedding} placed by {@code data[].index}, {@code usage.prompt_tokens}). */
+  static EmbeddingResponse readEmbeddings(String provider, EmbeddingRequest request, JsonNode root, String body) {
+    JsonNode data = root.path("data");
+    float[][] byIndex = new float[data.size()][];
+    int next = 0;
+    for (JsonNode d : data) {
+      int i = d.path("index").isInt() ? d.path("index").asInt() : next;
+      if (i < 0 || i >= byIndex.length || byIndex[i] != null) {
+        throw io.pekkollm.provider.ErrorClassifier.malformed(provider, "embedding index " + i + " is out of place",
+            body, null);
+      }
+      byIndex[i] = EmbeddingJson.floats(provider, d.path("embedding"), body);
+      next++;
+    }
+    JsonNode usage = root.path("usage");
+    int tokens = usage.path("prompt_tokens").isNumber() ? usage.path("prompt_tokens").asInt() : -1;
+    return EmbeddingJson.response(provider, request, Json.text(root, "model"), List.of(byIndex), tokens, body);
   }
 
   // ---------------------------------------------------------------- responses: read (from upstreams)

@@ -3,6 +3,8 @@ package io.pekkollm.provider.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.EmbeddingRequest;
+import io.pekkollm.model.EmbeddingResponse;
 import io.pekkollm.model.ModelInfo;
 import io.pekkollm.provider.ErrorClassifier;
 import io.pekkollm.provider.HttpChatProvider;
@@ -78,6 +80,14 @@ public final class OpenAiProvider extends HttpChatProvider {
     } catch (java.io.IOException e) {
       throw ErrorClassifier.malformed(name(), "response body is not JSON: " + e.getMessage(), body, e);
     }
+  }
+
+  /** {@code POST {base-url}/embeddings}, OpenAI's embeddings API (also served by most compatible hosts). */
+  @Override
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    return embedWith(() -> HttpRequest.POST(settings.baseUrl() + "/embeddings").addHeaders(fixedHeaders)
+            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(OpenAiMapper.embeddingBody(request))),
+        (root, body) -> OpenAiMapper.readEmbeddings(name(), request, root, body));
   }
 
   @Override

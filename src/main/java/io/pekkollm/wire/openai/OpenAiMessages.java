@@ -138,7 +138,7 @@ public final class OpenAiMessages {
   }
 
   /** A {@code data:<media>;base64,<data>} URL becomes base64 data, so non-OpenAI providers can use it. */
-  private static ContentPart.Image parseImageUrl(String url) {
+  public static ContentPart.Image parseImageUrl(String url) {
     if (url.startsWith("data:")) {
       int semi = url.indexOf(";base64,");
       if (semi > 5) {

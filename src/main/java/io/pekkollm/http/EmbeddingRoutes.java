@@ -1,0 +1,57 @@
+package io.pekkollm.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+
+import io.pekkollm.api.LlmClient;
+import io.pekkollm.model.LlmException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * {@code POST /v1/embeddings}: OpenAI's embeddings API over every provider with embedding models (see
+ * {@link LlmClient#embed}); the request and answer shapes are {@link EmbeddingsCodec}'s, errors OpenAI's. The
+ * serving model is also in {@code X-Served-Model}.
+ */
+final class EmbeddingRoutes {
+  private final LlmClient client;
+  private final RequestBodies bodies;
+
+  EmbeddingRoutes(LlmClient client, RequestBodies bodies) {
+    this.client = client;
+    this.bodies = bodies;
+  }
+
+  Route route() {
+    return path("embeddings", () -> post(() -> extractRequest(req -> completeWithFuture(handle(req)))));
+  }
+
+  CompletionStage<HttpResponse> handle(HttpRequest req) {
+    return bodies.read(req).thenCompose(this::handleBody).exceptionally(ErrorResponses::of);
+  }
+
+  private CompletionStage<HttpResponse> handleBody(ByteString body) {
+    EmbeddingsCodec.Parsed parsed;
+    try {
+      if (body.isEmpty()) {
+        throw LlmException.invalidRequest("the request body is empty: send a JSON object with 'model' and 'input'",
+            null);
+      }
+      parsed = EmbeddingsCodec.readRequest(RequestBodies.json(body));
+    } catch (LlmException e) {
+      return CompletableFuture.completedFuture(ErrorResponses.of(e));
+    }
+    return client.embed(parsed.request()).handle((resp, err) -> err != null ? ErrorResponses.of(err)
+        : HttpResponse.create()
+            .withEntity(ContentTypes.APPLICATION_JSON, EmbeddingsCodec.writeResponse(resp, parsed.base64()))
+            .addHeader(RawHeader.create("X-Served-Model", resp.model())));
+  }
+}

@@ -1,0 +1,211 @@
+package io.pekkollm.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pekkollm.model.ChatChunk;
+import io.pekkollm.model.Cost;
+import io.pekkollm.model.FinishReason;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.model.ToolCallDelta;
+import io.pekkollm.model.Usage;
+import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.util.Json;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The Responses API's event stream for one response: {@code response.created} and {@code response.in_progress},
+ * then per output item {@code response.output_item.added}, for a message {@code response.content_part.added},
+ * {@code response.output_text.delta}s, {@code .done} and {@code response.content_part.done}, for a function call
+ * {@code response.function_call_arguments.delta}s and {@code .done}, then {@code response.output_item.done}; a
+ * stream ends with {@code response.completed} (status incomplete when the token limit cut it), or, interrupted,
+ * with {@code error} and {@code response.failed}. Every event is {@code event: <type>} plus its JSON, numbered by
+ * {@code sequence_number} from 0. Used by one stream at a time.
+ */
+final class ResponsesEvents implements SseResponses.EventEncoder {
+  private final String id;
+  private final long createdAt;
+  private final ResponsesCodec.Parsed parsed;
+  private final Supplier<String> modelSource;
+  private final BiFunction<String, Usage, Cost> pricing;
+  private final Consumer<ObjectNode> onCompleted;
+  private final ArrayNode output = Json.MAPPER.createArrayNode();
+  private final Map<Integer, Integer> toolItems = new java.util.LinkedHashMap<>();
+  private final Map<Integer, StringBuilder> toolArguments = new HashMap<>();
+  private int sequence;
+  private boolean started;
+  private int messageIndex = -1;
+  private StringBuilder messageText;
+  private String model;
+  private String providerModel;
+  private Usage usage;
+  private FinishReason finish;
+
+  /**
+   * Events of response {@code id}; {@code model} names the serving model when first needed, {@code pricing}
+   * prices the usage, {@code onCompleted} gets the final response object before {@code response.completed} is
+   * written (to store it).
+   */
+  ResponsesEvents(String id, long createdAt, ResponsesCodec.Parsed parsed, Supplier<String> model,
+      BiFunction<String, Usage, Cost> pricing, Consumer<ObjectNode> onCompleted) {
+    this.id = id;
+    this.createdAt = createdAt;
+    this.parsed = parsed;
+    this.modelSource = model;
+    this.pricing = pricing;
+    this.onCompleted = onCompleted;
+  }
+
+  @Override
+  public List<ByteString> encode(JournaledChunk j) {
+    List<ByteString> out = new ArrayList<>();
+    if (!started) {
+      started = true;
+      ObjectNode r = response("in_progress", Json.MAPPER.createArrayNode(), null, null);
+      out.add(event("response.created", Json.object().set("response", r)));
+      out.add(event("response.in_progress", Json.object().set("response", r.deepCopy())));
+    }
+    ChatChunk c = j.chunk();
+    if (c == null) {
+      return out;
+    }
+    if (c.usage() != null) {
+      usage = usage == null ? c.usage() : usage.merge(c.usage());
+    }
+    if (providerModel == null && c.model() != null) {
+      providerModel = c.model();
+    }
+    if (c.finishReason() != null) {
+      finish = c.finishReason();
+    }
+    if (c.textDelta() != null && !c.textDelta().isEmpty()) {
+      if (messageIndex < 0) {
+        openMessage(out);
+      }
+      messageText.append(c.textDelta());
+      out.add(event("response.output_text.delta", itemRef(messageIndex).put("content_index", 0)
+          .put("delta", c.textDelta()).set("logprobs", Json.MAPPER.createArrayNode())));
+    }
+    for (ToolCallDelta d : c.toolCalls()) {
+      Integer index = toolItems.get(d.index());
+      if (index == null) {
+        closeMessage(out);
+        index = output.size();
+        String callId = d.id() == null ? ResponsesCodec.newId("call") : d.id();
+        output.add(ResponsesCodec.functionCallItem(ResponsesCodec.newId("fc"), callId,
+            d.name() == null ? "" : d.name(), "", "in_progress"));
+        toolItems.put(d.index(), index);
+        toolArguments.put(d.index(), new StringBuilder());
+        out.add(event("response.output_item.added", Json.object().put("output_index", index)
+            .set("item", output.get(index).deepCopy())));
+      }
+      if (d.argumentsDelta() != null && !d.argumentsDelta().isEmpty()) {
+        toolArguments.get(d.index()).append(d.argumentsDelta());
+        out.add(event("response.function_call_arguments.delta", itemRef(index).put("delta", d.argumentsDelta())));
+      }
+    }
+    return out;
+  }
+
+  private void openMessage(List<ByteString> out) {
+    messageIndex = output.size();
+    messageText = new StringBuilder();
+    output.add(ResponsesCodec.messageItem(ResponsesCodec.newId("msg"), null, "in_progress"));
+    out.add(event("response.output_item.added", Json.object().put("output_index", messageIndex)
+        .set("item", output.get(messageIndex).deepCopy())));
+    out.add(event("response.content_part.added", itemRef(messageIndex).put("content_index", 0)
+        .set("part", ResponsesCodec.textPart(""))));
+  }
+
+  /** Ends the open message item, if any: its text, part and item are done. */
+  private void closeMessage(List<ByteString> out) {
+    if (messageIndex < 0) {
+      return;
+    }
+    String text = messageText.toString();
+    ObjectNode item = (ObjectNode) output.get(messageIndex);
+    item.put("status", "completed");
+    ((ArrayNode) item.get("content")).add(ResponsesCodec.textPart(text));
+    out.add(event("response.output_text.done", itemRef(messageIndex).put("content_index", 0).put("text", text)
+        .set("logprobs", Json.MAPPER.createArrayNode())));
+    out.add(event("response.content_part.done", itemRef(messageIndex).put("content_index", 0)
+        .set("part", ResponsesCodec.textPart(text))));
+    out.add(event("response.output_item.done", Json.object().put("output_index", messageIndex)
+        .set("item", item.deepCopy())));
+    messageIndex = -1;
+  }
+
+  @Override
+  public List<ByteString> finish() {
+    List<ByteString> out = new ArrayList<>();
+    if (!started) {
+      out.addAll(encode(new JournaledChunk(-1, null)));
+    }
+    closeMessage(out);
+    if (output.isEmpty()) {
+      // An answer with nothing in it is still one (empty) message, as a whole answer would be.
+      openMessage(out);
+      closeMessage(out);
+    }
+    toolItems.forEach((toolIndex, index) -> {
+      ObjectNode item = (ObjectNode) output.get(index);
+      String args = toolArguments.get(toolIndex).toString();
+      item.put("arguments", args).put("status", "completed");
+      out.add(event("response.function_call_arguments.done", itemRef(index).put("name", item.path("name").asText())
+          .put("arguments", args)));
+      out.add(event("response.output_item.done", Json.object().put("output_index", index).set("item", item.deepCopy())));
+    });
+    ObjectNode r = response("completed", output, usage, ResponsesCodec.incompleteReason(finish));
+    onCompleted.accept(r);
+    out.add(event("response.completed", Json.object().set("response", r)));
+    return out;
+  }
+
+  @Override
+  public ByteString error(Throwable error) {
+    LlmException e = ErrorResponses.unwrap(error);
+    String code = e.errorCode() != null ? e.errorCode() : e.kind().name().toLowerCase();
+    ObjectNode err = Json.object().put("code", code).put("message", e.getMessage());
+    ByteString first = event("error", Json.object().put("code", code).put("message", e.getMessage())
+        .put("param", e.param()));
+    ObjectNode r = response("failed", output, usage, null);
+    r.set("error", err);
+    return first.concat(event("response.failed", Json.object().set("response", r)));
+  }
+
+  @Override
+  public HttpResponse errorResponse(Throwable error) {
+    return ErrorResponses.of(error);
+  }
+
+  private ObjectNode response(String status, ArrayNode items, Usage u, String incomplete) {
+    return ResponsesCodec.response(id, createdAt, status, model(), parsed, items.deepCopy(), u,
+        u == null ? null : pricing.apply(providerModel, u), null, incomplete);
+  }
+
+  private ObjectNode itemRef(int index) {
+    return Json.object().put("item_id", output.get(index).path("id").asText()).put("output_index", index);
+  }
+
+  private ByteString event(String type, ObjectNode body) {
+    ObjectNode e = Json.object().put("type", type);
+    e.setAll(body);
+    e.put("sequence_number", sequence++);
+    // Compact JSON never holds a raw newline: one data line per event is exact SSE.
+    return ByteString.fromString("event: " + type + "\ndata: " + Json.write(e) + "\n\n");
+  }
+
+  private String model() {
+    if (model == null) {
+      model = modelSource.get();
+    }
+    return model;
+  }
+}

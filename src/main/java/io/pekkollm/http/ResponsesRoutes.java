@@ -1,0 +1,172 @@
+package io.pekkollm.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.delete;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pekkollm.api.LlmClient;
+import io.pekkollm.model.ChatRequest;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.responses.StoredResponse;
+import io.pekkollm.stream.ChatStream;
+import io.pekkollm.util.Json;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * OpenAI's Responses API over any provider: {@code POST /v1/responses} (a JSON answer, or with
+ * {@code stream: true} the Responses event stream of {@link ResponsesEvents}), {@code GET /v1/responses/{id}} and
+ * {@code DELETE /v1/responses/{id}}. A response is stored unless {@code store: false} (in
+ * {@link io.pekkollm.responses.ResponseStore}, on the journal), and {@code previous_response_id} continues the
+ * conversation a stored response ends; an unknown one is a 404 naming {@code previous_response_id}. Requests are
+ * translated by {@link ResponsesCodec} and run through the client like chat completions (streams journalled,
+ * with {@code X-Recovery-Id}).
+ */
+final class ResponsesRoutes {
+  private final LlmClient client;
+  private final RequestBodies bodies;
+  private final SseResponses sse;
+
+  ResponsesRoutes(LlmClient client, RequestBodies bodies, SseResponses sse) {
+    this.client = client;
+    this.bodies = bodies;
+    this.sse = sse;
+  }
+
+  Route route() {
+    return concat(
+        path("responses", () -> post(() -> extractRequest(req -> completeWithFuture(create(req))))),
+        path(segment("responses").slash(segment()), id -> concat(
+            get(() -> completeWithFuture(retrieve(id))),
+            delete(() -> completeWithFuture(remove(id))))));
+  }
+
+  CompletionStage<HttpResponse> create(HttpRequest req) {
+    return bodies.read(req).thenCompose(this::handleBody).exceptionally(ErrorResponses::of);
+  }
+
+  private CompletionStage<HttpResponse> handleBody(ByteString body) {
+    ResponsesCodec.Parsed parsed;
+    try {
+      if (body.isEmpty()) {
+        throw LlmException.invalidRequest("the request body is empty: send a JSON object with 'model' and 'input'",
+            null);
+      }
+      parsed = ResponsesCodec.readRequest(RequestBodies.json(body));
+    } catch (LlmException e) {
+      return CompletableFuture.completedFuture(ErrorResponses.of(e));
+    }
+    return history(parsed.previousResponseId()).thenCompose(history -> {
+      ChatRequest request = ResponsesCodec.chatRequest(parsed, history);
+      return parsed.stream() ? streamed(parsed, request, history) : whole(parsed, request, history);
+    });
+  }
+
+  /** The conversation the previous response ends (empty without one); a 404 for an unknown id. */
+  private CompletionStage<ArrayNode> history(String previousId) {
+    if (previousId == null) {
+      return CompletableFuture.completedFuture(Json.MAPPER.createArrayNode());
+    }
+    return client.responses().get(previousId).thenApply(found -> {
+      StoredResponse s = found.orElseThrow(() -> new LlmException(ErrorKind.NOT_FOUND, "Previous response with id '"
+          + previousId + "' not found.", null, false, "previous_response_id"));
+      try {
+        return (ArrayNode) Json.parse(s.conversationJson());
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("stored response '" + previousId + "' is not JSON", e);
+      }
+    });
+  }
+
+  private CompletionStage<HttpResponse> whole(ResponsesCodec.Parsed parsed, ChatRequest request, ArrayNode history) {
+    String id = ResponsesCodec.newId("resp");
+    long created = ResponseHeaders.nowSeconds();
+    return client.chat(request).thenCompose(resp -> {
+      ArrayNode output = ResponsesCodec.outputItems(resp);
+      ObjectNode r = ResponsesCodec.response(id, created, "completed", resp.model(), parsed, output, resp.usage(),
+          resp.cost().orElse(null), null, ResponsesCodec.incompleteReason(resp.finishReason()));
+      String json = Json.write(r);
+      CompletionStage<?> stored = parsed.store() ? store(id, json, ResponsesCodec.conversation(history, parsed, output))
+          : CompletableFuture.completedFuture(null);
+      return stored.thenApply(done -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
+          .addHeader(RawHeader.create("X-Served-Model", resp.model())));
+    });
+  }
+
+  private CompletionStage<HttpResponse> streamed(ResponsesCodec.Parsed parsed, ChatRequest request,
+      ArrayNode history) {
+    AtomicReference<ChatStream> handleRef = new AtomicReference<>();
+    Supplier<String> served = () -> {
+      ChatStream h = handleRef.get();
+      return h == null ? request.model() : h.servedModel().orElse(request.model());
+    };
+    String id = ResponsesCodec.newId("resp");
+    ResponsesEvents events = new ResponsesEvents(id, ResponseHeaders.nowSeconds(), parsed, served,
+        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null),
+        completed -> {
+          if (parsed.store()) {
+            // Registered before response.completed is written: a read of this id waits for the write.
+            store(id, Json.write(completed),
+                ResponsesCodec.conversation(history, parsed, (ArrayNode) completed.get("output")));
+          }
+        });
+    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
+      handleRef.set(h);
+      return h;
+    });
+    return sse.respond(source, events, List.of(), ChatStream::recoveryId,
+        handle -> List.of(RawHeader.create("X-Served-Model", served.get())));
+  }
+
+  private CompletionStage<?> store(String id, String json, ArrayNode conversation) {
+    return client.responses().put(new StoredResponse(id, json, Json.write(conversation), System.currentTimeMillis()));
+  }
+
+  private CompletionStage<HttpResponse> retrieve(String id) {
+    return client.responses().get(id).handle((found, err) -> {
+      if (err != null) {
+        return ErrorResponses.of(err);
+      }
+      return found.map(s -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, s.responseJson()))
+          .orElseGet(() -> notFound(id));
+    });
+  }
+
+  private CompletionStage<HttpResponse> remove(String id) {
+    return client.responses().delete(id).handle((deleted, err) -> {
+      if (err != null) {
+        return ErrorResponses.of(err);
+      }
+      if (!deleted) {
+        return notFound(id);
+      }
+      JsonNode body = Json.object().put("id", id).put("object", "response.deleted").put("deleted", true);
+      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.write(body));
+    });
+  }
+
+  private static HttpResponse notFound(String id) {
+    return ErrorResponses.of(new LlmException(ErrorKind.NOT_FOUND, "Response with id '" + id + "' not found.", null,
+        false, "response_id"));
+  }
+}
