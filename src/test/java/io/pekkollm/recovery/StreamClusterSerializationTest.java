@@ -34,12 +34,10 @@ class StreamClusterSerializationTest {
   private final Entities<StreamEntity.Command> streams;
 
   StreamClusterSerializationTest() throws Exception {
-    String dir = Files.createTempDirectory("stream-serialization").toString().replace("\\", "/");
-    kit = WireCheck.serializingClusterKit("pekko-llm.recovery.data-dir = \"" + dir + "\"");
-    JournalSettings journal = JournalSettings.create(kit.system().settings().config());
-    JournalSchema.ensure(journal);
-    var plugin = journal.pluginConfig(kit.system().settings().config());
-    host = EntityHost.cluster(kit.system());
+    WireCheck.ClusterJournal j = WireCheck.serializingClusterJournal();
+    kit = j.kit();
+    var plugin = j.plugin();
+    host = j.host();
     streams = host.entities("stream", StreamEntity.Command.class, (id, passivation) -> StreamEntity.create(id,
         JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(5), passivation, host::writerAlive));
   }

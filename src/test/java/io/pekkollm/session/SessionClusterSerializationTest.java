@@ -38,12 +38,10 @@ class SessionClusterSerializationTest {
   private final Entities<SessionIndex.Command> index;
 
   SessionClusterSerializationTest() throws Exception {
-    String dir = Files.createTempDirectory("session-serialization").toString().replace("\\", "/");
-    kit = WireCheck.serializingClusterKit("pekko-llm.recovery.data-dir = \"" + dir + "\"");
-    JournalSettings journal = JournalSettings.create(kit.system().settings().config());
-    JournalSchema.ensure(journal);
-    var plugin = journal.pluginConfig(kit.system().settings().config());
-    EntityHost host = EntityHost.cluster(kit.system());
+    WireCheck.ClusterJournal j = WireCheck.serializingClusterJournal();
+    kit = j.kit();
+    var plugin = j.plugin();
+    EntityHost host = j.host();
     sessions = host.entities("session", SessionEntity.Command.class, (id, passivation) -> SessionEntity.create(id,
         JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(5), Duration.ofMinutes(10), passivation));
     index = host.singleton("session-index", SessionIndex.Command.class,

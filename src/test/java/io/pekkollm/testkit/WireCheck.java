@@ -52,6 +52,19 @@ public final class WireCheck {
     return kit;
   }
 
+  /** {@link #serializingClusterKit} on a fresh H2 journal: its plugin config and the cluster's entity host. */
+  public record ClusterJournal(ActorTestKit kit, com.typesafe.config.Config plugin,
+      io.pekkollm.journal.EntityHost host) {}
+
+  public static ClusterJournal serializingClusterJournal() throws java.io.IOException {
+    String dir = java.nio.file.Files.createTempDirectory("cluster-journal").toString().replace("\\", "/");
+    ActorTestKit kit = serializingClusterKit("pekko-llm.recovery.data-dir = \"" + dir + "\"");
+    var journal = io.pekkollm.journal.JournalSettings.create(kit.system().settings().config());
+    io.pekkollm.journal.JournalSchema.ensure(journal);
+    return new ClusterJournal(kit, journal.pluginConfig(kit.system().settings().config()),
+        io.pekkollm.journal.EntityHost.cluster(kit.system()));
+  }
+
   /** Asserts that {@code message} comes back equal from {@link #roundTrip}. */
   public static void assertSurvives(ActorTestKit kit, Object message) {
     org.junit.jupiter.api.Assertions.assertEquals(message, roundTrip(kit, message));
