@@ -57,6 +57,7 @@ import io.pekkollm.resilience.RoutingSettings;
 import io.pekkollm.routing.AttemptRunner;
 import io.pekkollm.routing.Plan;
 import io.pekkollm.routing.Router;
+import io.pekkollm.keys.KeyService;
 import io.pekkollm.responses.ResponseStore;
 import io.pekkollm.session.SessionClient;
 import io.pekkollm.session.SessionSettings;
@@ -143,6 +144,8 @@ public final class LlmClient implements AutoCloseable {
   private final JournalSettings journalSettings;
   private volatile SessionClient sessions;
   private volatile ResponseStore responses;
+  private volatile KeyService keys;
+  private final java.time.Clock clock;
   private final Callbacks callbacks;
   /** Where the stream and session entities live: this process, or the cluster. */
   private final EntityHost entityHost;
@@ -150,8 +153,9 @@ public final class LlmClient implements AutoCloseable {
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
       LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
-      SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks) {
+      SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks, java.time.Clock clock) {
     this.system = system;
+    this.clock = clock;
     this.entityHost = entityHost;
     this.callbacks = callbacks;
     this.ownsSystem = ownsSystem;
@@ -273,6 +277,33 @@ public final class LlmClient implements AutoCloseable {
       }
       return responses;
     }
+  }
+
+  /**
+   * Virtual keys (their management, checks, limits, spend and audit log), on the journal (H2 or PostgreSQL).
+   * Started on first use. The gateway checks its callers' keys here; an embedding service may hand out keys of
+   * its own and admit its users' calls with {@link KeyService#admit}.
+   */
+  public KeyService keys() {
+    KeyService k = keys;
+    if (k != null) {
+      return k;
+    }
+    synchronized (this) {
+      if (keys == null) {
+        keys = KeyService.start(system, journalSettings, system.settings().config().getConfig("pekko-llm.keys"),
+            entityHost, clock, this::knowsModel,
+            name -> router.groupOf(name) == null ? List.of() : router.groupOf(name).models());
+      }
+      return keys;
+    }
+  }
+
+  /** Whether {@code model} names a model group, or a model ({@code provider/model}, {@code provider/*}) of a provider. */
+  private boolean knowsModel(String model) {
+    int slash = model.indexOf('/');
+    return router.groupOf(model) != null || (slash > 0 && slash < model.length() - 1
+        && providers.settings(model.substring(0, slash)) != null);
   }
 
   /** Whether {@link #sessions()} is available ({@code pekko-llm.sessions.enabled}). */
@@ -785,8 +816,15 @@ public final class LlmClient implements AutoCloseable {
     private ModelCatalog catalog;
     private MeterRegistry meterRegistry;
     private final List<LlmCallback> callbacks = new ArrayList<>();
+    private java.time.Clock clock = java.time.Clock.systemUTC();
 
     private Builder() {}
+
+    /** The clock of key expiry and budget periods ({@link #keys()}); default the system's. For tests. */
+    public Builder clock(java.time.Clock value) {
+      this.clock = java.util.Objects.requireNonNull(value, "clock");
+      return this;
+    }
 
     /**
      * Adds a callback that hears of every call's start, success and failure (and chunks, when it asks), besides
@@ -933,7 +971,7 @@ public final class LlmClient implements AutoCloseable {
           return new LlmClient(sys, owns, llmSettings, registry, models, catalogSettings.contextCheck(),
               journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
               SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys),
-              started);
+              started, clock);
         } catch (RuntimeException e) {
           started.close();
           registry.stop();

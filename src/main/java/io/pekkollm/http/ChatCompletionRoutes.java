@@ -40,11 +40,12 @@ final class ChatCompletionRoutes {
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest req) {
-    return bodies.read(req).thenCompose(body -> largeRequests.handle(body.size(), () -> handleBody(body)))
+    GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+    return bodies.read(req).thenCompose(body -> largeRequests.handle(body.size(), () -> handleBody(body, caller)))
         .exceptionally(ErrorResponses::of);
   }
 
-  private CompletionStage<HttpResponse> handleBody(ByteString body) {
+  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller) {
     ChatCompletionsCodec.ParsedRequest parsed;
     try {
       if (body.isEmpty()) {
@@ -55,10 +56,22 @@ final class ChatCompletionRoutes {
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
-    if (parsed.validateSchema()) {
-      return validated(parsed.request());
+    return caller.admit(parsed.request().model()).thenCompose(charge -> {
+      if (parsed.validateSchema()) {
+        return validated(parsed.request(), charge);
+      }
+      return parsed.stream() ? streamed(parsed, charge) : whole(parsed.request(), charge);
+    });
+  }
+
+  /** Settles {@code charge} with the cost of {@code resp} (null: the call failed). */
+  static void settle(GatewayAuth.Charge charge, String requested, ChatResponse resp) {
+    if (resp == null) {
+      charge.settle(requested, null, 0);
+    } else {
+      charge.settle(resp.model(), resp.cost().map(io.pekkollm.model.Cost::total).orElse(null),
+          resp.usage() == null ? 0 : resp.usage().totalTokens());
     }
-    return parsed.stream() ? streamed(parsed) : whole(parsed.request());
   }
 
   /**
@@ -66,16 +79,18 @@ final class ChatCompletionRoutes {
    * again ({@link StructuredOutput}); answers the extracted JSON as the message content, or 422 with every
    * attempt's problems. Usage is the last model call's.
    */
-  private CompletionStage<HttpResponse> validated(ChatRequest request) {
+  private CompletionStage<HttpResponse> validated(ChatRequest request, GatewayAuth.Charge charge) {
     ResponseFormat rf = request.responseFormat();
     StructuredOutput<JsonNode> output;
     try {
       output = StructuredOutput.of(rf.schemaName(), rf.schema());
     } catch (IllegalArgumentException e) {
+      charge.settle(request.model(), null, 0);
       return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
           "response_format.json_schema.schema: " + e.getMessage(), "response_format"));
     }
     return client.chat(request, output).handle((s, err) -> {
+      settle(charge, request.model(), s == null ? null : s.response());
       if (err != null) {
         LlmException e = ErrorResponses.unwrap(err);
         if (e instanceof StructuredOutputException so) {
@@ -101,8 +116,9 @@ final class ChatCompletionRoutes {
     });
   }
 
-  private CompletionStage<HttpResponse> whole(ChatRequest request) {
+  private CompletionStage<HttpResponse> whole(ChatRequest request, GatewayAuth.Charge charge) {
     return client.chat(request).handle((resp, err) -> {
+      settle(charge, request.model(), resp);
       if (err != null) {
         return ErrorResponses.of(err);
       }
@@ -114,9 +130,10 @@ final class ChatCompletionRoutes {
     });
   }
 
-  private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed) {
+  private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed,
+      GatewayAuth.Charge charge) {
     return sse.stream(client, parsed.request(), served -> new ChatCompletionsEvents(ResponseHeaders.newId(), served,
         ResponseHeaders.nowSeconds(), parsed.includeUsage(),
-        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null)));
+        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null)), charge);
   }
 }

@@ -35,10 +35,11 @@ final class EmbeddingRoutes {
   }
 
   CompletionStage<HttpResponse> handle(HttpRequest req) {
-    return bodies.read(req).thenCompose(this::handleBody).exceptionally(ErrorResponses::of);
+    GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+    return bodies.read(req).thenCompose(body -> handleBody(body, caller)).exceptionally(ErrorResponses::of);
   }
 
-  private CompletionStage<HttpResponse> handleBody(ByteString body) {
+  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller) {
     EmbeddingsCodec.Parsed parsed;
     try {
       if (body.isEmpty()) {
@@ -49,7 +50,11 @@ final class EmbeddingRoutes {
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
-    return client.embed(parsed.request()).handle((resp, err) -> err != null ? ErrorResponses.of(err)
+    return caller.admit(parsed.request().model()).thenCompose(charge -> client.embed(parsed.request())
+        .whenComplete((resp, err) -> charge.settle(resp == null ? parsed.request().model() : resp.model(),
+            resp == null || resp.cost() == null ? null : resp.cost().total(),
+            resp == null || resp.usage() == null ? 0 : resp.usage().totalTokens())))
+        .handle((resp, err) -> err != null ? ErrorResponses.of(err)
         : HttpResponse.create()
             .withEntity(ContentTypes.APPLICATION_JSON, EmbeddingsCodec.writeResponse(resp, parsed.base64()))
             .addHeader(RawHeader.create("X-Served-Model", resp.model())));

@@ -1,52 +1,160 @@
 package io.pekkollm.http;
 
+import io.pekkollm.keys.KeyService;
+import io.pekkollm.keys.VirtualKey;
+import io.pekkollm.model.ErrorKind;
+import io.pekkollm.model.LlmException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.List;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
- * The gateway key check, the same for every protected route: with {@code PEKKO_LLM_API_KEY} set, a request must
- * send {@code Authorization: Bearer <key>}, compared in constant time; otherwise 401 in OpenAI's error shape.
- * The Anthropic Messages routes also take the key as Anthropic's SDKs send it, in {@code x-api-key}
- * ({@link #passes(HttpRequest, boolean)}). Without a key every request passes (the gateway then binds loopback
- * only, see {@link RequestGuard}).
+ * The gateway key check, the one place every protected route asks who is calling. A caller sends
+ * {@code Authorization: Bearer <key>} (the Anthropic Messages routes also take Anthropic's {@code x-api-key}), with
+ * the key being the gateway's {@code PEKKO_LLM_API_KEY} or {@code PEKKO_LLM_MASTER_KEY} (compared in constant time;
+ * no limits), or a virtual key made through {@code /v1/keys} ({@link KeyService}: its model list, limits and budget
+ * apply, through {@link Caller#admit}). Anything else is 401. With neither key set every request passes (the
+ * gateway then binds loopback only, see {@link RequestGuard}). The caller travels with the request as its
+ * {@link #CALLER} attribute.
  */
 final class GatewayAuth {
-  private final byte[] expected;
-  private final byte[] expectedKey;
+  /** The request attribute naming who sends it, set once the key check passed. */
+  static final AttributeKey<Caller> CALLER = AttributeKey.create("pekko-llm-caller", Caller.class);
 
-  GatewayAuth(GatewaySettings settings) {
-    this.expected = settings.apiKey().isEmpty() ? null
-        : ("Bearer " + settings.apiKey()).getBytes(StandardCharsets.UTF_8);
-    this.expectedKey = settings.apiKey().getBytes(StandardCharsets.UTF_8);
+  private static final String MISSING = "missing or invalid API key: send 'Authorization: Bearer <key>' with the "
+      + "gateway's PEKKO_LLM_API_KEY or a virtual key";
+
+  private final byte[] apiKey;
+  private final byte[] masterKey;
+  private final boolean required;
+  private final Supplier<KeyService> keys;
+  private final org.apache.pekko.actor.ClassicActorSystemProvider system;
+
+  /** A charge to settle when a call ends; {@link #NONE} for callers without a virtual key. */
+  interface Charge {
+    Charge NONE = (model, cost, tokens) -> {};
+
+    /** The call on {@code model} ended, costing {@code cost} USD (null: unknown) for {@code tokens} tokens. */
+    void settle(String model, BigDecimal cost, long tokens);
   }
 
-  /** The 401 to answer {@code req} with; empty when it may pass. */
-  Optional<HttpResponse> check(HttpRequest req) {
-    if (passes(req, false)) {
-      return Optional.empty();
+  /** Who calls: a virtual key, or (key null) one of the gateway's own keys or anyone when none is set. */
+  record Caller(VirtualKey key, boolean admin, KeyService keys) {
+    static final Caller OPEN = new Caller(null, false, null);
+
+    /** The caller of {@code req} (OPEN on routes outside the key check). */
+    static Caller of(HttpRequest req) {
+      return req.getAttribute(CALLER).orElse(OPEN);
     }
-    return Optional.of(ErrorResponses.json(401, ChatCompletionsCodec.writeError(
-        "missing or invalid API key: send 'Authorization: Bearer <key>' with the gateway's PEKKO_LLM_API_KEY",
-        "authentication_error", null, "invalid_api_key"),
-        List.of(RawHeader.create("WWW-Authenticate", "Bearer"))));
+
+    /** Admits one call to {@code model}: fails with the key's refusal (403, 429); see {@link KeyService#admit}. */
+    CompletionStage<Charge> admit(String model) {
+      if (key == null) {
+        return CompletableFuture.completedFuture(Charge.NONE);
+      }
+      return keys.admit(key, model).thenApply(t -> t::settle);
+    }
+
+    /** The owner recorded with what this caller creates (streams, sessions): its key id, or null. */
+    String owner() {
+      return key == null ? null : key.id();
+    }
   }
 
-  /** Whether {@code req} sends the key (or none is set); {@code orXApiKey}: an {@code x-api-key} header counts too. */
-  boolean passes(HttpRequest req, boolean orXApiKey) {
-    if (expected == null) {
-      return true;
+  GatewayAuth(GatewaySettings settings, Supplier<KeyService> keys,
+      org.apache.pekko.actor.ClassicActorSystemProvider system) {
+    this.system = system;
+    this.apiKey = settings.apiKey().isEmpty() ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
+    this.masterKey = settings.masterKey().isEmpty() ? null : settings.masterKey().getBytes(StandardCharsets.UTF_8);
+    this.required = settings.authRequired();
+    this.keys = settings.masterKey().isEmpty() ? null : keys;
+  }
+
+  /** The actor system (for discarding the bodies of refused requests). */
+  org.apache.pekko.actor.ClassicActorSystemProvider system() {
+    return system;
+  }
+
+  /** Whether virtual keys are on (a master key is set). */
+  boolean keysEnabled() {
+    return keys != null;
+  }
+
+  /** The keys service; only when {@link #keysEnabled()}. */
+  KeyService keys() {
+    return keys.get();
+  }
+
+  /**
+   * Who sends {@code req}; fails with an AUTHENTICATION {@link LlmException} for a missing, unknown, revoked or
+   * expired key. {@code orXApiKey}: an {@code x-api-key} header counts too.
+   */
+  CompletionStage<Caller> caller(HttpRequest req, boolean orXApiKey) {
+    if (!required) {
+      return CompletableFuture.completedFuture(Caller.OPEN);
     }
-    byte[] given = req.getHeader("Authorization").map(h -> h.value().getBytes(StandardCharsets.UTF_8))
-        .orElse(new byte[0]);
-    if (MessageDigest.isEqual(given, expected)) {
-      return true;
+    String token = token(req, orXApiKey);
+    if (token == null) {
+      return CompletableFuture.failedFuture(missing());
     }
-    return orXApiKey && req.getHeader("x-api-key")
-        .map(h -> MessageDigest.isEqual(h.value().getBytes(StandardCharsets.UTF_8), expectedKey)).orElse(false);
+    byte[] given = token.getBytes(StandardCharsets.UTF_8);
+    if (masterKey != null && MessageDigest.isEqual(given, masterKey)) {
+      return CompletableFuture.completedFuture(new Caller(null, true, null));
+    }
+    if (apiKey != null && MessageDigest.isEqual(given, apiKey)) {
+      return CompletableFuture.completedFuture(new Caller(null, false, null));
+    }
+    if (keys == null || !token.startsWith("sk-")) {
+      return CompletableFuture.failedFuture(missing());
+    }
+    KeyService service = keys.get();
+    return service.authenticate(token).thenApply(k -> new Caller(k, false, service));
+  }
+
+  private static LlmException missing() {
+    return new LlmException(ErrorKind.AUTHENTICATION, MISSING) {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public String errorCode() {
+        return "invalid_api_key";
+      }
+    };
+  }
+
+  private static String token(HttpRequest req, boolean orXApiKey) {
+    String auth = req.getHeader("Authorization").map(h -> h.value()).orElse(null);
+    if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return auth.substring(7).trim();
+    }
+    return orXApiKey ? req.getHeader("x-api-key").map(h -> h.value().trim()).orElse(null) : null;
+  }
+
+  /**
+   * {@code handler} answering {@code req} with its caller attached, or the key check's refusal in OpenAI's error
+   * shape (or Anthropic's, {@code anthropic}).
+   */
+  CompletionStage<HttpResponse> authorized(HttpRequest req, boolean anthropic,
+      java.util.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return caller(req, anthropic).handle((c, err) -> {
+      if (err != null) {
+        req.discardEntityBytes(system);
+        return CompletableFuture.completedFuture(anthropic ? ErrorResponses.anthropic(err) : denied(err));
+      }
+      return handler.apply(req.addAttribute(CALLER, c));
+    }).thenCompose(x -> x);
+  }
+
+  /** The 401 (or other refusal) in OpenAI's error shape, with WWW-Authenticate. */
+  static HttpResponse denied(Throwable err) {
+    HttpResponse r = ErrorResponses.of(err);
+    return r.status().intValue() == 401 ? r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer")) : r;
   }
 }

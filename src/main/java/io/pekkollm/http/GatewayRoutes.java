@@ -7,7 +7,9 @@ import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSlash;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
@@ -74,6 +76,7 @@ public final class GatewayRoutes {
   private final MessagesRoutes messages;
   private final EmbeddingRoutes embeddings;
   private final ResponsesRoutes responses;
+  private final KeyRoutes keyRoutes;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.settings = settings;
@@ -82,7 +85,8 @@ public final class GatewayRoutes {
     SseResponses sse = new SseResponses(system, settings.sseKeepAlive());
     LargeRequests largeRequests = LargeRequests.create(system.settings().config().getConfig("pekko-llm.gateway"));
     system.getWhenTerminated().thenRun(largeRequests::close);
-    this.auth = new GatewayAuth(settings);
+    this.auth = new GatewayAuth(settings, client::keys, system);
+    this.keyRoutes = new KeyRoutes(auth, bodies);
     this.guard = new RequestGuard(settings);
     this.chat = new ChatCompletionRoutes(client, bodies, largeRequests, sse);
     this.streams = new StreamRoutes(client, bodies, sse);
@@ -135,8 +139,7 @@ public final class GatewayRoutes {
     long start = System.nanoTime();
     CompletionStage<HttpResponse> resp;
     try {
-      Optional<HttpResponse> denied = auth.check(req);
-      resp = denied.isPresent() ? CompletableFuture.completedFuture(denied.get()) : chat.handle(req);
+      resp = auth.authorized(req, false, chat::handle);
     } catch (RuntimeException e) {
       resp = CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
@@ -163,6 +166,7 @@ public final class GatewayRoutes {
             path(segment("models").slash(PathMatchers.remaining()),
                 rest -> get(() -> completeWithFuture(models.one(ModelRoutes.modelId(req))))),
             cacheRoutes.route(),
+            keyRoutes.route(),
             embeddings.route(),
             responses.route(),
             sessionRoutes == null ? reject() : sessionRoutes.route(req)))))))));
@@ -171,7 +175,10 @@ public final class GatewayRoutes {
 
   /** {@code inner} for requests that pass the key check; the 401 for the others. */
   private Route authenticated(java.util.function.Supplier<Route> inner) {
-    return extractRequest(req -> auth.check(req).map(denied -> complete(denied)).orElseGet(inner));
+    return extractRequest(req -> onSuccess(auth.caller(req, false).handle((c, err) -> err != null ? err : c),
+        result -> result instanceof GatewayAuth.Caller c
+            ? mapRequest(r -> r.addAttribute(GatewayAuth.CALLER, c), inner)
+            : complete(GatewayAuth.denied((Throwable) result))));
   }
 
   private Route accessLog(Route inner) {

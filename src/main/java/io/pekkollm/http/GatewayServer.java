@@ -45,7 +45,7 @@ public final class GatewayServer {
 
   /** Throws IllegalStateException when binding {@code settings.host()} would expose an open gateway. */
   static void checkExposure(GatewaySettings settings) {
-    if (!settings.apiKey().isEmpty() || settings.allowUnauthenticatedPublic()) {
+    if (settings.authRequired() || settings.allowUnauthenticatedPublic()) {
       return;
     }
     boolean loopback;

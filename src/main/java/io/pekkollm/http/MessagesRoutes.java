@@ -64,26 +64,27 @@ final class MessagesRoutes {
 
   private CompletionStage<HttpResponse> authorized(HttpRequest req,
       Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
-    if (!auth.passes(req, true)) {
-      req.discardEntityBytes(client.system());
-      return CompletableFuture.completedFuture(ErrorResponses.json(401, MessagesCodec.writeError(
-          "authentication_error", "missing or invalid API key: send the gateway's PEKKO_LLM_API_KEY in 'x-api-key' "
-              + "or 'Authorization: Bearer <key>'"), List.of()));
-    }
-    return handler.apply(req);
+    return auth.authorized(req, true, handler);
   }
 
   private CompletionStage<HttpResponse> messages(HttpRequest req) {
     return body(req, body -> {
       MessagesCodec.ParsedRequest parsed = MessagesCodec.readRequest(body, false);
       ChatRequest request = prepare(parsed.request(), req);
-      return parsed.stream() ? streamed(request) : whole(request);
+      return GatewayAuth.Caller.of(req).admit(request.model())
+          .thenCompose(charge -> parsed.stream() ? streamed(request, charge) : whole(request, charge))
+          .exceptionally(ErrorResponses::anthropic);
     });
   }
 
   private CompletionStage<HttpResponse> countTokens(HttpRequest req) {
     return body(req, body -> {
       ChatRequest request = prepare(MessagesCodec.readRequest(body, true).request(), req);
+      GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+      if (caller.key() != null && !caller.key().allows(request.model(), m -> client.routing().group(m)
+          .map(ModelGroup::models).orElse(List.of()))) {
+        return caller.admit(request.model()).thenApply(c -> null);
+      }
       ModelGroup group = client.routing().group(request.model()).orElse(null);
       String model = group == null ? request.model() : group.models().get(0);
       int tokens = TokenCounter.shared().count(model, request).tokens();
@@ -128,8 +129,9 @@ final class MessagesRoutes {
     return request.toBuilder().model(model).extraBody(extra).build();
   }
 
-  private CompletionStage<HttpResponse> whole(ChatRequest request) {
+  private CompletionStage<HttpResponse> whole(ChatRequest request, GatewayAuth.Charge charge) {
     return client.chat(request).handle((resp, err) -> {
+      ChatCompletionRoutes.settle(charge, request.model(), resp);
       if (err != null) {
         return ErrorResponses.anthropic(err);
       }
@@ -141,7 +143,7 @@ final class MessagesRoutes {
     });
   }
 
-  private CompletionStage<HttpResponse> streamed(ChatRequest request) {
-    return sse.stream(client, request, served -> new MessagesEvents(MessagesCodec.newId(), served));
+  private CompletionStage<HttpResponse> streamed(ChatRequest request, GatewayAuth.Charge charge) {
+    return sse.stream(client, request, served -> new MessagesEvents(MessagesCodec.newId(), served), charge);
   }
 }

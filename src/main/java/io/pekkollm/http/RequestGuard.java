@@ -39,7 +39,7 @@ final class RequestGuard {
   private final Set<String> corsOrigins;
 
   RequestGuard(GatewaySettings settings) {
-    this.checkHost = settings.apiKey().isEmpty() && !settings.allowUnauthenticatedPublic();
+    this.checkHost = !settings.authRequired() && !settings.allowUnauthenticatedPublic();
     List<String> hosts = new ArrayList<>(settings.allowedHosts());
     hosts.add(settings.host());
     this.allowedHosts = hosts.stream().map(RequestGuard::bare).collect(Collectors.toUnmodifiableSet());

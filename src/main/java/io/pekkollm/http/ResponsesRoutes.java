@@ -62,10 +62,11 @@ final class ResponsesRoutes {
   }
 
   CompletionStage<HttpResponse> create(HttpRequest req) {
-    return bodies.read(req).thenCompose(this::handleBody).exceptionally(ErrorResponses::of);
+    GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+    return bodies.read(req).thenCompose(body -> handleBody(body, caller)).exceptionally(ErrorResponses::of);
   }
 
-  private CompletionStage<HttpResponse> handleBody(ByteString body) {
+  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller) {
     ResponsesCodec.Parsed parsed;
     try {
       if (body.isEmpty()) {
@@ -78,7 +79,8 @@ final class ResponsesRoutes {
     }
     return history(parsed.previousResponseId()).thenCompose(history -> {
       ChatRequest request = ResponsesCodec.chatRequest(parsed, history);
-      return parsed.stream() ? streamed(parsed, request, history) : whole(parsed, request, history);
+      return caller.admit(request.model()).thenCompose(charge -> parsed.stream()
+          ? streamed(parsed, request, history, charge) : whole(parsed, request, history, charge));
     });
   }
 
@@ -98,10 +100,12 @@ final class ResponsesRoutes {
     });
   }
 
-  private CompletionStage<HttpResponse> whole(ResponsesCodec.Parsed parsed, ChatRequest request, ArrayNode history) {
+  private CompletionStage<HttpResponse> whole(ResponsesCodec.Parsed parsed, ChatRequest request, ArrayNode history,
+      GatewayAuth.Charge charge) {
     String id = ResponsesCodec.newId("resp");
     long created = ResponseHeaders.nowSeconds();
-    return client.chat(request).thenCompose(resp -> {
+    return client.chat(request).whenComplete((resp, err) -> ChatCompletionRoutes.settle(charge, request.model(), resp))
+        .thenCompose(resp -> {
       ArrayNode output = ResponsesCodec.outputItems(resp);
       ObjectNode r = ResponsesCodec.response(id, created, "completed", resp.model(), parsed, output, resp.usage(),
           resp.cost().orElse(null), null, ResponsesCodec.incompleteReason(resp.finishReason()));
@@ -114,7 +118,7 @@ final class ResponsesRoutes {
   }
 
   private CompletionStage<HttpResponse> streamed(ResponsesCodec.Parsed parsed, ChatRequest request,
-      ArrayNode history) {
+      ArrayNode history, GatewayAuth.Charge charge) {
     AtomicReference<ChatStream> handleRef = new AtomicReference<>();
     Supplier<String> served = () -> {
       ChatStream h = handleRef.get();
@@ -135,7 +139,8 @@ final class ResponsesRoutes {
       return h;
     });
     return sse.respond(source, events, List.of(), ChatStream::recoveryId,
-        handle -> List.of(RawHeader.create("X-Served-Model", served.get())));
+        handle -> List.of(RawHeader.create("X-Served-Model", served.get())),
+        SseResponses.metered(client, charge, request.model()));
   }
 
   private CompletionStage<?> store(String id, String json, ArrayNode conversation) {

@@ -97,9 +97,9 @@ final class SessionRoutes {
             delete(() -> completeWithFuture(sessions.delete(id).thenApply(deleted -> deleted
                 ? json(Json.object().put("id", id).put("object", "session.deleted").put("deleted", true))
                 : notFound(id)))))),
-        path(segment().slash("chat"), id -> post(() -> completeWithFuture(withBody(req, body -> chat(id, body))))),
+        path(segment().slash("chat"), id -> post(() -> completeWithFuture(withBody(req, body -> chat(id, body, GatewayAuth.Caller.of(req)))))),
         path(segment().slash("chat").slash("completions"), id ->
-            post(() -> completeWithFuture(withBody(req, body -> chat(id, body))))),
+            post(() -> completeWithFuture(withBody(req, body -> chat(id, body, GatewayAuth.Caller.of(req)))))),
         path(segment().slash("export"), id -> get(() -> completeWithFuture(sessions.get(id).thenApply(s -> s
             .map(x -> sessionResponse(x).addHeader(RawHeader.create("Content-Disposition",
                 "attachment; filename=\"session-" + x.id() + ".json\"")))
@@ -165,7 +165,7 @@ final class SessionRoutes {
   }
 
   /** A turn: the OpenAI chat body minus history; the model defaults to the session's. */
-  private CompletionStage<HttpResponse> chat(String id, JsonNode body) {
+  private CompletionStage<HttpResponse> chat(String id, JsonNode body, GatewayAuth.Caller caller) {
     requireObject(body, "{\"messages\": [{\"role\": \"user\", \"content\": \"...\"}]}");
     ObjectNode o = ((ObjectNode) body).deepCopy();
     if (!o.hasNonNull("model")) {
@@ -173,9 +173,22 @@ final class SessionRoutes {
     }
     ChatCompletionsCodec.ParsedRequest parsed = ChatCompletionsCodec.readRequest(o);
     ChatRequest turn = parsed.request();
+    if (caller.key() == null) {
+      return turn(id, parsed, turn, GatewayAuth.Charge.NONE);
+    }
+    CompletionStage<String> model = SessionClient.SESSION_MODEL.equals(turn.model())
+        ? sessionClient.get().get(id).thenApply(found -> found.map(Session::model).orElse(turn.model()))
+        : CompletableFuture.completedFuture(turn.model());
+    return model.thenCompose(caller::admit).thenCompose(charge -> turn(id, parsed, turn, charge));
+  }
+
+  private CompletionStage<HttpResponse> turn(String id, ChatCompletionsCodec.ParsedRequest parsed, ChatRequest turn,
+      GatewayAuth.Charge charge) {
     List<HttpHeader> sessionHeader = List.of(RawHeader.create("X-Session-Id", id));
     if (!parsed.stream()) {
-      return sessionClient.get().chat(id, turn).thenApply(resp -> HttpResponse.create()
+      return sessionClient.get().chat(id, turn)
+          .whenComplete((resp, err) -> ChatCompletionRoutes.settle(charge, turn.model(), resp))
+          .thenApply(resp -> HttpResponse.create()
           .withEntity(ContentTypes.APPLICATION_JSON,
               ChatCompletionsCodec.writeResponse(resp, ResponseHeaders.newId(), ResponseHeaders.nowSeconds()))
           .addHeaders(sessionHeader)
@@ -192,7 +205,7 @@ final class SessionRoutes {
         headers.addAll(ResponseHeaders.truncation(handle.truncation()));
         headers.addAll(ResponseHeaders.cache(handle.cacheStatus()));
         return headers;
-      });
+      }, SseResponses.metered(client, charge, model));
     });
   }
 

@@ -1,5 +1,6 @@
 package io.pekkollm.http;
 
+import io.pekkollm.model.Usage;
 import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.stream.ChatStream;
 import java.time.Duration;
@@ -58,13 +59,49 @@ final class SseResponses {
     HttpResponse errorResponse(Throwable error);
   }
 
+  /** Told once when a response's stream ends (completed, failed or cancelled by the client). */
+  interface Metered<M> {
+    Metered<Object> NONE = (handle, providerModel, usage) -> {};
+
+    /**
+     * The stream of {@code handle} (null when it failed before materializing) ended having reported
+     * {@code usage} (null: none) for {@code providerModel} (the chunks' model, may be null).
+     */
+    void ended(M handle, String providerModel, Usage usage);
+  }
+
+  /** No metering. */
+  @SuppressWarnings("unchecked")
+  static <M> Metered<M> unmetered() {
+    return (Metered<M>) Metered.NONE;
+  }
+
+  /**
+   * The metering of a stream of {@code client}: {@code charge} settled with the stream's cost on the model that
+   * served it ({@code served} reads it from the handle, {@code fallback} when there is none).
+   */
+  static Metered<ChatStream> metered(io.pekkollm.api.LlmClient client, GatewayAuth.Charge charge, String fallback) {
+    if (charge == GatewayAuth.Charge.NONE) {
+      return unmetered();
+    }
+    return (handle, providerModel, usage) -> {
+      String model = handle == null ? fallback : handle.servedModel().orElse(fallback);
+      java.math.BigDecimal cost = usage == null ? null
+          : client.cost(model, providerModel, usage).map(io.pekkollm.model.Cost::total).orElse(null);
+      charge.settle(model, cost, usage == null ? 0 : usage.totalTokens());
+    };
+  }
+
   /**
    * Answers {@code source} as SSE encoded by {@code encoder}, after the {@code preamble} events. {@code recoveryId}
-   * and {@code extraHeaders} read the stream's handle (its materialized value) when the headers are written.
+   * and {@code extraHeaders} read the stream's handle (its materialized value) when the headers are written;
+   * {@code metered} hears of the stream's end, with its usage.
    */
   <M> CompletionStage<HttpResponse> respond(Source<JournaledChunk, M> source, EventEncoder encoder,
-      List<ByteString> preamble, Function<M, String> recoveryId, Function<M, List<HttpHeader>> extraHeaders) {
+      List<ByteString> preamble, Function<M, String> recoveryId, Function<M, List<HttpHeader>> extraHeaders,
+      Metered<M> metered) {
     CompletableFuture<M> handle = new CompletableFuture<>();
+    Tally tally = new Tally();
     // The failure becomes the last element right here, before any asynchronous boundary: an error signal
     // overtakes the elements buffered at such a boundary (and mapConcat drops one it still holds), and every
     // chunk the journal released is owed to the client.
@@ -73,7 +110,10 @@ final class SseResponses {
           handle.complete(m);
           return NotUsed.getInstance();
         })
-        .<Object>map(j -> j)
+        .<Object>map(j -> {
+          tally.add(j);
+          return j;
+        })
         .recover(new JavaPartialFunction<Throwable, Object>() {
           @Override
           public Object apply(Throwable t, boolean isCheck) {
@@ -89,6 +129,7 @@ final class SseResponses {
           Throwable failure = err != null ? err
               : !pair.first().isEmpty() && pair.first().get(0) instanceof StreamFailure f ? f.error() : null;
           if (failure != null) {
+            tally.end(metered, m);
             HttpResponse error = encoder.errorResponse(failure);
             return id == null ? error : error.addHeader(RawHeader.create("X-Recovery-Id", id));
           }
@@ -106,7 +147,10 @@ final class SseResponses {
                 // An interrupted stream ends with its error event, never with the normal end.
               }, failed -> failed[0] ? Optional.empty() : Optional.of(joined(encoder.finish())))
               .filter(b -> !b.isEmpty())
-              .mapMaterializedValue(mv -> NotUsed.getInstance());
+              .watchTermination((mv, done) -> {
+                done.whenComplete((d, e) -> tally.end(metered, m));
+                return NotUsed.getInstance();
+              });
           if (!preamble.isEmpty()) {
             body = Source.from(preamble).concat(body);
           }
@@ -129,7 +173,7 @@ final class SseResponses {
    * truncation, cache) are first used.
    */
   CompletionStage<HttpResponse> stream(io.pekkollm.api.LlmClient client, io.pekkollm.model.ChatRequest request,
-      Function<java.util.function.Supplier<String>, EventEncoder> events) {
+      Function<java.util.function.Supplier<String>, EventEncoder> events, GatewayAuth.Charge charge) {
     java.util.concurrent.atomic.AtomicReference<ChatStream> handleRef = new java.util.concurrent.atomic.AtomicReference<>();
     java.util.function.Supplier<String> served = () -> {
       ChatStream h = handleRef.get();
@@ -145,7 +189,7 @@ final class SseResponses {
       headers.add(RawHeader.create("X-Served-Model", served.get()));
       headers.addAll(ResponseHeaders.cache(handle.cacheStatus()));
       return headers;
-    });
+    }, metered(client, charge, request.model()));
   }
 
   private static ByteString joined(List<ByteString> parts) {
@@ -157,6 +201,31 @@ final class SseResponses {
       all = all.concat(b);
     }
     return all;
+  }
+
+  /** The usage and provider model a stream's chunks report, told to its {@link Metered} once. */
+  private static final class Tally {
+    private volatile Usage usage;
+    private volatile String providerModel;
+    private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+
+    void add(JournaledChunk j) {
+      if (j.chunk() == null) {
+        return;
+      }
+      if (j.chunk().usage() != null) {
+        usage = usage == null ? j.chunk().usage() : usage.merge(j.chunk().usage());
+      }
+      if (j.chunk().model() != null) {
+        providerModel = j.chunk().model();
+      }
+    }
+
+    <M> void end(Metered<M> metered, M handle) {
+      if (ended.compareAndSet(false, true)) {
+        metered.ended(handle, providerModel, usage);
+      }
+    }
   }
 
   /** A stream's failure, carried as its last element. */

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pekkollm.api.LlmClient;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
+import io.pekkollm.model.Cost;
 import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.recovery.ResumedStream;
 import io.pekkollm.recovery.ResumeStrategy;
 import io.pekkollm.recovery.StreamSnapshot;
 import io.pekkollm.util.Json;
@@ -58,19 +60,37 @@ final class StreamRoutes {
             throw LlmException.invalidRequest("'model' must be a string (provider/model)", "model");
           }
           String model = m == null || m.isNull() ? null : m.asText();
-          return client.resume(id, strategy, model, lastEventId);
-        })
-        .thenCompose(r -> {
-          ObjectNode info = Json.object().put("recovery_id", r.recoveryId()).put("strategy", r.strategy().wireName())
-              .put("kept_chars", r.keptChars()).put("discarded_chars", r.discardedChars())
-              .put("model", r.model()).put("attempt", r.attempt());
-          ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
-          ChatCompletionsEvents events = new ChatCompletionsEvents(ResponseHeaders.newId(), r::model,
-              ResponseHeaders.nowSeconds(), false, (providerModel, usage) -> null);
-          return sse.respond(Source.<JournaledChunk>single(new JournaledChunk(-1, null)).concat(r.chunks()), events,
-              List.of(first), x -> r.recoveryId(), x -> List.<HttpHeader>of());
+          // A resumed stream is charged to the caller's key, on the stream's model unless the body names another.
+          GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+          CompletionStage<String> charged = model != null || caller.key() == null
+              ? CompletableFuture.completedFuture(model)
+              : client.streamStatus(id).thenApply(st -> st.map(StreamSnapshot::model).orElse(null));
+          return charged.thenCompose(cm -> cm == null ? CompletableFuture.completedFuture(GatewayAuth.Charge.NONE)
+                  : caller.admit(cm))
+              .thenCompose(charge -> client.resume(id, strategy, model, lastEventId)
+                  .whenComplete((r, err) -> {
+                    if (err != null) {
+                      charge.settle(model, null, 0);
+                    }
+                  })
+                  .thenCompose(r -> respond(r, charge)));
         })
         .exceptionally(ErrorResponses::of);
+  }
+
+  private CompletionStage<HttpResponse> respond(ResumedStream r, GatewayAuth.Charge charge) {
+    ObjectNode info = Json.object().put("recovery_id", r.recoveryId()).put("strategy", r.strategy().wireName())
+        .put("kept_chars", r.keptChars()).put("discarded_chars", r.discardedChars())
+        .put("model", r.model()).put("attempt", r.attempt());
+    ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
+    ChatCompletionsEvents events = new ChatCompletionsEvents(ResponseHeaders.newId(), r::model,
+        ResponseHeaders.nowSeconds(), false, (providerModel, usage) -> null);
+    SseResponses.Metered<Object> metered = (h, providerModel, usage) -> charge.settle(r.model(),
+        usage == null ? null : client.cost(r.model(), providerModel, usage).map(Cost::total).orElse(null),
+        usage == null ? 0 : usage.totalTokens());
+    return sse.respond(Source.<JournaledChunk>single(new JournaledChunk(-1, null)).concat(r.chunks())
+        .mapMaterializedValue(x -> (Object) x), events, List.of(first), x -> r.recoveryId(),
+        x -> List.<HttpHeader>of(), metered);
   }
 
   CompletionStage<HttpResponse> status(String id) {

@@ -1,0 +1,224 @@
+package io.pekkollm.keys;
+
+import com.typesafe.config.Config;
+import io.pekkollm.journal.Entities;
+import io.pekkollm.journal.JournalledBehavior;
+import io.pekkollm.util.JsonSerializable;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+
+/**
+ * The spend of one virtual key, event-sourced on the journal (sharded over a cluster, so every node sees the same
+ * budget): its total, the current budget period's, and per day, model and team. Calls are admitted against the
+ * budget by reservation: a call reserves the largest cost one call of this key has had, is refused while spend
+ * and reservations reach the budget, and settles with its real cost. Until a first call has settled its cost is
+ * unknown, so calls then run one at a time. So spend exceeds the budget by at most one call's cost (one whose
+ * cost is above every earlier one's). Settled costs are written in batches, every {@code flushInterval}.
+ */
+final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEntity.Event, SpendEntity.State> {
+
+  sealed interface Command extends JsonSerializable {}
+
+  /**
+   * Reserves one call's cost against {@code maxBudget} (USD, null: none) for the period {@code period} (null: the
+   * key's life) counted from {@code anchor}, at {@code now} (epoch ms); replies whether it may run.
+   */
+  record Reserve(String reservation, BigDecimal maxBudget, String period, long anchor, long now,
+      ActorRef<Reservation> replyTo) implements Command {}
+
+  /** Settles {@code reservation} (may be null: nothing was reserved) with the call's {@code cost} (USD). */
+  record Settle(String reservation, String model, String team, BigDecimal cost, String period, long anchor, long now)
+      implements Command {}
+
+  /** Replies the spend, including what is not yet written. */
+  record GetSpend(ActorRef<Spend> replyTo) implements Command {}
+
+  enum Flush implements Command { INSTANCE }
+
+  enum Idle implements Command { INSTANCE }
+
+  /** Whether a call may run; the period's spend and when it resets (epoch ms, null: never). */
+  record Reservation(boolean granted, BigDecimal spent, Long resetsAt) implements JsonSerializable {}
+
+  /**
+   * The key's spend: total, the period starting {@code windowStart}'s, and by {@code day|model|team}; {@code unwritten}
+   * of the calls counted are not in the journal yet.
+   */
+  record Spend(BigDecimal total, long windowStart, BigDecimal windowSpend, Map<String, BigDecimal> byDayModelTeam,
+      int unwritten) implements JsonSerializable {}
+
+  /** One call's cost, charged at {@code at} to the period starting {@code windowStart}. */
+  record Entry(long at, long windowStart, String model, String team, BigDecimal cost) implements JsonSerializable {}
+
+  sealed interface Event extends JsonSerializable {}
+
+  record SpendRecorded(List<Entry> entries) implements Event {}
+
+  record State(BigDecimal total, long windowStart, BigDecimal windowSpend, BigDecimal maxCost,
+      Map<String, BigDecimal> byDayModelTeam) {
+    static final State EMPTY = new State(BigDecimal.ZERO, Long.MIN_VALUE, BigDecimal.ZERO, BigDecimal.ZERO, Map.of());
+
+    State plus(List<Entry> entries) {
+      BigDecimal t = total;
+      long ws = windowStart;
+      BigDecimal w = windowSpend;
+      BigDecimal max = maxCost;
+      Map<String, BigDecimal> by = new TreeMap<>(byDayModelTeam);
+      for (Entry e : entries) {
+        t = t.add(e.cost());
+        if (e.windowStart() > ws) {
+          ws = e.windowStart();
+          w = e.cost();
+        } else if (e.windowStart() == ws) {
+          w = w.add(e.cost());
+        }
+        max = max.max(e.cost());
+        by.merge(Instant.ofEpochMilli(e.at()).atZone(ZoneOffset.UTC).toLocalDate() + "|" + e.model() + "|"
+            + (e.team() == null ? "" : e.team()), e.cost(), BigDecimal::add);
+      }
+      return new State(t, ws, w, max, Map.copyOf(by));
+    }
+
+    BigDecimal spentIn(long window) {
+      return windowStart == window ? windowSpend : BigDecimal.ZERO;
+    }
+  }
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final Entities.Passivation<Command> passivation;
+  private final Duration flushInterval;
+  // Not persisted: reservations of running calls, and settled costs not yet written (commands arriving while a
+  // batch is written are stashed by Pekko, so these never change during a write).
+  private final Map<String, BigDecimal> reserved = new HashMap<>();
+  private final List<Entry> pending = new ArrayList<>();
+  private final Deque<Reserve> waiting = new ArrayDeque<>();
+  private boolean settledOnce;
+
+  static Behavior<Command> create(String id, String pluginId, Config pluginConfig, Duration passivateAfter,
+      Duration flushInterval, Entities.Passivation<Command> passivation) {
+    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> {
+      ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
+      return new SpendEntity(id, pluginId, pluginConfig, ctx, timers, flushInterval, passivation);
+    }));
+  }
+
+  private SpendEntity(String id, String pluginId, Config pluginConfig, ActorContext<Command> ctx,
+      TimerScheduler<Command> timers, Duration flushInterval, Entities.Passivation<Command> passivation) {
+    super(PersistenceId.of("key-spend", id, "|"), pluginId, pluginConfig,
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100), Duration.ofSeconds(5), 0.2));
+    this.ctx = ctx;
+    this.timers = timers;
+    this.flushInterval = flushInterval;
+    this.passivation = passivation;
+  }
+
+  @Override
+  public State emptyState() {
+    return State.EMPTY;
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState()
+        .onAnyEvent((s, e) -> s.plus(((SpendRecorded) e).entries()));
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return newCommandHandlerWithReplyBuilder().forAnyState()
+        .onCommand(Reserve.class, this::onReserve)
+        .onCommand(Settle.class, this::onSettle)
+        .onCommand(GetSpend.class, (s, c) -> {
+          State all = s.plus(pending);
+          return Effect().reply(c.replyTo(), new Spend(all.total(), all.windowStart(), all.windowSpend(),
+              all.byDayModelTeam(), pending.size()));
+        })
+        .onCommand(Flush.class, (s, c) -> flush())
+        .onCommand(Idle.class, (s, c) -> {
+          if (!reserved.isEmpty() || !waiting.isEmpty()) {
+            return Effect().noReply();
+          }
+          if (pending.isEmpty()) {
+            passivation.passivate(ctx.getSelf());
+            return Effect().noReply();
+          }
+          return flush();
+        })
+        .build();
+  }
+
+  private ReplyEffect<Event, State> onReserve(State s, Reserve c) {
+    if (!tryReserve(s, c)) {
+      waiting.add(c);
+    }
+    return Effect().noReply();
+  }
+
+  /** Answers {@code c} unless it has to wait for a running call's cost; false when it has to. */
+  private boolean tryReserve(State s, Reserve c) {
+    BudgetPeriod period = c.period() == null ? null : BudgetPeriod.parse(c.period());
+    long window = period == null ? 0 : period.windowStart(c.anchor(), c.now());
+    Long resets = period == null ? null : period.windowEnd(window);
+    BigDecimal spent = s.plus(pending).spentIn(window);
+    BigDecimal committed = reserved.values().stream().reduce(spent, BigDecimal::add);
+    if (c.maxBudget() != null && committed.compareTo(c.maxBudget()) >= 0) {
+      c.replyTo().tell(new Reservation(false, spent, resets));
+      return true;
+    }
+    BigDecimal estimate = s.plus(pending).maxCost();
+    if (c.maxBudget() != null && estimate.signum() == 0 && !settledOnce && !reserved.isEmpty()) {
+      return false;
+    }
+    reserved.put(c.reservation(), estimate);
+    c.replyTo().tell(new Reservation(true, spent, resets));
+    return true;
+  }
+
+  private ReplyEffect<Event, State> onSettle(State s, Settle c) {
+    if (c.reservation() != null) {
+      reserved.remove(c.reservation());
+    }
+    settledOnce = true;
+    if (c.cost() != null && c.cost().signum() > 0) {
+      BudgetPeriod period = c.period() == null ? null : BudgetPeriod.parse(c.period());
+      long window = period == null ? 0 : period.windowStart(c.anchor(), c.now());
+      pending.add(new Entry(c.now(), window, c.model(), c.team(), c.cost()));
+      if (!timers.isTimerActive(Flush.INSTANCE)) {
+        timers.startSingleTimer(Flush.INSTANCE, Flush.INSTANCE, flushInterval);
+      }
+    }
+    while (!waiting.isEmpty() && tryReserve(s, waiting.peek())) {
+      waiting.poll();
+    }
+    return pending.size() >= 256 ? flush() : Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> flush() {
+    if (pending.isEmpty()) {
+      return Effect().noReply();
+    }
+    List<Entry> batch = List.copyOf(pending);
+    pending.clear();
+    return Effect().persist(new SpendRecorded(batch)).thenNoReply();
+  }
+}
