@@ -9,6 +9,7 @@ import io.pekkollm.model.Message;
 import io.pekkollm.model.ToolCall;
 import io.pekkollm.provider.mock.MockProvider;
 import io.pekkollm.provider.mock.MockReply;
+import io.pekkollm.structured.Structured;
 import io.pekkollm.tools.Tool;
 import io.pekkollm.tools.ToolFunction;
 import io.pekkollm.tools.ToolLoopEvent;
@@ -18,6 +19,8 @@ import io.pekkollm.tools.ToolParam;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 
 /** The README's "Tools and structured outputs" examples, using only public types. */
@@ -91,6 +94,21 @@ class ToolsAndStructuredOutputExampleTest {
       Invoice invoice = llm.chat(ChatRequest.builder("scripted/echo").user("Extract: invoice INV-7 over 99.50")
           .build(), Invoice.class).toCompletableFuture().get(10, TimeUnit.SECONDS);
       assertEquals(new Invoice("INV-7", 99.5), invoice);
+    }
+  }
+
+  @Test
+  void streamedStructuredOutput() throws Exception {
+    MockProvider model = MockProvider.builder("scripted").reply("{\"number\": \"INV-7\", \"total\": 99.5}").build();
+    try (LlmClient llm = client(model)) {
+      List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Structured<Invoice> done = llm.streamStructured(ChatRequest.builder("scripted/echo").user("Invoice INV-7")
+              .build(), Invoice.class)
+          .toMat(Sink.foreach(p -> seen.add(p.json().toString())), Keep.left()).run(llm.system())
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+      assertEquals(new Invoice("INV-7", 99.5), done.value());
+      // The mock streams word by word: the number is complete before the total arrives.
+      assertEquals(List.of("{}", "{\"number\":\"INV-7\"}", "{\"number\":\"INV-7\",\"total\":99.5}"), seen);
     }
   }
 }

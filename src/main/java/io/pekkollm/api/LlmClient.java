@@ -16,10 +16,12 @@ import io.pekkollm.callback.JsonLinesFileSink;
 import io.pekkollm.callback.LlmCallback;
 import io.pekkollm.callback.WebhookSink;
 import io.pekkollm.catalog.CacheAccounting;
+import io.pekkollm.catalog.Capability;
 import io.pekkollm.catalog.CatalogSettings;
 import io.pekkollm.catalog.ContextGuard;
 import io.pekkollm.catalog.CostCalculator;
 import io.pekkollm.catalog.ModelCatalog;
+import io.pekkollm.catalog.Support;
 import io.pekkollm.metrics.LlmMetrics;
 import io.pekkollm.metrics.MetricsSettings;
 import io.pekkollm.model.CacheStatus;
@@ -201,6 +203,15 @@ public final class LlmClient implements AutoCloseable {
   /** The model catalog this client prices and checks requests with. */
   public ModelCatalog catalog() {
     return catalog;
+  }
+
+  /**
+   * Whether the catalog lists {@code model} ({@code provider/model} or an alias) as taking images: its
+   * {@code vision} capability. {@link Support#UNKNOWN} for a model the catalog does not list (such a model is
+   * still sent images; its provider decides).
+   */
+  public Support supportsVision(String model) {
+    return catalog.supports(model, Capability.VISION);
   }
 
   /** This client's metrics (Micrometer); {@link LlmMetrics#scrape()} gives the Prometheus text. */
@@ -631,16 +642,39 @@ public final class LlmClient implements AutoCloseable {
     return ToolLoop.stream(toolRuntime, request, tools, options);
   }
 
+  /** A streamed call whose materialized stage completes with its folded, priced answer. */
+  private Source<ChatChunk, CompletionStage<ChatResponse>> answerStream(ChatRequest request) {
+    ChatAccumulator acc = new ChatAccumulator();
+    return stream(request).map(c -> {
+      acc.add(c);
+      return c;
+    }).watchTermination((handle, done) -> done.thenApply(d -> runner.respond(acc, request,
+        handle.servedModel().orElse(null), handle.truncation().orElse(null))));
+  }
+
+  /**
+   * {@link #chat(ChatRequest, Class)} streamed: the value while its JSON arrives (the members complete so far,
+   * each {@link StructuredOutput.PartialValue} a fresh copy), then the materialized stage completes with the
+   * validated value, or fails with {@link io.pekkollm.structured.StructuredOutputException} when no answer
+   * matched (a repaired answer's partial values follow with the next attempt number). Nothing is sent until the
+   * source is materialized.
+   */
+  public <T> Source<StructuredOutput.PartialValue, CompletionStage<Structured<T>>> streamStructured(
+      ChatRequest request, Class<T> type) {
+    return streamStructured(request, StructuredOutput.of(type));
+  }
+
+  /** {@link #streamStructured(ChatRequest, Class)} with a schema or attempt count of your own. */
+  public <T> Source<StructuredOutput.PartialValue, CompletionStage<Structured<T>>> streamStructured(
+      ChatRequest request, StructuredOutput<T> output) {
+    return output.stream(this::answerStream, request);
+  }
+
   /** What the tool loop needs of the client: streamed calls with their folded, priced answer. */
   private final ToolLoop.Runtime toolRuntime = new ToolLoop.Runtime() {
     @Override
     public Source<ChatChunk, CompletionStage<ChatResponse>> answer(ChatRequest request) {
-      ChatAccumulator acc = new ChatAccumulator();
-      return stream(request).map(c -> {
-        acc.add(c);
-        return c;
-      }).watchTermination((handle, done) -> done.thenApply(d -> runner.respond(acc, request,
-          handle.servedModel().orElse(null), handle.truncation().orElse(null))));
+      return answerStream(request);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.pekkollm.catalog;
 
 import io.pekkollm.model.ContentPart;
+import io.pekkollm.model.ImageFormat;
 import java.util.Base64;
 import java.util.Optional;
 
@@ -34,20 +35,16 @@ record ImageSize(int width, int height) {
 
   /** The size from the first bytes of an image file, when the format is known and the header complete. */
   static Optional<ImageSize> of(byte[] b) {
-    if (b.length >= 24 && u8(b, 0) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
-      return valid(be32(b, 16), be32(b, 20));
+    ImageFormat format = ImageFormat.detect(b).orElse(null);
+    if (format == null) {
+      return Optional.empty();
     }
-    if (b.length >= 10 && b[0] == 'G' && b[1] == 'I' && b[2] == 'F') {
-      return valid(le16(b, 6), le16(b, 8));
-    }
-    if (b.length >= 4 && u8(b, 0) == 0xFF && u8(b, 1) == 0xD8) {
-      return jpeg(b);
-    }
-    if (b.length >= 30 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F'
-        && b[8] == 'W' && b[9] == 'E' && b[10] == 'B' && b[11] == 'P') {
-      return webp(b);
-    }
-    return Optional.empty();
+    return switch (format) {
+      case PNG -> b.length >= 24 ? valid(be32(b, 16), be32(b, 20)) : Optional.empty();
+      case GIF -> b.length >= 10 ? valid(le16(b, 6), le16(b, 8)) : Optional.empty();
+      case JPEG -> jpeg(b);
+      case WEBP -> b.length >= 30 ? webp(b) : Optional.empty();
+    };
   }
 
   private static Optional<ImageSize> jpeg(byte[] b) {

@@ -22,7 +22,6 @@ import io.pekkollm.model.ToolChoice;
 import io.pekkollm.model.ToolDefinition;
 import io.pekkollm.model.Usage;
 import io.pekkollm.util.Json;
-import io.pekkollm.wire.openai.OpenAiMessages;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -217,7 +216,7 @@ final class ResponsesCodec {
           throw LlmException.invalidRequest(path + ".content[" + i + "].image_url is required (a URL or a data: URL;"
               + " file_id is not supported)", "input");
         }
-        ContentPart.Image img = OpenAiMessages.parseImageUrl(url);
+        ContentPart.Image img = ContentPart.imageUrl(url);
         String detail = Json.text(p, "detail");
         parts.add(detail == null ? img : img.withDetail(detail));
       } else {

@@ -53,6 +53,20 @@ final class ClusterEntityHost implements EntityHost {
   }
 
   @Override
+  public boolean runsJournalJobs() {
+    Member self = cluster.selfMember();
+    if (self.status() != MemberStatus.up()) {
+      return false;
+    }
+    for (Member m : cluster.state().getMembers()) {
+      if (m.status() == MemberStatus.up() && m.isOlderThan(self)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
   public Optional<String> membershipProblem() {
     MemberStatus status = cluster.selfMember().status();
     if (status == MemberStatus.up() || status == MemberStatus.weaklyUp()) {

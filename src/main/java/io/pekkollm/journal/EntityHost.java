@@ -28,6 +28,13 @@ public interface EntityHost {
   /** The one entity of kind {@code kind}: one actor on this process, or a Cluster Singleton. Ids are ignored. */
   <C> Entities<C> singleton(String kind, Class<C> commandType, Behavior<C> behavior);
 
+  /**
+   * Whether this node runs the journal-wide periodic jobs (the retention sweep), so that N nodes do not each run
+   * them: always on a single process; in a cluster, only the oldest Up member (where the Cluster Singletons run).
+   * Asked each time such a job is due, as membership changes.
+   */
+  boolean runsJournalJobs();
+
   /** Why this node cannot serve yet (a cluster node that is not {@code Up}), or empty when it can. */
   Optional<String> membershipProblem();
 

@@ -38,6 +38,11 @@ final class LocalEntityHost implements EntityHost {
   }
 
   @Override
+  public boolean runsJournalJobs() {
+    return true;
+  }
+
+  @Override
   public Optional<String> membershipProblem() {
     return Optional.empty();
   }

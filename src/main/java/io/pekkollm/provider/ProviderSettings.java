@@ -23,11 +23,12 @@ import java.util.Map;
  * @param responseTimeout longest wait for a non-streamed answer
  * @param headers        extra headers sent with every request
  * @param resilience     retries, circuit breaker, rate limits, timeouts and health check
+ * @param images         size and count limits of the images in a request, checked before sending
  * @param config         the provider's whole config block, for kind-specific keys
  */
 public record ProviderSettings(String name, String kind, String baseUrl, String apiKey, boolean enabled,
     String disabledReason, int maxInFlight, int maxConnections, boolean streamUsage, long maxResponseBytes,
-    Duration responseTimeout, Map<String, String> headers, ResilienceSettings resilience, Config config) {
+    Duration responseTimeout, Map<String, String> headers, ResilienceSettings resilience, ImageLimits images, Config config) {
 
   /** Reads {@code config} (one provider's block, with the shared {@code defaults} already folded in). */
   public static ProviderSettings create(String name, Config config) {
@@ -69,7 +70,7 @@ public record ProviderSettings(String name, String kind, String baseUrl, String 
     return new ProviderSettings(name, kind, base, apiKey, enabled, reason, config.getInt("max-in-flight"),
         config.getInt("max-connections"), config.getBoolean("stream-usage"),
         config.getBytes("max-response-bytes"), config.getDuration("response-timeout"), Map.copyOf(headers),
-        ResilienceSettings.create(config), config);
+        ResilienceSettings.create(config), ImageLimits.create(config), config);
   }
 
   /**

@@ -77,7 +77,10 @@ public final class RecoveryService {
     this.writeTimes = writeTimes;
   }
 
-  /** Creates the journal tables if missing, starts the stream entities on this process and the retention sweeps. */
+  /**
+   * Creates the journal tables if missing, starts the stream entities on this process and the retention sweeps
+   * (in a cluster, run by the oldest node only: {@link EntityHost#runsJournalJobs}).
+   */
   public static RecoveryService start(ActorSystem<?> system, JournalSettings settings) {
     return start(system, settings, EntityHost.local(system), nanos -> { });
   }
@@ -100,6 +103,9 @@ public final class RecoveryService {
     if (!interval.isZero()) {
       var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
       system.scheduler().scheduleWithFixedDelay(Duration.ofSeconds(5), interval, () -> {
+        if (!host.runsJournalJobs()) {
+          return; // in a cluster, the oldest node sweeps for all
+        }
         try {
           RetentionSweeper.sweep(settings, System.currentTimeMillis());
         } catch (Exception e) {

@@ -146,7 +146,12 @@ public final class Router {
   public Plan plan(ChatRequest request) {
     ModelGroup group = groupOf(request.model());
     if (group == null) {
-      Candidate only = candidate(request, request.model(), resolve(request.model()), true);
+      Route route = resolve(request.model());
+      LlmException refused = imageProblem(request, route);
+      if (refused != null) {
+        throw refused;
+      }
+      Candidate only = candidate(request, request.model(), route, true);
       Duration ttl = cacheTtl.apply(request.cache());
       // Keyed by what is sent (after truncation) to which provider/model: requests that send the same share it.
       String key = ttl == null ? null : CacheKeys.of(only.upstream().withModel(only.id()));
@@ -154,10 +159,18 @@ public final class Router {
     }
     List<Candidate> fits = new ArrayList<>(group.models().size());
     LlmException tooLong = null;
+    LlmException refused = null;
     String firstEnabled = null;
     for (String id : group.models()) {
       Route route = resolve(id);
       if (!providers.settings(route.provider()).enabled()) {
+        continue;
+      }
+      LlmException problem = imageProblem(request, route);
+      if (problem != null) {
+        // Another member's provider may take the images (Bedrock's 3.75 MB is not OpenAI's 20 MB).
+        refused = refused == null ? problem : refused;
+        metrics.fellBack(group.name(), id, "image_limits");
         continue;
       }
       firstEnabled = firstEnabled == null ? id : firstEnabled;
@@ -173,6 +186,9 @@ public final class Router {
       }
     }
     if (fits.isEmpty()) {
+      if (firstEnabled == null && refused != null) {
+        throw refused;
+      }
       if (firstEnabled == null) {
         throw new LlmException(ErrorKind.AUTHENTICATION, "no model of group '" + group.name()
             + "' has an enabled provider: " + String.join(", ", group.models()), null, false, "model");
@@ -185,6 +201,11 @@ public final class Router {
       fits.add(candidate(request, firstEnabled, resolve(firstEnabled), true));
     }
     return new Plan(request, group, List.copyOf(fits), null, null);
+  }
+
+  /** Why {@code route}'s provider would refuse the request's images, or null. */
+  private LlmException imageProblem(ChatRequest request, Route route) {
+    return providers.settings(route.provider()).images().problem(request, route.provider());
   }
 
   /**

@@ -356,8 +356,27 @@ public final class SessionClient {
     return turn.toBuilder().model(model).messages(messages).truncation(strategy).build();
   }
 
+  /**
+   * Reserves the session for a turn. An ask that timed out (in a cluster: the session's shard was moving, say
+   * while the node hosting the shard coordinator left) is asked once more: safe, since a BeginTurn that reaches
+   * the entity after its deadline reserves nothing.
+   */
   private CompletionStage<SessionEntity.TurnStarted> begin(String id, long now) {
-    return ask(id, r -> new SessionEntity.BeginTurn(now, r));
+    return beginOnce(id, now).handle((started, err) -> {
+      if (err == null) {
+        return CompletableFuture.completedFuture(started);
+      }
+      Throwable t = io.pekkollm.util.Futures.cause(err);
+      boolean timedOut = t instanceof LlmException le && le.getCause() != null
+          && io.pekkollm.util.Futures.cause(le.getCause()) instanceof java.util.concurrent.TimeoutException;
+      return timedOut ? beginOnce(id, now) : CompletableFuture.<SessionEntity.TurnStarted>failedFuture(t);
+    }).thenCompose(Function.identity());
+  }
+
+  private CompletionStage<SessionEntity.TurnStarted> beginOnce(String id, long now) {
+    // The deadline is this node's wall clock (as StreamEntity.BeginResume's): cluster nodes keep their clocks in sync.
+    long notAfter = System.currentTimeMillis() + settings.askTimeout().toMillis();
+    return ask(id, r -> new SessionEntity.BeginTurn(now, notAfter, r));
   }
 
   private void abort(String id, long turnId) {

@@ -56,7 +56,13 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
 
   record Get(ActorRef<StatusReply<Active>> replyTo) implements Command {}
 
-  record BeginTurn(long nowMillis, ActorRef<StatusReply<TurnStarted>> replyTo) implements Command {}
+  /**
+   * {@code notAfterMillis}: the asker has given up by then (its ask timed out), so a BeginTurn that arrives later
+   * (held by Cluster Sharding while the session moved between nodes) is refused instead of reserving the session
+   * for a caller that is gone, which would refuse every other turn for {@code turn-timeout}.
+   */
+  record BeginTurn(long nowMillis, long notAfterMillis, ActorRef<StatusReply<TurnStarted>> replyTo)
+      implements Command {}
 
   /** The session as the turn starts, and the turn's id for {@link CompleteTurn} / {@link AbortTurn}. */
   record TurnStarted(long turnId, Active session) implements JsonSerializable {}
@@ -167,6 +173,10 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
   }
 
   private ReplyEffect<SessionEvent, SessionState> onBeginTurn(Active s, BeginTurn c) {
+    if (System.currentTimeMillis() > c.notAfterMillis()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(new LlmException(ErrorKind.TIMEOUT, "the turn of session '"
+          + sessionId + "' reached its entity after its caller stopped waiting; retry", null, true, "session_id")));
+    }
     if (activeTurn != 0 && c.nowMillis() - activeSince < turnTimeout.toMillis()) {
       return Effect().reply(c.replyTo(), conflict("a chat in session '" + sessionId
           + "' is still running: one turn at a time, retry when it has finished"));

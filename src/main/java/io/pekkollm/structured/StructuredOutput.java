@@ -1,17 +1,21 @@
 package io.pekkollm.structured;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.Message;
 import io.pekkollm.model.ResponseFormat;
 import io.pekkollm.schema.JsonSchemas;
+import io.pekkollm.util.Futures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * Answers that match a JSON Schema: the schema goes out as the request's {@code response_format: json_schema}
@@ -77,41 +81,120 @@ public final class StructuredOutput<T> {
    */
   public CompletionStage<Structured<T>> chat(Function<ChatRequest, CompletionStage<ChatResponse>> chat,
       ChatRequest request) {
-    ChatRequest first = request.toBuilder().responseFormat(ResponseFormat.jsonSchema(name, schema,
+    return attempt(chat, withSchema(request), new ArrayList<>());
+  }
+
+  /**
+   * {@link #chat} streamed: the value while its JSON arrives, as {@link PartialValue}s holding the members
+   * complete so far (each a new copy, emitted when the value grew), then the materialized stage completes with
+   * the validated value. {@code answer} streams one model call and materializes its folded answer. An answer
+   * that does not match is repaired as {@link #chat} does: the next attempt's partial values follow, numbered
+   * by their attempt, so a UI knows to start over. Nothing is sent until the source is materialized.
+   */
+  public Source<PartialValue, CompletionStage<Structured<T>>> stream(
+      Function<ChatRequest, Source<ChatChunk, CompletionStage<ChatResponse>>> answer, ChatRequest request) {
+    return Source.lazySource(() -> {
+      CompletableFuture<Structured<T>> result = new CompletableFuture<>();
+      return streamAttempt(answer, withSchema(request), new ArrayList<>(), result)
+          .watchTermination((n, done) -> {
+            done.whenComplete((d, e) -> {
+              if (e != null) {
+                result.completeExceptionally(e);
+              }
+            });
+            return result;
+          });
+    }).mapMaterializedValue(f -> f.thenCompose(r -> r));
+  }
+
+  private ChatRequest withSchema(ChatRequest request) {
+    return request.toBuilder().responseFormat(ResponseFormat.jsonSchema(name, schema,
         JsonSchemas.strictCompatible(schema) ? Boolean.TRUE : null)).build();
-    return attempt(chat, first, new ArrayList<>());
+  }
+
+  private Source<PartialValue, NotUsed> streamAttempt(
+      Function<ChatRequest, Source<ChatChunk, CompletionStage<ChatResponse>>> answer, ChatRequest request,
+      List<StructuredOutputException.Attempt> failed, CompletableFuture<Structured<T>> result) {
+    int attempt = failed.size() + 1;
+    CompletableFuture<ChatResponse> whole = new CompletableFuture<>();
+    PartialJson partial = new PartialJson();
+    Source<PartialValue, NotUsed> parts = answer.apply(request)
+        .mapMaterializedValue(done -> {
+          Futures.completeWith(whole, done);
+          return NotUsed.getInstance();
+        })
+        .mapConcat(c -> {
+          JsonNode json = c.textDelta() == null ? null : partial.feed(c.textDelta());
+          return json == null ? List.<PartialValue>of() : List.of(new PartialValue(attempt, json));
+        });
+    Source<PartialValue, NotUsed> next = Source.lazySource(() -> Source.completionStage(whole)
+        .flatMapConcat(response -> {
+          Check<T> check = check(response);
+          if (check.errors().isEmpty()) {
+            result.complete(new Structured<>(check.value(), check.json(), response, attempt));
+            return Source.<PartialValue>empty();
+          }
+          failed.add(new StructuredOutputException.Attempt(response.text(), check.errors()));
+          if (failed.size() >= maxAttempts) {
+            result.completeExceptionally(new StructuredOutputException(name, failed));
+            return Source.<PartialValue>empty();
+          }
+          return streamAttempt(answer, repair(request, response, check.errors()), failed, result);
+        })).mapMaterializedValue(f -> NotUsed.getInstance());
+    return parts.concat(next);
   }
 
   private CompletionStage<Structured<T>> attempt(Function<ChatRequest, CompletionStage<ChatResponse>> chat,
       ChatRequest request, List<StructuredOutputException.Attempt> failed) {
     return chat.apply(request).thenCompose(response -> {
-      List<String> errors = new ArrayList<>();
-      JsonNode json = JsonExtraction.extract(response.text());
-      T value = null;
-      if (json == null) {
-        errors.add("the answer holds no JSON value");
-      } else {
-        errors.addAll(validator.errors(json));
-        if (errors.isEmpty()) {
-          try {
-            value = type == JsonNode.class ? type.cast(json) : JsonSchemas.MAPPER.treeToValue(json, type);
-          } catch (Exception e) {
-            errors.add("the JSON does not convert to " + type.getSimpleName() + ": " + e.getMessage());
-          }
-        }
+      Check<T> check = check(response);
+      if (check.errors().isEmpty()) {
+        return CompletableFuture.completedFuture(new Structured<>(check.value(), check.json(), response,
+            failed.size() + 1));
       }
-      if (errors.isEmpty()) {
-        return CompletableFuture.completedFuture(new Structured<>(value, json, response, failed.size() + 1));
-      }
-      failed.add(new StructuredOutputException.Attempt(response.text(), errors));
+      failed.add(new StructuredOutputException.Attempt(response.text(), check.errors()));
       if (failed.size() >= maxAttempts) {
         return CompletableFuture.failedFuture(new StructuredOutputException(name, failed));
       }
-      List<Message> messages = new ArrayList<>(request.messages());
-      messages.add(Message.assistant(response.text()));
-      messages.add(Message.user("Your answer does not match the JSON schema '" + name + "': "
-          + String.join("; ", errors) + ". Answer again with only the corrected JSON value."));
-      return attempt(chat, request.withMessages(messages), failed);
+      return attempt(chat, repair(request, response, check.errors()), failed);
     });
   }
+
+  /** The outcome of checking one answer: its JSON, the converted value, or what is wrong with it. */
+  private record Check<T>(JsonNode json, T value, List<String> errors) {}
+
+  private Check<T> check(ChatResponse response) {
+    List<String> errors = new ArrayList<>();
+    JsonNode json = JsonExtraction.extract(response.text());
+    T value = null;
+    if (json == null) {
+      errors.add("the answer holds no JSON value");
+    } else {
+      errors.addAll(validator.errors(json));
+      if (errors.isEmpty()) {
+        try {
+          value = type == JsonNode.class ? type.cast(json) : JsonSchemas.MAPPER.treeToValue(json, type);
+        } catch (Exception e) {
+          errors.add("the JSON does not convert to " + type.getSimpleName() + ": " + e.getMessage());
+        }
+      }
+    }
+    return new Check<>(json, value, errors);
+  }
+
+  /** The request asking again: the answer that did not match and its problems, then a request to correct it. */
+  private ChatRequest repair(ChatRequest request, ChatResponse response, List<String> errors) {
+    List<Message> messages = new ArrayList<>(request.messages());
+    messages.add(Message.assistant(response.text()));
+    messages.add(Message.user("Your answer does not match the JSON schema '" + name + "': "
+        + String.join("; ", errors) + ". Answer again with only the corrected JSON value."));
+    return request.withMessages(messages);
+  }
+
+  /**
+   * The value of a streamed structured answer so far: the JSON members complete at this point of attempt
+   * {@code attempt} (1 for the first answer, higher after a repair). Not yet validated. Immutable by convention:
+   * each is a fresh copy.
+   */
+  public record PartialValue(int attempt, JsonNode json) {}
 }

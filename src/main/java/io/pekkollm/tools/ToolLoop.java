@@ -9,6 +9,7 @@ import io.pekkollm.model.Cost;
 import io.pekkollm.model.Message;
 import io.pekkollm.model.ToolCall;
 import io.pekkollm.model.Usage;
+import io.pekkollm.util.Futures;
 import io.pekkollm.util.Json;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,13 +123,7 @@ public final class ToolLoop {
       CompletableFuture<ChatResponse> answer = new CompletableFuture<>();
       Source<ToolLoopEvent, NotUsed> deltas = runtime.answer(request)
           .mapMaterializedValue(f -> {
-            f.whenComplete((r, e) -> {
-              if (e != null) {
-                answer.completeExceptionally(e);
-              } else {
-                answer.complete(r);
-              }
-            });
+            Futures.completeWith(answer, f);
             return NotUsed.getInstance();
           })
           .filter(c -> c.textDelta() != null && !c.textDelta().isEmpty())

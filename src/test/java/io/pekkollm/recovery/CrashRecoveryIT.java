@@ -36,11 +36,13 @@ class CrashRecoveryIT {
 
   private record Gateway(Process process, int port, Path log) {}
 
-  private static Gateway start(Path dataDir, Path log) throws Exception {
+  private static Gateway start(Path dataDir, Path log, String... jvmOptions) throws Exception {
     String javaBin = ProcessHandle.current().info().command().orElse("java");
     String jar = System.getProperty("pekko.llm.jar", "target/pekko-llm.jar");
-    ProcessBuilder pb = new ProcessBuilder(javaBin, "-jar", jar, "serve", "--port", "0")
-        .redirectErrorStream(true);
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(javaBin));
+    command.addAll(java.util.List.of(jvmOptions));
+    command.addAll(java.util.List.of("-jar", jar, "serve", "--port", "0"));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("PEKKO_LLM_DATA_DIR", dataDir.toString());
     pb.environment().remove("PEKKO_LLM_JOURNAL_URL");
     Process p = pb.start();
@@ -75,7 +77,9 @@ class CrashRecoveryIT {
   void killNineThenResumeWithLastEventIdHasNoGapAndNoDuplicate() throws Exception {
     Path dataDir = Files.createTempDirectory("crash-data");
     Path log = Files.createTempFile("crash-gateway", ".log");
-    Gateway first = start(dataDir, log);
+    // A journal checkpoint every 100 ms, so the kill comes after several: a crash must not read as a journal that
+    // went back in time.
+    Gateway first = start(dataDir, log, "-Dpekko-llm.recovery.checkpoint.interval=100ms");
     String recoveryId;
     StringBuilder had = new StringBuilder();
     String lastId = null;
@@ -103,6 +107,12 @@ class CrashRecoveryIT {
         }
       }
       assertEquals(12, events);
+      Path checkpoint = dataDir.resolve("journal.checkpoint");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!(Files.exists(checkpoint) && !Files.readString(checkpoint).contains("ordering=0"))
+          && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
     } finally {
       // SIGKILL: no shutdown hook, no chance to record anything.
       first.process().destroyForcibly();

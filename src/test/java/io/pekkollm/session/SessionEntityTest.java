@@ -66,9 +66,9 @@ class SessionEntityTest {
     assertInstanceOf(SessionEvent.SessionCreated.class, created.event());
     assertEquals("m/echo", created.reply().getValue().model());
 
-    var begun = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_000, r));
+    var begun = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_000, Long.MAX_VALUE, r));
     long turn = begun.reply().getValue().turnId();
-    var busy = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_001, r));
+    var busy = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_001, Long.MAX_VALUE, r));
     assertEquals(ErrorKind.CONFLICT, ((LlmException) busy.reply().getError()).kind());
 
     var done = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn(turn,
@@ -79,7 +79,7 @@ class SessionEntityTest {
     assertEquals(2, s.messages().size());
     assertEquals(15, s.usage().totalTokens());
     assertEquals(0, new BigDecimal("0.003").compareTo(s.cost().total()));
-    assertTrue(entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(3_001, r))
+    assertTrue(entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(3_001, Long.MAX_VALUE, r))
         .reply().isSuccess(), "the session is free once the turn is recorded");
 
     SessionState restored = entity.restart().state();
@@ -90,9 +90,25 @@ class SessionEntityTest {
   }
 
   @Test
+  void aTurnThatReachesTheEntityAfterItsCallerGaveUpIsRefusedAndReservesNothing() {
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("n", "m/echo", null, Map.of(),
+        List.of(), 1_000, r));
+    // As a BeginTurn held by Cluster Sharding while the session moved: its caller's ask timed out meanwhile.
+    long past = System.currentTimeMillis() - 1;
+    var late = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_000, past,
+        r));
+    LlmException refused = (LlmException) late.reply().getError();
+    assertEquals(ErrorKind.TIMEOUT, refused.kind());
+    assertTrue(refused.isRetryable());
+    var next = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_001,
+        System.currentTimeMillis() + 60_000, r));
+    assertTrue(next.reply().isSuccess(), "the late turn left the session free: " + next.reply());
+  }
+
+  @Test
   void aCachedReplyAddsNothingToTheTotals() {
     entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
-    long turn = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2, r))
+    long turn = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2, Long.MAX_VALUE, r))
         .reply().getValue().turnId();
     StoredMessage cached = reply("from cache", 3);
     cached = new StoredMessage(cached.role(), cached.content(), null, null, null, null, null, cached.model(),

@@ -39,7 +39,7 @@ class SessionWireTest {
     var sessionProbe = kit.<StatusReply<Active>>createTestProbe().getRef();
     WireCheck.assertSurvives(kit, new SessionEntity.Create("n", "mock/echo", null, Map.of("k", "v"), List.of(user), 1, sessionProbe));
     WireCheck.assertSurvives(kit, new SessionEntity.Get(sessionProbe));
-    WireCheck.assertSurvives(kit, new SessionEntity.BeginTurn(7, kit.<StatusReply<SessionEntity.TurnStarted>>createTestProbe().getRef()));
+    WireCheck.assertSurvives(kit, new SessionEntity.BeginTurn(7, Long.MAX_VALUE, kit.<StatusReply<SessionEntity.TurnStarted>>createTestProbe().getRef()));
     WireCheck.assertSurvives(kit, new SessionEntity.CompleteTurn(1, List.of(user), reply, sessionProbe));
     WireCheck.assertSurvives(kit, new SessionEntity.AbortTurn(1));
     WireCheck.assertSurvives(kit, new SessionEntity.Update(null, "mock/other", null, "", 8, sessionProbe));

@@ -29,6 +29,42 @@ public final class WireCheck {
     return ActorTestKit.create("wire-check", clusterConfig());
   }
 
+  /**
+   * A one-node cluster (joined to itself, Up on return) with {@code serialize-messages = on}: every message
+   * delivered to an actor there, commands through Cluster Sharding and replies to probes alike, is serialized and
+   * read back first, as between two nodes, and a send that would not survive fails. Journal settings from
+   * {@code extra} (e.g. an H2 data dir).
+   */
+  public static ActorTestKit serializingClusterKit(String extra) {
+    ActorTestKit kit = ActorTestKit.create("serializing-cluster", ConfigFactory.parseString(extra + """
+
+        pekko.actor.serialize-messages = on
+        # Pekko's own messages too: StatusReply carries our replies and errors.
+        pekko.actor.no-serialization-verification-needed-class-prefix = []
+        """).withFallback(clusterConfig()));
+    var cluster = org.apache.pekko.cluster.typed.Cluster.get(kit.system());
+    cluster.manager().tell(org.apache.pekko.cluster.typed.Join.create(cluster.selfMember().address()));
+    kit.createTestProbe().awaitAssert(java.time.Duration.ofSeconds(20), () -> {
+      org.junit.jupiter.api.Assertions.assertEquals(org.apache.pekko.cluster.MemberStatus.up(),
+          cluster.selfMember().status());
+      return null;
+    });
+    return kit;
+  }
+
+  /** {@link #serializingClusterKit} on a fresh H2 journal: its plugin config and the cluster's entity host. */
+  public record ClusterJournal(ActorTestKit kit, com.typesafe.config.Config plugin,
+      io.pekkollm.journal.EntityHost host) {}
+
+  public static ClusterJournal serializingClusterJournal() throws java.io.IOException {
+    String dir = java.nio.file.Files.createTempDirectory("cluster-journal").toString().replace("\\", "/");
+    ActorTestKit kit = serializingClusterKit("pekko-llm.recovery.data-dir = \"" + dir + "\"");
+    var journal = io.pekkollm.journal.JournalSettings.create(kit.system().settings().config());
+    io.pekkollm.journal.JournalSchema.ensure(journal);
+    return new ClusterJournal(kit, journal.pluginConfig(kit.system().settings().config()),
+        io.pekkollm.journal.EntityHost.cluster(kit.system()));
+  }
+
   /** Asserts that {@code message} comes back equal from {@link #roundTrip}. */
   public static void assertSurvives(ActorTestKit kit, Object message) {
     org.junit.jupiter.api.Assertions.assertEquals(message, roundTrip(kit, message));

@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.pekkollm.model.ChatChunk;
 import io.pekkollm.model.ChatRequest;
-import io.pekkollm.provider.Framing;
+import io.pekkollm.stream.Framing;
 import io.pekkollm.provider.ProviderSettings;
 import io.pekkollm.provider.StreamDecoder;
 import io.pekkollm.stream.Frames;

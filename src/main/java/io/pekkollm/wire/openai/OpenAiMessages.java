@@ -126,7 +126,7 @@ public final class OpenAiMessages {
         if (url == null) {
           throw LlmException.invalidRequest(path + "[" + i + "].image_url.url is required", path);
         }
-        ContentPart.Image img = parseImageUrl(url);
+        ContentPart.Image img = ContentPart.imageUrl(url);
         String detail = iu.isObject() ? Json.text(iu, "detail") : null;
         parts.add(detail == null ? img : img.withDetail(detail));
       } else {
@@ -135,17 +135,6 @@ public final class OpenAiMessages {
       }
     }
     return parts;
-  }
-
-  /** A {@code data:<media>;base64,<data>} URL becomes base64 data, so non-OpenAI providers can use it. */
-  public static ContentPart.Image parseImageUrl(String url) {
-    if (url.startsWith("data:")) {
-      int semi = url.indexOf(";base64,");
-      if (semi > 5) {
-        return ContentPart.imageBase64(url.substring(5, semi), url.substring(semi + 8));
-      }
-    }
-    return ContentPart.imageUrl(url);
   }
 
   /**
