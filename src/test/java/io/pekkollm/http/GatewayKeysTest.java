@@ -94,8 +94,8 @@ class GatewayKeysTest {
     }
 
     @Override
-    public void close() throws Exception {
-      binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    public void close() {
+      binding.unbind().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
       client.close();
     }
   }
