@@ -97,12 +97,22 @@ class GatewayConnectionsTest {
         for (int i = 0; i < 5; i++) {
           idle.add(RawHttp.connect("127.0.0." + (2 + i), gw.port()));
         }
+        // The kernel completes a handshake before the server accepts it, so the five are counted
+        // asynchronously: wait (bounded) until an ordinary request is refused.
+        String models = RawHttp.exchange("127.0.0.1", gw.port(),
+            RawHttp.request("GET", "/v1/models", "127.0.0.1", "", null));
+        for (int i = 0; i < 100 && RawHttp.status(models) != 503; i++) {
+          Thread.sleep(50);
+          models = RawHttp.exchange("127.0.0.1", gw.port(),
+              RawHttp.request("GET", "/v1/models", "127.0.0.1", "", null));
+        }
+        assertEquals(503, RawHttp.status(models), models);
         String health = RawHttp.exchange("127.0.0.1", gw.port(),
             RawHttp.request("GET", "/health", "127.0.0.1", "", null));
         assertEquals(200, RawHttp.status(health), health);
-        String models = RawHttp.exchange("127.0.0.1", gw.port(),
+        models = RawHttp.exchange("127.0.0.1", gw.port(),
             RawHttp.request("GET", "/v1/models", "127.0.0.1", "", null));
-        assertEquals(503, RawHttp.status(models), models);
+        assertEquals(503, RawHttp.status(models), "still refused while the five are held: " + models);
         assertTrue(models.contains("too_many_connections"), models);
         for (Socket s : idle) {
           assertFalse(RawHttp.closedWithin(s, 50), "ordinary idle connections stay within their timeout");
