@@ -462,9 +462,10 @@ public final class LlmClient implements AutoCloseable {
       Consumer<CacheStatus> cacheStatus) {
     Source<ChatChunk, NotUsed> chunks = source(plan, true, info, cacheStatus);
     if (recoveryId == null) {
-      // The sequence numbers start at 1 for each run (statefulMap: no inner stream on the per-chunk path).
+      // The sequence numbers start at 1 for each run (statefulMap: no inner stream on the per-chunk path); a chunk
+      // without content (usage only, role only) gets 0, as the journal gives it.
       return chunks.statefulMap(() -> new long[1], (seq, c) -> Pair.create(seq,
-          new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)), seq -> Optional.empty());
+          new JournaledChunk(carriesNoEvent(c) ? 0 : ++seq[0], c)), seq -> Optional.empty());
     }
     return recovery.journal(recoveryId, plan.journalRequest(), plan.journalProvider(), chunks);
   }
@@ -492,7 +493,7 @@ public final class LlmClient implements AutoCloseable {
     }
   }
 
-  private static boolean isUsageOnly(ChatChunk c) {
+  private static boolean carriesNoEvent(ChatChunk c) {
     return (c.textDelta() == null || c.textDelta().isEmpty())
         && (c.reasoningDelta() == null || c.reasoningDelta().isEmpty())
         && c.toolCalls().isEmpty() && c.finishReason() == null;

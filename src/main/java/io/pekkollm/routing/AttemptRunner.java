@@ -141,16 +141,19 @@ public final class AttemptRunner {
     }
 
     @Override
-    public Source<ChatChunk, NotUsed> read(Candidate candidate, Runnable commit) {
+    public Source<ChatChunk, NotUsed> read(Candidate candidate, AttemptReader.Progress progress) {
       ChatRequest upstream = candidate.upstream();
       String provider = candidate.route().provider();
       TimeLimits limits = TimeLimits.of(settings(candidate).resilience().timeouts(), streaming);
       // One inner stream (the provider's) per attempt: each nested stream on the per-chunk path costs an event.
       return DeferredSource.<ChatChunk, Attempt>of(() -> new Attempt(candidate, estimateTokens(upstream)), a -> a.admit()
-              .thenApply(g -> limits.apply(g.provider().stream(upstream, streaming), provider).map(c -> {
+              .thenApply(g -> limits.apply(g.provider().stream(upstream, streaming), provider).filter(c -> {
                 a.onChunk(c);
-                commit.run();
-                return c;
+                if (c.isEmpty()) {
+                  return progress.lead();
+                }
+                progress.commit();
+                return true;
               })))
           .watchTermination((a, done) -> {
             done.whenComplete((d, err) -> a.end(err));
@@ -197,7 +200,7 @@ public final class AttemptRunner {
     abstract long estimate(Candidate candidate);
 
     @Override
-    public CompletionStage<T> read(Candidate candidate, Runnable commit) {
+    public CompletionStage<T> read(Candidate candidate, AttemptReader.Progress progress) {
       String provider = candidate.route().provider();
       TimeLimits limits = TimeLimits.of(settings(candidate).resilience().timeouts(), false);
       Attempt a = new Attempt(candidate, estimate(candidate));
@@ -215,7 +218,7 @@ public final class AttemptRunner {
         try {
           if (cause == null) {
             report(a, answer);
-            commit.run();
+            progress.commit();
           }
           a.end(cause);
         } finally {
