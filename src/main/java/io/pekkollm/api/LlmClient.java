@@ -436,6 +436,16 @@ public final class LlmClient implements AutoCloseable {
    * {@link #resume}). Usage-only chunks carry sequence number 0.
    */
   public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request) {
+    return streamJournaled(request, null);
+  }
+
+  /**
+   * As {@link #streamJournaled(ChatRequest)}, with {@code origin} kept in the journal with the stream (any string,
+   * null for none; bounded by the request it travels with): {@link StreamSnapshot#origin()} and
+   * {@link ResumedStream#origin()} give it back, also after a restart. The gateway keeps there the API a stream was
+   * started through, so its resume answers in that API's event format.
+   */
+  public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request, String origin) {
     Plan plan;
     try {
       plan = router.plan(request);
@@ -446,8 +456,8 @@ public final class LlmClient implements AutoCloseable {
     String recoveryId = recovery == null ? null : recovery.newRecoveryId();
     CallInfo info = new CallInfo(plan.truncation());
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(journaled(recoveryId, plan, info, cacheStatus::set),
-        request, JournaledChunk::chunk, acc -> {
+    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(
+        journaled(recoveryId, plan, info, cacheStatus::set, origin), request, JournaledChunk::chunk, acc -> {
           ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
           return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
         });
@@ -459,14 +469,14 @@ public final class LlmClient implements AutoCloseable {
    * journalled like any other, so a replayed stream has its own recovery id and SSE ids 1, 2, 3, ...
    */
   private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Plan plan, CallInfo info,
-      Consumer<CacheStatus> cacheStatus) {
+      Consumer<CacheStatus> cacheStatus, String origin) {
     Source<ChatChunk, NotUsed> chunks = source(plan, true, info, cacheStatus);
     if (recoveryId == null) {
       // The sequence numbers start at 1 for each run (statefulMap: no inner stream on the per-chunk path).
       return chunks.statefulMap(() -> new long[1], (seq, c) -> Pair.create(seq,
           new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)), seq -> Optional.empty());
     }
-    return recovery.journal(recoveryId, plan.journalRequest(), plan.journalProvider(), chunks);
+    return recovery.journal(recoveryId, plan.journalRequest(), plan.journalProvider(), chunks, origin);
   }
 
   /**
@@ -577,7 +587,7 @@ public final class LlmClient implements AutoCloseable {
       return Source.failed(e);
     }
     String recoveryId = recovery.newRecoveryId();
-    return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }),
+    return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }, null),
         recoveryId, maxResumes, backoff, recoveryRuntime);
   }
 

@@ -89,12 +89,12 @@ public final class GatewayRoutes {
     this.keyRoutes = new KeyRoutes(auth, bodies);
     this.guard = new RequestGuard(settings);
     this.chat = new ChatCompletionRoutes(client, bodies, largeRequests, sse);
-    this.streams = new StreamRoutes(client, bodies, sse);
+    this.responses = new ResponsesRoutes(client, bodies, sse);
+    this.streams = new StreamRoutes(client, bodies, sse, responses);
     this.models = new ModelRoutes(client);
     this.health = new HealthRoutes(client, settings);
     this.cacheRoutes = new CacheRoutes(client.cache());
     this.embeddings = new EmbeddingRoutes(client, bodies);
-    this.responses = new ResponsesRoutes(client, bodies, sse);
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client, bodies, sse) : null;
     this.messages = new MessagesRoutes(client, auth, bodies, largeRequests, sse);
   }

@@ -144,6 +144,7 @@ final class MessagesRoutes {
   }
 
   private CompletionStage<HttpResponse> streamed(ChatRequest request, GatewayAuth.Charge charge) {
-    return sse.stream(client, request, served -> new MessagesEvents(MessagesCodec.newId(), served), charge);
+    String id = MessagesCodec.newId();
+    return sse.stream(client, request, served -> new MessagesEvents(id, served), charge, StreamOrigin.messages(id));
   }
 }

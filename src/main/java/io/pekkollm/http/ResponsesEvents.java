@@ -27,7 +27,8 @@ import org.apache.pekko.util.ByteString;
  * {@code response.function_call_arguments.delta}s and {@code .done}, then {@code response.output_item.done}; a
  * stream ends with {@code response.completed} (status incomplete when the token limit cut it), or, interrupted,
  * with {@code error} and {@code response.failed}. Every event is {@code event: <type>} plus its JSON, numbered by
- * {@code sequence_number} from 0. Used by one stream at a time.
+ * {@code sequence_number} from 0; the last event of each chunk also carries {@code id: <seq>}, the journal's
+ * sequence, which SSE clients ignore or send back as Last-Event-ID to a resume. Used by one stream at a time.
  */
 final class ResponsesEvents implements SseResponses.EventEncoder {
   private final String id;
@@ -36,6 +37,8 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
   private final Supplier<String> modelSource;
   private final BiFunction<String, Usage, Cost> pricing;
   private final Consumer<ObjectNode> onCompleted;
+  /** The text the first message starts with (a resume's kept text), "" once used or for a new stream. */
+  private String keptText;
   private final ArrayNode output = Json.MAPPER.createArrayNode();
   private final Map<Integer, Integer> toolItems = new java.util.LinkedHashMap<>();
   private final Map<Integer, StringBuilder> toolArguments = new HashMap<>();
@@ -55,6 +58,16 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
    */
   ResponsesEvents(String id, long createdAt, ResponsesCodec.Parsed parsed, Supplier<String> model,
       BiFunction<String, Usage, Cost> pricing, Consumer<ObjectNode> onCompleted) {
+    this(id, createdAt, parsed, model, pricing, onCompleted, "");
+  }
+
+  /**
+   * As above, for a resumed stream whose client keeps {@code keptText}: the first message's text (its
+   * {@code .done} events, the completed response) starts with it; the deltas carry only what follows.
+   */
+  ResponsesEvents(String id, long createdAt, ResponsesCodec.Parsed parsed, Supplier<String> model,
+      BiFunction<String, Usage, Cost> pricing, Consumer<ObjectNode> onCompleted, String keptText) {
+    this.keptText = keptText == null ? "" : keptText;
     this.id = id;
     this.createdAt = createdAt;
     this.parsed = parsed;
@@ -65,7 +78,17 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
 
   @Override
   public List<ByteString> encode(JournaledChunk j) {
-    List<ByteString> out = new ArrayList<>();
+    List<ByteString> out = encodeChunk(j);
+    if (j.seq() > 0 && !out.isEmpty()) {
+      // The last event of a chunk carries the journal's sequence: what a client sends back as Last-Event-ID.
+      int last = out.size() - 1;
+      out.set(last, ByteString.fromString("id: " + j.seq() + "\n").concat(out.get(last)));
+    }
+    return out;
+  }
+
+  private List<ByteString> encodeChunk(JournaledChunk j) {
+    List<ByteString> out = new ArrayList<>(4);
     if (!started) {
       started = true;
       ObjectNode r = response("in_progress", Json.MAPPER.createArrayNode(), null, null);
@@ -116,7 +139,8 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
 
   private void openMessage(List<ByteString> out) {
     messageIndex = output.size();
-    messageText = new StringBuilder();
+    messageText = new StringBuilder(keptText);
+    keptText = "";
     output.add(ResponsesCodec.messageItem(ResponsesCodec.newId("msg"), null, "in_progress"));
     out.add(event("response.output_item.added", Json.object().put("output_index", messageIndex)
         .set("item", output.get(messageIndex).deepCopy())));
@@ -146,11 +170,12 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
   public List<ByteString> finish() {
     List<ByteString> out = new ArrayList<>();
     if (!started) {
-      out.addAll(encode(new JournaledChunk(-1, null)));
+      out.addAll(encodeChunk(new JournaledChunk(-1, null)));
     }
     closeMessage(out);
-    if (output.isEmpty()) {
-      // An answer with nothing in it is still one (empty) message, as a whole answer would be.
+    if (output.isEmpty() || !keptText.isEmpty()) {
+      // An answer with nothing in it is still one (empty) message, as a whole answer would be; a resumed one whose
+      // continuation has no text still holds the text kept.
       openMessage(out);
       closeMessage(out);
     }
