@@ -10,6 +10,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.mapRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSlash;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
@@ -157,7 +158,7 @@ public final class GatewayRoutes {
         path("metrics", () -> get(() -> authenticated(() -> complete(health.metrics())))),
         // Anthropic's Messages routes check the key themselves: they also take it in x-api-key, and answer
         // Anthropic's error shape.
-        pathPrefix("v1", () -> concat(messages.route(), authenticated(() -> extractRequest(req -> concat(
+        pathPrefix("v1", () -> concat(messages.route(), anthropicModels(), authenticated(() -> extractRequest(req -> concat(
             path(segment("chat").slash("completions"), () -> post(() -> completeWithFuture(chat.handle(req)))),
             path("models", () -> get(() -> completeWithFuture(models.list()))),
             path(segment("streams").slash(segment()).slash("resume"), id ->
@@ -171,6 +172,18 @@ public final class GatewayRoutes {
             responses.route(),
             sessionRoutes == null ? reject() : sessionRoutes.route(req)))))))));
     return settings.accessLog() ? accessLog(inner) : inner;
+  }
+
+  /**
+   * The model routes for Anthropic's clients (a request with {@code anthropic-version}): Anthropic's shapes, the key
+   * also in {@code x-api-key}, errors in Anthropic's shape. Other requests pass on to the OpenAI-shaped routes.
+   */
+  private Route anthropicModels() {
+    return optionalHeaderValueByName("anthropic-version", version -> version.isEmpty() ? reject()
+        : get(() -> extractRequest(req -> concat(
+            path("models", () -> completeWithFuture(auth.authorized(req, true, models::listAnthropic))),
+            path(segment("models").slash(PathMatchers.remaining()), rest -> completeWithFuture(
+                auth.authorized(req, true, r -> models.oneAnthropic(ModelRoutes.modelId(r)))))))));
   }
 
   /** {@code inner} for requests that pass the key check; the 401 for the others. */
