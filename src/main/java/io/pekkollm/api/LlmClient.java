@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pekkollm.cache.CacheKeys;
 import io.pekkollm.cache.CacheSettings;
 import io.pekkollm.discovery.DiscoverySettings;
 import io.pekkollm.discovery.ModelDiscovery;
@@ -366,15 +367,24 @@ public final class LlmClient implements AutoCloseable {
    * Embeds {@code request}'s inputs: one vector per input, in order, named after the {@code provider/model} that
    * served, with the input tokens and their cost (from the catalog's embedding prices). Inputs above the
    * provider's batch limit ({@code embedding-batch-size}) are sent in several calls and merged back in order.
-   * Admission, breakers, retries and model-group fallbacks are those of chat calls. Fails with an
+   * Admission, breakers, retries and model-group fallbacks are those of chat calls, and so is the response cache
+   * ({@link EmbeddingRequest#cache()}, {@code pekko-llm.cache.mode}; {@link EmbeddingResponse#cache()}). Fails with an
    * {@link LlmException} (INVALID_REQUEST for a provider without embeddings).
    */
   public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    Plan plan;
     try {
-      return runner.embed(router.plan(request), request);
+      plan = router.plan(request);
     } catch (LlmException e) {
       return CompletableFuture.failedFuture(e);
     }
+    if (plan.cacheKey() == null) {
+      return runner.embed(plan, request);
+    }
+    AtomicReference<CacheStatus> status = new AtomicReference<>();
+    return cache.serveWhole(plan.cacheKey(), plan.candidates().get(0).id(), plan.cacheTtl(),
+            () -> runner.embed(plan, request), r -> CacheKeys.estimateBytes(plan.cacheKey(), r), status::set)
+        .thenApply(r -> status.get() == null ? r : r.withCacheStatus(status.get()));
   }
 
   /** Embeds {@code texts} with {@code model} ({@code provider/model} or a group); see {@link #embed(EmbeddingRequest)}. */

@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * OpenAI's embeddings shapes on the gateway: the {@code POST /v1/embeddings} request ({@code input} a string, an
  * array of strings, one token array or an array of token arrays; {@code dimensions}, {@code encoding_format}
- * {@code float | base64}, {@code user}; extensions {@code input_type} and {@code retry}) and the list answer,
+ * {@code float | base64}, {@code user}; extensions {@code input_type}, {@code retry} and {@code cache}, as on chat
+ * completions) and the list answer,
  * whose base64 vectors are little-endian float32 as OpenAI's. Stateless.
  */
 final class EmbeddingsCodec {
@@ -49,7 +50,8 @@ final class EmbeddingsCodec {
           "encoding_format");
     }
     b.user(optText(body, "user")).inputType(optText(body, "input_type"))
-        .retry(ChatCompletionsCodec.readRetry(body.get("retry")));
+        .retry(ChatCompletionsCodec.readRetry(body.get("retry")))
+        .cache(ChatCompletionsCodec.readCache(body.get("cache")));
     return new Parsed(b.build(), "base64".equals(format));
   }
 
