@@ -101,9 +101,10 @@ public final class GatewayRoutes {
   }
 
   /**
-   * The gateway's request handler: {@code POST /v1/chat/completions}, the hot path, is answered directly (the
-   * same authentication, handling and access log as its route, without evaluating the routing tree on each
-   * request); everything else goes through {@link #route()}. Every request but {@code GET /health} passes the
+   * The gateway's request handler: {@code POST /v1/chat/completions}, {@code /v1/messages} and
+   * {@code /v1/responses}, the hot paths, are answered directly (the same authentication, handling and access log
+   * as their routes, without evaluating the routing tree on each request); everything else goes through
+   * {@link #route()}. Every request but {@code GET /health} passes the
    * {@link RequestGuard} (Host, Origin, CORS) first.
    */
   public org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
@@ -119,9 +120,43 @@ public final class GatewayRoutes {
       if (refused.isPresent()) {
         return CompletableFuture.completedFuture(refused.get());
       }
-      CompletionStage<HttpResponse> resp = isChatCompletions(req) ? chatCompletionsDirect(req) : routed.apply(req);
+      CompletionStage<HttpResponse> resp = direct(req);
+      if (resp == null) {
+        resp = routed.apply(req);
+      }
       return resp.thenApply(r -> guard.decorate(req, r));
     };
+  }
+
+  /**
+   * The answer to a request on one of the hot paths ({@code POST /v1/chat/completions}, {@code /v1/messages},
+   * {@code /v1/responses}), without the routing tree: the same key check, handler, error shape and access log as
+   * their routes. Null for every other request.
+   */
+  private CompletionStage<HttpResponse> direct(HttpRequest req) {
+    if (req.method() != HttpMethods.POST) {
+      return null;
+    }
+    return switch (req.getUri().path()) {
+      case "/v1/chat/completions" -> direct(req, false, chat::handle, ErrorResponses::of);
+      case "/v1/messages" -> direct(req, true, messages::messages, ErrorResponses::anthropic);
+      case "/v1/responses" -> direct(req, false, responses::create, ErrorResponses::of);
+      default -> null;
+    };
+  }
+
+  private CompletionStage<HttpResponse> direct(HttpRequest req, boolean anthropic,
+      java.util.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler,
+      java.util.function.Function<Throwable, HttpResponse> errors) {
+    long start = System.nanoTime();
+    CompletionStage<HttpResponse> resp;
+    try {
+      resp = auth.authorized(req, anthropic, handler);
+    } catch (RuntimeException e) {
+      resp = CompletableFuture.completedFuture(errors.apply(e));
+    }
+    resp = resp.exceptionally(errors::apply);
+    return settings.accessLog() ? resp.thenApply(r -> logAccess(req, start, r)) : resp;
   }
 
   /** The answer on a connection accepted in the health reserve (ConnectionLimits) to anything but /health. */
@@ -130,22 +165,6 @@ public final class GatewayRoutes {
         + "(pekko.http.server.max-connections, pekko-llm.gateway.connections)", "overloaded_error", null,
         "too_many_connections"), List.of(RawHeader.create("Retry-After", "1"),
         org.apache.pekko.http.javadsl.model.headers.Connection.create("close")));
-  }
-
-  private static boolean isChatCompletions(HttpRequest req) {
-    return req.method() == HttpMethods.POST && "/v1/chat/completions".equals(req.getUri().path());
-  }
-
-  private CompletionStage<HttpResponse> chatCompletionsDirect(HttpRequest req) {
-    long start = System.nanoTime();
-    CompletionStage<HttpResponse> resp;
-    try {
-      resp = auth.authorized(req, false, chat::handle);
-    } catch (RuntimeException e) {
-      resp = CompletableFuture.completedFuture(ErrorResponses.of(e));
-    }
-    resp = resp.exceptionally(ErrorResponses::of);
-    return settings.accessLog() ? resp.thenApply(r -> logAccess(req, start, r)) : resp;
   }
 
   public Route route() {

@@ -67,7 +67,7 @@ final class MessagesRoutes {
     return auth.authorized(req, true, handler);
   }
 
-  private CompletionStage<HttpResponse> messages(HttpRequest req) {
+  CompletionStage<HttpResponse> messages(HttpRequest req) {
     return body(req, body -> {
       MessagesCodec.ParsedRequest parsed = MessagesCodec.readRequest(body, false);
       ChatRequest request = prepare(parsed.request(), req);

@@ -46,6 +46,7 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
   private boolean started;
   private int messageIndex = -1;
   private StringBuilder messageText;
+  private String messageId;
   private String model;
   private String providerModel;
   private Usage usage;
@@ -91,9 +92,16 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
     List<ByteString> out = new ArrayList<>(4);
     if (!started) {
       started = true;
-      ObjectNode r = response("in_progress", Json.MAPPER.createArrayNode(), null, null);
-      out.add(event("response.created", Json.object().set("response", r)));
-      out.add(event("response.in_progress", Json.object().set("response", r.deepCopy())));
+      // One response object, written once, in both events.
+      String r = Json.write(response("in_progress", Json.MAPPER.createArrayNode(), null, null));
+      out.add(written("response.created", g -> {
+        g.writeFieldName("response");
+        g.writeRawValue(r);
+      }));
+      out.add(written("response.in_progress", g -> {
+        g.writeFieldName("response");
+        g.writeRawValue(r);
+      }));
     }
     ChatChunk c = j.chunk();
     if (c == null) {
@@ -113,8 +121,16 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
         openMessage(out);
       }
       messageText.append(c.textDelta());
-      out.add(event("response.output_text.delta", itemRef(messageIndex).put("content_index", 0)
-          .put("delta", c.textDelta()).set("logprobs", Json.MAPPER.createArrayNode())));
+      // The hot path: one event per chunk, written straight to bytes (no JSON tree).
+      String text = c.textDelta();
+      out.add(written("response.output_text.delta", g -> {
+        g.writeStringField("item_id", messageId);
+        g.writeNumberField("output_index", messageIndex);
+        g.writeNumberField("content_index", 0);
+        g.writeStringField("delta", text);
+        g.writeArrayFieldStart("logprobs");
+        g.writeEndArray();
+      }));
     }
     for (ToolCallDelta d : c.toolCalls()) {
       Integer index = toolItems.get(d.index());
@@ -127,11 +143,18 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
         toolItems.put(d.index(), index);
         toolArguments.put(d.index(), new StringBuilder());
         out.add(event("response.output_item.added", Json.object().put("output_index", index)
-            .set("item", output.get(index).deepCopy())));
+            .set("item", output.get(index))));
       }
       if (d.argumentsDelta() != null && !d.argumentsDelta().isEmpty()) {
         toolArguments.get(d.index()).append(d.argumentsDelta());
-        out.add(event("response.function_call_arguments.delta", itemRef(index).put("delta", d.argumentsDelta())));
+        String itemId = output.get(index).path("id").asText();
+        int outputIndex = index;
+        String args = d.argumentsDelta();
+        out.add(written("response.function_call_arguments.delta", g -> {
+          g.writeStringField("item_id", itemId);
+          g.writeNumberField("output_index", outputIndex);
+          g.writeStringField("delta", args);
+        }));
       }
     }
     return out;
@@ -141,9 +164,10 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
     messageIndex = output.size();
     messageText = new StringBuilder(keptText);
     keptText = "";
-    output.add(ResponsesCodec.messageItem(ResponsesCodec.newId("msg"), null, "in_progress"));
+    messageId = ResponsesCodec.newId("msg");
+    output.add(ResponsesCodec.messageItem(messageId, null, "in_progress"));
     out.add(event("response.output_item.added", Json.object().put("output_index", messageIndex)
-        .set("item", output.get(messageIndex).deepCopy())));
+        .set("item", output.get(messageIndex))));
     out.add(event("response.content_part.added", itemRef(messageIndex).put("content_index", 0)
         .set("part", ResponsesCodec.textPart(""))));
   }
@@ -162,7 +186,7 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
     out.add(event("response.content_part.done", itemRef(messageIndex).put("content_index", 0)
         .set("part", ResponsesCodec.textPart(text))));
     out.add(event("response.output_item.done", Json.object().put("output_index", messageIndex)
-        .set("item", item.deepCopy())));
+        .set("item", item)));
     messageIndex = -1;
   }
 
@@ -185,7 +209,7 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
       item.put("arguments", args).put("status", "completed");
       out.add(event("response.function_call_arguments.done", itemRef(index).put("name", item.path("name").asText())
           .put("arguments", args)));
-      out.add(event("response.output_item.done", Json.object().put("output_index", index).set("item", item.deepCopy())));
+      out.add(event("response.output_item.done", Json.object().put("output_index", index).set("item", item)));
     });
     ObjectNode r = response("completed", output, usage, ResponsesCodec.incompleteReason(finish));
     onCompleted.accept(r);
@@ -219,13 +243,39 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
     return Json.object().put("item_id", output.get(index).path("id").asText()).put("output_index", index);
   }
 
+  /** An event whose fields (after {@code type}, before {@code sequence_number}) are those of {@code body}. */
   private ByteString event(String type, ObjectNode body) {
-    ObjectNode e = Json.object().put("type", type);
-    e.setAll(body);
-    e.put("sequence_number", sequence++);
-    // Compact JSON never holds a raw newline: one data line per event is exact SSE.
-    return ByteString.fromString("event: " + type + "\ndata: " + Json.write(e) + "\n\n");
+    return written(type, g -> {
+      java.util.Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = body.fields();
+      while (it.hasNext()) {
+        Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> f = it.next();
+        g.writeFieldName(f.getKey());
+        g.writeTree(f.getValue());
+      }
+    });
   }
+
+  /**
+   * The event {@code type}: {@code event: <type>} and one data line, {@code {"type", <fields>, "sequence_number"}},
+   * generated straight into the event's bytes. Compact JSON never holds a raw newline: one data line is exact SSE.
+   */
+  private ByteString written(String type, ChatCompletionsCodec.Writer fields) {
+    org.apache.pekko.util.ByteStringBuilder b = new org.apache.pekko.util.ByteStringBuilder();
+    b.putBytes(("event: " + type + "\ndata: ").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    try (com.fasterxml.jackson.core.JsonGenerator g = Json.MAPPER.getFactory().createGenerator(b.asOutputStream())) {
+      g.writeStartObject();
+      g.writeStringField("type", type);
+      fields.write(g);
+      g.writeNumberField("sequence_number", sequence++);
+      g.writeEndObject();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    b.putBytes(EVENT_END);
+    return b.result();
+  }
+
+  private static final byte[] EVENT_END = {'\n', '\n'};
 
   private String model() {
     if (model == null) {
