@@ -44,6 +44,8 @@ public final class IngressBench {
     int rounds = Integer.parseInt(args[2]);
     int warmupSeconds = Integer.parseInt(args[3]);
     int embedSeconds = Integer.parseInt(args[4]);
+    long gatewayPid = args.length > 5 ? Long.parseLong(args[5]) : -1;
+    long upstreamPid = args.length > 6 ? Long.parseLong(args[6]) : -1;
     String user = "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello.\"}]";
     List<Target> targets = List.of(
         new Target("direct chat", upstream + "/v1/chat/completions", "{\"model\":\"bench\"," + user + "}",
@@ -113,14 +115,14 @@ public final class IngressBench {
           pct(whole.get(t.name()), 50) - pct(whole.get("gateway chat"), 50),
           pct(ttft.get(t.name()), 50) - pct(ttft.get("gateway chat"), 50)));
     }
-    md.append(embeddings(upstream, gateway, embedSeconds));
+    md.append(embeddings(upstream, gateway, embedSeconds, gatewayPid, upstreamPid));
     System.out.print(md);
   }
 
   /** Microseconds for one non-streaming request. */
   private static long whole(Target t) throws Exception {
     long t0 = System.nanoTime();
-    HttpResponse<byte[]> r = HTTP.send(post(t.url(), t.body()), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> r = send(post(t.url(), t.body()), HttpResponse.BodyHandlers.ofByteArray());
     long us = (System.nanoTime() - t0) / 1000;
     if (r.statusCode() != 200) {
       throw new IllegalStateException(t.name() + ": " + r.statusCode() + " " + new String(r.body(), StandardCharsets.UTF_8));
@@ -131,7 +133,7 @@ public final class IngressBench {
   /** Microseconds to the first SSE data line with text, and to the end of the stream. */
   private static long[] stream(Target t) throws Exception {
     long t0 = System.nanoTime();
-    HttpResponse<InputStream> r = HTTP.send(post(t.url(), t.streamBody()), HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> r = send(post(t.url(), t.streamBody()), HttpResponse.BodyHandlers.ofInputStream());
     long first = -1;
     try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
       if (r.statusCode() != 200) {
@@ -151,6 +153,18 @@ public final class IngressBench {
     return new long[] {(first - t0) / 1000, (end - t0) / 1000};
   }
 
+  /**
+   * Sends {@code req}, once more when the pooled connection it went out on had just been closed by the server's
+   * idle timeout (nothing was processed then; the JDK client reports it as an IOException without a response).
+   */
+  private static <T> HttpResponse<T> send(HttpRequest req, HttpResponse.BodyHandler<T> handler) throws Exception {
+    try {
+      return HTTP.send(req, handler);
+    } catch (java.io.IOException e) {
+      return HTTP.send(req, handler);
+    }
+  }
+
   private static HttpRequest post(String url, String body) {
     return HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
         .header("Content-Type", "application/json").header("anthropic-version", "2023-06-01")
@@ -164,7 +178,8 @@ public final class IngressBench {
   }
 
   /** Embeddings throughput, direct vs gateway in alternating rounds of {@code seconds / 3}. */
-  private static String embeddings(String upstream, String gateway, int seconds) throws Exception {
+  private static String embeddings(String upstream, String gateway, int seconds, long gatewayPid, long upstreamPid)
+      throws Exception {
     StringBuilder inputs = new StringBuilder("[");
     for (int i = 0; i < 16; i++) {
       inputs.append(i == 0 ? "" : ",").append("\"a sentence to embed, number ").append(i).append('"');
@@ -177,6 +192,8 @@ public final class IngressBench {
     List<Long> latDirect = new ArrayList<>();
     List<Long> latGateway = new ArrayList<>();
     int round = Math.max(1, seconds / 3);
+    long gatewayTicks = 0;
+    long[] upstreamTicks = new long[2];
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
       closedLoop(pool, upstream + "/v1/embeddings", direct, 2, new ArrayList<>());
@@ -185,9 +202,18 @@ public final class IngressBench {
         for (int which : i % 2 == 0 ? new int[] {0, 1} : new int[] {1, 0}) {
           List<Long> lat = which == 0 ? latDirect : latGateway;
           long t0 = System.nanoTime();
-          requests[which] += closedLoop(pool, which == 0 ? upstream + "/v1/embeddings" : gateway + "/v1/embeddings",
+          long g0 = gatewayPid > 0 ? Procs.cpuTicks(gatewayPid, false) : 0;
+          long u0 = upstreamPid > 0 ? Procs.cpuTicks(upstreamPid, false) : 0;
+          long done = closedLoop(pool, which == 0 ? upstream + "/v1/embeddings" : gateway + "/v1/embeddings",
               which == 0 ? direct : through, round, lat);
+          requests[which] += done;
           secs[which] += (System.nanoTime() - t0) / 1e9;
+          if (which == 1 && gatewayPid > 0) {
+            gatewayTicks += Procs.cpuTicks(gatewayPid, false) - g0;
+          }
+          if (upstreamPid > 0) {
+            upstreamTicks[which] += Procs.cpuTicks(upstreamPid, false) - u0;
+          }
         }
       }
     } finally {
@@ -195,11 +221,14 @@ public final class IngressBench {
     }
     long[] d = latDirect.stream().mapToLong(Long::longValue).toArray();
     long[] g = latGateway.stream().mapToLong(Long::longValue).toArray();
+    String cpu = gatewayPid <= 0 ? "" : String.format(Locale.ROOT, "%nCPU per request (from /proc): gateway %.0f us, "
+        + "upstream %.0f us (direct rounds) and %.0f us (gateway rounds).%n", gatewayTicks * 1e4 / requests[1],
+        upstreamTicks[0] * 1e4 / requests[0], upstreamTicks[1] * 1e4 / requests[1]);
     return String.format(Locale.ROOT, "%nEmbeddings, 8 concurrent requests of 16 inputs (256 dimensions), closed loop, "
         + "%d s each, alternating rounds:%n%n| target | requests/s | vectors/s | p50 us | p99 us |%n|---|---|---|---|---|%n"
         + "| direct | %.0f | %.0f | %.0f | %.0f |%n| gateway | %.0f | %.0f | %.0f | %.0f |%n", round * 3,
         requests[0] / secs[0], 16 * requests[0] / secs[0], pct(d, 50), pct(d, 99),
-        requests[1] / secs[1], 16 * requests[1] / secs[1], pct(g, 50), pct(g, 99));
+        requests[1] / secs[1], 16 * requests[1] / secs[1], pct(g, 50), pct(g, 99)) + cpu;
   }
 
   /** Requests completed by 8 workers in {@code seconds}; each one's latency in microseconds into {@code lat}. */
@@ -213,7 +242,7 @@ public final class IngressBench {
         List<Long> mine = new ArrayList<>();
         while (System.nanoTime() < end && !failed.get()) {
           long t0 = System.nanoTime();
-          HttpResponse<byte[]> r = HTTP.send(post(url, body), HttpResponse.BodyHandlers.ofByteArray());
+          HttpResponse<byte[]> r = send(post(url, body), HttpResponse.BodyHandlers.ofByteArray());
           if (r.statusCode() != 200) {
             failed.set(true);
             throw new IllegalStateException(url + ": " + r.statusCode() + " " + new String(r.body(), StandardCharsets.UTF_8));
