@@ -69,13 +69,21 @@ public final class Tracing implements AutoCloseable {
     if (!settings.enabled()) {
       return OFF;
     }
-    OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
-        // Defaults only: the environment and system properties win over these.
-        .addPropertiesSupplier(() -> Map.of("otel.service.name", "pekko-llm", "otel.metrics.exporter", "none",
-            "otel.logs.exporter", "none"))
-        .disableShutdownHook()
-        .build()
-        .getOpenTelemetrySdk();
+    OpenTelemetrySdk sdk;
+    try {
+      sdk = AutoConfiguredOpenTelemetrySdk.builder()
+          // Defaults only: the environment and system properties win over these. OTLP over HTTP (the SDK's own
+          // default is gRPC, which needs a sender this jar does not carry: the JDK's HttpClient sends HTTP).
+          .addPropertiesSupplier(() -> Map.of("otel.service.name", "pekko-llm", "otel.metrics.exporter", "none",
+              "otel.logs.exporter", "none", "otel.exporter.otlp.protocol", "http/protobuf"))
+          .disableShutdownHook()
+          .build()
+          .getOpenTelemetrySdk();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("tracing cannot be configured from the OTEL_* variables: " + e.getMessage()
+          + (e.getCause() == null ? "" : ": " + e.getCause().getMessage())
+          + " (OTLP over HTTP is supported: OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf or http/json)", e);
+    }
     return new Tracing(sdk.getTracer(SCOPE), sdk.getPropagators().getTextMapPropagator(), settings, sdk);
   }
 
