@@ -78,6 +78,7 @@ public final class GatewayRoutes {
   private final EmbeddingRoutes embeddings;
   private final ResponsesRoutes responses;
   private final KeyRoutes keyRoutes;
+  private final GatewayTracing tracing;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.settings = settings;
@@ -89,6 +90,7 @@ public final class GatewayRoutes {
     this.auth = new GatewayAuth(settings, client::keys, system);
     this.keyRoutes = new KeyRoutes(auth, bodies);
     this.guard = new RequestGuard(settings);
+    this.tracing = new GatewayTracing(client.tracing());
     this.chat = new ChatCompletionRoutes(client, bodies, largeRequests, sse);
     this.responses = new ResponsesRoutes(client, bodies, sse);
     this.streams = new StreamRoutes(client, bodies, sse, responses);
@@ -120,11 +122,13 @@ public final class GatewayRoutes {
       if (refused.isPresent()) {
         return CompletableFuture.completedFuture(refused.get());
       }
-      CompletionStage<HttpResponse> resp = direct(req);
+      HttpRequest traced = tracing.start(req);
+      CompletionStage<HttpResponse> resp = direct(traced);
       if (resp == null) {
-        resp = routed.apply(req);
+        resp = routed.apply(traced);
       }
-      return resp.thenApply(r -> guard.decorate(req, r));
+      resp = resp.thenApply(r -> guard.decorate(traced, r));
+      return traced == req ? resp : GatewayTracing.finish(traced, resp);
     };
   }
 
@@ -209,7 +213,10 @@ public final class GatewayRoutes {
   private Route authenticated(java.util.function.Supplier<Route> inner) {
     return extractRequest(req -> onSuccess(auth.caller(req, false).handle((c, err) -> err != null ? err : c),
         result -> result instanceof GatewayAuth.Caller c
-            ? mapRequest(r -> r.addAttribute(GatewayAuth.CALLER, c), inner)
+            ? mapRequest(r -> {
+              GatewayTracing.caller(GatewayTracing.of(r), c);
+              return r.addAttribute(GatewayAuth.CALLER, c);
+            }, inner)
             : complete(GatewayAuth.denied((Throwable) result))));
   }
 

@@ -71,8 +71,15 @@ final class MessagesRoutes {
     return body(req, body -> {
       MessagesCodec.ParsedRequest parsed = MessagesCodec.readRequest(body, false);
       ChatRequest request = prepare(parsed.request(), req);
-      return GatewayAuth.Caller.of(req).admit(request.model())
-          .thenCompose(charge -> parsed.stream() ? streamed(request, charge) : whole(request, charge))
+      GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+      GatewayTracing.Trace trace = GatewayTracing.of(req);
+      GatewayTracing.caller(trace, caller);
+      return caller.admit(request.model())
+          .thenCompose(charge -> {
+            try (var scope = GatewayTracing.enter(trace)) {
+              return parsed.stream() ? streamed(request, charge) : whole(request, charge);
+            }
+          })
           .exceptionally(ErrorResponses::anthropic);
     });
   }
