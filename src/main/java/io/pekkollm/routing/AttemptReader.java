@@ -13,8 +13,11 @@ import java.util.function.Supplier;
  */
 interface AttemptReader<R> {
 
-  /** One attempt on {@code candidate}, telling {@code progress} what of it reaches the caller. */
-  R read(Candidate candidate, Progress progress);
+  /**
+   * Attempt {@code number} (1, 2, ... on this model) on {@code candidate}, telling {@code progress} what of it
+   * reaches the caller.
+   */
+  R read(Candidate candidate, int number, Progress progress);
 
   /** What of an attempt's answer has reached the caller, told by the reader as it happens. */
   interface Progress {

@@ -58,7 +58,7 @@ final class ResilientCall<R> {
   R start() {
     Candidate current = order.get(index);
     attempt++;
-    R result = reader.read(current, new AttemptReader.Progress() {
+    R result = reader.read(current, attempt, new AttemptReader.Progress() {
       @Override
       public boolean lead() {
         if (committed || leadSent) {
