@@ -122,21 +122,21 @@ public final class ProviderTemplates {
                 .map(ProviderTemplate.Field::name).toList()), "config." + name);
       }
     }
+    // Values of the wrong form first, then missing ones: a form being filled in learns about what it typed.
     for (ProviderTemplate.Field f : template.configSchema()) {
       String v = config.get(f.name());
-      if (kept.contains(f.name())) {
-        continue;
-      }
-      if (v == null || v.isBlank()) {
-        if (f.required() && f.defaultValue() == null) {
-          throw LlmException.invalidRequest("config." + f.name() + " (" + f.label() + ") is required",
+      if (v != null && !v.isBlank() && !kept.contains(f.name())) {
+        String problem = f.problem(v.trim());
+        if (problem != null) {
+          throw LlmException.invalidRequest("config." + f.name() + " (" + f.label() + ") " + problem,
               "config." + f.name());
         }
-        continue;
       }
-      String problem = f.problem(v.trim());
-      if (problem != null) {
-        throw LlmException.invalidRequest("config." + f.name() + " (" + f.label() + ") " + problem,
+    }
+    for (ProviderTemplate.Field f : template.configSchema()) {
+      String v = config.get(f.name());
+      if (f.required() && f.defaultValue() == null && (v == null || v.isBlank()) && !kept.contains(f.name())) {
+        throw LlmException.invalidRequest("config." + f.name() + " (" + f.label() + ") is required",
             "config." + f.name());
       }
     }
