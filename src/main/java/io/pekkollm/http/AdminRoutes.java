@@ -18,6 +18,7 @@ import io.pekkollm.admin.RuntimeProviders;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.util.Json;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -31,17 +32,23 @@ import org.apache.pekko.http.javadsl.server.Route;
  * key): {@code GET provider-templates}; {@code POST provider-templates/{t}/models} and {@code .../test} (a wizard's
  * form, {@code {"config", "model"?}}, before it is saved); {@code GET|POST providers}; {@code GET|PATCH|DELETE
  * providers/{id}}; {@code GET providers/{id}/models}, {@code POST providers/{id}/refresh-models} and {@code POST
- * providers/{id}/test} ({@code {"model"?}}). See {@link RuntimeProviders}. Errors are OpenAI's error body.
+ * providers/{id}/test} ({@code {"model"?}}); {@code GET streams}, the latest streams this node answered (the live view).
+ * See {@link RuntimeProviders}. Errors are OpenAI's error body.
  */
 final class AdminRoutes {
   private final GatewayAuth auth;
   private final RequestBodies bodies;
   private final Supplier<RuntimeProviders> providers;
+  private final RecentStreams recent;
+  private final StreamRoutes streams;
 
-  AdminRoutes(GatewayAuth auth, RequestBodies bodies, Supplier<RuntimeProviders> providers) {
+  AdminRoutes(GatewayAuth auth, RequestBodies bodies, Supplier<RuntimeProviders> providers, RecentStreams recent,
+      StreamRoutes streams) {
     this.auth = auth;
     this.bodies = bodies;
     this.providers = providers;
+    this.recent = recent;
+    this.streams = streams;
   }
 
   /** The routes under {@code /v1}, for requests that passed the key check. */
@@ -57,6 +64,7 @@ final class AdminRoutes {
             post(() -> admin(req, () -> body(req).thenCompose(b -> providers.get().previewModels(t, b))))),
         path(segment("provider-templates").slash(segment()).slash("test"), t ->
             post(() -> admin(req, () -> body(req).thenCompose(b -> providers.get().previewTest(t, b))))),
+        path("streams", () -> get(() -> admin(req, this::recentStreams))),
         path("providers", () -> concat(
             get(() -> admin(req, () -> providers.get().list().thenApply(l -> {
               ObjectNode root = Json.object().put("object", "list");
@@ -74,6 +82,19 @@ final class AdminRoutes {
             get(() -> admin(req, () -> providers.get().get(id))),
             patch(() -> admin(req, () -> body(req).thenCompose(b -> providers.get().update(id, b)))),
             delete(() -> admin(req, () -> providers.get().delete(id))))))));
+  }
+
+  /** The latest streams this node answered, newest first, each as {@code GET /v1/streams/{id}} shows it. */
+  private CompletionStage<ObjectNode> recentStreams() {
+    List<CompletableFuture<java.util.Optional<ObjectNode>>> parts = new java.util.ArrayList<>();
+    recent.latest(50).forEach(id -> parts.add(streams.statusJson(id).toCompletableFuture()
+        .exceptionally(err -> java.util.Optional.empty())));
+    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      ObjectNode root = Json.object().put("object", "list");
+      ArrayNode data = root.putArray("data");
+      parts.forEach(p -> p.join().ifPresent(data::add));
+      return root;
+    });
   }
 
   /** The body as a JSON object (an empty body is an empty object); anything else is a 400. */

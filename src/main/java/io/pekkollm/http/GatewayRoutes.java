@@ -79,6 +79,7 @@ public final class GatewayRoutes {
   private final ResponsesRoutes responses;
   private final KeyRoutes keyRoutes;
   private final AdminRoutes adminRoutes;
+  private final RecentStreams recentStreams = new RecentStreams();
   private final boolean ui;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
@@ -104,7 +105,7 @@ public final class GatewayRoutes {
         system.settings().config().withFallback(com.typesafe.config.ConfigFactory.defaultReference()));
     // Started now, not on first use: the stored runtime providers must run again when the gateway starts.
     io.pekkollm.admin.RuntimeProviders runtime = io.pekkollm.admin.RuntimeProviders.start(client, admin);
-    this.adminRoutes = new AdminRoutes(auth, bodies, () -> runtime);
+    this.adminRoutes = new AdminRoutes(auth, bodies, () -> runtime, recentStreams, streams);
     this.ui = admin.uiEnabled();
   }
 
@@ -128,7 +129,7 @@ public final class GatewayRoutes {
         return CompletableFuture.completedFuture(refused.get());
       }
       CompletionStage<HttpResponse> resp = isChatCompletions(req) ? chatCompletionsDirect(req) : routed.apply(req);
-      return resp.thenApply(r -> guard.decorate(req, r));
+      return resp.thenApply(r -> guard.decorate(req, recentStreams.record(r)));
     };
   }
 
