@@ -51,7 +51,8 @@ export function Live() {
         {(d) => <table><thead><tr><th>Recovery id</th><th>Model</th><th>Status</th><th>Resume</th><th>Text</th>
           <th>Updated</th></tr></thead><tbody>
           {d.data.map((s) => <tr data-testid="stream-row" data-id={s.recovery_id} data-status={s.status}>
-            <td><code>{s.recovery_id}</code></td><td>{s.provider}/{s.model}</td>
+            <td><code>{s.recovery_id}</code></td>
+            <td>{(s.model || '').startsWith(s.provider + '/') ? s.model : s.provider + '/' + s.model}</td>
             <td><span class={'status ' + (s.status === 'interrupted' ? 'bad' : s.status === 'streaming' ? 'warn' : 'good')}
               data-testid="stream-status">{s.status}</span>
               {s.interruption && <div class="muted small">{s.interruption.cause}</div>}</td>

@@ -63,6 +63,8 @@ export function Wizard({ templates, state, setState, preselect }) {
         {state.step > 1 && <button class="secondary" onClick={() => go(state.step - 1)} data-testid="back">Back</button>}
         {state.step > 1 && state.step < 4 && <button onClick={() => go(state.step + 1)} data-testid="next"
           disabled={state.step === 2 ? !valid : state.step === 3 ? state.selected.length === 0 : false}>Next</button>}
+        {state.step > 1 && <button class="link" onClick={() => { location.hash = '#/wizard'; setState(emptyWizard()); }}
+          data-testid="start-over">Start over</button>}
       </div>
     </section>
   );
@@ -139,7 +141,8 @@ function Configure({ template, state, set, errors }) {
 function Models({ template, state, set, setState }) {
   const load = () => {
     setState((s) => ({ ...s, models: { status: 'loading' } }));
-    api('POST', '/v1/admin/provider-templates/' + template.id + '/models', { config: filledConfig(template, state.values) })
+    api('POST', '/v1/admin/provider-templates/' + template.id + '/models', { name: state.name,
+      config: filledConfig(template, state.values) })
       .then((r) => setState((s) => ({ ...s, models: { status: 'done', source: r.source, error: r.error,
         list: r.data.map((m) => m.id) }, selected: s.selected.length ? s.selected : r.data.slice(0, 1).map((m) => m.id) })))
       .catch((e) => setState((s) => ({ ...s, models: { status: 'failed', error: e.message,
@@ -185,7 +188,7 @@ function TestAndSave({ template, state, set, setState }) {
     const started = performance.now();
     setState((s) => ({ ...s, test: { status: 'running' } }));
     api('POST', '/v1/admin/provider-templates/' + template.id + '/test',
-      { config: filledConfig(template, state.values), model: state.selected[0] })
+      { name: state.name, config: filledConfig(template, state.values), model: state.selected[0] })
       .then((r) => { timing('test-connection', performance.now() - started);
         setState((s) => ({ ...s, test: { status: 'done', result: r } })); })
       .catch((e) => setState((s) => ({ ...s, test: { status: 'failed', error: e.message } })));

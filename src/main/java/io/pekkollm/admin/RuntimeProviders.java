@@ -341,8 +341,8 @@ public final class RuntimeProviders {
       template = template(templateId);
       Map<String, String> config = config(body.get("config"));
       ProviderTemplates.validate(template, config);
-      ps = settingsOf(new StoredProvider("wizard-" + template.id(), template.id(), Map.of(), Map.of(), List.of(), 0,
-          0, 0), config);
+      ps = settingsOf(new StoredProvider(previewName(body, template), template.id(), Map.of(), Map.of(), List.of(),
+          0, 0, 0), config);
       provider = Providers.factoryFor(ps).create(ps, client.system());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
@@ -371,8 +371,8 @@ public final class RuntimeProviders {
       ProviderTemplate template = template(templateId);
       Map<String, String> config = config(body.get("config"));
       ProviderTemplates.validate(template, config);
-      ps = settingsOf(new StoredProvider("wizard-" + template.id(), template.id(), Map.of(), Map.of(), List.of(), 0,
-          0, 0), config);
+      ps = settingsOf(new StoredProvider(previewName(body, template), template.id(), Map.of(), Map.of(), List.of(),
+          0, 0, 0), config);
       provider = Providers.factoryFor(ps).create(ps, client.system());
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
@@ -444,6 +444,12 @@ public final class RuntimeProviders {
       }
       return o.put("ok", ok).put("failed_step", failed);
     });
+  }
+
+  /** The name a wizard's provider will have (for its messages), or {@code wizard-<template>} when it has none yet. */
+  private static String previewName(JsonNode body, ProviderTemplate template) {
+    JsonNode n = body == null ? null : body.get("name");
+    return n != null && n.isTextual() && NAME.matcher(n.asText()).matches() ? n.asText() : "wizard-" + template.id();
   }
 
   private static ChatRequest oneToken(String model) {

@@ -42,6 +42,7 @@ public final class FakeProvider implements AutoCloseable {
   private volatile boolean failModels;
   private volatile int failChatStatus;
   private volatile int cutAfter = -1;
+  private final AtomicInteger cutBudget = new AtomicInteger(Integer.MAX_VALUE);
   private volatile Duration chunkDelay = Duration.ZERO;
   private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
   private final AtomicInteger held = new AtomicInteger();
@@ -95,6 +96,12 @@ public final class FakeProvider implements AutoCloseable {
   /** Streams stop (the connection is cut) after {@code n} content chunks; -1: they complete. */
   public FakeProvider cutStreamsAfter(int n) {
     this.cutAfter = n;
+    return this;
+  }
+
+  /** Only the next {@code n} streams are cut (see {@link #cutStreamsAfter}); later ones complete. */
+  public FakeProvider cutOnly(int n) {
+    cutBudget.set(n);
     return this;
   }
 
@@ -208,12 +215,13 @@ public final class FakeProvider implements AutoCloseable {
 
   private HttpResponse streamed() {
     List<String> w = words();
-    int n = cutAfter >= 0 ? Math.min(cutAfter, w.size()) : w.size();
+    boolean cut = cutAfter >= 0 && cutBudget.getAndDecrement() > 0;
+    int n = cut ? Math.min(cutAfter, w.size()) : w.size();
     Source<ByteString, ?> chunks = Source.range(0, n - 1).map(i -> ByteString.fromString(piece(w.get(i), false)));
     if (!chunkDelay.isZero()) {
       chunks = chunks.throttle(1, chunkDelay);
     }
-    Source<ByteString, ?> all = cutAfter >= 0
+    Source<ByteString, ?> all = cut
         ? chunks.concat(Source.failed(new RuntimeException("connection cut by the test")))
         : chunks.concat(Source.single(ByteString.fromString(piece("", true))));
     return HttpResponse.create().withEntity(HttpEntities.create(format == Format.OPENAI
