@@ -11,16 +11,18 @@ import java.time.Duration;
  * @param drainTimeout how long a removed or replaced provider may finish the calls it admitted
  * @param testTimeout  bound of each step of a connection test and of a model listing in the wizard
  * @param askTimeout   bound of a request to the runtime-provider entity
+ * @param syncInterval how often this node follows changes made through other nodes (zero: never)
  * @param uiEnabled    whether the gateway serves the web UI at {@code /ui}
  */
 public record AdminSettings(String secretsKey, Duration drainTimeout, Duration testTimeout, Duration askTimeout,
-    boolean uiEnabled) {
+    Duration syncInterval, boolean uiEnabled) {
 
   /** Reads {@code pekko-llm.admin} of {@code config} (the whole configuration). */
   public static AdminSettings create(Config config) {
     Config c = config.getConfig("pekko-llm.admin");
     return new AdminSettings(c.getString("secrets-key").trim(), c.getDuration("drain-timeout"),
-        c.getDuration("test-timeout"), c.getDuration("ask-timeout"), c.getBoolean("ui.enabled"));
+        c.getDuration("test-timeout"), c.getDuration("ask-timeout"), c.getDuration("sync-interval"),
+        c.getBoolean("ui.enabled"));
   }
 
   @Override

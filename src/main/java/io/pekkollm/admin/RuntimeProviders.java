@@ -63,6 +63,10 @@ public final class RuntimeProviders {
   /** Why a stored provider does not run (cannot be decrypted, invalid settings), by name. */
   private final Map<String, String> problems = new ConcurrentHashMap<>();
   private final CompletableFuture<Void> restored = new CompletableFuture<>();
+  /** The version of each stored provider this node has applied (run, or failed to run and said why), by name. */
+  private final Map<String, Integer> applied = new ConcurrentHashMap<>();
+  /** Counts changes made through this node; a sync that overlapped one skips its round (its list may be stale). */
+  private final java.util.concurrent.atomic.AtomicLong localChanges = new java.util.concurrent.atomic.AtomicLong();
 
   private RuntimeProviders(LlmClient client, AdminSettings settings, ProviderTemplates templates, SecretBox box,
       Entities<ProviderDirectory.Command> directory) {
@@ -91,7 +95,17 @@ public final class RuntimeProviders {
     }
     RuntimeProviders rp = new RuntimeProviders(client, settings, templates, box, directory);
     rp.restore();
+    if (directory != null && !settings.syncInterval().isZero()) {
+      // Another gateway node may add, change or remove providers: follow the journal's list.
+      client.system().scheduler().scheduleWithFixedDelay(settings.syncInterval(), settings.syncInterval(),
+          rp::sync, client.system().executionContext());
+    }
     return rp;
+  }
+
+  /** The runtime-provider entity (null when the journal is off); for tests that change it as another node would. */
+  Entities<ProviderDirectory.Command> directory() {
+    return directory;
   }
 
   public ProviderTemplates templates() {
@@ -108,21 +122,53 @@ public final class RuntimeProviders {
       restored.complete(null);
       return;
     }
-    all().thenCompose(list -> {
+    reconcile().whenComplete((v, err) -> {
+      if (err != null) {
+        LOG.warn("the runtime providers could not be read from the journal: {}", Futures.cause(err).getMessage());
+      }
+      restored.complete(null);
+    });
+  }
+
+  /** Applies what changed in the journal since this node last looked (providers changed through another node). */
+  private void sync() {
+    if (restored.isDone()) {
+      reconcile().whenComplete((v, err) -> {
+        if (err != null) {
+          LOG.debug("runtime providers not synchronised with the journal: {}", Futures.cause(err).getMessage());
+        }
+      });
+    }
+  }
+
+  /** Runs every stored provider whose version this node has not applied, removes those no longer stored. */
+  private CompletionStage<Void> reconcile() {
+    long changesBefore = localChanges.get();
+    return all().thenCompose(list -> {
+      if (localChanges.get() != changesBefore) {
+        return CompletableFuture.completedFuture(null);
+      }
       List<CompletableFuture<?>> started = new ArrayList<>();
+      java.util.Set<String> ids = new java.util.HashSet<>();
       for (StoredProvider p : list) {
+        ids.add(p.id());
+        if (Integer.valueOf(p.version()).equals(applied.get(p.id()))) {
+          continue;
+        }
         started.add(apply(p).toCompletableFuture().exceptionally(err -> {
           problems.put(p.id(), Futures.cause(err).getMessage());
           LOG.warn("runtime provider '{}' was not started: {}", p.id(), Futures.cause(err).getMessage());
           return null;
         }));
       }
-      return CompletableFuture.allOf(started.toArray(CompletableFuture[]::new));
-    }).whenComplete((v, err) -> {
-      if (err != null) {
-        LOG.warn("the runtime providers could not be read from the journal: {}", Futures.cause(err).getMessage());
+      for (String id : List.copyOf(applied.keySet())) {
+        if (!ids.contains(id) && applied.remove(id) != null) {
+          problems.remove(id);
+          client.removeProvider(id, settings.drainTimeout());
+          LOG.info("runtime provider '{}' removed (deleted through another node)", id);
+        }
       }
-      restored.complete(null);
+      return CompletableFuture.allOf(started.toArray(CompletableFuture[]::new));
     });
   }
 
@@ -193,6 +239,7 @@ public final class RuntimeProviders {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    localChanges.incrementAndGet();
     return this.<ProviderDirectory.Reply>ask(r -> new ProviderDirectory.Create(p, r))
         .thenApply(this::checked)
         .thenCompose(stored -> apply(stored).thenApply(d -> stored))
@@ -252,6 +299,7 @@ public final class RuntimeProviders {
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(e);
       }
+      localChanges.incrementAndGet();
       return this.<ProviderDirectory.Reply>ask(r -> new ProviderDirectory.Update(next, current.version(), r))
           .thenApply(this::checked)
           .thenCompose(stored -> apply(stored).thenApply(d -> stored))
@@ -270,10 +318,12 @@ public final class RuntimeProviders {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    localChanges.incrementAndGet();
     return this.<ProviderDirectory.Reply>ask(r -> new ProviderDirectory.Delete(id, System.currentTimeMillis(), r))
         .thenApply(this::checked)
         .thenApply(removed -> {
           problems.remove(id);
+          applied.remove(id);
           client.removeProvider(id, settings.drainTimeout()).whenComplete((d, err) ->
               LOG.info("runtime provider '{}' removed; its calls have drained", id));
           return Json.object().put("id", id).put("deleted", true);
@@ -490,10 +540,13 @@ public final class RuntimeProviders {
     try {
       ps = settingsOf(p, null);
     } catch (RuntimeException e) {
+      applied.put(p.id(), p.version());
       return CompletableFuture.failedFuture(e);
     }
     List<String> fallback = !p.models().isEmpty() ? p.models()
         : template(p.template()).modelFetching().fallbackModels();
+    // Recorded first: a failure is reported once (in problems), not retried by every sync.
+    applied.put(p.id(), p.version());
     return client.putProvider(ps, fallback, settings.drainTimeout());
   }
 
