@@ -229,6 +229,25 @@ try {
   check(resumed.status === 200 && resumedBody.includes('[DONE]'), 'the resume completes');
   await page.locator('[data-testid=stream-row][data-id="' + recoveryId + '"][data-status=completed]').waitFor();
   check((await row.getByTestId('stream-resume').innerText()).includes('resumed'), 'live view: completed after resume');
+  // ---- keys and spend: a virtual key's call on a priced model shows in the per-day chart ----
+  const admin = { Authorization: 'Bearer ' + env.ADMIN_KEY, 'Content-Type': 'application/json' };
+  const keyResp = await fetch(G + '/v1/keys', { method: 'POST', headers: admin,
+    body: JSON.stringify({ name: 'ui-test-key', max_budget: 5 }) });
+  const virtualKey = (await keyResp.json()).key;
+  check(keyResp.status === 200 && !!virtualKey, 'a virtual key is created');
+  const paid = await fetch(G + '/v1/chat/completions', { method: 'POST', headers: { Authorization: 'Bearer '
+    + virtualKey, 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hi' }] }) });
+  check(paid.status === 200, 'the virtual key makes a priced call (' + paid.status + ')');
+  let chart = false;
+  for (let i = 0; i < 20 && !chart; i++) {
+    await page.reload();
+    await tid('keys').locator('table').first().waitFor();
+    chart = await page.locator('[data-testid=spend-chart] rect').count() > 0;
+    if (!chart) await page.waitForTimeout(500);
+  }
+  check(chart, 'live view: the spend per day is charted');
+  check((await tid('keys').innerText()).includes('ui-test-key'), 'live view: the key is listed');
   await tid('cache').locator('[data-testid=hit-rate]').waitFor();
   await tid('catalog').locator('[data-testid=catalog-row]').first().waitFor();
   await tid('keys').locator('table, .error').first().waitFor();

@@ -76,10 +76,13 @@ export function Live() {
         message: 'Virtual keys are off: set PEKKO_LLM_MASTER_KEY to manage keys and see spend.' } } : keys}
         testid="keys" empty={() => false}>
         {(k) => <>
-          <table><thead><tr><th>Key</th><th>Team</th><th>Budget</th><th>Models</th></tr></thead><tbody>
-            {k.data.map((x) => <tr><td>{x.key_alias || x.name || x.id}</td><td>{x.team_id || '–'}</td>
-              <td>{x.max_budget != null ? '$' + x.max_budget : '–'}</td><td>{(x.models || []).join(', ') || 'all'}</td></tr>)}
-            {k.data.length === 0 && <tr><td colspan="4" class="muted">No virtual keys.</td></tr>}
+          <table><thead><tr><th>Key</th><th>Prefix</th><th>Team</th><th>Budget</th><th>Models</th><th>State</th></tr>
+          </thead><tbody>
+            {k.data.map((x) => <tr data-testid="key-row"><td>{x.name || x.id}</td><td><code>{x.key_prefix}</code></td>
+              <td>{x.team || '–'}</td><td>{x.max_budget != null ? '$' + x.max_budget
+                + (x.budget_duration ? ' / ' + x.budget_duration : '') : '–'}</td>
+              <td>{(x.models || []).join(', ') || 'all'}</td><td>{x.revoked ? 'revoked' : 'active'}</td></tr>)}
+            {k.data.length === 0 && <tr><td colspan="6" class="muted">No virtual keys.</td></tr>}
           </tbody></table>
           <SpendChart spend={spend} />
         </>}
@@ -116,9 +119,11 @@ function SpendChart({ spend }) {
   const w = 24;
   return (
     <figure data-testid="spend-chart">
-      <svg width={days.length * (w + 4) + 4} height="120" role="img" aria-label="Spend per day">
+      <svg width={days.length * (w + 16) + 16} height="136" role="img" aria-label="Spend per day">
         {days.map((d, i) => { const h = Math.max(1, (Number(d.spend) / max) * 100);
-          return <rect x={4 + i * (w + 4)} y={110 - h} width={w} height={h} class="bar"><title>{d.date}: ${d.spend}</title></rect>; })}
+          const x = 8 + i * (w + 16);
+          return <g><rect x={x} y={110 - h} width={w} height={h} class="bar"><title>{d.date}: ${d.spend}</title></rect>
+            <text x={x + w / 2} y="128" text-anchor="middle" class="axis">{d.date.slice(5)}</text></g>; })}
       </svg>
       <figcaption>Spend per day (UTC), total ${spend.data.total_spend}</figcaption>
     </figure>
