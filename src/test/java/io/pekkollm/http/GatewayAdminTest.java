@@ -54,7 +54,7 @@ class GatewayAdminTest {
     Gateway(Path dataDir, String extra) {
       Config config = TestConfig.of("pekko-llm.gateway.port = 0\npekko-llm.gateway.access-log = off\n"
           + "pekko-llm.recovery.data-dir = \"" + dataDir.toString().replace("\\", "/") + "\"\n"
-          + "pekko-llm.admin.drain-timeout = 20s\npekko-llm.admin.test-timeout = 5s\n" + extra);
+          + "pekko-llm.admin.drain-timeout = 20s\npekko-llm.admin.test-timeout = 30s\n" + extra);
       client = LlmClient.create(config);
       try {
         binding = GatewayServer.start(client, GatewaySettings.create(config)).toCompletableFuture()

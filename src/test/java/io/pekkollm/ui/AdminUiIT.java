@@ -69,7 +69,7 @@ class AdminUiIT {
       Config config = TestConfig.of("pekko-llm.gateway.port = 0\npekko-llm.gateway.access-log = off\n"
           + "pekko-llm.recovery.data-dir = \"" + data.toString().replace("\\", "/") + "\"\n"
           + "pekko-llm.gateway.master-key = \"" + MASTER + "\"\n"
-          + "pekko-llm.admin.secrets-key = \"" + SECRETS_KEY + "\"\npekko-llm.admin.test-timeout = 5s\n"
+          + "pekko-llm.admin.secrets-key = \"" + SECRETS_KEY + "\"\npekko-llm.admin.test-timeout = 30s\n"
           + "pekko-llm.providers.openai { base-url = \"" + streams.baseUrl() + "\", api-key = \"sk-test-key-ui\" }\n");
       LlmClient client = LlmClient.create(config);
       close.add(client);
@@ -91,13 +91,13 @@ class AdminUiIT {
       env.put("FIREWORKS_URL", fireworks.baseUrl());
       env.put("NOLIST_URL", noList.baseUrl());
       Process p = pb.start();
-      boolean ended = p.waitFor(150, TimeUnit.SECONDS);
+      boolean ended = p.waitFor(300, TimeUnit.SECONDS);
       if (!ended) {
         p.destroyForcibly();
       }
       String log = Files.readString(out.resolve("node.log"), StandardCharsets.UTF_8);
       System.out.println(log);
-      assertEquals(true, ended, "the browser script did not end within 150 s:\n" + log);
+      assertEquals(true, ended, "the browser script did not end within 300 s:\n" + log);
       assertEquals(0, p.exitValue(), "the browser script failed:\n" + log);
     } finally {
       for (int i = close.size() - 1; i >= 0; i--) {
