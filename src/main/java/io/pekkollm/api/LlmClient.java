@@ -154,14 +154,19 @@ public final class LlmClient implements AutoCloseable {
   private final Tracing tracing;
   /** Where the stream and session entities live: this process, or the cluster. */
   private final EntityHost entityHost;
+  /** The providers of the configuration and the builder, by name: what {@link #removeProvider} restores. */
+  private final Map<String, ProviderSupervisor.Spec> configured;
+  /** Model ids discovery falls back to for providers added at runtime that the catalog does not know. */
+  private final Map<String, List<String>> fallbackModels = new java.util.concurrent.ConcurrentHashMap<>();
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
       LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
       SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks, Tracing tracing,
-      java.time.Clock clock) {
+      java.time.Clock clock, Map<String, ProviderSupervisor.Spec> configured) {
     this.system = system;
     this.tracing = tracing;
+    this.configured = Map.copyOf(configured);
     this.clock = clock;
     this.entityHost = entityHost;
     this.callbacks = callbacks;
@@ -183,7 +188,7 @@ public final class LlmClient implements AutoCloseable {
         ? RecoveryService.start(system, journal, entityHost, metrics::journalWrite)
         : null;
     this.discovery = ModelDiscovery.start(system, discoverySettings, this::listModels,
-        provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
+        this::fallbackModels,
         provider -> discoverySettings.ttlFor(providers.settings(provider)), "pekko-llm-models" + suffix);
     this.sessionSettings = sessionSettings;
     this.journalSettings = journal;
@@ -815,6 +820,81 @@ public final class LlmClient implements AutoCloseable {
     return discovery;
   }
 
+  /** What discovery serves for {@code provider} when its API has never answered: its catalog or fallback models. */
+  private List<ModelInfo> fallbackModels(String provider) {
+    List<ModelInfo> known = catalog.models(provider).stream()
+        .map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList();
+    List<String> fallback = fallbackModels.get(provider);
+    return !known.isEmpty() || fallback == null ? known
+        : fallback.stream().map(id -> new ModelInfo(provider + "/" + id, provider, 0, provider)).toList();
+  }
+
+  /**
+   * Runs a provider from {@code settings} (see {@link LlmSettings#provider}) without a restart, replacing the one of
+   * that name: calls routed from now on go to it, calls already admitted by the one it replaces finish there
+   * (within {@code drainTimeout}). {@code fallbackModels} (the provider's own model ids) is what model discovery
+   * lists when the provider's API has never answered and the catalog does not know it. Completes once new calls
+   * go to the new provider; fails with IllegalArgumentException for an unknown kind.
+   */
+  public CompletionStage<Done> putProvider(ProviderSettings settings, List<String> fallbackModels,
+      java.time.Duration drainTimeout) {
+    ProviderSupervisor.Spec spec = new ProviderSupervisor.Spec(settings, Providers.factoryFor(settings));
+    boolean known = providers.settings(settings.name()) != null;
+    return providers.put(spec, drainTimeout).thenApply(load -> {
+      if (fallbackModels == null || fallbackModels.isEmpty()) {
+        this.fallbackModels.remove(settings.name());
+      } else {
+        this.fallbackModels.put(settings.name(), List.copyOf(fallbackModels));
+      }
+      if (!known) {
+        metrics.bind(load);
+      }
+      discovery.invalidate(settings.name());
+      return Done.getInstance();
+    });
+  }
+
+  /**
+   * Removes a provider added by {@link #putProvider}: new calls no longer reach it, the calls it admitted finish
+   * (within {@code drainTimeout}); completes when its actor has stopped. When the configuration (or the builder)
+   * has a provider of that name, that one serves again.
+   */
+  public CompletionStage<Done> removeProvider(String name, java.time.Duration drainTimeout) {
+    fallbackModels.remove(name);
+    discovery.invalidate(name);
+    ProviderSupervisor.Spec original = configured.get(name);
+    if (original != null) {
+      return providers.put(original, drainTimeout).thenApply(l -> Done.getInstance());
+    }
+    return providers.remove(name, drainTimeout);
+  }
+
+  /** The names of the providers of the configuration and the builder, sorted. */
+  public List<String> configuredProviderNames() {
+    return configured.keySet().stream().sorted().toList();
+  }
+
+  /** The journal this client's entities persist to, for services built on the client (the admin API). */
+  public JournalSettings journalSettings() {
+    return journalSettings;
+  }
+
+  /** Where this client's entities run (this process, or the cluster), for services built on the client. */
+  public EntityHost entityHost() {
+    return entityHost;
+  }
+
+  /** The settings of provider {@code name} as the configuration (or the builder) has it; null when it has none. */
+  public ProviderSettings configuredProvider(String name) {
+    ProviderSupervisor.Spec spec = configured.get(name);
+    return spec == null ? null : spec.settings();
+  }
+
+  /** The settings provider {@code name} runs with now (configured or added at runtime); null when there is none. */
+  public ProviderSettings providerSettings(String name) {
+    return providers.settings(name);
+  }
+
   /** Models of one provider, from its API (uncached; see {@link #discoverModels()} for the kept lists). */
   public CompletionStage<List<ModelInfo>> listModels(String provider) {
     return providers.listModels(provider);
@@ -1057,7 +1137,7 @@ public final class LlmClient implements AutoCloseable {
           return new LlmClient(sys, owns, llmSettings, registry, models, catalogSettings.contextCheck(),
               journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
               SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys),
-              started, tracing, clock);
+              started, tracing, clock, specs);
         } catch (RuntimeException e) {
           tracing.close();
           started.close();

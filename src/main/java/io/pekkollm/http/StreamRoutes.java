@@ -116,11 +116,14 @@ final class StreamRoutes {
   }
 
   CompletionStage<HttpResponse> status(String id) {
-    return client.streamStatus(id).thenApply(opt -> {
-      if (opt.isEmpty()) {
-        return ErrorResponses.simple(ErrorKind.NOT_FOUND, 404, "no stream with recovery id '" + id + "'", "recovery_id");
-      }
-      StreamSnapshot s = opt.get();
+    return statusJson(id).thenApply(opt -> opt.isEmpty()
+        ? ErrorResponses.simple(ErrorKind.NOT_FOUND, 404, "no stream with recovery id '" + id + "'", "recovery_id")
+        : HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(opt.get())));
+  }
+
+  /** The status body of stream {@code id} ({@code GET /v1/streams/{id}}), empty when the journal has none. */
+  CompletionStage<java.util.Optional<ObjectNode>> statusJson(String id) {
+    return client.streamStatus(id).thenApply(opt -> opt.map(s -> {
       ObjectNode o = Json.object().put("recovery_id", s.recoveryId()).put("status", s.status())
           .put("provider", s.provider()).put("model", s.model()).put("attempt", s.attempt()).put("text", s.text())
           .put("last_event_id", s.lastSeq()).put("finish_reason", s.finishReason())
@@ -134,7 +137,7 @@ final class StreamRoutes {
         o.putObject("interruption").put("cause", s.cause()).put("kind", s.errorKind())
             .put("recoverable", s.recoverable()).put("cancelled", s.cancelled());
       }
-      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(o));
-    });
+      return o;
+    }));
   }
 }
