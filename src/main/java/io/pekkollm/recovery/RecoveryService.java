@@ -139,7 +139,7 @@ public final class RecoveryService {
   public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
       Source<ChatChunk, NotUsed> upstream) {
     String request = StoredRequest.write(original);
-    return journalChunks(recoveryId, upstream, () -> {
+    return journalChunks(recoveryId, RecoveryIds.newId(), upstream, () -> {
       StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
           System.currentTimeMillis());
       streams.tell(recoveryId, new StreamEntity.Announce(begin));
@@ -153,26 +153,33 @@ public final class RecoveryService {
   /** The upstream's completion, carried as an element so that it can be written with the last chunks. */
   private enum End { INSTANCE }
 
-  /** One run of a journalled stream: what its end records, and whether that is recorded. */
+  /**
+   * One run of a journalled stream: what its end records, whether that is recorded, and the run's id and write
+   * numbers, which let the entity recognise a write sent again ({@link StreamEntity.Write}).
+   */
   private static final class Run {
     /** The Started event's content until a write carrying it succeeded (null for a resumed stream). */
     volatile StreamEntity.Begin start;
+    final String writer;
+    /** The number of the last write sent (writes go one at a time, a cancellation's interrupt may be one more). */
+    final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
     Usage usage;
     FinishReason finish;
     /** The end is recorded (or being recorded by the failure path): nothing left for a cancellation to record. */
     final AtomicBoolean ended = new AtomicBoolean();
 
-    Run(StreamEntity.Begin start) {
+    Run(StreamEntity.Begin start, String writer) {
       this.start = start;
+      this.writer = writer;
     }
   }
 
   /**
-   * The journalled run of {@code upstream}; {@code start}, called when it starts, gives the Started event's content
-   * of a new stream (null for a resumed one).
+   * The journalled run {@code writer} of {@code upstream}; {@code start}, called when it starts, gives the Started
+   * event's content of a new stream (null for a resumed one).
    */
-  private Source<JournaledChunk, NotUsed> journalChunks(String recoveryId, Source<ChatChunk, NotUsed> upstream,
-      java.util.function.Supplier<StreamEntity.Begin> start) {
+  private Source<JournaledChunk, NotUsed> journalChunks(String recoveryId, String writer,
+      Source<ChatChunk, NotUsed> upstream, java.util.function.Supplier<StreamEntity.Begin> start) {
     return Source.lazySource(() -> {
       if (active.incrementAndGet() > settings.maxStreams()) {
         active.decrementAndGet();
@@ -182,7 +189,7 @@ public final class RecoveryService {
       }
       Run run;
       try {
-        run = new Run(start.get());
+        run = new Run(start.get(), writer);
       } catch (RuntimeException e) {
         active.decrementAndGet();
         throw e;
@@ -279,7 +286,9 @@ public final class RecoveryService {
     StreamEntity.Begin begin = run.start;
     long sent = System.nanoTime();
     writes.incrementAndGet();
-    return this.<StreamEntity.Seqs>ask(recoveryId, r -> new StreamEntity.Write(begin, stored, recorded, r))
+    long write = run.written.incrementAndGet();
+    return this.<StreamEntity.Seqs>askRetried(recoveryId,
+            r -> new StreamEntity.Write(begin, stored, recorded, run.writer, write, r))
         .thenApply(reply -> {
       List<Long> seqs = reply.seqs();
       if (!chunks.isEmpty()) {
@@ -308,7 +317,9 @@ public final class RecoveryService {
   private CompletionStage<Done> interrupt(String recoveryId, Run run, Throwable t, boolean cancelled) {
     StreamEntity.Begin begin = run.start;
     writes.incrementAndGet();
-    return this.<StreamEntity.Seqs>ask(recoveryId, r -> new StreamEntity.Write(begin, List.of(), stop(t, cancelled), r))
+    long write = run.written.incrementAndGet();
+    return this.<StreamEntity.Seqs>askRetried(recoveryId,
+            r -> new StreamEntity.Write(begin, List.of(), stop(t, cancelled), run.writer, write, r))
         .thenApply(seqs -> Done.getInstance())
         .exceptionally(e -> {
           LOG.warn("could not record the interruption of stream {}: {}", recoveryId, e.getMessage());
@@ -326,8 +337,10 @@ public final class RecoveryService {
     if (!RecoveryIds.isValid(recoveryId)) {
       return CompletableFuture.failedFuture(notFound(recoveryId));
     }
+    String writer = RecoveryIds.newId();
+    // The deadline is this node's wall clock, compared with the entity's node's: cluster nodes keep clocks in sync.
     return this.<StreamEntity.ResumeOutcome>askPlain(recoveryId,
-            r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation,
+            r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation, writer,
                 System.currentTimeMillis() + settings.askTimeout().toMillis(), r))
         .thenCompose(outcome -> {
           if (outcome instanceof StreamEntity.NotFound) {
@@ -341,7 +354,7 @@ public final class RecoveryService {
             Source<JournaledChunk, NotUsed> replay = Source.from(plan.replay())
                 .map(s -> new JournaledChunk(s.seq(), Chunks.chunk(s)));
             return new ResumedStream(recoveryId, strategy, plan.keptCodePoints(), plan.discardedCodePoints(),
-                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, continuation, () -> null)));
+                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, writer, continuation, () -> null)));
           });
         });
   }
@@ -451,12 +464,18 @@ public final class RecoveryService {
     }
   }
 
-  private <T> CompletionStage<T> ask(String recoveryId,
+  /**
+   * Asks for an idempotent command (a numbered {@link StreamEntity.Write}); an attempt that gets no answer within
+   * ask-timeout is sent again, with backoff, until write-deadline has passed since the first. An error reply fails.
+   */
+  private <T> CompletionStage<T> askRetried(String recoveryId,
       java.util.function.Function<ActorRef<StatusReply<T>>, StreamEntity.Command> command) {
-    return streams.<StatusReply<T>>ask(recoveryId, command, settings.askTimeout())
+    return io.pekkollm.journal.Retries.<StatusReply<T>>untilDeadline(system, settings.askTimeout(),
+            settings.writeDeadline(), timeout -> streams.<StatusReply<T>>ask(recoveryId, command, timeout))
         .handle((reply, err) -> {
           if (err != null) {
-            throw journalError(recoveryId, err);
+            throw journalError(recoveryId, err, "within " + settings.askTimeout().toMillis() + " ms per attempt, "
+                + "retried for " + settings.writeDeadline().toMillis() + " ms (pekko-llm.recovery.write-deadline)");
           }
           if (reply.isError()) {
             throw new LlmException(ErrorKind.INTERNAL, "journal refused: " + reply.getError().getMessage());
@@ -474,11 +493,15 @@ public final class RecoveryService {
   }
 
   private LlmException journalError(String recoveryId, Throwable err) {
-    Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+    return journalError(recoveryId, err, "within " + settings.askTimeout().toMillis() + " ms");
+  }
+
+  private LlmException journalError(String recoveryId, Throwable err, String waited) {
+    Throwable t = io.pekkollm.util.Futures.cause(err);
     if (t instanceof LlmException le) {
       return le;
     }
-    return new LlmException(ErrorKind.INTERNAL, "the stream journal did not answer for " + recoveryId + " within "
-        + settings.askTimeout().toMillis() + " ms: " + t.getMessage(), t, true, null);
+    return new LlmException(ErrorKind.INTERNAL, "the stream journal did not answer for " + recoveryId + " " + waited
+        + ": " + t.getMessage(), t, true, null);
   }
 }

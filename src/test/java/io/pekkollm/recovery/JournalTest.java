@@ -59,13 +59,14 @@ class JournalTest {
       Serialization ser = SerializationExtension.get(kit.system().classicSystem());
       StoredUsage u = new StoredUsage(10, 20, 3, 0, 5);
       List<StreamEvent> events = List.of(
-          new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L),
+          new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L, "w1", 1L),
+          new StreamEvent.Started("id0", "openai", "openai/gpt-4o", "{}", "inc", 1L, null, null),
           new StreamEvent.ChunksAppended(List.of(new StoredChunk(1, "héllo 🌍", null, List.of(), null, null),
               new StoredChunk(2, null, "thinking", List.of(new StoredToolDelta(0, "c1", "f", "{\"a\":")), "tool_calls", u),
-              new StoredChunk(0, null, null, List.of(), null, u)), 2L),
-          new StreamEvent.Interrupted("reset", "NETWORK", true, false, 3L),
-          new StreamEvent.Completed("stop", u, 4L),
-          new StreamEvent.Resumed(2, "paragraph", "anthropic/claude", 17, "inc2", 5L));
+              new StoredChunk(0, null, null, List.of(), null, u)), 2L, "w1", 2L),
+          new StreamEvent.Interrupted("reset", "NETWORK", true, false, 3L, "w1", 3L),
+          new StreamEvent.Completed("stop", u, 4L, null, null),
+          new StreamEvent.Resumed(2, "paragraph", "anthropic/claude", 17, "inc2", 5L, "w2"));
       for (StreamEvent e : events) {
         var serializer = ser.findSerializerFor(e);
         assertEquals("org.apache.pekko.serialization.jackson.JacksonJsonSerializer", serializer.getClass().getName());
