@@ -98,7 +98,7 @@ class ClusterIT {
       "-Dpekko-llm.cluster.failure-detector.acceptable-heartbeat-pause=2s",
       "-Dpekko-llm.cluster.sbr.stable-after=3s",
       "-Dpekko-llm.recovery.ask-timeout=3s",
-      "-Dpekko.cluster.sharding.retry-interval=200ms",
+      "-Dpekko-llm.cluster.sharding-retry-interval=200ms",
       "-Xmx192m", "-XX:TieredStopAtLevel=1");
 
   private Map<String, String> clusterEnv(String seeds, int clusterPort) {
