@@ -338,10 +338,19 @@ public final class RecoveryService {
       return CompletableFuture.failedFuture(notFound(recoveryId));
     }
     String writer = RecoveryIds.newId();
-    // The deadline is this node's wall clock, compared with the entity's node's: cluster nodes keep clocks in sync.
-    return this.<StreamEntity.ResumeOutcome>askPlain(recoveryId,
-            r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation, writer,
-                System.currentTimeMillis() + settings.askTimeout().toMillis(), r))
+    // Sent in short attempts within ask-timeout: one sent to a node that just died (its shards not yet moved) is lost,
+    // and waiting the whole ask-timeout for it would delay the resume by that much. The same resume sent again gets
+    // the plan it was given (the entity knows it by its writer), and an attempt that arrives after its own deadline
+    // is refused, so a late one accepts nothing. The deadline is this node's wall clock, compared on the entity's
+    // node: cluster nodes keep their clocks in sync.
+    Duration attempt = settings.askTimeout().compareTo(RESUME_ATTEMPT) < 0 ? settings.askTimeout() : RESUME_ATTEMPT;
+    return io.pekkollm.journal.Retries.<StreamEntity.ResumeOutcome>untilDeadline(system, attempt,
+            settings.askTimeout(), timeout -> streams.<StreamEntity.ResumeOutcome>ask(recoveryId,
+                r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation, writer,
+                    System.currentTimeMillis() + timeout.toMillis(), r), timeout))
+        .exceptionally(err -> {
+          throw journalError(recoveryId, err);
+        })
         .thenCompose(outcome -> {
           if (outcome instanceof StreamEntity.NotFound) {
             throw notFound(recoveryId);
@@ -358,6 +367,9 @@ public final class RecoveryService {
           });
         });
   }
+
+  /** The longest one attempt of a resume waits for its entity (less when ask-timeout is shorter). */
+  private static final Duration RESUME_ATTEMPT = Duration.ofSeconds(2);
 
   private static LlmException notFound(String recoveryId) {
     return new LlmException(ErrorKind.NOT_FOUND, "no stream with recovery id '" + recoveryId + "'", null, false,

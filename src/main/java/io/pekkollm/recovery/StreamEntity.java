@@ -92,7 +92,9 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
 
   /**
    * {@code notAfterMillis}: the asker has given up by then (its ask timed out), so a resume that arrives later (held
-   * by Cluster Sharding while the entity moved) is refused rather than accepted for nobody.
+   * by Cluster Sharding while the entity moved) is refused rather than accepted for nobody. {@code writer} is the
+   * run the resume will write as (random per resume); the same resume sent again (its answer was lost) gets the
+   * plan it was given again, as long as its run has not written yet.
    */
   record BeginResume(ResumeStrategy strategy, String model, Long lastEventId, String incarnation, String writer,
       long notAfterMillis, ActorRef<ResumeOutcome> replyTo) implements Command {}
@@ -315,6 +317,17 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Effect().reply(cmd.replyTo(), new Conflict("stream " + recoveryId
           + " is still running (or another resume of it is); retry once it has ended", false, null));
     }
+    StreamEvent.Resumed last = state.lastResume;
+    if (cmd.writer() != null && state.status == Status.STREAMING && cmd.writer().equals(state.writer)
+        && state.lastWrite == 0 && last != null && last.clientCodePoints() != null) {
+      // This very resume, sent again: it was accepted, and its continuation has not written anything yet.
+      String base = state.text.toString();
+      int baseCps = Texts.codePoints(base);
+      int kept = Math.min(last.clientCodePoints(), baseCps);
+      return Effect().reply(cmd.replyTo(), new Accepted(new ResumePlan(recoveryId, cmd.strategy(), kept,
+          last.clientCodePoints() - kept, replayAfter(state, last.lastEventId(), baseCps), base, state.request,
+          last.fromModel(), state.model, state.attempt, last.outputTokensSoFar())));
+    }
     switch (state.status) {
       case NEW:
         return Effect().reply(cmd.replyTo(), new NotFound());
@@ -350,7 +363,8 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     ResumePlan plan = new ResumePlan(recoveryId, cmd.strategy(), kept, clientCps - kept, replay, base, state.request,
         state.model, model, state.attempt + 1, state.outputTokens());
     return Effect().persist(new StreamEvent.Resumed(state.attempt + 1, cmd.strategy().wireName(), model, baseCps,
-            cmd.incarnation(), System.currentTimeMillis(), cmd.writer()))
+            cmd.incarnation(), System.currentTimeMillis(), cmd.writer(), cmd.lastEventId(), clientCps, state.model,
+            plan.outputTokensSoFar()))
         .thenReply(cmd.replyTo(), s -> new Accepted(plan));
   }
 

@@ -33,9 +33,13 @@ sealed interface StreamEvent extends JsonSerializable {
   /**
    * A new attempt started: the answer keeps its first {@code keepCodePoints} code points and continues with
    * {@code model}, using {@code strategy}; {@code writer} is the run that writes it from now on.
+   * {@code lastEventId}, {@code clientCodePoints} (what the client had), {@code fromModel} and
+   * {@code outputTokensSoFar} are what the resume's plan was made of, so that the plan can be given again to the
+   * same resume sent twice (null on events from before).
    */
   record Resumed(int attempt, String strategy, String model, int keepCodePoints, String incarnation, long atMillis,
-      String writer) implements StreamEvent {}
+      String writer, Long lastEventId, Integer clientCodePoints, String fromModel, Integer outputTokensSoFar)
+      implements StreamEvent {}
 
   /** One chunk as stored. {@code seq} is 0 for chunks that carry only usage (they are not SSE events). */
   record StoredChunk(long seq, String text, String reasoning, List<StoredToolDelta> tools, String finishReason,

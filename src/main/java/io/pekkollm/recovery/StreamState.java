@@ -38,6 +38,8 @@ final class StreamState {
   /** The number of that run's last persisted write (0: none yet), and the sequence numbers that write gave its chunks. */
   long lastWrite;
   List<Long> lastSeqs = List.of();
+  /** The latest resume (null: none since the stream began). */
+  StreamEvent.Resumed lastResume;
 
   StreamState apply(StreamEvent event) {
     applyEvent(event);
@@ -49,6 +51,7 @@ final class StreamState {
       writer = s.writer();
       lastWrite = 0;
       lastSeqs = List.of();
+      lastResume = null;
       wrote(s.write());
       status = Status.STREAMING;
       recoveryId = s.recoveryId();
@@ -107,6 +110,7 @@ final class StreamState {
       writer = r.writer();
       lastWrite = 0;
       lastSeqs = List.of();
+      lastResume = r;
       trimTo(r.keepCodePoints());
       finishReason = null;
       cause = null;

@@ -66,7 +66,8 @@ class JournalTest {
               new StoredChunk(0, null, null, List.of(), null, u)), 2L, "w1", 2L),
           new StreamEvent.Interrupted("reset", "NETWORK", true, false, 3L, "w1", 3L),
           new StreamEvent.Completed("stop", u, 4L, null, null),
-          new StreamEvent.Resumed(2, "paragraph", "anthropic/claude", 17, "inc2", 5L, "w2"));
+          new StreamEvent.Resumed(2, "paragraph", "anthropic/claude", 17, "inc2", 5L, "w2", 4L, 20, "openai/gpt-4o", 9),
+          new StreamEvent.Resumed(2, "exact", "anthropic/claude", 17, "inc2", 5L, null, null, null, null, null));
       for (StreamEvent e : events) {
         var serializer = ser.findSerializerFor(e);
         assertEquals("org.apache.pekko.serialization.jackson.JacksonJsonSerializer", serializer.getClass().getName());

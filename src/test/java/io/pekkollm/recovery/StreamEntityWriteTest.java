@@ -155,4 +155,35 @@ class StreamEntityWriteTest {
     assertEquals(List.of(2L), second.reply().getValue().seqs());
     assertEquals("xx", second.state().text.toString());
   }
+
+  @Test
+  void theSameResumeSentAgainGetsItsPlanAgainUntilItsRunWrites() {
+    write(begin(), List.of(chunk("Erster Absatz.\n\n"), chunk("Zweiter "), chunk("Abs")),
+        new StreamEntity.Stop("reset", ErrorKind.NETWORK, true, false), "run-1", 1);
+    var first = entity.<StreamEntity.ResumeOutcome>runCommand(r -> new StreamEntity.BeginResume(
+        ResumeStrategy.PARAGRAPH, "mock/other", 3L, "inc", "run-2", Long.MAX_VALUE, r));
+    ResumePlan plan = assertInstanceOf(StreamEntity.Accepted.class, first.reply()).plan();
+    assertEquals("Erster Absatz.\n\n", plan.baseText());
+    assertEquals(List.of(StreamEvent.Resumed.class), first.events().stream().map(Object::getClass).toList());
+
+    // Its answer was lost: the same resume (same run id) comes again, on this node and after a move.
+    var again = entity.<StreamEntity.ResumeOutcome>runCommand(r -> new StreamEntity.BeginResume(
+        ResumeStrategy.PARAGRAPH, "mock/other", 3L, "inc", "run-2", Long.MAX_VALUE, r));
+    assertTrue(again.hasNoEvents());
+    assertEquals(plan, assertInstanceOf(StreamEntity.Accepted.class, again.reply()).plan());
+    entity.restart();
+    var moved = entity.<StreamEntity.ResumeOutcome>runCommand(r -> new StreamEntity.BeginResume(
+        ResumeStrategy.PARAGRAPH, "mock/other", 3L, "inc", "run-2", Long.MAX_VALUE, r));
+    assertEquals(plan, assertInstanceOf(StreamEntity.Accepted.class, moved.reply()).plan());
+
+    // Another resume is refused while this one runs; once its run wrote, a repeat is stale and accepts nothing.
+    var other = entity.<StreamEntity.ResumeOutcome>runCommand(r -> new StreamEntity.BeginResume(
+        ResumeStrategy.EXACT, null, 3L, "inc", "run-3", Long.MAX_VALUE, r));
+    assertInstanceOf(StreamEntity.Conflict.class, other.reply());
+    write(null, List.of(chunk("Zweiter Absatz.")), null, "run-2", 1);
+    var stale = entity.<StreamEntity.ResumeOutcome>runCommand(r -> new StreamEntity.BeginResume(
+        ResumeStrategy.PARAGRAPH, "mock/other", 3L, "inc", "run-2", Long.MAX_VALUE, r));
+    assertTrue(stale.hasNoEvents());
+    assertInstanceOf(StreamEntity.Conflict.class, stale.reply());
+  }
 }
