@@ -287,7 +287,7 @@ public final class RecoveryService {
     long sent = System.nanoTime();
     writes.incrementAndGet();
     long write = run.written.incrementAndGet();
-    return this.<StreamEntity.Seqs>askRetried(recoveryId,
+    return this.<StreamEntity.Seqs>askRetried(recoveryId, settings.writeDeadline(),
             r -> new StreamEntity.Write(begin, stored, recorded, run.writer, write, r))
         .thenApply(reply -> {
       List<Long> seqs = reply.seqs();
@@ -318,7 +318,10 @@ public final class RecoveryService {
     StreamEntity.Begin begin = run.start;
     writes.incrementAndGet();
     long write = run.written.incrementAndGet();
-    return this.<StreamEntity.Seqs>askRetried(recoveryId,
+    // A stream that failed because its journal did not answer for write-deadline gets one more attempt, not another
+    // write-deadline: its caller is waiting for the failure.
+    Duration deadline = io.pekkollm.journal.Retries.timedOut(t) ? Duration.ZERO : settings.writeDeadline();
+    return this.<StreamEntity.Seqs>askRetried(recoveryId, deadline,
             r -> new StreamEntity.Write(begin, List.of(), stop(t, cancelled), run.writer, write, r))
         .thenApply(seqs -> Done.getInstance())
         .exceptionally(e -> {
@@ -478,16 +481,16 @@ public final class RecoveryService {
 
   /**
    * Asks for an idempotent command (a numbered {@link StreamEntity.Write}); an attempt that gets no answer within
-   * ask-timeout is sent again, with backoff, until write-deadline has passed since the first. An error reply fails.
+   * ask-timeout is sent again, with backoff, until {@code deadline} has passed since the first. An error reply fails.
    */
-  private <T> CompletionStage<T> askRetried(String recoveryId,
+  private <T> CompletionStage<T> askRetried(String recoveryId, Duration deadline,
       java.util.function.Function<ActorRef<StatusReply<T>>, StreamEntity.Command> command) {
     return io.pekkollm.journal.Retries.<StatusReply<T>>untilDeadline(system, settings.askTimeout(),
-            settings.writeDeadline(), timeout -> streams.<StatusReply<T>>ask(recoveryId, command, timeout))
+            deadline, timeout -> streams.<StatusReply<T>>ask(recoveryId, command, timeout))
         .handle((reply, err) -> {
           if (err != null) {
             throw journalError(recoveryId, err, "within " + settings.askTimeout().toMillis() + " ms per attempt, "
-                + "retried for " + settings.writeDeadline().toMillis() + " ms (pekko-llm.recovery.write-deadline)");
+                + "retried for " + deadline.toMillis() + " ms (pekko-llm.recovery.write-deadline)");
           }
           if (reply.isError()) {
             throw new LlmException(ErrorKind.INTERNAL, "journal refused: " + reply.getError().getMessage());

@@ -184,6 +184,10 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
       return Effect().reply(c.replyTo(), StatusReply.error(new LlmException(ErrorKind.TIMEOUT, "the turn of session '"
           + sessionId + "' reached its entity after its caller stopped waiting; retry", null, true, "session_id")));
     }
+    if (c.turnId() == null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(LlmException.invalidRequest("a turn needs an id (sent by "
+          + "a gateway of another version?)", "turn_id")));
+    }
     if (c.turnId().equals(activeTurn)) {
       // The same turn asking again (its first answer was lost): it holds the session already.
       return Effect().reply(c.replyTo(), StatusReply.success(new TurnStarted(activeTurn, s)));
