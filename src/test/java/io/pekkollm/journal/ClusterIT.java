@@ -99,6 +99,8 @@ class ClusterIT {
       "-Dpekko-llm.cluster.sbr.stable-after=3s",
       "-Dpekko-llm.recovery.ask-timeout=3s",
       "-Dpekko-llm.cluster.sharding-retry-interval=200ms",
+      // A restarted node binds its cluster port again: on a loaded CI machine that took longer than Pekko's 3 s.
+      "-Dpekko.remote.artery.bind.bind-timeout=15s",
       "-Xmx192m", "-XX:TieredStopAtLevel=1");
 
   private Map<String, String> clusterEnv(String seeds, int clusterPort) {
