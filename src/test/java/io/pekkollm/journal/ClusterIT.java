@@ -450,8 +450,14 @@ class ClusterIT {
     assertEquals("paragraph", events.get(0).json().get("strategy").asText());
     int kept = events.get(0).json().get("kept_chars").asInt();
     String first = PARAGRAPHS.substring(0, PARAGRAPHS.indexOf("\n\n") + 2);
-    assertEquals(first.codePointCount(0, first.length()), kept,
-        "kept: the complete first paragraph");
+    String two = PARAGRAPHS.substring(0, PARAGRAPHS.indexOf("\n\n", first.length()) + 2);
+    int clientCps = p.text().codePointCount(0, p.text().length());
+    // B journals each chunk before its client reads it, so on a loaded machine the journal may have run past the
+    // second paragraph's end before the kill: then the whole second paragraph is complete and the client keeps all
+    // it has. Otherwise the unfinished second paragraph is regenerated and the first is kept.
+    assertTrue(kept == first.codePointCount(0, first.length())
+            || (kept == clientCps && clientCps <= two.codePointCount(0, two.length())),
+        "kept " + kept + ": the complete first paragraph, or all the client had within the complete second");
     StringBuilder joined = new StringBuilder(p.text().substring(0, p.text().offsetByCodePoints(0, kept)));
     long previous = Long.parseLong(p.lastId());
     for (Sse.Event e : events.subList(1, events.size())) {
