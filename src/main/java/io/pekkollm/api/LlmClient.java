@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pekkollm.cache.CacheKeys;
 import io.pekkollm.cache.CacheSettings;
 import io.pekkollm.discovery.DiscoverySettings;
 import io.pekkollm.discovery.ModelDiscovery;
@@ -71,6 +72,9 @@ import io.pekkollm.tools.ToolLoop;
 import io.pekkollm.tools.ToolLoopEvent;
 import io.pekkollm.tools.ToolLoopOptions;
 import io.pekkollm.tools.ToolLoopResult;
+import io.pekkollm.tracing.CallTrace;
+import io.pekkollm.tracing.Tracing;
+import io.pekkollm.tracing.TracingSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -147,14 +151,17 @@ public final class LlmClient implements AutoCloseable {
   private volatile KeyService keys;
   private final java.time.Clock clock;
   private final Callbacks callbacks;
+  private final Tracing tracing;
   /** Where the stream and session entities live: this process, or the cluster. */
   private final EntityHost entityHost;
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
       LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
-      SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks, java.time.Clock clock) {
+      SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks, Tracing tracing,
+      java.time.Clock clock) {
     this.system = system;
+    this.tracing = tracing;
     this.clock = clock;
     this.entityHost = entityHost;
     this.callbacks = callbacks;
@@ -222,6 +229,14 @@ public final class LlmClient implements AutoCloseable {
    */
   public Support supportsVision(String model) {
     return catalog.supports(model, Capability.VISION);
+  }
+
+  /**
+   * This client's tracing: {@link Tracing#off()} unless {@code pekko-llm.tracing} or {@code OTEL_EXPORTER_OTLP_ENDPOINT}
+   * turn it on, or the builder was given an {@link io.opentelemetry.api.OpenTelemetry}.
+   */
+  public Tracing tracing() {
+    return tracing;
   }
 
   /** This client's metrics (Micrometer); {@link LlmMetrics#scrape()} gives the Prometheus text. */
@@ -350,6 +365,12 @@ public final class LlmClient implements AutoCloseable {
   }
 
   private CompletionStage<ChatResponse> chatUnobserved(ChatRequest request) {
+    CallTrace trace = tracing.startCall("chat", request.model());
+    CompletionStage<ChatResponse> answer = chatTraced(request, trace);
+    return trace.recording() ? answer.whenComplete((r, err) -> trace.end(io.pekkollm.util.Futures.cause(err))) : answer;
+  }
+
+  private CompletionStage<ChatResponse> chatTraced(ChatRequest request, CallTrace trace) {
     Plan plan;
     try {
       plan = router.plan(request);
@@ -357,7 +378,7 @@ public final class LlmClient implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     ChatAccumulator acc = new ChatAccumulator();
-    CallInfo info = new CallInfo(plan.truncation());
+    CallInfo info = new CallInfo(plan.truncation(), trace);
     if (plan.cacheKey() == null) {
       return runner.whole(plan, info).thenApply(chunks -> {
         chunks.forEach(acc::add);
@@ -365,7 +386,7 @@ public final class LlmClient implements AutoCloseable {
       });
     }
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    return source(plan, false, info, cacheStatus::set)
+    return source(plan, false, info, cacheStatus(cacheStatus, trace))
         .runWith(Sink.foreach(acc::add), system)
         .thenApply(done -> {
           ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
@@ -373,19 +394,43 @@ public final class LlmClient implements AutoCloseable {
         });
   }
 
+  /** Where a call's cache status goes: {@code ref}, and the trace when it records. */
+  private static Consumer<CacheStatus> cacheStatus(AtomicReference<CacheStatus> ref, CallTrace trace) {
+    if (!trace.recording()) {
+      return ref::set;
+    }
+    return s -> {
+      ref.set(s);
+      trace.cacheStatus(s);
+    };
+  }
+
   /**
    * Embeds {@code request}'s inputs: one vector per input, in order, named after the {@code provider/model} that
    * served, with the input tokens and their cost (from the catalog's embedding prices). Inputs above the
    * provider's batch limit ({@code embedding-batch-size}) are sent in several calls and merged back in order.
-   * Admission, breakers, retries and model-group fallbacks are those of chat calls. Fails with an
+   * Admission, breakers, retries and model-group fallbacks are those of chat calls, and so is the response cache
+   * ({@link EmbeddingRequest#cache()}, {@code pekko-llm.cache.mode}; {@link EmbeddingResponse#cache()}). Fails with an
    * {@link LlmException} (INVALID_REQUEST for a provider without embeddings).
    */
   public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    CallTrace trace = tracing.startCall("embeddings", request.model());
+    CompletionStage<EmbeddingResponse> answer;
     try {
-      return runner.embed(router.plan(request), request);
+      Plan plan = router.plan(request);
+      if (plan.cacheKey() == null) {
+        answer = runner.embed(plan, request, trace);
+      } else {
+        AtomicReference<CacheStatus> status = new AtomicReference<>();
+        answer = cache.serveWhole(plan.cacheKey(), plan.candidates().get(0).id(), plan.cacheTtl(),
+                () -> runner.embed(plan, request, trace), r -> CacheKeys.estimateBytes(plan.cacheKey(), r),
+                cacheStatus(status, trace))
+            .thenApply(r -> status.get() == null ? r : r.withCacheStatus(status.get()));
+      }
     } catch (LlmException e) {
-      return CompletableFuture.failedFuture(e);
+      answer = CompletableFuture.failedFuture(e);
     }
+    return trace.recording() ? answer.whenComplete((r, err) -> trace.end(io.pekkollm.util.Futures.cause(err))) : answer;
   }
 
   /** Embeds {@code texts} with {@code model} ({@code provider/model} or a group); see {@link #embed(EmbeddingRequest)}. */
@@ -447,17 +492,32 @@ public final class LlmClient implements AutoCloseable {
    * {@link #resume}). Usage-only chunks carry sequence number 0.
    */
   public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request) {
+    return streamJournaled(request, null);
+  }
+
+  /**
+   * As {@link #streamJournaled(ChatRequest)}, with {@code origin} kept in the journal with the stream (any string,
+   * null for none; bounded by the request it travels with): {@link StreamSnapshot#origin()} and
+   * {@link ResumedStream#origin()} give it back, also after a restart. The gateway keeps there the API a stream was
+   * started through, so its resume answers in that API's event format.
+   */
+  public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request, String origin) {
+    CallTrace trace = tracing.startCall("chat", request.model());
     Plan plan;
     try {
       plan = router.plan(request);
     } catch (LlmException e) {
       return withHandle(callbacks.observe(Source.failed(e), request, JournaledChunk::chunk, acc -> null), null,
-          new CallInfo(null), new AtomicReference<>());
+          new CallInfo(null, trace), new AtomicReference<>());
     }
     String recoveryId = recovery == null ? null : recovery.newRecoveryId();
-    CallInfo info = new CallInfo(plan.truncation());
+    if (recoveryId != null) {
+      trace.recoveryId(recoveryId);
+    }
+    CallInfo info = new CallInfo(plan.truncation(), trace);
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(journaled(recoveryId, plan, info, cacheStatus::set),
+    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(journaled(recoveryId, plan, info,
+            cacheStatus(cacheStatus, trace), origin),
         request, JournaledChunk::chunk, acc -> {
           ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
           return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
@@ -470,14 +530,16 @@ public final class LlmClient implements AutoCloseable {
    * journalled like any other, so a replayed stream has its own recovery id and SSE ids 1, 2, 3, ...
    */
   private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Plan plan, CallInfo info,
-      Consumer<CacheStatus> cacheStatus) {
+      Consumer<CacheStatus> cacheStatus, String origin) {
     Source<ChatChunk, NotUsed> chunks = source(plan, true, info, cacheStatus);
     if (recoveryId == null) {
       // The sequence numbers start at 1 for each run (statefulMap: no inner stream on the per-chunk path).
       return chunks.statefulMap(() -> new long[1], (seq, c) -> Pair.create(seq,
           new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)), seq -> Optional.empty());
     }
-    return recovery.journal(recoveryId, plan.journalRequest(), plan.journalProvider(), chunks);
+    CallTrace trace = info.trace();
+    return recovery.journal(recoveryId, plan.journalRequest(), plan.journalProvider(), chunks, origin,
+        trace.recording() ? trace::journalWrite : null);
   }
 
   /**
@@ -520,7 +582,13 @@ public final class LlmClient implements AutoCloseable {
           return j;
         })
         .viaMat(KillSwitches.single(), Keep.right())
-        .watchTermination((ks, done) -> new ChatStream(ks, done, recoveryId, last, info, cacheStatus));
+        .watchTermination((ks, done) -> {
+          CallTrace trace = info.trace();
+          if (trace.recording()) {
+            done.whenComplete((d, err) -> trace.end(io.pekkollm.util.Futures.cause(err)));
+          }
+          return new ChatStream(ks, done, recoveryId, last, info, cacheStatus);
+        });
   }
 
   /**
@@ -588,7 +656,7 @@ public final class LlmClient implements AutoCloseable {
       return Source.failed(e);
     }
     String recoveryId = recovery.newRecoveryId();
-    return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }),
+    return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }, null),
         recoveryId, maxResumes, backoff, recoveryRuntime);
   }
 
@@ -799,6 +867,7 @@ public final class LlmClient implements AutoCloseable {
   /** Stops the provider actors; terminates the ActorSystem when this client created it. */
   public CompletionStage<Done> shutdown() {
     callbacks.close();
+    tracing.close();
     cache.stop();
     discovery.stop();
     synchronized (this) {
@@ -828,8 +897,19 @@ public final class LlmClient implements AutoCloseable {
     private MeterRegistry meterRegistry;
     private final List<LlmCallback> callbacks = new ArrayList<>();
     private java.time.Clock clock = java.time.Clock.systemUTC();
+    private io.opentelemetry.api.OpenTelemetry openTelemetry;
 
     private Builder() {}
+
+    /**
+     * Traces calls into this OpenTelemetry instance (your application's; the client never closes it), whatever
+     * {@code pekko-llm.tracing.enabled} says. Without it, tracing follows {@code pekko-llm.tracing} and the standard
+     * {@code OTEL_*} variables, with an SDK of the client's own.
+     */
+    public Builder openTelemetry(io.opentelemetry.api.OpenTelemetry value) {
+      this.openTelemetry = java.util.Objects.requireNonNull(value, "openTelemetry");
+      return this;
+    }
 
     /** The clock of key expiry and budget periods ({@link #keys()}); default the system's. For tests. */
     public Builder clock(java.time.Clock value) {
@@ -918,6 +998,7 @@ public final class LlmClient implements AutoCloseable {
       Config cfg = config != null ? config : owns ? LlmConfig.load() : system.settings().config();
       cfg = cfg.withFallback(ConfigFactory.defaultReference());
       LlmSettings llmSettings = LlmSettings.create(cfg);
+      TracingSettings tracingSettings = TracingSettings.create(cfg);
       CatalogSettings catalogSettings = CatalogSettings.create(cfg);
       RoutingSettings routing = RoutingSettings.create(cfg);
       LlmMetrics metrics = LlmMetrics.create(meterRegistry != null ? meterRegistry
@@ -978,12 +1059,17 @@ public final class LlmClient implements AutoCloseable {
             llmSettings.restartMaxBackoff(), llmSettings.admissionTimeout(),
             "pekko-llm-providers-" + System.nanoTime());
         Callbacks started = callbacks(cfg, llmSettings, metrics);
+        Tracing tracing = openTelemetry != null
+            ? Tracing.create(openTelemetry, new TracingSettings(true, tracingSettings.journalSpanEvery(),
+                tracingSettings.journalSpansPerStream()))
+            : Tracing.fromSettings(tracingSettings);
         try {
           return new LlmClient(sys, owns, llmSettings, registry, models, catalogSettings.contextCheck(),
               journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
               SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys),
-              started, clock);
+              started, tracing, clock);
         } catch (RuntimeException e) {
+          tracing.close();
           started.close();
           registry.stop();
           throw e;

@@ -19,7 +19,8 @@ import org.apache.pekko.util.ByteString;
 /**
  * {@code POST /v1/embeddings}: OpenAI's embeddings API over every provider with embedding models (see
  * {@link LlmClient#embed}); the request and answer shapes are {@link EmbeddingsCodec}'s, errors OpenAI's. The
- * serving model is also in {@code X-Served-Model}.
+ * serving model is also in {@code X-Served-Model}; with the response cache, {@code X-Cache} and {@code X-Cache-Key}
+ * as on chat completions.
  */
 final class EmbeddingRoutes {
   private final LlmClient client;
@@ -34,12 +35,22 @@ final class EmbeddingRoutes {
     return path("embeddings", () -> post(() -> extractRequest(req -> completeWithFuture(handle(req)))));
   }
 
-  CompletionStage<HttpResponse> handle(HttpRequest req) {
-    GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
-    return bodies.read(req).thenCompose(body -> handleBody(body, caller)).exceptionally(ErrorResponses::of);
+  /** The client call, in the request's trace context. */
+  private CompletionStage<io.pekkollm.model.EmbeddingResponse> embed(EmbeddingsCodec.Parsed parsed,
+      GatewayTracing.Trace trace) {
+    try (var scope = GatewayTracing.enter(trace)) {
+      return client.embed(parsed.request());
+    }
   }
 
-  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller) {
+  CompletionStage<HttpResponse> handle(HttpRequest req) {
+    GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+    GatewayTracing.Trace trace = GatewayTracing.of(req);
+    return bodies.read(req).thenCompose(body -> handleBody(body, caller, trace)).exceptionally(ErrorResponses::of);
+  }
+
+  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller,
+      GatewayTracing.Trace trace) {
     EmbeddingsCodec.Parsed parsed;
     try {
       if (body.isEmpty()) {
@@ -50,13 +61,14 @@ final class EmbeddingRoutes {
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
-    return caller.admit(parsed.request().model()).thenCompose(charge -> client.embed(parsed.request())
+    return caller.admit(parsed.request().model()).thenCompose(charge -> embed(parsed, trace)
         .whenComplete((resp, err) -> charge.settle(resp == null ? parsed.request().model() : resp.model(),
             resp == null || resp.cost() == null ? null : resp.cost().total(),
             resp == null || resp.usage() == null ? 0 : resp.usage().totalTokens())))
         .handle((resp, err) -> err != null ? ErrorResponses.of(err)
         : HttpResponse.create()
             .withEntity(ContentTypes.APPLICATION_JSON, EmbeddingsCodec.writeResponse(resp, parsed.base64()))
-            .addHeader(RawHeader.create("X-Served-Model", resp.model())));
+            .addHeader(RawHeader.create("X-Served-Model", resp.model()))
+            .addHeaders(ResponseHeaders.cache(resp.cache())));
   }
 }

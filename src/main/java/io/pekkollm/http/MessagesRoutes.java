@@ -67,12 +67,19 @@ final class MessagesRoutes {
     return auth.authorized(req, true, handler);
   }
 
-  private CompletionStage<HttpResponse> messages(HttpRequest req) {
+  CompletionStage<HttpResponse> messages(HttpRequest req) {
     return body(req, body -> {
       MessagesCodec.ParsedRequest parsed = MessagesCodec.readRequest(body, false);
       ChatRequest request = prepare(parsed.request(), req);
-      return GatewayAuth.Caller.of(req).admit(request.model())
-          .thenCompose(charge -> parsed.stream() ? streamed(request, charge) : whole(request, charge))
+      GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+      GatewayTracing.Trace trace = GatewayTracing.of(req);
+      GatewayTracing.caller(trace, caller);
+      return caller.admit(request.model())
+          .thenCompose(charge -> {
+            try (var scope = GatewayTracing.enter(trace)) {
+              return parsed.stream() ? streamed(request, charge) : whole(request, charge);
+            }
+          })
           .exceptionally(ErrorResponses::anthropic);
     });
   }
@@ -144,6 +151,7 @@ final class MessagesRoutes {
   }
 
   private CompletionStage<HttpResponse> streamed(ChatRequest request, GatewayAuth.Charge charge) {
-    return sse.stream(client, request, served -> new MessagesEvents(MessagesCodec.newId(), served), charge);
+    String id = MessagesCodec.newId();
+    return sse.stream(client, request, served -> new MessagesEvents(id, served), charge, StreamOrigin.messages(id));
   }
 }

@@ -17,6 +17,7 @@ import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.recovery.ResumedStream;
 import io.pekkollm.responses.StoredResponse;
 import io.pekkollm.stream.ChatStream;
 import io.pekkollm.util.Json;
@@ -63,25 +64,68 @@ final class ResponsesRoutes {
 
   CompletionStage<HttpResponse> create(HttpRequest req) {
     GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
-    return bodies.read(req).thenCompose(body -> handleBody(body, caller)).exceptionally(ErrorResponses::of);
+    GatewayTracing.Trace trace = GatewayTracing.of(req);
+    return bodies.read(req).thenCompose(body -> handleBody(body, caller, trace)).exceptionally(ErrorResponses::of);
   }
 
-  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller) {
+  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller,
+      GatewayTracing.Trace trace) {
     ResponsesCodec.Parsed parsed;
+    JsonNode json;
     try {
       if (body.isEmpty()) {
         throw LlmException.invalidRequest("the request body is empty: send a JSON object with 'model' and 'input'",
             null);
       }
-      parsed = ResponsesCodec.readRequest(RequestBodies.json(body));
+      json = RequestBodies.json(body);
+      parsed = ResponsesCodec.readRequest(json);
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
     return history(parsed.previousResponseId()).thenCompose(history -> {
       ChatRequest request = ResponsesCodec.chatRequest(parsed, history);
-      return caller.admit(request.model()).thenCompose(charge -> parsed.stream()
-          ? streamed(parsed, request, history, charge) : whole(parsed, request, history, charge));
+      return caller.admit(request.model()).thenCompose(charge -> {
+        try (var scope = GatewayTracing.enter(trace)) {
+          return parsed.stream() ? streamed(parsed, json, request, history, charge)
+              : whole(parsed, request, history, charge);
+        }
+      });
     });
+  }
+
+  /**
+   * The events of the resumed stream {@code r}, started as the response {@code origin} names: the same response id
+   * and echoed fields, the message's text and the stored response (when the request stored) whole, the kept text
+   * followed by the continuation. A previous response deleted since is no longer part of the stored conversation.
+   */
+  CompletionStage<SseResponses.EventEncoder> resumedEvents(StreamOrigin origin, ResumedStream r) {
+    ResponsesCodec.Parsed parsed;
+    try {
+      parsed = ResponsesCodec.readRequest(origin.request());
+    } catch (LlmException e) {
+      return CompletableFuture.failedFuture(new LlmException(ErrorKind.INTERNAL, "the journalled Responses request of "
+          + "stream " + r.recoveryId() + " cannot be read: " + e.getMessage()));
+    }
+    return history(parsed.previousResponseId())
+        .exceptionally(e -> Json.MAPPER.createArrayNode())
+        .thenApply(history -> events(origin.id(), origin.createdAt(), parsed, history, r::model, r.keptText()));
+  }
+
+  /**
+   * The event encoder of response {@code id}: named after {@code served}'s model, priced, and stored on completion
+   * when the request stores; its message text starts with {@code keptText} ("" for a new stream).
+   */
+  private ResponsesEvents events(String id, long createdAt, ResponsesCodec.Parsed parsed, ArrayNode history,
+      Supplier<String> served, String keptText) {
+    return new ResponsesEvents(id, createdAt, parsed, served,
+        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null),
+        completed -> {
+          if (parsed.store()) {
+            // Registered before response.completed is written: a read of this id waits for the write.
+            store(id, Json.write(completed),
+                ResponsesCodec.conversation(history, parsed, (ArrayNode) completed.get("output")));
+          }
+        }, keptText);
   }
 
   /** The conversation the previous response ends (empty without one); a 404 for an unknown id. */
@@ -117,7 +161,7 @@ final class ResponsesRoutes {
     });
   }
 
-  private CompletionStage<HttpResponse> streamed(ResponsesCodec.Parsed parsed, ChatRequest request,
+  private CompletionStage<HttpResponse> streamed(ResponsesCodec.Parsed parsed, JsonNode body, ChatRequest request,
       ArrayNode history, GatewayAuth.Charge charge) {
     AtomicReference<ChatStream> handleRef = new AtomicReference<>();
     Supplier<String> served = () -> {
@@ -125,16 +169,10 @@ final class ResponsesRoutes {
       return h == null ? request.model() : h.servedModel().orElse(request.model());
     };
     String id = ResponsesCodec.newId("resp");
-    ResponsesEvents events = new ResponsesEvents(id, ResponseHeaders.nowSeconds(), parsed, served,
-        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null),
-        completed -> {
-          if (parsed.store()) {
-            // Registered before response.completed is written: a read of this id waits for the write.
-            store(id, Json.write(completed),
-                ResponsesCodec.conversation(history, parsed, (ArrayNode) completed.get("output")));
-          }
-        });
-    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
+    long createdAt = ResponseHeaders.nowSeconds();
+    ResponsesEvents events = events(id, createdAt, parsed, history, served, "");
+    String origin = StreamOrigin.responses(id, createdAt, body);
+    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request, origin).mapMaterializedValue(h -> {
       handleRef.set(h);
       return h;
     });

@@ -138,10 +138,21 @@ public final class RecoveryService {
    */
   public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
       Source<ChatChunk, NotUsed> upstream) {
+    return journal(recoveryId, original, provider, upstream, null, null);
+  }
+
+  /**
+   * As {@link #journal(String, ChatRequest, String, Source)}, keeping {@code origin} (any string, null for none) in
+   * the Started event ({@link StreamSnapshot#origin()} and {@link ResumedStream#origin()} give it back) and telling
+   * {@code onWrite} (may be null) of each of this stream's journal writes that carried chunks: how long it took and
+   * how many chunks it wrote.
+   */
+  public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
+      Source<ChatChunk, NotUsed> upstream, String origin, WriteObserver onWrite) {
     String request = StoredRequest.write(original);
-    return journalChunks(recoveryId, RecoveryIds.newId(), upstream, () -> {
+    return journalChunks(recoveryId, RecoveryIds.newId(), upstream, onWrite, () -> {
       StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
-          System.currentTimeMillis());
+          System.currentTimeMillis(), origin);
       streams.tell(recoveryId, new StreamEntity.Announce(begin));
       return begin;
     });
@@ -149,6 +160,13 @@ public final class RecoveryService {
 
   /** An upstream failure carried as an element, so the chunks read before it are persisted and delivered first. */
   private record Failure(Throwable error) {}
+
+  /** Hears of one stream's journal writes (for trace spans). */
+  @FunctionalInterface
+  public interface WriteObserver {
+    /** A write of {@code chunks} chunks took {@code nanos}, ending now. */
+    void written(long nanos, int chunks);
+  }
 
   /** The upstream's completion, carried as an element so that it can be written with the last chunks. */
   private enum End { INSTANCE }
@@ -167,10 +185,13 @@ public final class RecoveryService {
     FinishReason finish;
     /** The end is recorded (or being recorded by the failure path): nothing left for a cancellation to record. */
     final AtomicBoolean ended = new AtomicBoolean();
+    /** Told of each write with chunks; null for none. */
+    final WriteObserver onWrite;
 
-    Run(StreamEntity.Begin start, String writer) {
+    Run(StreamEntity.Begin start, String writer, WriteObserver onWrite) {
       this.start = start;
       this.writer = writer;
+      this.onWrite = onWrite;
     }
   }
 
@@ -179,7 +200,7 @@ public final class RecoveryService {
    * event's content of a new stream (null for a resumed one).
    */
   private Source<JournaledChunk, NotUsed> journalChunks(String recoveryId, String writer,
-      Source<ChatChunk, NotUsed> upstream, java.util.function.Supplier<StreamEntity.Begin> start) {
+      Source<ChatChunk, NotUsed> upstream, WriteObserver onWrite, java.util.function.Supplier<StreamEntity.Begin> start) {
     return Source.lazySource(() -> {
       if (active.incrementAndGet() > settings.maxStreams()) {
         active.decrementAndGet();
@@ -189,7 +210,7 @@ public final class RecoveryService {
       }
       Run run;
       try {
-        run = new Run(start.get(), writer);
+        run = new Run(start.get(), writer, onWrite);
       } catch (RuntimeException e) {
         active.decrementAndGet();
         throw e;
@@ -292,7 +313,11 @@ public final class RecoveryService {
         .thenApply(reply -> {
       List<Long> seqs = reply.seqs();
       if (!chunks.isEmpty()) {
-        writeTimes.accept(System.nanoTime() - sent);
+        long nanos = System.nanoTime() - sent;
+        writeTimes.accept(nanos);
+        if (run.onWrite != null) {
+          run.onWrite.written(nanos, chunks.size());
+        }
       }
       run.start = null;
       if (recorded != null) {
@@ -366,7 +391,9 @@ public final class RecoveryService {
             Source<JournaledChunk, NotUsed> replay = Source.from(plan.replay())
                 .map(s -> new JournaledChunk(s.seq(), Chunks.chunk(s)));
             return new ResumedStream(recoveryId, strategy, plan.keptCodePoints(), plan.discardedCodePoints(),
-                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, writer, continuation, () -> null)));
+                plan.model(), plan.attempt(),
+                replay.concat(journalChunks(recoveryId, writer, continuation, null, () -> null)),
+                Texts.prefix(plan.baseText(), plan.keptCodePoints()), plan.origin());
           });
         });
   }

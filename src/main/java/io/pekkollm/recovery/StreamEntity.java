@@ -44,7 +44,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
    * What a stream's Started event will record; {@code atMillis} and {@code incarnation} also tell this stream's
    * own later writes apart from another stream under the same id.
    */
-  record Begin(String provider, String model, String request, String incarnation, long atMillis) {}
+  record Begin(String provider, String model, String request, String incarnation, long atMillis, String origin) {}
 
   /**
    * A stream is starting (nothing persisted yet, no reply): the entity starts and recovers while the upstream
@@ -190,7 +190,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
     }
     return Effect().persist(new StreamEvent.Started(recoveryId, cmd.provider(), cmd.model(), cmd.request(),
-            cmd.incarnation(), System.currentTimeMillis(), null, null))
+            cmd.incarnation(), System.currentTimeMillis(), null, null, null))
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
   }
 
@@ -229,7 +229,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     if (b != null) {
       if (state.status == Status.NEW) {
         events.add(new StreamEvent.Started(recoveryId, b.provider(), b.model(), b.request(), b.incarnation(),
-            b.atMillis(), writer, write));
+            b.atMillis(), b.origin(), writer, write));
         running = true;
       } else if (!(b.incarnation().equals(state.incarnation) && b.atMillis() == state.startedAt)) {
         return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
@@ -270,7 +270,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     }
     StreamState s = new StreamState();
     s.apply(new StreamEvent.Started(recoveryId, pending.provider(), pending.model(), pending.request(),
-        pending.incarnation(), pending.atMillis(), null, null));
+        pending.incarnation(), pending.atMillis(), pending.origin(), null, null));
     return s;
   }
 
@@ -326,7 +326,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       int kept = Math.min(last.clientCodePoints(), baseCps);
       return Effect().reply(cmd.replyTo(), new Accepted(new ResumePlan(recoveryId, cmd.strategy(), kept,
           last.clientCodePoints() - kept, replayAfter(state, last.lastEventId(), baseCps), base, state.request,
-          last.fromModel(), state.model, state.attempt, last.outputTokensSoFar())));
+          last.fromModel(), state.model, state.attempt, last.outputTokensSoFar(), state.origin)));
     }
     switch (state.status) {
       case NEW:
@@ -361,7 +361,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     List<StoredChunk> replay = replayAfter(state, cmd.lastEventId(), baseCps);
     String model = cmd.model() != null ? cmd.model() : state.model;
     ResumePlan plan = new ResumePlan(recoveryId, cmd.strategy(), kept, clientCps - kept, replay, base, state.request,
-        state.model, model, state.attempt + 1, state.outputTokens());
+        state.model, model, state.attempt + 1, state.outputTokens(), state.origin);
     return Effect().persist(new StreamEvent.Resumed(state.attempt + 1, cmd.strategy().wireName(), model, baseCps,
             cmd.incarnation(), System.currentTimeMillis(), cmd.writer(), cmd.lastEventId(), clientCps, state.model,
             plan.outputTokensSoFar()))
@@ -395,10 +395,10 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Optional.of(new StreamSnapshot(s.recoveryId, "interrupted", s.provider, s.model, s.attempt,
           s.text.toString(), s.lastSeq(), s.finishReason, Chunks.usage(s.usage),
           "the gateway process running this stream stopped", ErrorKind.NETWORK.name(), true, false, s.startedAt,
-          s.updatedAt));
+          s.updatedAt, s.origin));
     }
     return Optional.of(new StreamSnapshot(s.recoveryId, s.status.name().toLowerCase(), s.provider, s.model, s.attempt,
         s.text.toString(), s.lastSeq(), s.finishReason, Chunks.usage(s.usage), s.cause, s.errorKind, s.recoverable,
-        s.cancelled, s.startedAt, s.updatedAt));
+        s.cancelled, s.startedAt, s.updatedAt, s.origin));
   }
 }

@@ -19,6 +19,8 @@ final class StreamState {
   String model;
   String request;
   String incarnation;
+  /** What the caller asked to keep with the stream (null: none). */
+  String origin;
   /** The answer as it stands: chunks in order (a paragraph resume trims this view). */
   final List<StoredChunk> view = new ArrayList<>();
   final StringBuilder text = new StringBuilder();
@@ -59,6 +61,7 @@ final class StreamState {
       model = s.model();
       request = s.request();
       incarnation = s.incarnation();
+      origin = s.origin();
       startedAt = s.atMillis();
       updatedAt = s.atMillis();
     } else if (event instanceof StreamEvent.ChunksAppended a) {

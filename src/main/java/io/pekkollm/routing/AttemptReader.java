@@ -13,8 +13,11 @@ import java.util.function.Supplier;
  */
 interface AttemptReader<R> {
 
-  /** One attempt on {@code candidate}; {@code commit} runs when the answer starts reaching the caller. */
-  R read(Candidate candidate, Runnable commit);
+  /**
+   * Attempt {@code number} (1, 2, ... on this model) on {@code candidate}; {@code commit} runs when the answer starts
+   * reaching the caller.
+   */
+  R read(Candidate candidate, int number, Runnable commit);
 
   /**
    * {@code result}, continued with {@code then} of its failure when {@code handles} accepts it (and the failure

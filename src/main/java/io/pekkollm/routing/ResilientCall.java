@@ -55,7 +55,7 @@ final class ResilientCall<R> {
   R start() {
     Candidate current = order.get(index);
     attempt++;
-    R result = reader.read(current, () -> {
+    R result = reader.read(current, attempt, () -> {
       if (!committed) {
         committed = true;
         info.served(current.id(), current.truncation());

@@ -57,7 +57,8 @@ class StreamEntityWriteTest {
   }
 
   private static StreamEntity.Begin begin() {
-    return new StreamEntity.Begin("mock", "mock/echo", "{\"model\":\"mock/echo\",\"messages\":[]}", "inc", 1_000);
+    return new StreamEntity.Begin("mock", "mock/echo", "{\"model\":\"mock/echo\",\"messages\":[]}", "inc", 1_000,
+        null);
   }
 
   private EventSourcedBehaviorTestKit.CommandResultWithReply<StreamEntity.Command, StreamEvent, StreamState,
