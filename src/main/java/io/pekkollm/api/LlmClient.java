@@ -192,6 +192,16 @@ public final class LlmClient implements AutoCloseable {
         provider -> discoverySettings.ttlFor(providers.settings(provider)), "pekko-llm-models" + suffix);
     this.sessionSettings = sessionSettings;
     this.journalSettings = journal;
+    if (entityHost.clustered()) {
+      // In a cluster every node runs every entity kind from the start (EntityHost.clustered): otherwise a session
+      // index, key directory or shard coordinator whose oldest node never used it runs nowhere, and a leaving
+      // oldest node cannot hand it over to a node that has not started it.
+      if (sessionSettings.enabled()) {
+        sessions();
+      }
+      responses();
+      keys();
+    }
   }
 
   /** A client with its own ActorSystem, configured by {@link LlmConfig#load()}. */
@@ -263,7 +273,7 @@ public final class LlmClient implements AutoCloseable {
 
   /**
    * Sessions: conversations whose history, usage and cost the library keeps on the journal. Started on first
-   * use (a client that never uses sessions opens no session actors). Fails with IllegalStateException when
+   * use (a client that never uses sessions opens no session actors), in cluster mode at start. Fails with IllegalStateException when
    * {@code pekko-llm.sessions.enabled} is off.
    */
   public SessionClient sessions() {
@@ -283,7 +293,8 @@ public final class LlmClient implements AutoCloseable {
   }
 
   /**
-   * Stored responses of the Responses API, on the journal (H2 or PostgreSQL). Started on first use.
+   * Stored responses of the Responses API, on the journal (H2 or PostgreSQL). Started on first use (in cluster mode
+   * at start).
    */
   public ResponseStore responses() {
     ResponseStore r = responses;
@@ -301,7 +312,7 @@ public final class LlmClient implements AutoCloseable {
 
   /**
    * Virtual keys (their management, checks, limits, spend and audit log), on the journal (H2 or PostgreSQL).
-   * Started on first use. The gateway checks its callers' keys here; an embedding service may hand out keys of
+   * Started on first use (in cluster mode at start). The gateway checks its callers' keys here; an embedding service may hand out keys of
    * its own and admit its users' calls with {@link KeyService#admit}.
    */
   public KeyService keys() {

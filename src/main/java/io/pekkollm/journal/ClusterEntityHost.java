@@ -67,6 +67,11 @@ final class ClusterEntityHost implements EntityHost {
   }
 
   @Override
+  public boolean clustered() {
+    return true;
+  }
+
+  @Override
   public Optional<String> membershipProblem() {
     MemberStatus status = cluster.selfMember().status();
     if (status == MemberStatus.up() || status == MemberStatus.weaklyUp()) {

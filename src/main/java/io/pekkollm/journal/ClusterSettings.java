@@ -19,7 +19,8 @@ import org.apache.pekko.actor.AddressFromURIString;
  * @param seedNodes full addresses, {@code pekko://pekko-llm@host:port}
  */
 public record ClusterSettings(List<String> seedNodes, String host, int port, String sbrStrategy,
-    Duration stableAfter, Duration heartbeatPause, Duration downRemovalMargin, String maxFrameSize) {
+    Duration stableAfter, Duration heartbeatPause, Duration downRemovalMargin, String maxFrameSize,
+    Duration handoffTimeout, Duration shardingRetryInterval) {
 
   /** The actor system's name: every node of one cluster has the same. */
   public static final String SYSTEM_NAME = "pekko-llm";
@@ -47,7 +48,8 @@ public record ClusterSettings(List<String> seedNodes, String host, int port, Str
     }
     return new ClusterSettings(seedNodes(c.getString("seed-nodes")), host, port, c.getString("sbr.active-strategy"),
         c.getDuration("sbr.stable-after"), c.getDuration("failure-detector.acceptable-heartbeat-pause"),
-        c.getDuration("down-removal-margin"), c.getString("maximum-frame-size"));
+        c.getDuration("down-removal-margin"), c.getString("maximum-frame-size"), c.getDuration("handoff-timeout"),
+        c.getDuration("sharding-retry-interval"));
   }
 
   /**
@@ -112,6 +114,12 @@ public record ClusterSettings(List<String> seedNodes, String host, int port, Str
     // Lets the sharded entities and the singleton run on every node (no roles), and hands a leaving node's
     // shards over before it exits (coordinated shutdown on SIGTERM, Pekko's default).
     m.put("pekko.cluster.sharding.passivation.strategy", "none");
+    // A shard moving (a node leaving, or a rebalance to a node that joined) stops its entities before they start on
+    // the new node; Pekko's 60 s lets one entity stuck in a journal write hold the whole shard's messages that long.
+    m.put("pekko.cluster.sharding.handoff-timeout", handoffTimeout.toMillis() + "ms");
+    // How soon a region asks again for a shard's home (messages for it wait meanwhile), e.g. once the coordinator
+    // has moved off a leaving node: Pekko's 2 s adds up to 2 s to every such wait.
+    m.put("pekko.cluster.sharding.retry-interval", shardingRetryInterval.toMillis() + "ms");
     return ConfigFactory.parseMap(m);
   }
 

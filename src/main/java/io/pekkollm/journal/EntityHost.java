@@ -38,6 +38,16 @@ public interface EntityHost {
   /** Why this node cannot serve yet (a cluster node that is not {@code Up}), or empty when it can. */
   Optional<String> membershipProblem();
 
+  /**
+   * Whether the entities are spread over a cluster. Then every kind of entity must be started on every node, at
+   * start: a Cluster Singleton runs on the oldest node only if its manager was started there, a shard coordinator
+   * likewise, and a leaving oldest node hands them over only to a node that has started them (otherwise its
+   * graceful leave waits out its timeout while the other nodes still ask the old coordinator).
+   */
+  default boolean clustered() {
+    return false;
+  }
+
   /** Entities on this process only, in {@link EntityRegistry}s: the single-node default. */
   static EntityHost local(ActorSystem<?> system) {
     return new LocalEntityHost(system);

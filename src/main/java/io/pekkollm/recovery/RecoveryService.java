@@ -150,7 +150,7 @@ public final class RecoveryService {
   public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
       Source<ChatChunk, NotUsed> upstream, String origin, WriteObserver onWrite) {
     String request = StoredRequest.write(original);
-    return journalChunks(recoveryId, upstream, onWrite, () -> {
+    return journalChunks(recoveryId, RecoveryIds.newId(), upstream, onWrite, () -> {
       StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
           System.currentTimeMillis(), origin);
       streams.tell(recoveryId, new StreamEntity.Announce(begin));
@@ -171,10 +171,16 @@ public final class RecoveryService {
   /** The upstream's completion, carried as an element so that it can be written with the last chunks. */
   private enum End { INSTANCE }
 
-  /** One run of a journalled stream: what its end records, and whether that is recorded. */
+  /**
+   * One run of a journalled stream: what its end records, whether that is recorded, and the run's id and write
+   * numbers, which let the entity recognise a write sent again ({@link StreamEntity.Write}).
+   */
   private static final class Run {
     /** The Started event's content until a write carrying it succeeded (null for a resumed stream). */
     volatile StreamEntity.Begin start;
+    final String writer;
+    /** The number of the last write sent (writes go one at a time, a cancellation's interrupt may be one more). */
+    final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
     Usage usage;
     FinishReason finish;
     /** The end is recorded (or being recorded by the failure path): nothing left for a cancellation to record. */
@@ -182,18 +188,19 @@ public final class RecoveryService {
     /** Told of each write with chunks; null for none. */
     final WriteObserver onWrite;
 
-    Run(StreamEntity.Begin start, WriteObserver onWrite) {
+    Run(StreamEntity.Begin start, String writer, WriteObserver onWrite) {
       this.start = start;
+      this.writer = writer;
       this.onWrite = onWrite;
     }
   }
 
   /**
-   * The journalled run of {@code upstream}; {@code start}, called when it starts, gives the Started event's content
-   * of a new stream (null for a resumed one).
+   * The journalled run {@code writer} of {@code upstream}; {@code start}, called when it starts, gives the Started
+   * event's content of a new stream (null for a resumed one).
    */
-  private Source<JournaledChunk, NotUsed> journalChunks(String recoveryId, Source<ChatChunk, NotUsed> upstream,
-      WriteObserver onWrite, java.util.function.Supplier<StreamEntity.Begin> start) {
+  private Source<JournaledChunk, NotUsed> journalChunks(String recoveryId, String writer,
+      Source<ChatChunk, NotUsed> upstream, WriteObserver onWrite, java.util.function.Supplier<StreamEntity.Begin> start) {
     return Source.lazySource(() -> {
       if (active.incrementAndGet() > settings.maxStreams()) {
         active.decrementAndGet();
@@ -203,7 +210,7 @@ public final class RecoveryService {
       }
       Run run;
       try {
-        run = new Run(start.get(), onWrite);
+        run = new Run(start.get(), writer, onWrite);
       } catch (RuntimeException e) {
         active.decrementAndGet();
         throw e;
@@ -300,7 +307,9 @@ public final class RecoveryService {
     StreamEntity.Begin begin = run.start;
     long sent = System.nanoTime();
     writes.incrementAndGet();
-    return this.<StreamEntity.Seqs>ask(recoveryId, r -> new StreamEntity.Write(begin, stored, recorded, r))
+    long write = run.written.incrementAndGet();
+    return this.<StreamEntity.Seqs>askRetried(recoveryId, settings.writeDeadline(),
+            r -> new StreamEntity.Write(begin, stored, recorded, run.writer, write, r))
         .thenApply(reply -> {
       List<Long> seqs = reply.seqs();
       if (!chunks.isEmpty()) {
@@ -333,7 +342,12 @@ public final class RecoveryService {
   private CompletionStage<Done> interrupt(String recoveryId, Run run, Throwable t, boolean cancelled) {
     StreamEntity.Begin begin = run.start;
     writes.incrementAndGet();
-    return this.<StreamEntity.Seqs>ask(recoveryId, r -> new StreamEntity.Write(begin, List.of(), stop(t, cancelled), r))
+    long write = run.written.incrementAndGet();
+    // A stream that failed because its journal did not answer for write-deadline gets one more attempt, not another
+    // write-deadline: its caller is waiting for the failure.
+    Duration deadline = io.pekkollm.journal.Retries.timedOut(t) ? Duration.ZERO : settings.writeDeadline();
+    return this.<StreamEntity.Seqs>askRetried(recoveryId, deadline,
+            r -> new StreamEntity.Write(begin, List.of(), stop(t, cancelled), run.writer, write, r))
         .thenApply(seqs -> Done.getInstance())
         .exceptionally(e -> {
           LOG.warn("could not record the interruption of stream {}: {}", recoveryId, e.getMessage());
@@ -351,9 +365,20 @@ public final class RecoveryService {
     if (!RecoveryIds.isValid(recoveryId)) {
       return CompletableFuture.failedFuture(notFound(recoveryId));
     }
-    return this.<StreamEntity.ResumeOutcome>askPlain(recoveryId,
-            r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation,
-                System.currentTimeMillis() + settings.askTimeout().toMillis(), r))
+    String writer = RecoveryIds.newId();
+    // Sent in short attempts within ask-timeout: one sent to a node that just died (its shards not yet moved) is lost,
+    // and waiting the whole ask-timeout for it would delay the resume by that much. The same resume sent again gets
+    // the plan it was given (the entity knows it by its writer), and an attempt that arrives after its own deadline
+    // is refused, so a late one accepts nothing. The deadline is this node's wall clock, compared on the entity's
+    // node: cluster nodes keep their clocks in sync.
+    Duration attempt = settings.askTimeout().compareTo(RESUME_ATTEMPT) < 0 ? settings.askTimeout() : RESUME_ATTEMPT;
+    return io.pekkollm.journal.Retries.<StreamEntity.ResumeOutcome>untilDeadline(system, attempt,
+            settings.askTimeout(), timeout -> streams.<StreamEntity.ResumeOutcome>ask(recoveryId,
+                r -> new StreamEntity.BeginResume(strategy, model, lastEventId, incarnation, writer,
+                    System.currentTimeMillis() + timeout.toMillis(), r), timeout))
+        .exceptionally(err -> {
+          throw journalError(recoveryId, err);
+        })
         .thenCompose(outcome -> {
           if (outcome instanceof StreamEntity.NotFound) {
             throw notFound(recoveryId);
@@ -366,11 +391,15 @@ public final class RecoveryService {
             Source<JournaledChunk, NotUsed> replay = Source.from(plan.replay())
                 .map(s -> new JournaledChunk(s.seq(), Chunks.chunk(s)));
             return new ResumedStream(recoveryId, strategy, plan.keptCodePoints(), plan.discardedCodePoints(),
-                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, continuation, null, () -> null)),
+                plan.model(), plan.attempt(),
+                replay.concat(journalChunks(recoveryId, writer, continuation, null, () -> null)),
                 Texts.prefix(plan.baseText(), plan.keptCodePoints()), plan.origin());
           });
         });
   }
+
+  /** The longest one attempt of a resume waits for its entity (less when ask-timeout is shorter). */
+  private static final Duration RESUME_ATTEMPT = Duration.ofSeconds(2);
 
   private static LlmException notFound(String recoveryId) {
     return new LlmException(ErrorKind.NOT_FOUND, "no stream with recovery id '" + recoveryId + "'", null, false,
@@ -477,12 +506,18 @@ public final class RecoveryService {
     }
   }
 
-  private <T> CompletionStage<T> ask(String recoveryId,
+  /**
+   * Asks for an idempotent command (a numbered {@link StreamEntity.Write}); an attempt that gets no answer within
+   * ask-timeout is sent again, with backoff, until {@code deadline} has passed since the first. An error reply fails.
+   */
+  private <T> CompletionStage<T> askRetried(String recoveryId, Duration deadline,
       java.util.function.Function<ActorRef<StatusReply<T>>, StreamEntity.Command> command) {
-    return streams.<StatusReply<T>>ask(recoveryId, command, settings.askTimeout())
+    return io.pekkollm.journal.Retries.<StatusReply<T>>untilDeadline(system, settings.askTimeout(),
+            deadline, timeout -> streams.<StatusReply<T>>ask(recoveryId, command, timeout))
         .handle((reply, err) -> {
           if (err != null) {
-            throw journalError(recoveryId, err);
+            throw journalError(recoveryId, err, "within " + settings.askTimeout().toMillis() + " ms per attempt, "
+                + "retried for " + deadline.toMillis() + " ms (pekko-llm.recovery.write-deadline)");
           }
           if (reply.isError()) {
             throw new LlmException(ErrorKind.INTERNAL, "journal refused: " + reply.getError().getMessage());
@@ -500,11 +535,15 @@ public final class RecoveryService {
   }
 
   private LlmException journalError(String recoveryId, Throwable err) {
-    Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+    return journalError(recoveryId, err, "within " + settings.askTimeout().toMillis() + " ms");
+  }
+
+  private LlmException journalError(String recoveryId, Throwable err, String waited) {
+    Throwable t = io.pekkollm.util.Futures.cause(err);
     if (t instanceof LlmException le) {
       return le;
     }
-    return new LlmException(ErrorKind.INTERNAL, "the stream journal did not answer for " + recoveryId + " within "
-        + settings.askTimeout().toMillis() + " ms: " + t.getMessage(), t, true, null);
+    return new LlmException(ErrorKind.INTERNAL, "the stream journal did not answer for " + recoveryId + " " + waited
+        + ": " + t.getMessage(), t, true, null);
   }
 }

@@ -67,9 +67,16 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
    * set and the stream is not in the journal yet, the chunks (may be empty), and the end when {@code end} is set.
    * The chunks come in their stored form without sequence numbers ({@link Chunks#store}); replies each one's
    * sequence number (0 for usage-only chunks).
+   *
+   * <p>{@code writer} is the run of the stream sending it (a random id per run: the new stream, or one resume of
+   * it) and {@code write} the write's number in that run (1, 2, 3, ...; one at a time). They make a write safe to
+   * send again when its answer did not come (in a cluster, the entity's shard may have been moving): a repeat of
+   * the run's last persisted write is answered with the sequence numbers it got then and persists nothing, an older
+   * one is refused, and so is a write of any run other than the one the stream's latest Started or Resumed event
+   * names. A null {@code writer} skips these checks (entities journalled before writes were numbered).
    */
-  record Write(Begin start, List<StoredChunk> chunks, End end, ActorRef<StatusReply<Seqs>> replyTo)
-      implements Command {}
+  record Write(Begin start, List<StoredChunk> chunks, End end, String writer, long write,
+      ActorRef<StatusReply<Seqs>> replyTo) implements Command {}
 
   /** The sequence numbers a {@link Write} gave its chunks, in order. */
   record Seqs(List<Long> seqs) implements JsonSerializable {}
@@ -85,10 +92,12 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
 
   /**
    * {@code notAfterMillis}: the asker has given up by then (its ask timed out), so a resume that arrives later (held
-   * by Cluster Sharding while the entity moved) is refused rather than accepted for nobody.
+   * by Cluster Sharding while the entity moved) is refused rather than accepted for nobody. {@code writer} is the
+   * run the resume will write as (random per resume); the same resume sent again (its answer was lost) gets the
+   * plan it was given again, as long as its run has not written yet.
    */
-  record BeginResume(ResumeStrategy strategy, String model, Long lastEventId, String incarnation, long notAfterMillis,
-      ActorRef<ResumeOutcome> replyTo) implements Command {}
+  record BeginResume(ResumeStrategy strategy, String model, Long lastEventId, String incarnation, String writer,
+      long notAfterMillis, ActorRef<ResumeOutcome> replyTo) implements Command {}
 
   /** The stream's state. */
   record Get(ActorRef<SnapshotReply> replyTo) implements Command {}
@@ -181,7 +190,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
     }
     return Effect().persist(new StreamEvent.Started(recoveryId, cmd.provider(), cmd.model(), cmd.request(),
-            cmd.incarnation(), System.currentTimeMillis(), null))
+            cmd.incarnation(), System.currentTimeMillis(), null, null, null))
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
   }
 
@@ -197,6 +206,22 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
   }
 
   private ReplyEffect<StreamEvent, StreamState> onWrite(StreamState state, Write cmd) {
+    if (cmd.writer() != null && state.status != Status.NEW && state.writer != null) {
+      if (!cmd.writer().equals(state.writer)) {
+        return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " is written by another run "
+            + "(it was resumed since): a late write of an earlier one is refused"));
+      }
+      if (cmd.write() == state.lastWrite) {
+        // Sent again after its answer was lost: it is in the journal already.
+        return Effect().reply(cmd.replyTo(), StatusReply.success(new Seqs(state.lastSeqs)));
+      }
+      if (cmd.write() < state.lastWrite) {
+        return Effect().reply(cmd.replyTo(), StatusReply.error("write " + cmd.write() + " of stream " + recoveryId
+            + " arrived after write " + state.lastWrite + ": a stale repeat, not persisted"));
+      }
+    }
+    String writer = cmd.writer();
+    Long write = writer == null ? null : cmd.write();
     List<StreamEvent> events = new ArrayList<>(3);
     long next = state.nextSeq;
     boolean running = state.status == Status.STREAMING;
@@ -204,7 +229,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     if (b != null) {
       if (state.status == Status.NEW) {
         events.add(new StreamEvent.Started(recoveryId, b.provider(), b.model(), b.request(), b.incarnation(),
-            b.atMillis(), b.origin()));
+            b.atMillis(), b.origin(), writer, write));
         running = true;
       } else if (!(b.incarnation().equals(state.incarnation) && b.atMillis() == state.startedAt)) {
         return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
@@ -222,14 +247,15 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
         stored.add(Chunks.withSeq(c, seq));
         seqs.add(seq);
       }
-      events.add(new StreamEvent.ChunksAppended(stored, now));
+      events.add(new StreamEvent.ChunksAppended(stored, now, writer, write));
     }
     // An end for a stream that already ended (or never began) changes nothing, as Complete and Interrupt.
     if (cmd.end() != null && running) {
       events.add(cmd.end() instanceof Stop st
           ? new StreamEvent.Interrupted(st.cause(), st.kind() == null ? null : st.kind().name(), st.recoverable(),
-              st.cancelled(), now)
-          : new StreamEvent.Completed(((Finish) cmd.end()).finishReason(), ((Finish) cmd.end()).usage(), now));
+              st.cancelled(), now, writer, write)
+          : new StreamEvent.Completed(((Finish) cmd.end()).finishReason(), ((Finish) cmd.end()).usage(), now, writer,
+              write));
     }
     if (events.isEmpty()) {
       return Effect().reply(cmd.replyTo(), StatusReply.success(new Seqs(seqs)));
@@ -244,7 +270,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     }
     StreamState s = new StreamState();
     s.apply(new StreamEvent.Started(recoveryId, pending.provider(), pending.model(), pending.request(),
-        pending.incarnation(), pending.atMillis(), pending.origin()));
+        pending.incarnation(), pending.atMillis(), pending.origin(), null, null));
     return s;
   }
 
@@ -260,7 +286,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       stored.add(Chunks.store(seq, c));
       seqs.add(seq);
     }
-    return Effect().persist(new StreamEvent.ChunksAppended(stored, System.currentTimeMillis()))
+    return Effect().persist(new StreamEvent.ChunksAppended(stored, System.currentTimeMillis(), null, null))
         .thenReply(cmd.replyTo(), s -> StatusReply.success(seqs));
   }
 
@@ -269,7 +295,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Effect().reply(cmd.replyTo(), StatusReply.ack());
     }
     return Effect().persist(new StreamEvent.Completed(cmd.finishReason(), Chunks.store(cmd.usage()),
-            System.currentTimeMillis()))
+            System.currentTimeMillis(), null, null))
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
   }
 
@@ -278,7 +304,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Effect().reply(cmd.replyTo(), StatusReply.ack());
     }
     return Effect().persist(new StreamEvent.Interrupted(cmd.cause(), cmd.kind() == null ? null : cmd.kind().name(),
-            cmd.recoverable(), cmd.cancelled(), System.currentTimeMillis()))
+            cmd.recoverable(), cmd.cancelled(), System.currentTimeMillis(), null, null))
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
   }
 
@@ -290,6 +316,17 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     if (state.status == Status.NEW && pending != null) {
       return Effect().reply(cmd.replyTo(), new Conflict("stream " + recoveryId
           + " is still running (or another resume of it is); retry once it has ended", false, null));
+    }
+    StreamEvent.Resumed last = state.lastResume;
+    if (cmd.writer() != null && state.status == Status.STREAMING && cmd.writer().equals(state.writer)
+        && state.lastWrite == 0 && last != null && last.clientCodePoints() != null) {
+      // This very resume, sent again: it was accepted, and its continuation has not written anything yet.
+      String base = state.text.toString();
+      int baseCps = Texts.codePoints(base);
+      int kept = Math.min(last.clientCodePoints(), baseCps);
+      return Effect().reply(cmd.replyTo(), new Accepted(new ResumePlan(recoveryId, cmd.strategy(), kept,
+          last.clientCodePoints() - kept, replayAfter(state, last.lastEventId(), baseCps), base, state.request,
+          last.fromModel(), state.model, state.attempt, last.outputTokensSoFar(), state.origin)));
     }
     switch (state.status) {
       case NEW:
@@ -326,7 +363,8 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     ResumePlan plan = new ResumePlan(recoveryId, cmd.strategy(), kept, clientCps - kept, replay, base, state.request,
         state.model, model, state.attempt + 1, state.outputTokens(), state.origin);
     return Effect().persist(new StreamEvent.Resumed(state.attempt + 1, cmd.strategy().wireName(), model, baseCps,
-            cmd.incarnation(), System.currentTimeMillis()))
+            cmd.incarnation(), System.currentTimeMillis(), cmd.writer(), cmd.lastEventId(), clientCps, state.model,
+            plan.outputTokensSoFar()))
         .thenReply(cmd.replyTo(), s -> new Accepted(plan));
   }
 

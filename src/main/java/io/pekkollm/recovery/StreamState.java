@@ -35,6 +35,13 @@ final class StreamState {
   boolean cancelled;
   long startedAt;
   long updatedAt;
+  /** The run writing the stream now (its Started or latest Resumed event's), null for streams from before runs had ids. */
+  String writer;
+  /** The number of that run's last persisted write (0: none yet), and the sequence numbers that write gave its chunks. */
+  long lastWrite;
+  List<Long> lastSeqs = List.of();
+  /** The latest resume (null: none since the stream began). */
+  StreamEvent.Resumed lastResume;
 
   StreamState apply(StreamEvent event) {
     applyEvent(event);
@@ -43,6 +50,11 @@ final class StreamState {
 
   private void applyEvent(StreamEvent event) {
     if (event instanceof StreamEvent.Started s) {
+      writer = s.writer();
+      lastWrite = 0;
+      lastSeqs = List.of();
+      lastResume = null;
+      wrote(s.write());
       status = Status.STREAMING;
       recoveryId = s.recoveryId();
       provider = s.provider();
@@ -53,6 +65,11 @@ final class StreamState {
       startedAt = s.atMillis();
       updatedAt = s.atMillis();
     } else if (event instanceof StreamEvent.ChunksAppended a) {
+      if (wrote(a.write())) {
+        List<Long> seqs = new ArrayList<>(a.chunks().size());
+        a.chunks().forEach(c -> seqs.add(c.seq()));
+        lastSeqs = List.copyOf(seqs);
+      }
       for (StoredChunk c : a.chunks()) {
         if (c.seq() > 0) {
           view.add(c);
@@ -70,6 +87,7 @@ final class StreamState {
       }
       updatedAt = a.atMillis();
     } else if (event instanceof StreamEvent.Interrupted i) {
+      wrote(i.write());
       status = Status.INTERRUPTED;
       cause = i.cause();
       errorKind = i.errorKind();
@@ -77,6 +95,7 @@ final class StreamState {
       cancelled = i.cancelled();
       updatedAt = i.atMillis();
     } else if (event instanceof StreamEvent.Completed c) {
+      wrote(c.write());
       status = Status.COMPLETED;
       if (c.finishReason() != null) {
         finishReason = c.finishReason();
@@ -91,6 +110,10 @@ final class StreamState {
       strategy = r.strategy();
       model = r.model();
       incarnation = r.incarnation();
+      writer = r.writer();
+      lastWrite = 0;
+      lastSeqs = List.of();
+      lastResume = r;
       trimTo(r.keepCodePoints());
       finishReason = null;
       cause = null;
@@ -98,6 +121,21 @@ final class StreamState {
       cancelled = false;
       updatedAt = r.atMillis();
     }
+  }
+
+  /**
+   * Notes that an event of write {@code write} is applied (a new write number starts with no sequence numbers);
+   * false for an event without one (journalled before writes were numbered, or not written by a run).
+   */
+  private boolean wrote(Long write) {
+    if (write == null) {
+      return false;
+    }
+    if (write != lastWrite) {
+      lastWrite = write;
+      lastSeqs = List.of();
+    }
+    return true;
   }
 
   /** Keeps the first {@code keep} code points of the answer: later chunks leave the view, one is cut. */

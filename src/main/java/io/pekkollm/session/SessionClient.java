@@ -357,33 +357,27 @@ public final class SessionClient {
   }
 
   /**
-   * Reserves the session for a turn. An ask that timed out (in a cluster: the session's shard was moving, say
-   * while the node hosting the shard coordinator left) is asked once more: safe, since a BeginTurn that reaches
-   * the entity after its deadline reserves nothing.
+   * Reserves the session for a new turn (a random id). An ask that got no answer (in a cluster: the session's
+   * shard was moving, say while the node hosting the shard coordinator left, or a rebalance after a node joined)
+   * is sent again until sessions.retry-deadline: safe, since the turn that holds the session is granted it again,
+   * and a BeginTurn that reaches the entity after its own deadline reserves nothing.
    */
   private CompletionStage<SessionEntity.TurnStarted> begin(String id, long now) {
-    return beginOnce(id, now).handle((started, err) -> {
-      if (err == null) {
-        return CompletableFuture.completedFuture(started);
-      }
-      Throwable t = io.pekkollm.util.Futures.cause(err);
-      boolean timedOut = t instanceof LlmException le && le.getCause() != null
-          && io.pekkollm.util.Futures.cause(le.getCause()) instanceof java.util.concurrent.TimeoutException;
-      return timedOut ? beginOnce(id, now) : CompletableFuture.<SessionEntity.TurnStarted>failedFuture(t);
-    }).thenCompose(Function.identity());
+    String turnId = java.util.UUID.randomUUID().toString();
+    return retried(id, timeout -> {
+      // The deadline is this node's wall clock, compared on the entity's node: cluster nodes keep clocks in sync.
+      long notAfter = System.currentTimeMillis() + timeout.toMillis();
+      return registry.<StatusReply<SessionEntity.TurnStarted>>ask(id,
+          r -> new SessionEntity.BeginTurn(turnId, now, notAfter, r), timeout);
+    });
   }
 
-  private CompletionStage<SessionEntity.TurnStarted> beginOnce(String id, long now) {
-    // The deadline is this node's wall clock (as StreamEntity.BeginResume's): cluster nodes keep their clocks in sync.
-    long notAfter = System.currentTimeMillis() + settings.askTimeout().toMillis();
-    return ask(id, r -> new SessionEntity.BeginTurn(now, notAfter, r));
-  }
-
-  private void abort(String id, long turnId) {
+  private void abort(String id, String turnId) {
     registry.tell(id, new SessionEntity.AbortTurn(turnId));
   }
 
-  private CompletionStage<Session> record(String id, long turnId, List<Message> inputs, long begunAt, String model,
+  /** Records the turn; sent again as {@link #begin} is (a turn already recorded is acknowledged, not recorded twice). */
+  private CompletionStage<Session> record(String id, String turnId, List<Message> inputs, long begunAt, String model,
       ChatResponse resp) {
     List<StoredMessage> stored = new ArrayList<>(inputs.size());
     for (Message m : inputs) {
@@ -394,8 +388,29 @@ public final class SessionClient {
         : resp.text(), resp.toolCalls(), resp.reasoning());
     StoredMessage replyStored = Stored.message(new SessionMessage(reply, clock.instant(), model, resp.usage(),
         resp.cost().orElse(null), fromCache));
-    return this.<Active>ask(id, r -> new SessionEntity.CompleteTurn(turnId, stored, replyStored, r))
+    return this.<Active>retried(id, timeout -> registry.<StatusReply<Active>>ask(id,
+            r -> new SessionEntity.CompleteTurn(turnId, stored, replyStored, r), timeout))
         .thenApply(Active::toSession);
+  }
+
+  /**
+   * {@code attempt} (an ask of an idempotent command, given its timeout) sent again when it gets no answer, until
+   * sessions.retry-deadline; as {@link #ask} it fails with the entity's error, or INTERNAL when none answered.
+   */
+  private <T> CompletionStage<T> retried(String id,
+      Function<java.time.Duration, CompletionStage<StatusReply<T>>> attempt) {
+    return io.pekkollm.journal.Retries.untilDeadline(system, settings.askTimeout(), settings.retryDeadline(), attempt)
+        .handle((reply, err) -> {
+          if (err != null) {
+            throw new LlmException(ErrorKind.INTERNAL, "session '" + id + "' did not answer within "
+                + settings.askTimeout().toMillis() + " ms per attempt, retried for "
+                + settings.retryDeadline().toMillis() + " ms (pekko-llm.sessions.retry-deadline)", err, true, null);
+          }
+          if (reply.isError()) {
+            throw unwrap(reply.getError());
+          }
+          return reply.getValue();
+        });
   }
 
   // ------------------------------------------------------------------ export and import

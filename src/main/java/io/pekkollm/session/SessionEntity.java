@@ -57,21 +57,28 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
   record Get(ActorRef<StatusReply<Active>> replyTo) implements Command {}
 
   /**
-   * {@code notAfterMillis}: the asker has given up by then (its ask timed out), so a BeginTurn that arrives later
-   * (held by Cluster Sharding while the session moved between nodes) is refused instead of reserving the session
-   * for a caller that is gone, which would refuse every other turn for {@code turn-timeout}.
+   * Reserves the session for turn {@code turnId} (the caller's, unique per turn). Sent again with the same id when
+   * no answer came (in a cluster the session may be moving between nodes): the turn that holds the session is
+   * granted it again, so a lost answer does not lock the caller out. {@code notAfterMillis}: the asker has given
+   * up by then (its ask timed out), so a BeginTurn that arrives later (held by Cluster Sharding while the session
+   * moved) is refused instead of reserving the session for an attempt nobody waits for, which would refuse every
+   * other turn for {@code turn-timeout}.
    */
-  record BeginTurn(long nowMillis, long notAfterMillis, ActorRef<StatusReply<TurnStarted>> replyTo)
+  record BeginTurn(String turnId, long nowMillis, long notAfterMillis, ActorRef<StatusReply<TurnStarted>> replyTo)
       implements Command {}
 
   /** The session as the turn starts, and the turn's id for {@link CompleteTurn} / {@link AbortTurn}. */
-  record TurnStarted(long turnId, Active session) implements JsonSerializable {}
+  record TurnStarted(String turnId, Active session) implements JsonSerializable {}
 
-  record CompleteTurn(long turnId, List<StoredMessage> inputs, StoredMessage reply,
+  /**
+   * Records turn {@code turnId}: its inputs and reply, persisted together. Idempotent: a turn recorded already (the
+   * command sent again after its answer was lost) is answered with the session as it is, and persists nothing.
+   */
+  record CompleteTurn(String turnId, List<StoredMessage> inputs, StoredMessage reply,
       ActorRef<StatusReply<Active>> replyTo) implements Command {}
 
   /** The turn's call failed or was cancelled: release the session, record nothing. */
-  record AbortTurn(long turnId) implements Command {}
+  record AbortTurn(String turnId) implements Command {}
 
   /** Null fields stay as they are; {@code contextStrategy} "" means none. */
   record Update(String name, String model, Map<String, String> metadata, String contextStrategy, long atMillis,
@@ -86,10 +93,10 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
   private final Duration turnTimeout;
   private final ActorContext<Command> ctx;
   private final Entities.Passivation<Command> passivation;
-  // The running turn: in memory only. After a restart no turn runs; a late CompleteTurn is still recorded.
-  private long activeTurn;
+  // The running turn (null: none), in memory only. After a restart or a move to another node no turn runs; a late
+  // CompleteTurn is still recorded (once: the state remembers recorded turn ids).
+  private String activeTurn;
   private long activeSince;
-  private long turns;
 
   static Behavior<Command> create(String sessionId, String journalPluginId, Config journalPluginConfig,
       Duration passivateAfter, Duration turnTimeout, Entities.Passivation<Command> passivation) {
@@ -144,7 +151,7 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
         })
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Delete.class, (s, c) -> {
-          activeTurn = 0;
+          activeTurn = null;
           return Effect().persist(new SessionDeleted(c.atMillis()))
               .thenReply(c.replyTo(), st -> StatusReply.success(lastSequenceNumber(ctx)));
         });
@@ -164,7 +171,7 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
         .onCommand(Update.class, (s, c) -> Effect().reply(c.replyTo(), notFound()))
         .onCommand(Delete.class, (s, c) -> Effect().reply(c.replyTo(), notFound()));
     b.forAnyState().onCommand(Idle.class, (s, c) -> {
-      if (activeTurn == 0) {
+      if (activeTurn == null) {
         passivation.passivate(ctx.getSelf());
       }
       return Effect().noReply();
@@ -177,26 +184,41 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
       return Effect().reply(c.replyTo(), StatusReply.error(new LlmException(ErrorKind.TIMEOUT, "the turn of session '"
           + sessionId + "' reached its entity after its caller stopped waiting; retry", null, true, "session_id")));
     }
-    if (activeTurn != 0 && c.nowMillis() - activeSince < turnTimeout.toMillis()) {
+    if (c.turnId() == null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(LlmException.invalidRequest("a turn needs an id (sent by "
+          + "a gateway of another version?)", "turn_id")));
+    }
+    if (c.turnId().equals(activeTurn)) {
+      // The same turn asking again (its first answer was lost): it holds the session already.
+      return Effect().reply(c.replyTo(), StatusReply.success(new TurnStarted(activeTurn, s)));
+    }
+    if (s.recorded(c.turnId())) {
+      return Effect().reply(c.replyTo(), conflict("turn " + c.turnId() + " of session '" + sessionId
+          + "' is recorded already"));
+    }
+    if (activeTurn != null && c.nowMillis() - activeSince < turnTimeout.toMillis()) {
       return Effect().reply(c.replyTo(), conflict("a chat in session '" + sessionId
           + "' is still running: one turn at a time, retry when it has finished"));
     }
-    activeTurn = ++turns;
+    activeTurn = c.turnId();
     activeSince = c.nowMillis();
     return Effect().reply(c.replyTo(), StatusReply.success(new TurnStarted(activeTurn, s)));
   }
 
   private ReplyEffect<SessionEvent, SessionState> onCompleteTurn(Active s, CompleteTurn c) {
     endTurn(c.turnId());
+    if (s.recorded(c.turnId())) {
+      return Effect().reply(c.replyTo(), StatusReply.success(s));
+    }
     List<SessionEvent> events = new ArrayList<>(c.inputs().size() + 1);
     c.inputs().forEach(m -> events.add(new UserMessageAdded(m)));
-    events.add(new AssistantReplyAdded(c.reply()));
+    events.add(new AssistantReplyAdded(c.reply(), c.turnId()));
     return Effect().persist(events).thenReply(c.replyTo(), st -> StatusReply.success((Active) st));
   }
 
-  private void endTurn(long turnId) {
-    if (activeTurn == turnId) {
-      activeTurn = 0;
+  private void endTurn(String turnId) {
+    if (turnId != null && turnId.equals(activeTurn)) {
+      activeTurn = null;
     }
   }
 

@@ -26,9 +26,11 @@ sealed interface SessionEvent extends JsonSerializable {
 
   /**
    * The model's reply ending a turn: its text, tool calls, reasoning, the model that answered, usage, cost, and
-   * whether the response cache served it (then it adds nothing to the totals), all in the message.
+   * whether the response cache served it (then it adds nothing to the totals), all in the message. {@code turnId}
+   * is the turn it ends (null on events journalled before turns had ids): a turn recorded again (its recording sent
+   * twice) is recognised by it.
    */
-  record AssistantReplyAdded(StoredMessage message) implements SessionEvent {}
+  record AssistantReplyAdded(StoredMessage message, String turnId) implements SessionEvent {}
 
   record ModelChanged(String model, long atMillis) implements SessionEvent {}
 

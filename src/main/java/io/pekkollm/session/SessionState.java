@@ -38,19 +38,38 @@ sealed interface SessionState {
     }
   }
 
-  /** A live session. {@code cost} is null until a priced reply arrives. */
+  /**
+   * A live session. {@code cost} is null until a priced reply arrives. {@code recentTurns}: the ids of the last
+   * {@value #RECENT_TURNS} recorded turns, oldest first (so recording a turn again changes nothing).
+   */
   record Active(String id, String name, String model, String contextStrategy, Map<String, String> metadata,
-      List<StoredMessage> messages, StoredUsage usage, StoredCost cost, long createdAtMillis, long updatedAtMillis)
+      List<StoredMessage> messages, StoredUsage usage, StoredCost cost, long createdAtMillis, long updatedAtMillis,
+      List<String> recentTurns)
       implements SessionState, io.pekkollm.util.JsonSerializable {
+
+    /**
+     * Turn ids remembered. A turn's recording is sent again only within sessions.retry-deadline, and turns of one
+     * session run one at a time, so a repeat finds its id among the last few.
+     */
+    static final int RECENT_TURNS = 32;
+
+    public Active {
+      recentTurns = recentTurns == null ? List.of() : List.copyOf(recentTurns);
+    }
+
+    /** Whether turn {@code turnId} is recorded already. */
+    boolean recorded(String turnId) {
+      return turnId != null && recentTurns.contains(turnId);
+    }
 
     static SessionState begin(SessionEvent event, SessionState otherwise) {
       if (event instanceof SessionCreated c) {
         return new Active(c.sessionId(), c.name(), c.model(), c.contextStrategy(), c.metadata(), c.messages(),
-            Stored.NO_USAGE, null, c.atMillis(), c.atMillis());
+            Stored.NO_USAGE, null, c.atMillis(), c.atMillis(), List.of());
       }
       if (event instanceof SessionImported i) {
         return new Active(i.sessionId(), i.name(), i.model(), i.contextStrategy(), i.metadata(), i.messages(),
-            i.usage() == null ? Stored.NO_USAGE : i.usage(), i.cost(), i.createdAtMillis(), i.atMillis());
+            i.usage() == null ? Stored.NO_USAGE : i.usage(), i.cost(), i.createdAtMillis(), i.atMillis(), List.of());
       }
       return otherwise;
     }
@@ -58,20 +77,21 @@ sealed interface SessionState {
     @Override
     public SessionState apply(SessionEvent event) {
       if (event instanceof UserMessageAdded u) {
-        return append(u.message(), usage, cost);
+        return append(u.message(), usage, cost, recentTurns);
       }
       if (event instanceof AssistantReplyAdded r) {
         StoredMessage m = r.message();
         boolean spent = !Boolean.TRUE.equals(m.fromCache());
-        return append(m, spent ? Stored.plus(usage, m.usage()) : usage, spent ? plus(cost, m.cost()) : cost);
+        return append(m, spent ? Stored.plus(usage, m.usage()) : usage, spent ? plus(cost, m.cost()) : cost,
+            withTurn(r.turnId()));
       }
       if (event instanceof ModelChanged m) {
         return new Active(id, name, m.model(), contextStrategy, metadata, messages, usage, cost, createdAtMillis,
-            m.atMillis());
+            m.atMillis(), recentTurns);
       }
       if (event instanceof MetadataChanged m) {
         return new Active(id, m.name(), model, m.contextStrategy(), m.metadata(), messages, usage, cost,
-            createdAtMillis, m.atMillis());
+            createdAtMillis, m.atMillis(), recentTurns);
       }
       if (event instanceof SessionDeleted) {
         return new Deleted();
@@ -80,12 +100,23 @@ sealed interface SessionState {
       return this;
     }
 
-    private Active append(StoredMessage m, StoredUsage newUsage, StoredCost newCost) {
+    private Active append(StoredMessage m, StoredUsage newUsage, StoredCost newCost, List<String> turns) {
       List<StoredMessage> more = new ArrayList<>(messages.size() + 1);
       more.addAll(messages);
       more.add(m);
       return new Active(id, name, model, contextStrategy, metadata, List.copyOf(more), newUsage, newCost,
-          createdAtMillis, Math.max(updatedAtMillis, m.atMillis()));
+          createdAtMillis, Math.max(updatedAtMillis, m.atMillis()), turns);
+    }
+
+    private List<String> withTurn(String turnId) {
+      if (turnId == null) {
+        return recentTurns;
+      }
+      List<String> turns = new ArrayList<>(recentTurns.size() + 1);
+      turns.addAll(recentTurns.size() < RECENT_TURNS ? recentTurns
+          : recentTurns.subList(recentTurns.size() - RECENT_TURNS + 1, recentTurns.size()));
+      turns.add(turnId);
+      return turns;
     }
 
     private static StoredCost plus(StoredCost total, StoredCost c) {

@@ -34,6 +34,8 @@ class ClusterEntityHostTest {
       });
       EntityHost h1 = EntityHost.cluster(first.system());
       EntityHost h2 = EntityHost.cluster(second.system());
+      assertTrue(h1.clustered(), "a cluster host starts every entity kind at start");
+      assertFalse(EntityHost.local(first.system()).clustered());
       assertTrue(h1.runsJournalJobs(), "the oldest member sweeps");
       assertFalse(h2.runsJournalJobs(), "the others do not");
 

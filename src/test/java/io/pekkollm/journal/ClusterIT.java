@@ -32,7 +32,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -99,7 +98,9 @@ class ClusterIT {
       "-Dpekko-llm.cluster.failure-detector.acceptable-heartbeat-pause=2s",
       "-Dpekko-llm.cluster.sbr.stable-after=3s",
       "-Dpekko-llm.recovery.ask-timeout=3s",
-      "-Dpekko.cluster.sharding.retry-interval=200ms",
+      "-Dpekko-llm.cluster.sharding-retry-interval=200ms",
+      // A restarted node binds its cluster port again: on a loaded CI machine that took longer than Pekko's 3 s.
+      "-Dpekko.remote.artery.bind.bind-timeout=15s",
       "-Xmx192m", "-XX:TieredStopAtLevel=1");
 
   private Map<String, String> clusterEnv(String seeds, int clusterPort) {
@@ -449,8 +450,14 @@ class ClusterIT {
     assertEquals("paragraph", events.get(0).json().get("strategy").asText());
     int kept = events.get(0).json().get("kept_chars").asInt();
     String first = PARAGRAPHS.substring(0, PARAGRAPHS.indexOf("\n\n") + 2);
-    assertEquals(first.codePointCount(0, first.length()), kept,
-        "kept: the complete first paragraph");
+    String two = PARAGRAPHS.substring(0, PARAGRAPHS.indexOf("\n\n", first.length()) + 2);
+    int clientCps = p.text().codePointCount(0, p.text().length());
+    // B journals each chunk before its client reads it, so on a loaded machine the journal may have run past the
+    // second paragraph's end before the kill: then the whole second paragraph is complete and the client keeps all
+    // it has. Otherwise the unfinished second paragraph is regenerated and the first is kept.
+    assertTrue(kept == first.codePointCount(0, first.length())
+            || (kept == clientCps && clientCps <= two.codePointCount(0, two.length())),
+        "kept " + kept + ": the complete first paragraph, or all the client had within the complete second");
     StringBuilder joined = new StringBuilder(p.text().substring(0, p.text().offsetByCodePoints(0, kept)));
     long previous = Long.parseLong(p.lastId());
     for (Sse.Event e : events.subList(1, events.size())) {
@@ -483,9 +490,6 @@ class ClusterIT {
    */
   @Test
   @Order(6)
-  @Disabled("Known bug, fails about 1 run in 3: a stream started on a node in rotation while its shard is being handed "
-      + "off gets a 500 when a journal Write asks past recovery.ask-timeout (3 s here) during the rebalance; Writes "
-      + "must be retried or buffered across a handoff before this can run in CI (issue 19)")
   void aRollingRestartUnderATrickleLosesNoRequestAndEveryCutStreamResumes() throws Exception {
     HttpResponse<String> created = post(nodes.get(0), "/v1/sessions", "{\"model\":\"mock/echo\"}");
     assertEquals(200, created.statusCode(), created.body());

@@ -35,6 +35,8 @@ class ClusterSettingsTest {
     assertEquals(2553, pekko.getInt("pekko.remote.artery.canonical.port"));
     assertEquals(s.seedNodes(), pekko.getStringList("pekko.cluster.seed-nodes"));
     assertEquals("keep-majority", pekko.getString("pekko.cluster.split-brain-resolver.active-strategy"));
+    assertEquals(java.time.Duration.ofSeconds(10), pekko.getDuration("pekko.cluster.sharding.handoff-timeout"));
+    assertEquals(java.time.Duration.ofMillis(500), pekko.getDuration("pekko.cluster.sharding.retry-interval"));
     assertEquals("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider",
         pekko.getString("pekko.cluster.downing-provider-class"));
   }

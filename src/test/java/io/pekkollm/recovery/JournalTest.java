@@ -60,14 +60,16 @@ class JournalTest {
       StoredUsage u = new StoredUsage(10, 20, 3, 0, 5);
       List<StreamEvent> events = List.of(
           new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L,
-              "{\"format\":\"messages\",\"id\":\"msg_1\"}"),
-          new StreamEvent.Started("id0", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L, null),
+              "{\"format\":\"messages\",\"id\":\"msg_1\"}", "w1", 1L),
+          new StreamEvent.Started("id0", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L, null,
+              null, null),
           new StreamEvent.ChunksAppended(List.of(new StoredChunk(1, "héllo 🌍", null, List.of(), null, null),
               new StoredChunk(2, null, "thinking", List.of(new StoredToolDelta(0, "c1", "f", "{\"a\":")), "tool_calls", u),
-              new StoredChunk(0, null, null, List.of(), null, u)), 2L),
-          new StreamEvent.Interrupted("reset", "NETWORK", true, false, 3L),
-          new StreamEvent.Completed("stop", u, 4L),
-          new StreamEvent.Resumed(2, "paragraph", "anthropic/claude", 17, "inc2", 5L));
+              new StoredChunk(0, null, null, List.of(), null, u)), 2L, "w1", 2L),
+          new StreamEvent.Interrupted("reset", "NETWORK", true, false, 3L, "w1", 3L),
+          new StreamEvent.Completed("stop", u, 4L, null, null),
+          new StreamEvent.Resumed(2, "paragraph", "anthropic/claude", 17, "inc2", 5L, "w2", 4L, 20, "openai/gpt-4o", 9),
+          new StreamEvent.Resumed(2, "exact", "anthropic/claude", 17, "inc2", 5L, null, null, null, null, null));
       for (StreamEvent e : events) {
         var serializer = ser.findSerializerFor(e);
         assertEquals("org.apache.pekko.serialization.jackson.JacksonJsonSerializer", serializer.getClass().getName());
@@ -85,14 +87,15 @@ class JournalTest {
     ActorTestKit kit = ActorTestKit.create(TestConfig.of(""));
     try {
       Serialization ser = SerializationExtension.get(kit.system().classicSystem());
-      StreamEvent.Started now = new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, "x");
+      StreamEvent.Started now = new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, "x", null,
+          null);
       var serializer = ser.findSerializerFor(now);
       // The bytes such an event had in the journal: the same JSON without the origin field.
       String json = new String(serializer.toBinary(now), java.nio.charset.StandardCharsets.UTF_8);
       assertTrue(json.contains("\"origin\":\"x\""), json);
       byte[] old = json.replace(",\"origin\":\"x\"", "").getBytes(java.nio.charset.StandardCharsets.UTF_8);
       Object back = ser.deserialize(old, serializer.identifier(), Serializers.manifestFor(serializer, now)).get();
-      assertEquals(new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, null), back);
+      assertEquals(new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, null, null, null), back);
     } finally {
       kit.shutdownTestKit();
     }

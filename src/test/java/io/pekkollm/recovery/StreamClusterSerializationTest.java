@@ -66,10 +66,10 @@ class StreamClusterSerializationTest {
     assertEquals("streaming", status.receiveMessage().snapshot().status(), "announced: running");
 
     TestProbe<StatusReply<StreamEntity.Seqs>> seqs = kit.createTestProbe();
-    streams.tell(id, new StreamEntity.Write(begin, List.of(chunk("Grüße "), chunk("🌍 東京")), null, seqs.getRef()));
+    streams.tell(id, new StreamEntity.Write(begin, List.of(chunk("Grüße "), chunk("🌍 東京")), null, "w", 1, seqs.getRef()));
     assertEquals(List.of(1L, 2L), seqs.receiveMessage().getValue().seqs());
     streams.tell(id, new StreamEntity.Write(null, List.of(), new StreamEntity.Finish("stop",
-        new StoredUsage(3, 4, 0, 0, 0)), seqs.getRef()));
+        new StoredUsage(3, 4, 0, 0, 0)), "w", 2, seqs.getRef()));
     assertTrue(seqs.receiveMessage().isSuccess());
 
     streams.tell(id, new StreamEntity.Get(status.getRef()));
@@ -78,14 +78,14 @@ class StreamClusterSerializationTest {
     assertEquals("Grüße 🌍 東京", s.text());
 
     TestProbe<StreamEntity.ResumeOutcome> outcome = kit.createTestProbe();
-    streams.tell(id, new StreamEntity.BeginResume(ResumeStrategy.EXACT, null, 1L, host.incarnation(),
+    streams.tell(id, new StreamEntity.BeginResume(ResumeStrategy.EXACT, null, 1L, host.incarnation(), "w2",
         System.currentTimeMillis() + 60_000, outcome.getRef()));
     StreamEntity.Conflict done = assertInstanceOf(StreamEntity.Conflict.class, outcome.receiveMessage());
     assertTrue(done.completed());
     assertEquals("Grüße 🌍 東京", done.finalText());
 
     // A write to a stream that ended is refused: the error reply crosses too.
-    streams.tell(id, new StreamEntity.Write(null, List.of(chunk("late")), null, seqs.getRef()));
+    streams.tell(id, new StreamEntity.Write(null, List.of(chunk("late")), null, "w", 3, seqs.getRef()));
     assertTrue(seqs.receiveMessage().getError().getMessage().contains("is not running"));
   }
 
@@ -94,18 +94,18 @@ class StreamClusterSerializationTest {
     String id = RecoveryIds.newId();
     TestProbe<StatusReply<StreamEntity.Seqs>> seqs = kit.createTestProbe();
     streams.tell(id, new StreamEntity.Write(begin(), List.of(chunk("erster "), chunk("Teil")),
-        new StreamEntity.Stop("connection reset", ErrorKind.NETWORK, true, false), seqs.getRef()));
+        new StreamEntity.Stop("connection reset", ErrorKind.NETWORK, true, false), "w", 1, seqs.getRef()));
     assertEquals(List.of(1L, 2L), seqs.receiveMessage().getValue().seqs());
 
     TestProbe<StreamEntity.ResumeOutcome> outcome = kit.createTestProbe();
-    streams.tell(id, new StreamEntity.BeginResume(ResumeStrategy.EXACT, null, 1L, host.incarnation(),
+    streams.tell(id, new StreamEntity.BeginResume(ResumeStrategy.EXACT, null, 1L, host.incarnation(), "w2",
         System.currentTimeMillis() + 60_000, outcome.getRef()));
     ResumePlan plan = assertInstanceOf(StreamEntity.Accepted.class, outcome.receiveMessage()).plan();
     assertEquals("erster Teil", plan.baseText());
     assertEquals(List.of(2L), plan.replay().stream().map(StoredChunk::seq).toList(), "after Last-Event-ID 1");
 
     streams.tell(RecoveryIds.newId(), new StreamEntity.BeginResume(ResumeStrategy.PARAGRAPH, null, null,
-        host.incarnation(), System.currentTimeMillis() + 60_000, outcome.getRef()));
+        host.incarnation(), "w3", System.currentTimeMillis() + 60_000, outcome.getRef()));
     assertInstanceOf(StreamEntity.NotFound.class, outcome.receiveMessage());
   }
 }

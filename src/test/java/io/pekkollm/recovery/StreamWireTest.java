@@ -34,10 +34,10 @@ class StreamWireTest {
     var seqsProbe = kit.<StatusReply<StreamEntity.Seqs>>createTestProbe().getRef();
     WireCheck.assertSurvives(kit, new StreamEntity.Announce(begin));
     WireCheck.assertSurvives(kit, new StreamEntity.Write(begin, List.of(chunk), new StreamEntity.Finish("stop", new StoredUsage(1, 2, 0, 0, 0)),
-        seqsProbe));
+        "w", 3, seqsProbe));
     WireCheck.assertSurvives(kit, new StreamEntity.Write(null, List.of(), new StreamEntity.Stop("reset", ErrorKind.NETWORK, true, false),
-        seqsProbe));
-    WireCheck.assertSurvives(kit, new StreamEntity.BeginResume(ResumeStrategy.PARAGRAPH, null, 12L, "inc", 99L,
+        null, 0, seqsProbe));
+    WireCheck.assertSurvives(kit, new StreamEntity.BeginResume(ResumeStrategy.PARAGRAPH, null, 12L, "inc", "w", 99L,
         kit.<StreamEntity.ResumeOutcome>createTestProbe().getRef()));
     WireCheck.assertSurvives(kit, new StreamEntity.Get(kit.<StreamEntity.SnapshotReply>createTestProbe().getRef()));
     WireCheck.assertSurvives(kit, StatusReply.success(new StreamEntity.Seqs(List.of(1L, 0L, 2L))));

@@ -77,10 +77,10 @@ class SessionClusterSerializationTest {
 
     TestProbe<StatusReply<SessionEntity.TurnStarted>> turn = kit.createTestProbe();
     long far = System.currentTimeMillis() + 60_000;
-    sessions.tell(id, new SessionEntity.BeginTurn(2_000, far, turn.getRef()));
-    long turnId = turn.receiveMessage().getValue().turnId();
+    sessions.tell(id, new SessionEntity.BeginTurn("t1", 2_000, far, turn.getRef()));
+    String turnId = turn.receiveMessage().getValue().turnId();
     // One turn at a time: the CONFLICT travels as an LlmException with its kind and parameter.
-    sessions.tell(id, new SessionEntity.BeginTurn(2_001, far, turn.getRef()));
+    sessions.tell(id, new SessionEntity.BeginTurn("t2", 2_001, far, turn.getRef()));
     LlmException busy = (LlmException) turn.receiveMessage().getError();
     assertEquals(ErrorKind.CONFLICT, busy.kind());
     assertEquals("session_id", busy.param());

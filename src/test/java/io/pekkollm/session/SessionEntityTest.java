@@ -66,9 +66,9 @@ class SessionEntityTest {
     assertInstanceOf(SessionEvent.SessionCreated.class, created.event());
     assertEquals("m/echo", created.reply().getValue().model());
 
-    var begun = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_000, Long.MAX_VALUE, r));
-    long turn = begun.reply().getValue().turnId();
-    var busy = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_001, Long.MAX_VALUE, r));
+    var begun = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("turn-1", 2_000, Long.MAX_VALUE, r));
+    String turn = begun.reply().getValue().turnId();
+    var busy = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("turn-2", 2_001, Long.MAX_VALUE, r));
     assertEquals(ErrorKind.CONFLICT, ((LlmException) busy.reply().getError()).kind());
 
     var done = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn(turn,
@@ -79,7 +79,7 @@ class SessionEntityTest {
     assertEquals(2, s.messages().size());
     assertEquals(15, s.usage().totalTokens());
     assertEquals(0, new BigDecimal("0.003").compareTo(s.cost().total()));
-    assertTrue(entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(3_001, Long.MAX_VALUE, r))
+    assertTrue(entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("turn-3", 3_001, Long.MAX_VALUE, r))
         .reply().isSuccess(), "the session is free once the turn is recorded");
 
     SessionState restored = entity.restart().state();
@@ -95,12 +95,12 @@ class SessionEntityTest {
         List.of(), 1_000, r));
     // As a BeginTurn held by Cluster Sharding while the session moved: its caller's ask timed out meanwhile.
     long past = System.currentTimeMillis() - 1;
-    var late = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_000, past,
+    var late = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("turn-4", 2_000, past,
         r));
     LlmException refused = (LlmException) late.reply().getError();
     assertEquals(ErrorKind.TIMEOUT, refused.kind());
     assertTrue(refused.isRetryable());
-    var next = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2_001,
+    var next = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("turn-5", 2_001,
         System.currentTimeMillis() + 60_000, r));
     assertTrue(next.reply().isSuccess(), "the late turn left the session free: " + next.reply());
   }
@@ -108,7 +108,7 @@ class SessionEntityTest {
   @Test
   void aCachedReplyAddsNothingToTheTotals() {
     entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
-    long turn = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(2, Long.MAX_VALUE, r))
+    String turn = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("turn-6", 2, Long.MAX_VALUE, r))
         .reply().getValue().turnId();
     StoredMessage cached = reply("from cache", 3);
     cached = new StoredMessage(cached.role(), cached.content(), null, null, null, null, null, cached.model(),
@@ -148,5 +148,71 @@ class SessionEntityTest {
     assertEquals("b", s.name());
     assertEquals("m/other", s.model());
     assertEquals(null, s.contextStrategy());
+  }
+
+  @Test
+  void aTurnRecordedAgainIsKeptOnceAlsoAfterTheSessionRecoveredFromTheJournal() {
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(),
+        List.of(), 1, r));
+    entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("t-a", 2,
+        Long.MAX_VALUE, r));
+    var recorded = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn("t-a",
+        List.of(user("eins", 2)), reply("one", 3), r));
+    assertEquals(2, recorded.events().size());
+    // Its answer was lost (the session's shard moved): the caller sends the same turn again.
+    var again = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn("t-a",
+        List.of(user("eins", 2)), reply("one", 3), r));
+    assertTrue(again.hasNoEvents(), "recorded once: " + again.events());
+    assertEquals(2, again.reply().getValue().messages().size());
+    assertEquals(15, again.reply().getValue().toSession().usage().totalTokens(), "its usage counted once");
+
+    // Another turn ran meanwhile, then the session moved to another node (recovered from the journal).
+    entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("t-b", 4,
+        Long.MAX_VALUE, r));
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn("t-b",
+        List.of(user("zwei", 4)), reply("two", 5), r));
+    entity.restart();
+    var late = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn("t-a",
+        List.of(user("eins", 2)), reply("one", 3), r));
+    assertTrue(late.hasNoEvents());
+    assertEquals(List.of("eins", "one", "zwei", "two"), late.reply().getValue().messages().stream()
+        .map(StoredMessage::content).toList());
+    // A turn already recorded cannot reserve the session again either.
+    var begun = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("t-a", 6,
+        Long.MAX_VALUE, r));
+    assertEquals(ErrorKind.CONFLICT, ((LlmException) begun.reply().getError()).kind());
+  }
+
+  @Test
+  void aBeginTurnSentAgainForTheTurnHoldingTheSessionIsGrantedAgainAndOthersStillWait() {
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(),
+        List.of(), 1, r));
+    var first = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("t-a", 2,
+        Long.MAX_VALUE, r));
+    assertEquals("t-a", first.reply().getValue().turnId());
+    var repeat = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("t-a", 2,
+        Long.MAX_VALUE, r));
+    assertEquals("t-a", repeat.reply().getValue().turnId(), "the answer that was lost, given again");
+    var other = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("t-b", 3,
+        Long.MAX_VALUE, r));
+    assertEquals(ErrorKind.CONFLICT, ((LlmException) other.reply().getError()).kind());
+  }
+
+  @Test
+  void onlyTheLastTurnIdsAreKept() {
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(),
+        List.of(), 1, r));
+    SessionState.Active last = null;
+    for (int i = 0; i < SessionState.Active.RECENT_TURNS + 5; i++) {
+      String t = "t-" + i;
+      long at = 10 + i;
+      entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn(t, at, Long.MAX_VALUE,
+          r));
+      last = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn(t,
+          List.of(user("q", at)), reply("a", at), r)).reply().getValue();
+    }
+    assertEquals(SessionState.Active.RECENT_TURNS, last.recentTurns().size());
+    assertEquals("t-" + (SessionState.Active.RECENT_TURNS + 4), last.recentTurns().get(last.recentTurns().size() - 1));
+    assertEquals(last.recentTurns(), ((SessionState.Active) entity.restart().state()).recentTurns());
   }
 }

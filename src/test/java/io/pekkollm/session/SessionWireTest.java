@@ -35,17 +35,17 @@ class SessionWireTest {
         new StoredUsage(3, 4, 0, 0, 0), new StoredCost(new BigDecimal("0.0010"), BigDecimal.ZERO, BigDecimal.ZERO,
             new BigDecimal("0.002"), BigDecimal.ZERO), null, 6);
     Active active = new Active("s1", "n", "mock/echo", "sliding_window", Map.of("k", "v"), List.of(user, reply),
-        new StoredUsage(3, 4, 0, 0, 0), null, 1, 6);
+        new StoredUsage(3, 4, 0, 0, 0), null, 1, 6, List.of("t0", "t1"));
     var sessionProbe = kit.<StatusReply<Active>>createTestProbe().getRef();
     WireCheck.assertSurvives(kit, new SessionEntity.Create("n", "mock/echo", null, Map.of("k", "v"), List.of(user), 1, sessionProbe));
     WireCheck.assertSurvives(kit, new SessionEntity.Get(sessionProbe));
-    WireCheck.assertSurvives(kit, new SessionEntity.BeginTurn(7, Long.MAX_VALUE, kit.<StatusReply<SessionEntity.TurnStarted>>createTestProbe().getRef()));
-    WireCheck.assertSurvives(kit, new SessionEntity.CompleteTurn(1, List.of(user), reply, sessionProbe));
-    WireCheck.assertSurvives(kit, new SessionEntity.AbortTurn(1));
+    WireCheck.assertSurvives(kit, new SessionEntity.BeginTurn("t2", 7, Long.MAX_VALUE, kit.<StatusReply<SessionEntity.TurnStarted>>createTestProbe().getRef()));
+    WireCheck.assertSurvives(kit, new SessionEntity.CompleteTurn("t2", List.of(user), reply, sessionProbe));
+    WireCheck.assertSurvives(kit, new SessionEntity.AbortTurn("t2"));
     WireCheck.assertSurvives(kit, new SessionEntity.Update(null, "mock/other", null, "", 8, sessionProbe));
     WireCheck.assertSurvives(kit, new SessionEntity.Delete(9, kit.<StatusReply<Long>>createTestProbe().getRef()));
     WireCheck.assertSurvives(kit, StatusReply.success(active));
-    WireCheck.assertSurvives(kit, StatusReply.success(new SessionEntity.TurnStarted(2, active)));
+    WireCheck.assertSurvives(kit, StatusReply.success(new SessionEntity.TurnStarted("t2", active)));
     WireCheck.assertSurvives(kit, StatusReply.success(3L));
     assertEquals(active.toSession(), WireCheck.roundTrip(kit, active).toSession());
 
