@@ -62,9 +62,23 @@ final class GatewayAuth {
       return keys.admit(key, model).thenApply(t -> t::settle);
     }
 
-    /** The owner recorded with what this caller creates (streams, sessions): its key id, or null. */
+    /** The owner recorded with what this caller creates (streams, sessions, responses): its key id, or null. */
     String owner() {
       return key == null ? null : key.id();
+    }
+
+    /**
+     * Whether this caller may read or change what {@code owner} created. A virtual key sees only its own; the
+     * gateway's own keys (and anyone, with no key set) see everything. Records without an owner (made with the
+     * shared key, or before owners were recorded) are not shown to virtual keys: the safe side of the two.
+     */
+    boolean canSee(String owner) {
+      return key == null || key.id().equals(owner);
+    }
+
+    /** {@code request} owned by this caller ({@link io.pekkollm.model.ChatRequest#owner()}). */
+    io.pekkollm.model.ChatRequest own(io.pekkollm.model.ChatRequest request) {
+      return key == null ? request : request.toBuilder().owner(key.id()).build();
     }
   }
 
@@ -90,6 +104,22 @@ final class GatewayAuth {
   /** The keys service; only when {@link #keysEnabled()}. */
   KeyService keys() {
     return keys.get();
+  }
+
+  /**
+   * Admits a call of {@code caller} on {@code model} that continues something the key {@code owner} started (a
+   * resumed stream): it is charged to that key, whoever resumes it. A virtual key only reaches its own streams, so
+   * for one this is its own admission; the gateway's own keys resuming a key's stream charge that key (its
+   * budget and limits apply, revoked or not: the stream was its). Without an owner, the caller's own admission.
+   */
+  CompletionStage<Charge> admitFor(Caller caller, String owner, String model) {
+    if (owner == null || caller.key() != null || keys == null) {
+      return caller.admit(model);
+    }
+    KeyService service = keys.get();
+    return service.get(owner).thenCompose(found -> found.isEmpty()
+        ? CompletableFuture.completedFuture(Charge.NONE)
+        : service.admit(found.get(), model).thenApply(t -> (Charge) t::settle));
   }
 
   /**

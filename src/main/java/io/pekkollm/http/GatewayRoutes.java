@@ -89,7 +89,7 @@ public final class GatewayRoutes {
     this.keyRoutes = new KeyRoutes(auth, bodies);
     this.guard = new RequestGuard(settings);
     this.chat = new ChatCompletionRoutes(client, bodies, largeRequests, sse);
-    this.streams = new StreamRoutes(client, bodies, sse);
+    this.streams = new StreamRoutes(client, bodies, sse, auth);
     this.models = new ModelRoutes(client);
     this.health = new HealthRoutes(client, settings);
     this.cacheRoutes = new CacheRoutes(client.cache());
@@ -162,7 +162,8 @@ public final class GatewayRoutes {
             path("models", () -> get(() -> completeWithFuture(models.list()))),
             path(segment("streams").slash(segment()).slash("resume"), id ->
                 post(() -> completeWithFuture(streams.resume(id, req)))),
-            path(segment("streams").slash(segment()), id -> get(() -> completeWithFuture(streams.status(id)))),
+            path(segment("streams").slash(segment()), id -> get(() -> completeWithFuture(streams.status(id,
+                GatewayAuth.Caller.of(req))))),
             path(segment("models").slash(PathMatchers.remaining()),
                 rest -> get(() -> completeWithFuture(models.one(ModelRoutes.modelId(req))))),
             cacheRoutes.route(),

@@ -70,7 +70,7 @@ final class MessagesRoutes {
   private CompletionStage<HttpResponse> messages(HttpRequest req) {
     return body(req, body -> {
       MessagesCodec.ParsedRequest parsed = MessagesCodec.readRequest(body, false);
-      ChatRequest request = prepare(parsed.request(), req);
+      ChatRequest request = GatewayAuth.Caller.of(req).own(prepare(parsed.request(), req));
       return GatewayAuth.Caller.of(req).admit(request.model())
           .thenCompose(charge -> parsed.stream() ? streamed(request, charge) : whole(request, charge))
           .exceptionally(ErrorResponses::anthropic);

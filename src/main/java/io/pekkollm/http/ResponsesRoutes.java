@@ -57,8 +57,8 @@ final class ResponsesRoutes {
     return concat(
         path("responses", () -> post(() -> extractRequest(req -> completeWithFuture(create(req))))),
         path(segment("responses").slash(segment()), id -> concat(
-            get(() -> completeWithFuture(retrieve(id))),
-            delete(() -> completeWithFuture(remove(id))))));
+            get(() -> extractRequest(req -> completeWithFuture(retrieve(id, GatewayAuth.Caller.of(req))))),
+            delete(() -> extractRequest(req -> completeWithFuture(remove(id, GatewayAuth.Caller.of(req))))))));
   }
 
   CompletionStage<HttpResponse> create(HttpRequest req) {
@@ -77,20 +77,23 @@ final class ResponsesRoutes {
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
-    return history(parsed.previousResponseId()).thenCompose(history -> {
-      ChatRequest request = ResponsesCodec.chatRequest(parsed, history);
+    return history(parsed.previousResponseId(), caller).thenCompose(history -> {
+      ChatRequest request = caller.own(ResponsesCodec.chatRequest(parsed, history));
       return caller.admit(request.model()).thenCompose(charge -> parsed.stream()
-          ? streamed(parsed, request, history, charge) : whole(parsed, request, history, charge));
+          ? streamed(parsed, request, history, charge, caller) : whole(parsed, request, history, charge, caller));
     });
   }
 
-  /** The conversation the previous response ends (empty without one); a 404 for an unknown id. */
-  private CompletionStage<ArrayNode> history(String previousId) {
+  /**
+   * The conversation the previous response ends (empty without one); a 404 for an unknown id or one that
+   * {@code caller} may not see (another key's).
+   */
+  private CompletionStage<ArrayNode> history(String previousId, GatewayAuth.Caller caller) {
     if (previousId == null) {
       return CompletableFuture.completedFuture(Json.MAPPER.createArrayNode());
     }
     return client.responses().get(previousId).thenApply(found -> {
-      StoredResponse s = found.orElseThrow(() -> new LlmException(ErrorKind.NOT_FOUND, "Previous response with id '"
+      StoredResponse s = found.filter(r -> caller.canSee(r.owner())).orElseThrow(() -> new LlmException(ErrorKind.NOT_FOUND, "Previous response with id '"
           + previousId + "' not found.", null, false, "previous_response_id"));
       try {
         return (ArrayNode) Json.parse(s.conversationJson());
@@ -101,7 +104,7 @@ final class ResponsesRoutes {
   }
 
   private CompletionStage<HttpResponse> whole(ResponsesCodec.Parsed parsed, ChatRequest request, ArrayNode history,
-      GatewayAuth.Charge charge) {
+      GatewayAuth.Charge charge, GatewayAuth.Caller caller) {
     String id = ResponsesCodec.newId("resp");
     long created = ResponseHeaders.nowSeconds();
     return client.chat(request).whenComplete((resp, err) -> ChatCompletionRoutes.settle(charge, request.model(), resp))
@@ -110,7 +113,8 @@ final class ResponsesRoutes {
       ObjectNode r = ResponsesCodec.response(id, created, "completed", resp.model(), parsed, output, resp.usage(),
           resp.cost().orElse(null), null, ResponsesCodec.incompleteReason(resp.finishReason()));
       String json = Json.write(r);
-      CompletionStage<?> stored = parsed.store() ? store(id, json, ResponsesCodec.conversation(history, parsed, output))
+      CompletionStage<?> stored = parsed.store()
+          ? store(id, json, ResponsesCodec.conversation(history, parsed, output), caller.owner())
           : CompletableFuture.completedFuture(null);
       return stored.thenApply(done -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
           .addHeader(RawHeader.create("X-Served-Model", resp.model())));
@@ -118,7 +122,7 @@ final class ResponsesRoutes {
   }
 
   private CompletionStage<HttpResponse> streamed(ResponsesCodec.Parsed parsed, ChatRequest request,
-      ArrayNode history, GatewayAuth.Charge charge) {
+      ArrayNode history, GatewayAuth.Charge charge, GatewayAuth.Caller caller) {
     AtomicReference<ChatStream> handleRef = new AtomicReference<>();
     Supplier<String> served = () -> {
       ChatStream h = handleRef.get();
@@ -131,7 +135,7 @@ final class ResponsesRoutes {
           if (parsed.store()) {
             // Registered before response.completed is written: a read of this id waits for the write.
             store(id, Json.write(completed),
-                ResponsesCodec.conversation(history, parsed, (ArrayNode) completed.get("output")));
+                ResponsesCodec.conversation(history, parsed, (ArrayNode) completed.get("output")), caller.owner());
           }
         });
     Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
@@ -143,22 +147,27 @@ final class ResponsesRoutes {
         SseResponses.metered(client, charge, request.model()));
   }
 
-  private CompletionStage<?> store(String id, String json, ArrayNode conversation) {
-    return client.responses().put(new StoredResponse(id, json, Json.write(conversation), System.currentTimeMillis()));
+  private CompletionStage<?> store(String id, String json, ArrayNode conversation, String owner) {
+    return client.responses().put(new StoredResponse(id, json, Json.write(conversation), System.currentTimeMillis(),
+        owner));
   }
 
-  private CompletionStage<HttpResponse> retrieve(String id) {
+  private CompletionStage<HttpResponse> retrieve(String id, GatewayAuth.Caller caller) {
     return client.responses().get(id).handle((found, err) -> {
       if (err != null) {
         return ErrorResponses.of(err);
       }
-      return found.map(s -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, s.responseJson()))
+      return found.filter(s -> caller.canSee(s.owner())).map(s -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, s.responseJson()))
           .orElseGet(() -> notFound(id));
     });
   }
 
-  private CompletionStage<HttpResponse> remove(String id) {
-    return client.responses().delete(id).handle((deleted, err) -> {
+  private CompletionStage<HttpResponse> remove(String id, GatewayAuth.Caller caller) {
+    // Another key's response is answered as unknown, and left alone.
+    CompletionStage<Boolean> deletion = caller.key() == null ? client.responses().delete(id)
+        : client.responses().get(id).thenCompose(found -> found.filter(s -> caller.canSee(s.owner())).isPresent()
+            ? client.responses().delete(id) : CompletableFuture.completedFuture(false));
+    return deletion.handle((deleted, err) -> {
       if (err != null) {
         return ErrorResponses.of(err);
       }

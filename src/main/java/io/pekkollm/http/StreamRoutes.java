@@ -12,6 +12,7 @@ import io.pekkollm.recovery.ResumeStrategy;
 import io.pekkollm.recovery.StreamSnapshot;
 import io.pekkollm.util.Json;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -24,14 +25,18 @@ import org.apache.pekko.util.ByteString;
 /**
  * Journalled streams: {@code GET /v1/streams/{id}} (status, partial text, usage, interruption) and
  * {@code POST /v1/streams/{id}/resume} (body {@code {"strategy", "model"?}}, honouring {@code Last-Event-ID}),
- * which answers SSE starting with an {@code event: recovery} event. A malformed or unknown id is a 404.
+ * which answers SSE starting with an {@code event: recovery} event. A malformed or unknown id is a 404, and so is
+ * another virtual key's stream ({@link GatewayAuth.Caller#canSee}). A resume is charged to the key that started the
+ * stream ({@link GatewayAuth#admitFor}).
  */
 final class StreamRoutes {
   private final LlmClient client;
   private final RequestBodies bodies;
   private final SseResponses sse;
+  private final GatewayAuth auth;
 
-  StreamRoutes(LlmClient client, RequestBodies bodies, SseResponses sse) {
+  StreamRoutes(LlmClient client, RequestBodies bodies, SseResponses sse, GatewayAuth auth) {
+    this.auth = auth;
     this.client = client;
     this.bodies = bodies;
     this.sse = sse;
@@ -60,13 +65,22 @@ final class StreamRoutes {
             throw LlmException.invalidRequest("'model' must be a string (provider/model)", "model");
           }
           String model = m == null || m.isNull() ? null : m.asText();
-          // A resumed stream is charged to the caller's key, on the stream's model unless the body names another.
+          // A resumed stream is charged to the key that started it, on the stream's model unless the body names
+          // another; another key's stream is unknown to this caller.
           GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
-          CompletionStage<String> charged = model != null || caller.key() == null
-              ? CompletableFuture.completedFuture(model)
-              : client.streamStatus(id).thenApply(st -> st.map(StreamSnapshot::model).orElse(null));
-          return charged.thenCompose(cm -> cm == null ? CompletableFuture.completedFuture(GatewayAuth.Charge.NONE)
-                  : caller.admit(cm))
+          CompletionStage<Optional<StreamSnapshot>> found = caller.key() == null && !auth.keysEnabled()
+              ? CompletableFuture.completedFuture(Optional.empty()) : client.streamStatus(id);
+          return found.thenCompose(st -> {
+                if (st.isPresent() && !caller.canSee(st.get().owner())) {
+                  throw unknown(id);
+                }
+                if (caller.key() != null && st.isEmpty()) {
+                  throw unknown(id);
+                }
+                String cm = model != null ? model : st.map(StreamSnapshot::model).orElse(null);
+                return cm == null ? CompletableFuture.completedFuture(GatewayAuth.Charge.NONE)
+                    : auth.admitFor(caller, st.map(StreamSnapshot::owner).orElse(null), cm);
+              })
               .thenCompose(charge -> client.resume(id, strategy, model, lastEventId)
                   .whenComplete((r, err) -> {
                     if (err != null) {
@@ -93,9 +107,14 @@ final class StreamRoutes {
         x -> List.<HttpHeader>of(), metered);
   }
 
-  CompletionStage<HttpResponse> status(String id) {
+  private static LlmException unknown(String id) {
+    return new LlmException(ErrorKind.NOT_FOUND, "no stream with recovery id '" + id + "'", null, false,
+        "recovery_id");
+  }
+
+  CompletionStage<HttpResponse> status(String id, GatewayAuth.Caller caller) {
     return client.streamStatus(id).thenApply(opt -> {
-      if (opt.isEmpty()) {
+      if (opt.isEmpty() || !caller.canSee(opt.get().owner())) {
         return ErrorResponses.simple(ErrorKind.NOT_FOUND, 404, "no stream with recovery id '" + id + "'", "recovery_id");
       }
       StreamSnapshot s = opt.get();

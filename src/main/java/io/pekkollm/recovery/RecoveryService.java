@@ -141,7 +141,7 @@ public final class RecoveryService {
     String request = StoredRequest.write(original);
     return journalChunks(recoveryId, upstream, () -> {
       StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
-          System.currentTimeMillis());
+          System.currentTimeMillis(), original.owner());
       streams.tell(recoveryId, new StreamEntity.Announce(begin));
       return begin;
     });

@@ -9,9 +9,12 @@ import java.util.List;
  */
 sealed interface StreamEvent extends JsonSerializable {
 
-  /** A stream began. {@code request} is the original request in OpenAI JSON with its provider/model id. */
+  /**
+   * A stream began. {@code request} is the original request in OpenAI JSON with its provider/model id;
+   * {@code owner} the virtual key id that started it (null: none, and in events written before owners existed).
+   */
   record Started(String recoveryId, String provider, String model, String request, String incarnation,
-      long atMillis) implements StreamEvent {}
+      long atMillis, String owner) implements StreamEvent {}
 
   /** Chunks that were persisted before any caller saw them. Each carries its sequence number. */
   record ChunksAppended(List<StoredChunk> chunks, long atMillis) implements StreamEvent {}

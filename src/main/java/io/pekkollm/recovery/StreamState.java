@@ -19,6 +19,8 @@ final class StreamState {
   String model;
   String request;
   String incarnation;
+  /** The virtual key id that started the stream, or null. */
+  String owner;
   /** The answer as it stands: chunks in order (a paragraph resume trims this view). */
   final List<StoredChunk> view = new ArrayList<>();
   final StringBuilder text = new StringBuilder();
@@ -47,6 +49,7 @@ final class StreamState {
       model = s.model();
       request = s.request();
       incarnation = s.incarnation();
+      owner = s.owner();
       startedAt = s.atMillis();
       updatedAt = s.atMillis();
     } else if (event instanceof StreamEvent.ChunksAppended a) {

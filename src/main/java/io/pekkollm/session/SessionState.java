@@ -40,17 +40,17 @@ sealed interface SessionState {
 
   /** A live session. {@code cost} is null until a priced reply arrives. */
   record Active(String id, String name, String model, String contextStrategy, Map<String, String> metadata,
-      List<StoredMessage> messages, StoredUsage usage, StoredCost cost, long createdAtMillis, long updatedAtMillis)
-      implements SessionState, io.pekkollm.util.JsonSerializable {
+      List<StoredMessage> messages, StoredUsage usage, StoredCost cost, long createdAtMillis, long updatedAtMillis,
+      String owner) implements SessionState, io.pekkollm.util.JsonSerializable {
 
     static SessionState begin(SessionEvent event, SessionState otherwise) {
       if (event instanceof SessionCreated c) {
         return new Active(c.sessionId(), c.name(), c.model(), c.contextStrategy(), c.metadata(), c.messages(),
-            Stored.NO_USAGE, null, c.atMillis(), c.atMillis());
+            Stored.NO_USAGE, null, c.atMillis(), c.atMillis(), c.owner());
       }
       if (event instanceof SessionImported i) {
         return new Active(i.sessionId(), i.name(), i.model(), i.contextStrategy(), i.metadata(), i.messages(),
-            i.usage() == null ? Stored.NO_USAGE : i.usage(), i.cost(), i.createdAtMillis(), i.atMillis());
+            i.usage() == null ? Stored.NO_USAGE : i.usage(), i.cost(), i.createdAtMillis(), i.atMillis(), i.owner());
       }
       return otherwise;
     }
@@ -67,11 +67,11 @@ sealed interface SessionState {
       }
       if (event instanceof ModelChanged m) {
         return new Active(id, name, m.model(), contextStrategy, metadata, messages, usage, cost, createdAtMillis,
-            m.atMillis());
+            m.atMillis(), owner);
       }
       if (event instanceof MetadataChanged m) {
         return new Active(id, m.name(), model, m.contextStrategy(), m.metadata(), messages, usage, cost,
-            createdAtMillis, m.atMillis());
+            createdAtMillis, m.atMillis(), owner);
       }
       if (event instanceof SessionDeleted) {
         return new Deleted();
@@ -85,7 +85,7 @@ sealed interface SessionState {
       more.addAll(messages);
       more.add(m);
       return new Active(id, name, model, contextStrategy, metadata, List.copyOf(more), newUsage, newCost,
-          createdAtMillis, Math.max(updatedAtMillis, m.atMillis()));
+          createdAtMillis, Math.max(updatedAtMillis, m.atMillis()), owner);
     }
 
     private static StoredCost plus(StoredCost total, StoredCost c) {
@@ -105,7 +105,7 @@ sealed interface SessionState {
           contextStrategy == null ? null : TruncationStrategy.of(contextStrategy),
           metadata == null ? Map.of() : metadata, messages.stream().map(Stored::message).toList(),
           Stored.usage(usage), cost == null ? io.pekkollm.model.Cost.ZERO : Stored.cost(cost),
-          Instant.ofEpochMilli(createdAtMillis), Instant.ofEpochMilli(updatedAtMillis));
+          Instant.ofEpochMilli(createdAtMillis), Instant.ofEpochMilli(updatedAtMillis), owner);
     }
   }
 }

@@ -53,13 +53,30 @@ class JournalTest {
   }
 
   @Test
+  void aStartedEventWrittenBeforeOwnersExistedReadsWithNoOwner() {
+    ActorTestKit kit = ActorTestKit.create(TestConfig.of(""));
+    try {
+      Serialization ser = SerializationExtension.get(kit.system().classicSystem());
+      StreamEvent.Started now = new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, "k");
+      var serializer = ser.findSerializerFor(now);
+      byte[] old = "{\"recoveryId\":\"id1\",\"provider\":\"openai\",\"model\":\"openai/gpt-4o\",\"request\":\"{}\",\"incarnation\":\"inc\",\"atMillis\":1}"
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      Object back = ser.deserialize(old, serializer.identifier(), Serializers.manifestFor(serializer, now)).get();
+      assertEquals(new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, null), back);
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
+
+  @Test
   void everyEventRoundTripsThroughTheConfiguredSerializer() {
     ActorTestKit kit = ActorTestKit.create(TestConfig.of(""));
     try {
       Serialization ser = SerializationExtension.get(kit.system().classicSystem());
       StoredUsage u = new StoredUsage(10, 20, 3, 0, 5);
       List<StreamEvent> events = List.of(
-          new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L),
+          new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L, null),
+          new StreamEvent.Started("id2", "openai", "openai/gpt-4o", "{}", "inc", 1L, "0123456789abcdef"),
           new StreamEvent.ChunksAppended(List.of(new StoredChunk(1, "héllo 🌍", null, List.of(), null, null),
               new StoredChunk(2, null, "thinking", List.of(new StoredToolDelta(0, "c1", "f", "{\"a\":")), "tool_calls", u),
               new StoredChunk(0, null, null, List.of(), null, u)), 2L),
