@@ -293,7 +293,11 @@ public final class LlmClient implements AutoCloseable {
       if (keys == null) {
         keys = KeyService.start(system, journalSettings, system.settings().config().getConfig("pekko-llm.keys"),
             entityHost, clock, this::knowsModel,
-            name -> router.groupOf(name) == null ? List.of() : router.groupOf(name).models());
+            name -> router.groupOf(name) == null ? List.of() : router.groupOf(name).models(),
+            alert -> callbacks.softBudgetExceeded(new io.pekkollm.callback.CallEvent.SoftBudgetExceeded(
+                "soft-budget-" + alert.keyId() + "-" + alert.at(), java.time.Instant.ofEpochMilli(alert.at()),
+                alert.keyId(), alert.team(), alert.spend(), alert.softBudget(),
+                alert.periodEndsAt() == null ? null : java.time.Instant.ofEpochMilli(alert.periodEndsAt()))));
       }
       return keys;
     }

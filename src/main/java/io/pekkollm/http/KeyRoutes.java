@@ -105,6 +105,8 @@ final class KeyRoutes {
         o.put("spend", s.total()).put("period_spend", s.periodSpend())
             .put("budget_reset_at", s.resetsAt() == null ? null : Instant.ofEpochMilli(s.resetsAt()).toString())
             .put("soft_budget_exceeded", key.softBudget() != null && s.periodSpend().compareTo(key.softBudget()) >= 0)
+            .put("soft_budget_exceeded_at", s.softBudgetExceededAt() == null ? null
+                : Instant.ofEpochMilli(s.softBudgetExceededAt()).toString())
             .put("spend_unwritten", s.unwritten());
         return ok(o);
       });
