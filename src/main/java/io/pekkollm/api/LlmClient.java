@@ -297,7 +297,8 @@ public final class LlmClient implements AutoCloseable {
             alert -> callbacks.softBudgetExceeded(new io.pekkollm.callback.CallEvent.SoftBudgetExceeded(
                 "soft-budget-" + alert.keyId() + "-" + alert.at(), java.time.Instant.ofEpochMilli(alert.at()),
                 alert.keyId(), alert.team(), alert.spend(), alert.softBudget(),
-                alert.periodEndsAt() == null ? null : java.time.Instant.ofEpochMilli(alert.periodEndsAt()))));
+                alert.periodEndsAt() == null ? null : java.time.Instant.ofEpochMilli(alert.periodEndsAt()))),
+            metrics.enabled() ? metrics.registry() : null);
       }
       return keys;
     }

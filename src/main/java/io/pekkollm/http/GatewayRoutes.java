@@ -137,14 +137,15 @@ public final class GatewayRoutes {
 
   private CompletionStage<HttpResponse> chatCompletionsDirect(HttpRequest req) {
     long start = System.nanoTime();
+    HttpRequest noted = settings.accessLog() ? req.addAttribute(GatewayAuth.NOTE, new GatewayAuth.AccessNote()) : req;
     CompletionStage<HttpResponse> resp;
     try {
-      resp = auth.authorized(req, false, chat::handle);
+      resp = auth.authorized(noted, false, chat::handle);
     } catch (RuntimeException e) {
       resp = CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
     resp = resp.exceptionally(ErrorResponses::of);
-    return settings.accessLog() ? resp.thenApply(r -> logAccess(req, start, r)) : resp;
+    return settings.accessLog() ? resp.thenApply(r -> logAccess(noted, start, r)) : resp;
   }
 
   public Route route() {
@@ -183,17 +184,19 @@ public final class GatewayRoutes {
   }
 
   private Route accessLog(Route inner) {
-    return extractRequest(req -> {
+    return extractRequest(plain -> {
       long start = System.nanoTime();
-      return mapResponse(resp -> logAccess(req, start, resp), () -> inner);
+      HttpRequest req = plain.addAttribute(GatewayAuth.NOTE, new GatewayAuth.AccessNote());
+      return mapRequest(r -> req, () -> mapResponse(resp -> logAccess(req, start, resp), () -> inner));
     });
   }
 
   private static HttpResponse logAccess(HttpRequest req, long start, HttpResponse resp) {
     if (ACCESS.isInfoEnabled()) {
       long micros = (System.nanoTime() - start) / 1000;
-      ACCESS.info("{} {} {} {}.{} ms", req.method().value(), req.getUri().path(), resp.status().intValue(),
-          micros / 1000, String.valueOf(1000 + micros % 1000 / 10).substring(2));
+      GatewayAuth.AccessNote note = GatewayAuth.AccessNote.of(req);
+      ACCESS.info("{} {} {} {}.{} ms{}", req.method().value(), req.getUri().path(), resp.status().intValue(),
+          micros / 1000, String.valueOf(1000 + micros % 1000 / 10).substring(2), note == null ? "" : note.suffix());
     }
     return resp;
   }

@@ -47,6 +47,7 @@ public final class KeyService {
   private final Predicate<String> knownModel;
   private final Function<String, List<String>> groupMembers;
   private final KeyLimits limits = new KeyLimits();
+  private final KeyMetrics metrics;
   private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
 
   /** A checked key (null: no key has this id) and when it was read from its entity (System.nanoTime). */
@@ -74,7 +75,9 @@ public final class KeyService {
   public record SpendRow(String day, String keyId, String model, String team, BigDecimal spend) {}
 
   private KeyService(Entities<KeyDirectory.Command> directory, Entities<SpendEntity.Command> spend, Clock clock,
-      Config settings, Predicate<String> knownModel, Function<String, List<String>> groupMembers) {
+      Config settings, Predicate<String> knownModel, Function<String, List<String>> groupMembers,
+      KeyMetrics metrics) {
+    this.metrics = metrics;
     this.directory = directory;
     this.spend = spend;
     this.clock = clock;
@@ -92,16 +95,17 @@ public final class KeyService {
    */
   public static KeyService start(ActorSystem<?> system, JournalSettings journal, Config settings, EntityHost host,
       Clock clock, Predicate<String> knownModel, Function<String, List<String>> groupMembers) {
-    return start(system, journal, settings, host, clock, knownModel, groupMembers, alert -> {});
+    return start(system, journal, settings, host, clock, knownModel, groupMembers, alert -> {}, null);
   }
 
   /**
    * As {@link #start(ActorSystem, JournalSettings, Config, EntityHost, Clock, Predicate, Function)}, with
-   * {@code alerts} told of every soft budget reached (after a WARN log line naming the key id, never its secret).
+   * {@code alerts} told of every soft budget reached (after a WARN log line naming the key id, never its secret),
+   * and the keys' metrics ({@link KeyMetrics}) recorded into {@code registry} (null: none).
    */
   public static KeyService start(ActorSystem<?> system, JournalSettings journal, Config settings, EntityHost host,
       Clock clock, Predicate<String> knownModel, Function<String, List<String>> groupMembers,
-      java.util.function.Consumer<SoftBudgetAlert> alerts) {
+      java.util.function.Consumer<SoftBudgetAlert> alerts, io.micrometer.core.instrument.MeterRegistry registry) {
     java.util.function.Consumer<SpendEntity.SoftBudgetAlert> raise = a -> {
       LOG.warn("key {} (team {}) reached its soft_budget: ${} spent of ${} in this period", a.keyId(),
           a.team() == null ? "-" : a.team(), a.spend().toPlainString(), a.softBudget().toPlainString());
@@ -120,7 +124,8 @@ public final class KeyService {
     Entities<SpendEntity.Command> spend = host.entities("key-spend", SpendEntity.Command.class,
         (id, passivation) -> SpendEntity.create(id, JournalSettings.PLUGIN_ID, plugin, passivate, flush, passivation,
             raise));
-    return new KeyService(directory, spend, clock, settings, knownModel, groupMembers);
+    return new KeyService(directory, spend, clock, settings, knownModel, groupMembers,
+        new KeyMetrics(registry, settings.getInt("metrics-max-keys")));
   }
 
   // ---- management ----
@@ -270,6 +275,14 @@ public final class KeyService {
    * ({@code budget_exceeded}). The ticket must be settled when the call ends, whatever its outcome.
    */
   public CompletionStage<Ticket> admit(VirtualKey key, String model) {
+    return admitting(key, model).whenComplete((t, err) -> {
+      if (err != null && io.pekkollm.util.Futures.cause(err) instanceof KeyException ke) {
+        metrics.refused(key, ke.errorCode());
+      }
+    });
+  }
+
+  private CompletionStage<Ticket> admitting(VirtualKey key, String model) {
     if (!key.allows(model, groupMembers)) {
       return CompletableFuture.failedFuture(new KeyException(ErrorKind.PERMISSION, "model_not_allowed",
           "the key " + key.prefix() + " may not call model '" + model + "' (its models: " + key.models() + ")",
@@ -331,6 +344,7 @@ public final class KeyService {
       }
       long now = clock.millis();
       limits.release(key, tokens, now);
+      metrics.settled(key, model, tokens, cost);
       if (reservation != null || (cost != null && cost.signum() > 0)) {
         spend.tell(key.id(), new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(),
             key.createdAt(), now, key.softBudget()));

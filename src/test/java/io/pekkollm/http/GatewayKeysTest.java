@@ -323,6 +323,57 @@ class GatewayKeysTest {
   }
 
   @Test
+  void accessLogAndMetricsCarryKeyIdTeamAndModelNeverTheSecretWithBoundedKeyLabels() throws Exception {
+    gw.close();
+    gw = new Gw(TestConfig.openAiCompatible("openai", upstream, "pekko-llm.gateway.port = 0\n"
+        + "pekko-llm.gateway.access-log = on\npekko-llm.gateway.master-key = \"" + MASTER + "\"\n"
+        + "pekko-llm.keys.metrics-max-keys = 1\n" + h2(dataDir)), clock);
+    ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        "io.pekkollm.access");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    access.addAppender(seen);
+    try {
+      JsonNode a = createKey("{\"team\":\"search\"}");
+      JsonNode b = createKey("{\"team\":\"ads\",\"models\":[\"openai/gpt-4o-mini\"]}");
+      assertEquals(200, send("POST", "/v1/chat/completions", a.path("key").asText(), chatBody("openai/gpt-4o-mini"))
+          .statusCode());
+      assertEquals(200, send("POST", "/v1/chat/completions", b.path("key").asText(), chatBody("openai/gpt-4o-mini"))
+          .statusCode());
+      assertEquals(403, send("POST", "/v1/chat/completions", b.path("key").asText(), chatBody("openai/gpt-4o"))
+          .statusCode());
+      List<String> lines;
+      synchronized (seen.list) {
+        lines = seen.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+            .filter(l -> l.startsWith("POST /v1/chat/completions")).toList();
+      }
+      assertEquals(3, lines.size(), lines.toString());
+      assertTrue(lines.get(0).endsWith(" key=" + a.path("id").asText() + " team=search model=openai/gpt-4o-mini"),
+          lines.get(0));
+      assertTrue(lines.get(2).matches("POST /v1/chat/completions 403 .* key=" + b.path("id").asText()
+          + " team=ads model=openai/gpt-4o"), lines.get(2));
+      for (String l : lines) {
+        assertFalse(l.contains(a.path("key").asText()) || l.contains(b.path("key").asText()), l);
+      }
+      waitForKeySpend(b.path("id").asText(), CALL);
+      String metrics = send("GET", "/metrics", MASTER, null).body();
+      // One key label of its own (metrics-max-keys = 1): the first key seen; the second is "other".
+      assertTrue(metrics.contains("pekko_llm_key_requests_total{key=\"" + a.path("id").asText()
+          + "\",model=\"openai/gpt-4o-mini\",team=\"search\"} 1.0"), metrics);
+      assertTrue(metrics.contains("pekko_llm_key_requests_total{key=\"other\",model=\"openai/gpt-4o-mini\",team=\"other\"} 1.0"),
+          metrics);
+      assertTrue(metrics.contains("pekko_llm_key_refusals_total{key=\"other\",reason=\"model_not_allowed\",team=\"other\"} 1.0"),
+          metrics);
+      assertTrue(metrics.contains("pekko_llm_key_spend_usd_total{key=\"" + a.path("id").asText()), metrics);
+      assertFalse(metrics.contains(b.path("id").asText()), "beyond metrics-max-keys a key has no label of its own");
+      assertFalse(metrics.contains(a.path("key").asText()), "never the secret");
+    } finally {
+      access.detachAppender(seen);
+    }
+  }
+
+  @Test
   void streamedCallsAreChargedWhenTheStreamEnds() throws Exception {
     String chunk = "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\",";
     String sse = "data: " + chunk + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n"
