@@ -304,6 +304,15 @@ public final class LlmClient implements AutoCloseable {
     }
   }
 
+  /**
+   * This client calling on behalf of {@code identity}: a host service's own user, whose limits and budget are those
+   * of a virtual key made with {@link #keys()} ({@link KeyService#create}), without any HTTP key. See
+   * {@link IdentifiedClient}.
+   */
+  public IdentifiedClient as(io.pekkollm.keys.CallerIdentity identity) {
+    return new IdentifiedClient(this, keys(), identity);
+  }
+
   /** Whether {@code model} names a model group, or a model ({@code provider/model}, {@code provider/*}) of a provider. */
   private boolean knowsModel(String model) {
     int slash = model.indexOf('/');

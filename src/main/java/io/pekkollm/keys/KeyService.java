@@ -249,8 +249,32 @@ public final class KeyService {
     });
   }
 
+  /**
+   * The key {@code who} names, for a host service that calls on behalf of its own users without their secrets
+   * (see {@code LlmClient.as}); fails with {@link KeyException} (AUTHENTICATION) when there is no such key or it
+   * is revoked or expired. Answered from memory as {@link #authenticate}.
+   */
+  public CompletionStage<VirtualKey> identify(CallerIdentity who) {
+    String id = who.keyId();
+    Cached c = cache.get(id);
+    if (c != null && System.nanoTime() - c.readAt() < cacheTtlNanos) {
+      return active(c.key());
+    }
+    return this.<KeyDirectory.Reply>askDirectory(r -> new KeyDirectory.Get(id, r)).thenCompose(r -> {
+      cache.put(id, new Cached(r.key(), System.nanoTime()));
+      return active(r.key());
+    });
+  }
+
   private CompletionStage<VirtualKey> check(StoredKey stored, String secret) {
     if (stored == null || !stored.matches(secret)) {
+      return CompletableFuture.failedFuture(invalid());
+    }
+    return active(stored);
+  }
+
+  private CompletionStage<VirtualKey> active(StoredKey stored) {
+    if (stored == null) {
       return CompletableFuture.failedFuture(invalid());
     }
     VirtualKey key = stored.key();
