@@ -28,9 +28,9 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * A fast OpenAI-compatible upstream for the benchmarks: {@code POST /v1/chat/completions} answers at once (or
- * after a set latency) with a fixed completion, or streams N chunks with a set gap; anything else answers
- * {@code 200 {"status":"ok"}}. What to do is read from the model name, so the same request works direct and
- * through the gateway ({@code openai/<model>}): {@code bench-n100-g20-l0} streams 100 content chunks 20 ms
+ * after a set latency) with a fixed completion, or streams N chunks with a set gap; {@code POST /v1/embeddings}
+ * answers one fixed vector per input; anything else answers {@code 200 {"status":"ok"}}. What to do is read from
+ * the model name, so the same request works direct and through the gateway ({@code openai/<model>}): {@code bench-n100-g20-l0} streams 100 content chunks 20 ms
  * apart after 0 ms; missing parts take the command-line defaults. Streams end with a finish chunk, a usage
  * chunk when {@code stream_options.include_usage} is set, and {@code data: [DONE]}, as OpenAI's API does.
  *
@@ -84,6 +84,9 @@ public final class FakeUpstream {
   }
 
   private CompletionStage<HttpResponse> handle(HttpRequest req) {
+    if (req.method() == HttpMethods.POST && req.getUri().path().endsWith("/embeddings")) {
+      return req.entity().toStrict(10_000, mat).thenApply(strict -> embeddings(strict.getData()));
+    }
     if (req.method() != HttpMethods.POST || !req.getUri().path().endsWith("/chat/completions")) {
       req.discardEntityBytes(mat);
       return CompletableFuture.completedFuture(HttpResponse.create()
@@ -132,6 +135,53 @@ public final class FakeUpstream {
           .concat(Source.from(body.subList(n, body.size())));
     }
     return HttpResponse.create().withEntity(HttpEntities.create(MediaTypes.TEXT_EVENT_STREAM.toContentType(), source));
+  }
+
+  /**
+   * {@code POST /v1/embeddings}: one fixed 256-dimension vector per input (a string or an array of strings), as
+   * OpenAI answers, with 4 prompt tokens per input.
+   */
+  private HttpResponse embeddings(ByteString body) {
+    int inputs;
+    try (JsonParser p = JSON.createParser(body.toArray())) {
+      inputs = 1;
+      if (p.nextToken() == JsonToken.START_OBJECT) {
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String f = p.currentName();
+          JsonToken t = p.nextToken();
+          if (f.equals("input") && t == JsonToken.START_ARRAY) {
+            inputs = 0;
+            while (p.nextToken() != JsonToken.END_ARRAY) {
+              inputs++;
+              p.skipChildren();
+            }
+          } else {
+            p.skipChildren();
+          }
+        }
+      }
+    } catch (IOException e) {
+      return HttpResponse.create().withStatus(StatusCodes.BAD_REQUEST)
+          .withEntity(ContentTypes.APPLICATION_JSON, "{\"error\":{\"message\":\"bad json\",\"type\":\"invalid_request_error\"}}");
+    }
+    StringBuilder sb = new StringBuilder(inputs * 2200 + 200).append("{\"object\":\"list\",\"data\":[");
+    for (int i = 0; i < inputs; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"object\":\"embedding\",\"index\":").append(i).append(",\"embedding\":")
+          .append(VECTOR).append('}');
+    }
+    sb.append("],\"model\":\"text-embedding-3-small\",\"usage\":{\"prompt_tokens\":").append(4 * inputs)
+        .append(",\"total_tokens\":").append(4 * inputs).append("}}");
+    return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, sb.toString());
+  }
+
+  private static final String VECTOR;
+
+  static {
+    StringBuilder v = new StringBuilder("[");
+    for (int i = 0; i < 256; i++) {
+      v.append(i == 0 ? "" : ",").append(String.format(java.util.Locale.ROOT, "%.6f", Math.sin(i) / 16));
+    }
+    VECTOR = v.append(']').toString();
   }
 
   /** The content chunks and the finish chunk of a stream. */

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pekkollm.cache.CacheKeys;
 import io.pekkollm.cache.CacheSettings;
 import io.pekkollm.discovery.DiscoverySettings;
 import io.pekkollm.discovery.ModelDiscovery;
@@ -380,15 +381,24 @@ public final class LlmClient implements AutoCloseable {
    * Embeds {@code request}'s inputs: one vector per input, in order, named after the {@code provider/model} that
    * served, with the input tokens and their cost (from the catalog's embedding prices). Inputs above the
    * provider's batch limit ({@code embedding-batch-size}) are sent in several calls and merged back in order.
-   * Admission, breakers, retries and model-group fallbacks are those of chat calls. Fails with an
+   * Admission, breakers, retries and model-group fallbacks are those of chat calls, and so is the response cache
+   * ({@link EmbeddingRequest#cache()}, {@code pekko-llm.cache.mode}; {@link EmbeddingResponse#cache()}). Fails with an
    * {@link LlmException} (INVALID_REQUEST for a provider without embeddings).
    */
   public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+    Plan plan;
     try {
-      return runner.embed(router.plan(request), request);
+      plan = router.plan(request);
     } catch (LlmException e) {
       return CompletableFuture.failedFuture(e);
     }
+    if (plan.cacheKey() == null) {
+      return runner.embed(plan, request);
+    }
+    AtomicReference<CacheStatus> status = new AtomicReference<>();
+    return cache.serveWhole(plan.cacheKey(), plan.candidates().get(0).id(), plan.cacheTtl(),
+            () -> runner.embed(plan, request), r -> CacheKeys.estimateBytes(plan.cacheKey(), r), status::set)
+        .thenApply(r -> status.get() == null ? r : r.withCacheStatus(status.get()));
   }
 
   /** Embeds {@code texts} with {@code model} ({@code provider/model} or a group); see {@link #embed(EmbeddingRequest)}. */
@@ -450,6 +460,16 @@ public final class LlmClient implements AutoCloseable {
    * {@link #resume}). Usage-only chunks carry sequence number 0.
    */
   public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request) {
+    return streamJournaled(request, null);
+  }
+
+  /**
+   * As {@link #streamJournaled(ChatRequest)}, with {@code origin} kept in the journal with the stream (any string,
+   * null for none; bounded by the request it travels with): {@link StreamSnapshot#origin()} and
+   * {@link ResumedStream#origin()} give it back, also after a restart. The gateway keeps there the API a stream was
+   * started through, so its resume answers in that API's event format.
+   */
+  public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request, String origin) {
     Plan plan;
     try {
       plan = router.plan(request);
@@ -460,8 +480,8 @@ public final class LlmClient implements AutoCloseable {
     String recoveryId = recovery == null ? null : recovery.newRecoveryId();
     CallInfo info = new CallInfo(plan.truncation());
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(journaled(recoveryId, plan, info, cacheStatus::set),
-        request, JournaledChunk::chunk, acc -> {
+    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(
+        journaled(recoveryId, plan, info, cacheStatus::set, origin), request, JournaledChunk::chunk, acc -> {
           ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
           return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
         });
@@ -473,14 +493,14 @@ public final class LlmClient implements AutoCloseable {
    * journalled like any other, so a replayed stream has its own recovery id and SSE ids 1, 2, 3, ...
    */
   private Source<JournaledChunk, NotUsed> journaled(String recoveryId, Plan plan, CallInfo info,
-      Consumer<CacheStatus> cacheStatus) {
+      Consumer<CacheStatus> cacheStatus, String origin) {
     Source<ChatChunk, NotUsed> chunks = source(plan, true, info, cacheStatus);
     if (recoveryId == null) {
       // The sequence numbers start at 1 for each run (statefulMap: no inner stream on the per-chunk path).
       return chunks.statefulMap(() -> new long[1], (seq, c) -> Pair.create(seq,
           new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)), seq -> Optional.empty());
     }
-    return recovery.journal(recoveryId, plan.journalRequest(), plan.journalProvider(), chunks);
+    return recovery.journal(recoveryId, plan.journalRequest(), plan.journalProvider(), chunks, origin);
   }
 
   /**
@@ -591,7 +611,7 @@ public final class LlmClient implements AutoCloseable {
       return Source.failed(e);
     }
     String recoveryId = recovery.newRecoveryId();
-    return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }),
+    return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }, null),
         recoveryId, maxResumes, backoff, recoveryRuntime);
   }
 

@@ -11,6 +11,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -63,6 +64,20 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
   /** The newest {@code limit} entries, most recently used first. */
   record ListEntries(int limit, ActorRef<List<CacheEntryInfo>> replyTo) implements Command {}
 
+  /**
+   * Where the whole answer (not a chunk stream: an embedding response) for {@code key} comes from; the caller
+   * receives a {@link ValueResult}. Keys of chunk answers and of whole answers never coincide (their canonical
+   * requests differ in shape), and a lookup of one kind never returns an entry of the other.
+   */
+  record LookupValue(String key, ActorRef<ValueResult> replyTo) implements Command {}
+
+  /** The call {@code pending} for {@code key} answered {@code value} ({@code bytes}, estimated): store it. */
+  record ValueCompleted(String key, String model, CompletableFuture<Object> pending, Object value, long bytes,
+      Duration ttl, ActorRef<Done> replyTo) implements Command {}
+
+  /** The call {@code pending} for {@code key} failed: forget it, store nothing. */
+  record ValueFailed(String key, CompletableFuture<Object> pending, ActorRef<Done> replyTo) implements Command {}
+
   private record WrappedExpiry(String key) implements Command {}
 
   /** The answer to {@link Lookup}. */
@@ -77,17 +92,30 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
   /** Nothing stored or running: the caller makes the upstream call, registered here as {@code call}. */
   record Lead(SharedCall call) implements LookupResult {}
 
+  /** The answer to {@link LookupValue}. */
+  sealed interface ValueResult {}
+
+  /** A stored whole answer. */
+  record ValueHit(Object value) implements ValueResult {}
+
+  /** An identical call is running: its answer completes {@code pending}. */
+  record ValueFollow(CompletableFuture<Object> pending) implements ValueResult {}
+
+  /** Nothing stored or running: the caller makes the call, and completes {@code pending} with its answer. */
+  record ValueLead(CompletableFuture<Object> pending) implements ValueResult {}
+
   private static final class Entry {
     final String model;
-    final List<ChatChunk> chunks;
+    /** A chunk answer ({@code List<ChatChunk>}) or a whole answer (anything else). */
+    final Object value;
     final long bytes;
     final Instant storedAt;
     final Instant expiresAt;
     long hits;
 
-    Entry(String model, List<ChatChunk> chunks, long bytes, Instant storedAt, Instant expiresAt) {
+    Entry(String model, Object value, long bytes, Instant storedAt, Instant expiresAt) {
       this.model = model;
-      this.chunks = chunks;
+      this.value = value;
       this.bytes = bytes;
       this.storedAt = storedAt;
       this.expiresAt = expiresAt;
@@ -101,6 +129,7 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
   // Access order: iteration starts at the least recently used entry, the first to evict.
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
   private final Map<String, SharedCall> inFlight = new HashMap<>();
+  private final Map<String, CompletableFuture<Object>> valuesInFlight = new HashMap<>();
   private long bytes;
   private long hits;
   private long coalesced;
@@ -129,6 +158,9 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
         .onMessage(Lookup.class, this::onLookup)
         .onMessage(Completed.class, this::onCompleted)
         .onMessage(Failed.class, this::onFailed)
+        .onMessage(LookupValue.class, this::onLookupValue)
+        .onMessage(ValueCompleted.class, this::onValueCompleted)
+        .onMessage(ValueFailed.class, this::onValueFailed)
         .onMessage(WrappedExpiry.class, this::onExpired)
         .onMessage(Delete.class, this::onDelete)
         .onMessage(Clear.class, this::onClear)
@@ -139,10 +171,12 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
   private Behavior<Command> onLookup(Lookup l) {
     LookupResult result;
     Entry e = entries.get(l.key());
-    if (e != null) {
+    if (e != null && e.value instanceof List<?> chunks) {
       e.hits++;
       hits++;
-      result = new Hit(e.chunks);
+      @SuppressWarnings("unchecked")
+      List<ChatChunk> stored = (List<ChatChunk>) chunks;
+      result = new Hit(stored);
     } else {
       SharedCall running = inFlight.get(l.key());
       if (running != null && !running.wasAbandoned()) {
@@ -161,6 +195,47 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
     return this;
   }
 
+  private Behavior<Command> onLookupValue(LookupValue l) {
+    ValueResult result;
+    Entry e = entries.get(l.key());
+    if (e != null && !(e.value instanceof List)) {
+      e.hits++;
+      hits++;
+      result = new ValueHit(e.value);
+    } else {
+      CompletableFuture<Object> running = valuesInFlight.get(l.key());
+      if (running != null) {
+        coalesced++;
+        result = new ValueFollow(running);
+      } else {
+        CompletableFuture<Object> pending = new CompletableFuture<>();
+        valuesInFlight.put(l.key(), pending);
+        misses++;
+        result = new ValueLead(pending);
+      }
+    }
+    publish();
+    l.replyTo().tell(result);
+    return this;
+  }
+
+  private Behavior<Command> onValueCompleted(ValueCompleted c) {
+    if (valuesInFlight.get(c.key()) == c.pending()) {
+      valuesInFlight.remove(c.key());
+    }
+    put(c.key(), c.model(), c.value(), c.bytes(), c.ttl());
+    c.replyTo().tell(Done.getInstance());
+    return this;
+  }
+
+  private Behavior<Command> onValueFailed(ValueFailed f) {
+    if (valuesInFlight.get(f.key()) == f.pending()) {
+      valuesInFlight.remove(f.key());
+    }
+    f.replyTo().tell(Done.getInstance());
+    return this;
+  }
+
   private Behavior<Command> onCompleted(Completed c) {
     store(c);
     c.replyTo().tell(Done.getInstance());
@@ -175,16 +250,20 @@ final class CacheActor extends AbstractBehavior<CacheActor.Command> {
     if (!complete(chunks)) {
       return;
     }
-    long size = CacheKeys.estimateBytes(c.key(), chunks);
+    put(c.key(), c.model(), chunks, CacheKeys.estimateBytes(c.key(), chunks), c.ttl());
+  }
+
+  /** Stores {@code value} under {@code key} for {@code ttl} if it fits the bounds; evicts least recently used. */
+  private void put(String key, String model, Object value, long size, Duration ttl) {
     if (size > settings.maxEntryBytes() || size > settings.maxBytes()) {
       return;
     }
-    remove(c.key());
+    remove(key);
     Instant now = clock.instant();
-    entries.put(c.key(), new Entry(c.model(), chunks, size, now, now.plus(c.ttl())));
+    entries.put(key, new Entry(model, value, size, now, now.plus(ttl)));
     bytes += size;
     stores++;
-    timers.startSingleTimer(c.key(), new WrappedExpiry(c.key()), c.ttl());
+    timers.startSingleTimer(key, new WrappedExpiry(key), ttl);
     Iterator<Map.Entry<String, Entry>> eldest = entries.entrySet().iterator();
     while ((entries.size() > settings.maxEntries() || bytes > settings.maxBytes()) && eldest.hasNext()) {
       Map.Entry<String, Entry> victim = eldest.next();

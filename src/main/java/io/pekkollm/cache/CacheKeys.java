@@ -32,12 +32,53 @@ public final class CacheKeys {
     body.remove("stream_options");
     body.remove("user");
     body.remove("metadata");
+    return hash(body);
+  }
+
+  /**
+   * The key of embedding {@code request}, whose model is the {@code provider/model} id it is sent to: the canonical
+   * JSON of {@code {"embeddings": {"model", "input" | "tokens", "dimensions", "input_type"}}}, without {@code user},
+   * the retry and cache options, and the answer's encoding (float or base64 is how the gateway writes the same
+   * vectors). Never the key of a chat request.
+   */
+  public static String of(io.pekkollm.model.EmbeddingRequest request) {
+    ObjectNode body = Json.object();
+    ObjectNode e = body.putObject("embeddings").put("model", request.model());
+    if (request.texts().isEmpty()) {
+      com.fasterxml.jackson.databind.node.ArrayNode tokens = e.putArray("tokens");
+      request.tokens().forEach(t -> {
+        com.fasterxml.jackson.databind.node.ArrayNode a = tokens.addArray();
+        t.forEach(a::add);
+      });
+    } else {
+      com.fasterxml.jackson.databind.node.ArrayNode input = e.putArray("input");
+      request.texts().forEach(input::add);
+    }
+    if (request.dimensions() != null) {
+      e.put("dimensions", request.dimensions());
+    }
+    if (request.inputType() != null) {
+      e.put("input_type", request.inputType());
+    }
+    return hash(body);
+  }
+
+  private static String hash(ObjectNode body) {
     try {
       byte[] canonical = CANONICAL.writeValueAsBytes(body);
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(canonical));
     } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("cannot compute a cache key", e);
     }
+  }
+
+  /** An estimate of the heap an embedding answer holds, in the units of {@link #estimateBytes(String, List)}. */
+  public static long estimateBytes(String key, io.pekkollm.model.EmbeddingResponse r) {
+    long n = 256 + 2L * key.length() + chars(r.model());
+    for (float[] v : r.vectors()) {
+      n += 16 + 4L * v.length;
+    }
+    return n;
   }
 
   /** True when {@code key} has the shape of a key (64 lower-case hex digits). */

@@ -208,6 +208,70 @@ public final class ResponseCache {
     return call.leaderReader();
   }
 
+  /**
+   * The whole answer (an embedding response: not a chunk stream) of the request whose key is {@code key}: stored,
+   * shared with an identical call in flight, or from {@code upstream} (stored for {@code ttl} once it succeeded,
+   * weighing {@code size} in the cache's byte units). {@code onStatus} learns the outcome before the answer
+   * completes. Errors are never stored; an identical call that joined a failing one gets its error. When the cache
+   * actor does not answer within {@code ask-timeout}, the call goes upstream without the cache.
+   */
+  public <T> CompletionStage<T> serveWhole(String key, String model, Duration ttl,
+      Supplier<CompletionStage<T>> upstream, java.util.function.ToLongFunction<T> size,
+      Consumer<CacheStatus> onStatus) {
+    if (actor == null || stopped) {
+      return upstream.get();
+    }
+    return AskPattern.<CacheActor.Command, CacheActor.ValueResult>ask(actor, r -> new CacheActor.LookupValue(key, r),
+            settings.askTimeout(), system.scheduler())
+        .handle((result, err) -> {
+          if (err != null) {
+            LOG.warn("the response cache did not answer within {} ms; calling upstream without it",
+                settings.askTimeout().toMillis());
+            return upstream.get();
+          }
+          return wholeAnswer(key, model, ttl, upstream, size, onStatus, result);
+        })
+        .thenCompose(x -> x);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> CompletionStage<T> wholeAnswer(String key, String model, Duration ttl,
+      Supplier<CompletionStage<T>> upstream, java.util.function.ToLongFunction<T> size,
+      Consumer<CacheStatus> onStatus, CacheActor.ValueResult result) {
+    if (result instanceof CacheActor.ValueHit hit) {
+      onStatus.accept(new CacheStatus(key, CacheStatus.Outcome.HIT));
+      return CompletableFuture.completedFuture((T) hit.value());
+    }
+    if (result instanceof CacheActor.ValueFollow follow) {
+      onStatus.accept(new CacheStatus(key, CacheStatus.Outcome.COALESCED));
+      return follow.pending().thenApply(v -> (T) v);
+    }
+    CompletableFuture<Object> pending = ((CacheActor.ValueLead) result).pending();
+    onStatus.accept(new CacheStatus(key, CacheStatus.Outcome.MISS));
+    CompletionStage<T> call;
+    try {
+      call = upstream.get();
+    } catch (RuntimeException e) {
+      call = CompletableFuture.failedFuture(e);
+    }
+    return call.handle((value, err) -> {
+      CompletionStage<Done> recorded = err == null
+          ? AskPattern.<CacheActor.Command, Done>ask(actor, r -> new CacheActor.ValueCompleted(key, model, pending,
+              value, size.applyAsLong(value), ttl, r), settings.askTimeout(), system.scheduler())
+          : AskPattern.<CacheActor.Command, Done>ask(actor, r -> new CacheActor.ValueFailed(key, pending, r),
+              settings.askTimeout(), system.scheduler());
+      // Followers and the leader learn the outcome once it is recorded: a retry after an error makes a new call.
+      return recorded.handle((ack, askErr) -> {
+        if (err == null) {
+          pending.complete(value);
+          return CompletableFuture.completedFuture(value);
+        }
+        pending.completeExceptionally(err);
+        return CompletableFuture.<T>failedFuture(err);
+      }).thenCompose(x -> x);
+    }).thenCompose(x -> x);
+  }
+
   /** Removes the failed {@code call} from the calls in flight; completes when it is gone. */
   private CompletionStage<Done> forget(String key, SharedCall call) {
     return AskPattern.ask(actor, r -> new CacheActor.Failed(key, call, r), settings.askTimeout(), system.scheduler());

@@ -19,7 +19,8 @@ import org.apache.pekko.util.ByteString;
 /**
  * {@code POST /v1/embeddings}: OpenAI's embeddings API over every provider with embedding models (see
  * {@link LlmClient#embed}); the request and answer shapes are {@link EmbeddingsCodec}'s, errors OpenAI's. The
- * serving model is also in {@code X-Served-Model}.
+ * serving model is also in {@code X-Served-Model}; with the response cache, {@code X-Cache} and {@code X-Cache-Key}
+ * as on chat completions.
  */
 final class EmbeddingRoutes {
   private final LlmClient client;
@@ -57,6 +58,7 @@ final class EmbeddingRoutes {
         .handle((resp, err) -> err != null ? ErrorResponses.of(err)
         : HttpResponse.create()
             .withEntity(ContentTypes.APPLICATION_JSON, EmbeddingsCodec.writeResponse(resp, parsed.base64()))
-            .addHeader(RawHeader.create("X-Served-Model", resp.model())));
+            .addHeader(RawHeader.create("X-Served-Model", resp.model()))
+            .addHeaders(ResponseHeaders.cache(resp.cache())));
   }
 }

@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * OpenAI's embeddings shapes on the gateway: the {@code POST /v1/embeddings} request ({@code input} a string, an
  * array of strings, one token array or an array of token arrays; {@code dimensions}, {@code encoding_format}
- * {@code float | base64}, {@code user}; extensions {@code input_type} and {@code retry}) and the list answer,
+ * {@code float | base64}, {@code user}; extensions {@code input_type}, {@code retry} and {@code cache}, as on chat
+ * completions) and the list answer,
  * whose base64 vectors are little-endian float32 as OpenAI's. Stateless.
  */
 final class EmbeddingsCodec {
@@ -49,7 +50,8 @@ final class EmbeddingsCodec {
           "encoding_format");
     }
     b.user(optText(body, "user")).inputType(optText(body, "input_type"))
-        .retry(ChatCompletionsCodec.readRetry(body.get("retry")));
+        .retry(ChatCompletionsCodec.readRetry(body.get("retry")))
+        .cache(ChatCompletionsCodec.readCache(body.get("cache")));
     return new Parsed(b.build(), "base64".equals(format));
   }
 
@@ -112,6 +114,10 @@ final class EmbeddingsCodec {
   /** The list answer; {@code usage.cost} (USD) when priced. */
   static String writeResponse(EmbeddingResponse r, boolean base64) {
     return ChatCompletionsCodec.generate(g -> {
+      // Each float in its shortest decimal that reads back as the same float (0.1f is 0.1, not 0.10000000149),
+      // by Jackson's Schubfach writer: one conversion per number, where Float.toString and a double round trip
+      // took three and most of the CPU of an embeddings answer.
+      g.enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER.mappedFeature());
       g.writeStartObject();
       g.writeStringField("object", "list");
       g.writeArrayFieldStart("data");
@@ -124,7 +130,11 @@ final class EmbeddingsCodec {
         if (base64) {
           g.writeString(base64(v));
         } else {
-          g.writeArray(toDoubles(v), 0, v.length);
+          g.writeStartArray();
+          for (float f : v) {
+            g.writeNumber(f);
+          }
+          g.writeEndArray();
         }
         g.writeEndObject();
       }
@@ -150,14 +160,5 @@ final class EmbeddingsCodec {
       buf.putFloat(f);
     }
     return Base64.getEncoder().encodeToString(buf.array());
-  }
-
-  // Written as doubles of the floats' own shortest decimal form, so 0.1f prints as 0.1, not 0.10000000149.
-  private static double[] toDoubles(float[] v) {
-    double[] d = new double[v.length];
-    for (int i = 0; i < v.length; i++) {
-      d[i] = Double.parseDouble(Float.toString(v[i]));
-    }
-    return d;
   }
 }

@@ -10,6 +10,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.mapRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEndOrSingleSlash;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
@@ -89,20 +90,21 @@ public final class GatewayRoutes {
     this.keyRoutes = new KeyRoutes(auth, bodies);
     this.guard = new RequestGuard(settings);
     this.chat = new ChatCompletionRoutes(client, bodies, largeRequests, sse);
-    this.streams = new StreamRoutes(client, bodies, sse, auth);
+    this.responses = new ResponsesRoutes(client, bodies, sse);
+    this.streams = new StreamRoutes(client, bodies, sse, responses, auth);
     this.models = new ModelRoutes(client);
     this.health = new HealthRoutes(client, settings);
     this.cacheRoutes = new CacheRoutes(client.cache());
     this.embeddings = new EmbeddingRoutes(client, bodies);
-    this.responses = new ResponsesRoutes(client, bodies, sse);
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client, bodies, sse) : null;
     this.messages = new MessagesRoutes(client, auth, bodies, largeRequests, sse);
   }
 
   /**
-   * The gateway's request handler: {@code POST /v1/chat/completions}, the hot path, is answered directly (the
-   * same authentication, handling and access log as its route, without evaluating the routing tree on each
-   * request); everything else goes through {@link #route()}. Every request but {@code GET /health} passes the
+   * The gateway's request handler: {@code POST /v1/chat/completions}, {@code /v1/messages} and
+   * {@code /v1/responses}, the hot paths, are answered directly (the same authentication, handling and access log
+   * as their routes, without evaluating the routing tree on each request); everything else goes through
+   * {@link #route()}. Every request but {@code GET /health} passes the
    * {@link RequestGuard} (Host, Origin, CORS) first.
    */
   public org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler() {
@@ -118,9 +120,44 @@ public final class GatewayRoutes {
       if (refused.isPresent()) {
         return CompletableFuture.completedFuture(refused.get());
       }
-      CompletionStage<HttpResponse> resp = isChatCompletions(req) ? chatCompletionsDirect(req) : routed.apply(req);
+      CompletionStage<HttpResponse> resp = direct(req);
+      if (resp == null) {
+        resp = routed.apply(req);
+      }
       return resp.thenApply(r -> guard.decorate(req, r));
     };
+  }
+
+  /**
+   * The answer to a request on one of the hot paths ({@code POST /v1/chat/completions}, {@code /v1/messages},
+   * {@code /v1/responses}), without the routing tree: the same key check, handler, error shape and access log as
+   * their routes. Null for every other request.
+   */
+  private CompletionStage<HttpResponse> direct(HttpRequest req) {
+    if (req.method() != HttpMethods.POST) {
+      return null;
+    }
+    return switch (req.getUri().path()) {
+      case "/v1/chat/completions" -> direct(req, false, chat::handle, ErrorResponses::of);
+      case "/v1/messages" -> direct(req, true, messages::messages, ErrorResponses::anthropic);
+      case "/v1/responses" -> direct(req, false, responses::create, ErrorResponses::of);
+      default -> null;
+    };
+  }
+
+  private CompletionStage<HttpResponse> direct(HttpRequest req, boolean anthropic,
+      java.util.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler,
+      java.util.function.Function<Throwable, HttpResponse> errors) {
+    long start = System.nanoTime();
+    HttpRequest noted = settings.accessLog() ? req.addAttribute(GatewayAuth.NOTE, new GatewayAuth.AccessNote()) : req;
+    CompletionStage<HttpResponse> resp;
+    try {
+      resp = auth.authorized(noted, anthropic, handler);
+    } catch (RuntimeException e) {
+      resp = CompletableFuture.completedFuture(errors.apply(e));
+    }
+    resp = resp.exceptionally(errors::apply);
+    return settings.accessLog() ? resp.thenApply(r -> logAccess(noted, start, r)) : resp;
   }
 
   /** The answer on a connection accepted in the health reserve (ConnectionLimits) to anything but /health. */
@@ -129,23 +166,6 @@ public final class GatewayRoutes {
         + "(pekko.http.server.max-connections, pekko-llm.gateway.connections)", "overloaded_error", null,
         "too_many_connections"), List.of(RawHeader.create("Retry-After", "1"),
         org.apache.pekko.http.javadsl.model.headers.Connection.create("close")));
-  }
-
-  private static boolean isChatCompletions(HttpRequest req) {
-    return req.method() == HttpMethods.POST && "/v1/chat/completions".equals(req.getUri().path());
-  }
-
-  private CompletionStage<HttpResponse> chatCompletionsDirect(HttpRequest req) {
-    long start = System.nanoTime();
-    HttpRequest noted = settings.accessLog() ? req.addAttribute(GatewayAuth.NOTE, new GatewayAuth.AccessNote()) : req;
-    CompletionStage<HttpResponse> resp;
-    try {
-      resp = auth.authorized(noted, false, chat::handle);
-    } catch (RuntimeException e) {
-      resp = CompletableFuture.completedFuture(ErrorResponses.of(e));
-    }
-    resp = resp.exceptionally(ErrorResponses::of);
-    return settings.accessLog() ? resp.thenApply(r -> logAccess(noted, start, r)) : resp;
   }
 
   public Route route() {
@@ -158,7 +178,7 @@ public final class GatewayRoutes {
         path("metrics", () -> get(() -> authenticated(() -> complete(health.metrics())))),
         // Anthropic's Messages routes check the key themselves: they also take it in x-api-key, and answer
         // Anthropic's error shape.
-        pathPrefix("v1", () -> concat(messages.route(), authenticated(() -> extractRequest(req -> concat(
+        pathPrefix("v1", () -> concat(messages.route(), anthropicModels(), authenticated(() -> extractRequest(req -> concat(
             path(segment("chat").slash("completions"), () -> post(() -> completeWithFuture(chat.handle(req)))),
             path("models", () -> get(() -> completeWithFuture(models.list()))),
             path(segment("streams").slash(segment()).slash("resume"), id ->
@@ -173,6 +193,18 @@ public final class GatewayRoutes {
             responses.route(),
             sessionRoutes == null ? reject() : sessionRoutes.route(req)))))))));
     return settings.accessLog() ? accessLog(inner) : inner;
+  }
+
+  /**
+   * The model routes for Anthropic's clients (a request with {@code anthropic-version}): Anthropic's shapes, the key
+   * also in {@code x-api-key}, errors in Anthropic's shape. Other requests pass on to the OpenAI-shaped routes.
+   */
+  private Route anthropicModels() {
+    return optionalHeaderValueByName("anthropic-version", version -> version.isEmpty() ? reject()
+        : get(() -> extractRequest(req -> concat(
+            path("models", () -> completeWithFuture(auth.authorized(req, true, models::listAnthropic))),
+            path(segment("models").slash(PathMatchers.remaining()), rest -> completeWithFuture(
+                auth.authorized(req, true, r -> models.oneAnthropic(ModelRoutes.modelId(r)))))))));
   }
 
   /** {@code inner} for requests that pass the key check; the 401 for the others. */

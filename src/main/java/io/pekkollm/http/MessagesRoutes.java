@@ -67,7 +67,7 @@ final class MessagesRoutes {
     return auth.authorized(req, true, handler);
   }
 
-  private CompletionStage<HttpResponse> messages(HttpRequest req) {
+  CompletionStage<HttpResponse> messages(HttpRequest req) {
     return body(req, body -> {
       MessagesCodec.ParsedRequest parsed = MessagesCodec.readRequest(body, false);
       ChatRequest request = GatewayAuth.Caller.of(req).own(prepare(parsed.request(), req));
@@ -144,6 +144,7 @@ final class MessagesRoutes {
   }
 
   private CompletionStage<HttpResponse> streamed(ChatRequest request, GatewayAuth.Charge charge) {
-    return sse.stream(client, request, served -> new MessagesEvents(MessagesCodec.newId(), served), charge);
+    String id = MessagesCodec.newId();
+    return sse.stream(client, request, served -> new MessagesEvents(id, served), charge, StreamOrigin.messages(id));
   }
 }

@@ -27,7 +27,8 @@ import org.apache.pekko.util.ByteString;
  * {@code response.function_call_arguments.delta}s and {@code .done}, then {@code response.output_item.done}; a
  * stream ends with {@code response.completed} (status incomplete when the token limit cut it), or, interrupted,
  * with {@code error} and {@code response.failed}. Every event is {@code event: <type>} plus its JSON, numbered by
- * {@code sequence_number} from 0. Used by one stream at a time.
+ * {@code sequence_number} from 0; the last event of each chunk also carries {@code id: <seq>}, the journal's
+ * sequence, which SSE clients ignore or send back as Last-Event-ID to a resume. Used by one stream at a time.
  */
 final class ResponsesEvents implements SseResponses.EventEncoder {
   private final String id;
@@ -36,6 +37,8 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
   private final Supplier<String> modelSource;
   private final BiFunction<String, Usage, Cost> pricing;
   private final Consumer<ObjectNode> onCompleted;
+  /** The text the first message starts with (a resume's kept text), "" once used or for a new stream. */
+  private String keptText;
   private final ArrayNode output = Json.MAPPER.createArrayNode();
   private final Map<Integer, Integer> toolItems = new java.util.LinkedHashMap<>();
   private final Map<Integer, StringBuilder> toolArguments = new HashMap<>();
@@ -43,6 +46,7 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
   private boolean started;
   private int messageIndex = -1;
   private StringBuilder messageText;
+  private String messageId;
   private String model;
   private String providerModel;
   private Usage usage;
@@ -55,6 +59,16 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
    */
   ResponsesEvents(String id, long createdAt, ResponsesCodec.Parsed parsed, Supplier<String> model,
       BiFunction<String, Usage, Cost> pricing, Consumer<ObjectNode> onCompleted) {
+    this(id, createdAt, parsed, model, pricing, onCompleted, "");
+  }
+
+  /**
+   * As above, for a resumed stream whose client keeps {@code keptText}: the first message's text (its
+   * {@code .done} events, the completed response) starts with it; the deltas carry only what follows.
+   */
+  ResponsesEvents(String id, long createdAt, ResponsesCodec.Parsed parsed, Supplier<String> model,
+      BiFunction<String, Usage, Cost> pricing, Consumer<ObjectNode> onCompleted, String keptText) {
+    this.keptText = keptText == null ? "" : keptText;
     this.id = id;
     this.createdAt = createdAt;
     this.parsed = parsed;
@@ -65,12 +79,29 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
 
   @Override
   public List<ByteString> encode(JournaledChunk j) {
-    List<ByteString> out = new ArrayList<>();
+    List<ByteString> out = encodeChunk(j);
+    if (j.seq() > 0 && !out.isEmpty()) {
+      // The last event of a chunk carries the journal's sequence: what a client sends back as Last-Event-ID.
+      int last = out.size() - 1;
+      out.set(last, ByteString.fromString("id: " + j.seq() + "\n").concat(out.get(last)));
+    }
+    return out;
+  }
+
+  private List<ByteString> encodeChunk(JournaledChunk j) {
+    List<ByteString> out = new ArrayList<>(4);
     if (!started) {
       started = true;
-      ObjectNode r = response("in_progress", Json.MAPPER.createArrayNode(), null, null);
-      out.add(event("response.created", Json.object().set("response", r)));
-      out.add(event("response.in_progress", Json.object().set("response", r.deepCopy())));
+      // One response object, written once, in both events.
+      String r = Json.write(response("in_progress", Json.MAPPER.createArrayNode(), null, null));
+      out.add(written("response.created", g -> {
+        g.writeFieldName("response");
+        g.writeRawValue(r);
+      }));
+      out.add(written("response.in_progress", g -> {
+        g.writeFieldName("response");
+        g.writeRawValue(r);
+      }));
     }
     ChatChunk c = j.chunk();
     if (c == null) {
@@ -90,8 +121,16 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
         openMessage(out);
       }
       messageText.append(c.textDelta());
-      out.add(event("response.output_text.delta", itemRef(messageIndex).put("content_index", 0)
-          .put("delta", c.textDelta()).set("logprobs", Json.MAPPER.createArrayNode())));
+      // The hot path: one event per chunk, written straight to bytes (no JSON tree).
+      String text = c.textDelta();
+      out.add(written("response.output_text.delta", g -> {
+        g.writeStringField("item_id", messageId);
+        g.writeNumberField("output_index", messageIndex);
+        g.writeNumberField("content_index", 0);
+        g.writeStringField("delta", text);
+        g.writeArrayFieldStart("logprobs");
+        g.writeEndArray();
+      }));
     }
     for (ToolCallDelta d : c.toolCalls()) {
       Integer index = toolItems.get(d.index());
@@ -104,11 +143,18 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
         toolItems.put(d.index(), index);
         toolArguments.put(d.index(), new StringBuilder());
         out.add(event("response.output_item.added", Json.object().put("output_index", index)
-            .set("item", output.get(index).deepCopy())));
+            .set("item", output.get(index))));
       }
       if (d.argumentsDelta() != null && !d.argumentsDelta().isEmpty()) {
         toolArguments.get(d.index()).append(d.argumentsDelta());
-        out.add(event("response.function_call_arguments.delta", itemRef(index).put("delta", d.argumentsDelta())));
+        String itemId = output.get(index).path("id").asText();
+        int outputIndex = index;
+        String args = d.argumentsDelta();
+        out.add(written("response.function_call_arguments.delta", g -> {
+          g.writeStringField("item_id", itemId);
+          g.writeNumberField("output_index", outputIndex);
+          g.writeStringField("delta", args);
+        }));
       }
     }
     return out;
@@ -116,10 +162,12 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
 
   private void openMessage(List<ByteString> out) {
     messageIndex = output.size();
-    messageText = new StringBuilder();
-    output.add(ResponsesCodec.messageItem(ResponsesCodec.newId("msg"), null, "in_progress"));
+    messageText = new StringBuilder(keptText);
+    keptText = "";
+    messageId = ResponsesCodec.newId("msg");
+    output.add(ResponsesCodec.messageItem(messageId, null, "in_progress"));
     out.add(event("response.output_item.added", Json.object().put("output_index", messageIndex)
-        .set("item", output.get(messageIndex).deepCopy())));
+        .set("item", output.get(messageIndex))));
     out.add(event("response.content_part.added", itemRef(messageIndex).put("content_index", 0)
         .set("part", ResponsesCodec.textPart(""))));
   }
@@ -138,7 +186,7 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
     out.add(event("response.content_part.done", itemRef(messageIndex).put("content_index", 0)
         .set("part", ResponsesCodec.textPart(text))));
     out.add(event("response.output_item.done", Json.object().put("output_index", messageIndex)
-        .set("item", item.deepCopy())));
+        .set("item", item)));
     messageIndex = -1;
   }
 
@@ -146,11 +194,12 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
   public List<ByteString> finish() {
     List<ByteString> out = new ArrayList<>();
     if (!started) {
-      out.addAll(encode(new JournaledChunk(-1, null)));
+      out.addAll(encodeChunk(new JournaledChunk(-1, null)));
     }
     closeMessage(out);
-    if (output.isEmpty()) {
-      // An answer with nothing in it is still one (empty) message, as a whole answer would be.
+    if (output.isEmpty() || !keptText.isEmpty()) {
+      // An answer with nothing in it is still one (empty) message, as a whole answer would be; a resumed one whose
+      // continuation has no text still holds the text kept.
       openMessage(out);
       closeMessage(out);
     }
@@ -160,7 +209,7 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
       item.put("arguments", args).put("status", "completed");
       out.add(event("response.function_call_arguments.done", itemRef(index).put("name", item.path("name").asText())
           .put("arguments", args)));
-      out.add(event("response.output_item.done", Json.object().put("output_index", index).set("item", item.deepCopy())));
+      out.add(event("response.output_item.done", Json.object().put("output_index", index).set("item", item)));
     });
     ObjectNode r = response("completed", output, usage, ResponsesCodec.incompleteReason(finish));
     onCompleted.accept(r);
@@ -194,13 +243,39 @@ final class ResponsesEvents implements SseResponses.EventEncoder {
     return Json.object().put("item_id", output.get(index).path("id").asText()).put("output_index", index);
   }
 
+  /** An event whose fields (after {@code type}, before {@code sequence_number}) are those of {@code body}. */
   private ByteString event(String type, ObjectNode body) {
-    ObjectNode e = Json.object().put("type", type);
-    e.setAll(body);
-    e.put("sequence_number", sequence++);
-    // Compact JSON never holds a raw newline: one data line per event is exact SSE.
-    return ByteString.fromString("event: " + type + "\ndata: " + Json.write(e) + "\n\n");
+    return written(type, g -> {
+      java.util.Iterator<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>> it = body.fields();
+      while (it.hasNext()) {
+        Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> f = it.next();
+        g.writeFieldName(f.getKey());
+        g.writeTree(f.getValue());
+      }
+    });
   }
+
+  /**
+   * The event {@code type}: {@code event: <type>} and one data line, {@code {"type", <fields>, "sequence_number"}},
+   * generated straight into the event's bytes. Compact JSON never holds a raw newline: one data line is exact SSE.
+   */
+  private ByteString written(String type, ChatCompletionsCodec.Writer fields) {
+    org.apache.pekko.util.ByteStringBuilder b = new org.apache.pekko.util.ByteStringBuilder();
+    b.putBytes(("event: " + type + "\ndata: ").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    try (com.fasterxml.jackson.core.JsonGenerator g = Json.MAPPER.getFactory().createGenerator(b.asOutputStream())) {
+      g.writeStartObject();
+      g.writeStringField("type", type);
+      fields.write(g);
+      g.writeNumberField("sequence_number", sequence++);
+      g.writeEndObject();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    b.putBytes(EVENT_END);
+    return b.result();
+  }
+
+  private static final byte[] EVENT_END = {'\n', '\n'};
 
   private String model() {
     if (model == null) {

@@ -17,6 +17,7 @@ import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.recovery.JournaledChunk;
+import io.pekkollm.recovery.ResumedStream;
 import io.pekkollm.responses.StoredResponse;
 import io.pekkollm.stream.ChatStream;
 import io.pekkollm.util.Json;
@@ -68,20 +69,59 @@ final class ResponsesRoutes {
 
   private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller) {
     ResponsesCodec.Parsed parsed;
+    JsonNode json;
     try {
       if (body.isEmpty()) {
         throw LlmException.invalidRequest("the request body is empty: send a JSON object with 'model' and 'input'",
             null);
       }
-      parsed = ResponsesCodec.readRequest(RequestBodies.json(body));
+      json = RequestBodies.json(body);
+      parsed = ResponsesCodec.readRequest(json);
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
     return history(parsed.previousResponseId(), caller).thenCompose(history -> {
       ChatRequest request = caller.own(ResponsesCodec.chatRequest(parsed, history));
       return caller.admit(request.model()).thenCompose(charge -> parsed.stream()
-          ? streamed(parsed, request, history, charge, caller) : whole(parsed, request, history, charge, caller));
+          ? streamed(parsed, json, request, history, charge, caller.owner())
+          : whole(parsed, request, history, charge, caller.owner()));
     });
+  }
+
+  /**
+   * The events of the resumed stream {@code r}, started as the response {@code origin} names: the same response id
+   * and echoed fields, the message's text and the stored response (when the request stored) whole, the kept text
+   * followed by the continuation. A previous response deleted since is no longer part of the stored conversation.
+   */
+  CompletionStage<SseResponses.EventEncoder> resumedEvents(StreamOrigin origin, ResumedStream r, String owner) {
+    ResponsesCodec.Parsed parsed;
+    try {
+      parsed = ResponsesCodec.readRequest(origin.request());
+    } catch (LlmException e) {
+      return CompletableFuture.failedFuture(new LlmException(ErrorKind.INTERNAL, "the journalled Responses request of "
+          + "stream " + r.recoveryId() + " cannot be read: " + e.getMessage()));
+    }
+    return history(parsed.previousResponseId(), GatewayAuth.Caller.OPEN)
+        .exceptionally(e -> Json.MAPPER.createArrayNode())
+        .thenApply(history -> events(origin.id(), origin.createdAt(), parsed, history, r::model, r.keptText(), owner));
+  }
+
+  /**
+   * The event encoder of response {@code id}: named after {@code served}'s model, priced, and stored on completion
+   * when the request stores, owned by {@code owner} (a virtual key id, or null); its message text starts with
+   * {@code keptText} ("" for a new stream).
+   */
+  private ResponsesEvents events(String id, long createdAt, ResponsesCodec.Parsed parsed, ArrayNode history,
+      Supplier<String> served, String keptText, String owner) {
+    return new ResponsesEvents(id, createdAt, parsed, served,
+        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null),
+        completed -> {
+          if (parsed.store()) {
+            // Registered before response.completed is written: a read of this id waits for the write.
+            store(id, Json.write(completed),
+                ResponsesCodec.conversation(history, parsed, (ArrayNode) completed.get("output")), owner);
+          }
+        }, keptText);
   }
 
   /**
@@ -104,7 +144,7 @@ final class ResponsesRoutes {
   }
 
   private CompletionStage<HttpResponse> whole(ResponsesCodec.Parsed parsed, ChatRequest request, ArrayNode history,
-      GatewayAuth.Charge charge, GatewayAuth.Caller caller) {
+      GatewayAuth.Charge charge, String owner) {
     String id = ResponsesCodec.newId("resp");
     long created = ResponseHeaders.nowSeconds();
     return client.chat(request).whenComplete((resp, err) -> ChatCompletionRoutes.settle(charge, request.model(), resp))
@@ -114,31 +154,25 @@ final class ResponsesRoutes {
           resp.cost().orElse(null), null, ResponsesCodec.incompleteReason(resp.finishReason()));
       String json = Json.write(r);
       CompletionStage<?> stored = parsed.store()
-          ? store(id, json, ResponsesCodec.conversation(history, parsed, output), caller.owner())
+          ? store(id, json, ResponsesCodec.conversation(history, parsed, output), owner)
           : CompletableFuture.completedFuture(null);
       return stored.thenApply(done -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
           .addHeader(RawHeader.create("X-Served-Model", resp.model())));
     });
   }
 
-  private CompletionStage<HttpResponse> streamed(ResponsesCodec.Parsed parsed, ChatRequest request,
-      ArrayNode history, GatewayAuth.Charge charge, GatewayAuth.Caller caller) {
+  private CompletionStage<HttpResponse> streamed(ResponsesCodec.Parsed parsed, JsonNode body, ChatRequest request,
+      ArrayNode history, GatewayAuth.Charge charge, String owner) {
     AtomicReference<ChatStream> handleRef = new AtomicReference<>();
     Supplier<String> served = () -> {
       ChatStream h = handleRef.get();
       return h == null ? request.model() : h.servedModel().orElse(request.model());
     };
     String id = ResponsesCodec.newId("resp");
-    ResponsesEvents events = new ResponsesEvents(id, ResponseHeaders.nowSeconds(), parsed, served,
-        (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null),
-        completed -> {
-          if (parsed.store()) {
-            // Registered before response.completed is written: a read of this id waits for the write.
-            store(id, Json.write(completed),
-                ResponsesCodec.conversation(history, parsed, (ArrayNode) completed.get("output")), caller.owner());
-          }
-        });
-    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
+    long createdAt = ResponseHeaders.nowSeconds();
+    ResponsesEvents events = events(id, createdAt, parsed, history, served, "", owner);
+    String origin = StreamOrigin.responses(id, createdAt, body);
+    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request, origin).mapMaterializedValue(h -> {
       handleRef.set(h);
       return h;
     });

@@ -174,13 +174,19 @@ final class SseResponses {
    */
   CompletionStage<HttpResponse> stream(io.pekkollm.api.LlmClient client, io.pekkollm.model.ChatRequest request,
       Function<java.util.function.Supplier<String>, EventEncoder> events, GatewayAuth.Charge charge) {
+    return stream(client, request, events, charge, null);
+  }
+
+  /** As the method above, the stream journalled with {@code origin} (a {@link StreamOrigin}). */
+  CompletionStage<HttpResponse> stream(io.pekkollm.api.LlmClient client, io.pekkollm.model.ChatRequest request,
+      Function<java.util.function.Supplier<String>, EventEncoder> events, GatewayAuth.Charge charge, String origin) {
     java.util.concurrent.atomic.AtomicReference<ChatStream> handleRef = new java.util.concurrent.atomic.AtomicReference<>();
     java.util.function.Supplier<String> served = () -> {
       ChatStream h = handleRef.get();
       return h == null ? request.model() : h.servedModel().orElse(request.model());
     };
     EventEncoder encoder = events.apply(served);
-    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request).mapMaterializedValue(h -> {
+    Source<JournaledChunk, ChatStream> source = client.streamJournaled(request, origin).mapMaterializedValue(h -> {
       handleRef.set(h);
       return h;
     });

@@ -25,9 +25,11 @@ import org.apache.pekko.util.ByteString;
 /**
  * Journalled streams: {@code GET /v1/streams/{id}} (status, partial text, usage, interruption) and
  * {@code POST /v1/streams/{id}/resume} (body {@code {"strategy", "model"?}}, honouring {@code Last-Event-ID}),
- * which answers SSE starting with an {@code event: recovery} event. A malformed or unknown id is a 404, and so is
- * another virtual key's stream ({@link GatewayAuth.Caller#canSee}). A resume is charged to the key that started the
- * stream ({@link GatewayAuth#admitFor}).
+ * which answers SSE starting with an {@code event: recovery} event, then in the wire format the stream was started
+ * in ({@link StreamOrigin}: Chat Completions, Anthropic Messages or Responses events). A malformed or unknown id is a
+ * 404, and so is another virtual key's stream ({@link GatewayAuth.Caller#canSee}); errors before the resume's stream
+ * (404, 409) are OpenAI's error body, as for every {@code /v1/streams} route, and after it the format's own error
+ * event. A resume is charged to the key that started the stream ({@link GatewayAuth#admitFor}).
  */
 final class StreamRoutes {
   private final LlmClient client;
@@ -35,8 +37,11 @@ final class StreamRoutes {
   private final SseResponses sse;
   private final GatewayAuth auth;
 
-  StreamRoutes(LlmClient client, RequestBodies bodies, SseResponses sse, GatewayAuth auth) {
+  private final ResponsesRoutes responses;
+
+  StreamRoutes(LlmClient client, RequestBodies bodies, SseResponses sse, ResponsesRoutes responses, GatewayAuth auth) {
     this.auth = auth;
+    this.responses = responses;
     this.client = client;
     this.bodies = bodies;
     this.sse = sse;
@@ -70,7 +75,9 @@ final class StreamRoutes {
           GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
           CompletionStage<Optional<StreamSnapshot>> found = caller.key() == null && !auth.keysEnabled()
               ? CompletableFuture.completedFuture(Optional.empty()) : client.streamStatus(id);
+          String[] owner = new String[1];
           return found.thenCompose(st -> {
+                owner[0] = st.map(StreamSnapshot::owner).orElse(null);
                 if (st.isPresent() && !caller.canSee(st.get().owner())) {
                   throw unknown(id);
                 }
@@ -87,18 +94,34 @@ final class StreamRoutes {
                       charge.settle(model, null, 0);
                     }
                   })
-                  .thenCompose(r -> respond(r, charge)));
+                  .thenCompose(r -> respond(r, charge, owner[0])));
         })
         .exceptionally(ErrorResponses::of);
   }
 
-  private CompletionStage<HttpResponse> respond(ResumedStream r, GatewayAuth.Charge charge) {
+  /**
+   * The resume as SSE in the format the stream was started in ({@link StreamOrigin}): Chat Completions chunks
+   * ending with {@code [DONE]}, Anthropic's Messages events (a new message_start with the same message id, ending
+   * with message_stop), or the Responses events of the same response (ending with response.completed); in each,
+   * the {@code event: recovery} event comes first.
+   */
+  private CompletionStage<HttpResponse> respond(ResumedStream r, GatewayAuth.Charge charge, String owner) {
+    StreamOrigin origin = StreamOrigin.read(r.origin());
+    CompletionStage<SseResponses.EventEncoder> encoder = switch (origin.format()) {
+      case StreamOrigin.MESSAGES -> CompletableFuture.completedFuture(new MessagesEvents(origin.id(), r::model));
+      case StreamOrigin.RESPONSES -> responses.resumedEvents(origin, r, owner);
+      default -> CompletableFuture.completedFuture(new ChatCompletionsEvents(ResponseHeaders.newId(), r::model,
+          ResponseHeaders.nowSeconds(), false, (providerModel, usage) -> null));
+    };
+    return encoder.thenCompose(events -> respond(r, charge, events, origin));
+  }
+
+  private CompletionStage<HttpResponse> respond(ResumedStream r, GatewayAuth.Charge charge,
+      SseResponses.EventEncoder events, StreamOrigin origin) {
     ObjectNode info = Json.object().put("recovery_id", r.recoveryId()).put("strategy", r.strategy().wireName())
         .put("kept_chars", r.keptChars()).put("discarded_chars", r.discardedChars())
-        .put("model", r.model()).put("attempt", r.attempt());
+        .put("model", r.model()).put("attempt", r.attempt()).put("format", origin.format());
     ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
-    ChatCompletionsEvents events = new ChatCompletionsEvents(ResponseHeaders.newId(), r::model,
-        ResponseHeaders.nowSeconds(), false, (providerModel, usage) -> null);
     SseResponses.Metered<Object> metered = (h, providerModel, usage) -> charge.settle(r.model(),
         usage == null ? null : client.cost(r.model(), providerModel, usage).map(Cost::total).orElse(null),
         usage == null ? 0 : usage.totalTokens());
@@ -121,7 +144,8 @@ final class StreamRoutes {
       ObjectNode o = Json.object().put("recovery_id", s.recoveryId()).put("status", s.status())
           .put("provider", s.provider()).put("model", s.model()).put("attempt", s.attempt()).put("text", s.text())
           .put("last_event_id", s.lastSeq()).put("finish_reason", s.finishReason())
-          .put("started_at_ms", s.startedAtMillis()).put("updated_at_ms", s.updatedAtMillis());
+          .put("started_at_ms", s.startedAtMillis()).put("updated_at_ms", s.updatedAtMillis())
+          .put("format", StreamOrigin.read(s.origin()).format());
       if (s.usage() != null) {
         o.putObject("usage").put("prompt_tokens", s.usage().inputTokens())
             .put("completion_tokens", s.usage().outputTokens()).put("total_tokens", s.usage().totalTokens());

@@ -19,6 +19,7 @@ public final class EmbeddingRequest {
   private final String user;
   private final String inputType;
   private final RetryOptions retry;
+  private final CacheOptions cache;
 
   private EmbeddingRequest(Builder b) {
     this.model = Objects.requireNonNull(b.model, "model");
@@ -32,6 +33,7 @@ public final class EmbeddingRequest {
     this.user = b.user;
     this.inputType = b.inputType;
     this.retry = b.retry;
+    this.cache = b.cache;
   }
 
   public static Builder builder(String model) {
@@ -40,7 +42,7 @@ public final class EmbeddingRequest {
 
   public Builder toBuilder() {
     return new Builder(model).texts(texts.isEmpty() ? null : texts).tokens(tokens.isEmpty() ? null : tokens)
-        .dimensions(dimensions).user(user).inputType(inputType).retry(retry);
+        .dimensions(dimensions).user(user).inputType(inputType).retry(retry).cache(cache);
   }
 
   public EmbeddingRequest withModel(String newModel) {
@@ -72,6 +74,11 @@ public final class EmbeddingRequest {
   public String inputType() { return inputType; }
   /** This request's retry budget; null uses the provider's. Never sent upstream. */
   public RetryOptions retry() { return retry; }
+  /**
+   * How this request uses the response cache, as {@link ChatRequest#cache()}: null follows
+   * {@code pekko-llm.cache.mode}. Never sent upstream.
+   */
+  public CacheOptions cache() { return cache; }
 
   @Override
   public String toString() {
@@ -87,6 +94,7 @@ public final class EmbeddingRequest {
     private String user;
     private String inputType;
     private RetryOptions retry;
+    private CacheOptions cache;
 
     private Builder(String model) {
       this.model = model;
@@ -99,6 +107,7 @@ public final class EmbeddingRequest {
     public Builder user(String value) { this.user = value; return this; }
     public Builder inputType(String value) { this.inputType = value; return this; }
     public Builder retry(RetryOptions value) { this.retry = value; return this; }
+    public Builder cache(CacheOptions value) { this.cache = value; return this; }
 
     /** Fails with INVALID_REQUEST (param {@code input}) unless exactly one of texts and tokens is non-empty. */
     public EmbeddingRequest build() {

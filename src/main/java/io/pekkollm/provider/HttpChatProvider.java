@@ -286,11 +286,15 @@ public abstract class HttpChatProvider implements ChatProvider {
   /** True for a body whose top level is an object with an "error" member and no answer fields. */
   protected boolean looksLikeErrorOnly(String body) {
     try {
-      var root = io.pekkollm.util.Json.parse(body);
-      return root.isObject() && root.has("error") && !root.has("choices") && !root.has("message");
+      return errorOnly(io.pekkollm.util.Json.parse(body));
     } catch (Exception e) {
       return false;
     }
+  }
+
+  /** {@link #looksLikeErrorOnly} of a body already parsed. */
+  private static boolean errorOnly(com.fasterxml.jackson.databind.JsonNode root) {
+    return root != null && root.isObject() && root.has("error") && !root.has("choices") && !root.has("message");
   }
 
   private Throwable classifyStreamFailure(Throwable t) {
@@ -379,7 +383,8 @@ public abstract class HttpChatProvider implements ChatProvider {
       } catch (java.io.IOException e) {
         throw ErrorClassifier.malformed(name(), "the response is not JSON: " + e.getMessage(), body, e);
       }
-      if (looksLikeErrorOnly(body)) {
+      // The tree parsed above, not the body again: an embeddings answer is thousands of numbers.
+      if (errorOnly(root)) {
         throw httpError(status, resp, body);
       }
       try {

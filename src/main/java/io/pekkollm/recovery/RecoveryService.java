@@ -138,10 +138,19 @@ public final class RecoveryService {
    */
   public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
       Source<ChatChunk, NotUsed> upstream) {
+    return journal(recoveryId, original, provider, upstream, null);
+  }
+
+  /**
+   * As {@link #journal(String, ChatRequest, String, Source)}, keeping {@code origin} (any string, null for none) in
+   * the Started event: {@link StreamSnapshot#origin()} and {@link ResumedStream#origin()} give it back.
+   */
+  public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
+      Source<ChatChunk, NotUsed> upstream, String origin) {
     String request = StoredRequest.write(original);
     return journalChunks(recoveryId, upstream, () -> {
       StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
-          System.currentTimeMillis(), original.owner());
+          System.currentTimeMillis(), origin, original.owner());
       streams.tell(recoveryId, new StreamEntity.Announce(begin));
       return begin;
     });
@@ -341,7 +350,8 @@ public final class RecoveryService {
             Source<JournaledChunk, NotUsed> replay = Source.from(plan.replay())
                 .map(s -> new JournaledChunk(s.seq(), Chunks.chunk(s)));
             return new ResumedStream(recoveryId, strategy, plan.keptCodePoints(), plan.discardedCodePoints(),
-                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, continuation, () -> null)));
+                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, continuation, () -> null)),
+                Texts.prefix(plan.baseText(), plan.keptCodePoints()), plan.origin());
           });
         });
   }

@@ -44,7 +44,8 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
    * What a stream's Started event will record; {@code atMillis} and {@code incarnation} also tell this stream's
    * own later writes apart from another stream under the same id.
    */
-  record Begin(String provider, String model, String request, String incarnation, long atMillis, String owner) {}
+  record Begin(String provider, String model, String request, String incarnation, long atMillis, String origin,
+      String owner) {}
 
   /**
    * A stream is starting (nothing persisted yet, no reply): the entity starts and recovers while the upstream
@@ -181,7 +182,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
     }
     return Effect().persist(new StreamEvent.Started(recoveryId, cmd.provider(), cmd.model(), cmd.request(),
-            cmd.incarnation(), System.currentTimeMillis(), null))
+            cmd.incarnation(), System.currentTimeMillis(), null, null))
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
   }
 
@@ -204,7 +205,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     if (b != null) {
       if (state.status == Status.NEW) {
         events.add(new StreamEvent.Started(recoveryId, b.provider(), b.model(), b.request(), b.incarnation(),
-            b.atMillis(), b.owner()));
+            b.atMillis(), b.origin(), b.owner()));
         running = true;
       } else if (!(b.incarnation().equals(state.incarnation) && b.atMillis() == state.startedAt)) {
         return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
@@ -244,7 +245,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     }
     StreamState s = new StreamState();
     s.apply(new StreamEvent.Started(recoveryId, pending.provider(), pending.model(), pending.request(),
-        pending.incarnation(), pending.atMillis(), pending.owner()));
+        pending.incarnation(), pending.atMillis(), pending.origin(), pending.owner()));
     return s;
   }
 
@@ -324,7 +325,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     List<StoredChunk> replay = replayAfter(state, cmd.lastEventId(), baseCps);
     String model = cmd.model() != null ? cmd.model() : state.model;
     ResumePlan plan = new ResumePlan(recoveryId, cmd.strategy(), kept, clientCps - kept, replay, base, state.request,
-        state.model, model, state.attempt + 1, state.outputTokens());
+        state.model, model, state.attempt + 1, state.outputTokens(), state.origin);
     return Effect().persist(new StreamEvent.Resumed(state.attempt + 1, cmd.strategy().wireName(), model, baseCps,
             cmd.incarnation(), System.currentTimeMillis()))
         .thenReply(cmd.replyTo(), s -> new Accepted(plan));
@@ -357,10 +358,10 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Optional.of(new StreamSnapshot(s.recoveryId, "interrupted", s.provider, s.model, s.attempt,
           s.text.toString(), s.lastSeq(), s.finishReason, Chunks.usage(s.usage),
           "the gateway process running this stream stopped", ErrorKind.NETWORK.name(), true, false, s.startedAt,
-          s.updatedAt, s.owner));
+          s.updatedAt, s.origin, s.owner));
     }
     return Optional.of(new StreamSnapshot(s.recoveryId, s.status.name().toLowerCase(), s.provider, s.model, s.attempt,
         s.text.toString(), s.lastSeq(), s.finishReason, Chunks.usage(s.usage), s.cause, s.errorKind, s.recoverable,
-        s.cancelled, s.startedAt, s.updatedAt, s.owner));
+        s.cancelled, s.startedAt, s.updatedAt, s.origin, s.owner));
   }
 }

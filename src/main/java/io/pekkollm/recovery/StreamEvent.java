@@ -10,11 +10,13 @@ import java.util.List;
 sealed interface StreamEvent extends JsonSerializable {
 
   /**
-   * A stream began. {@code request} is the original request in OpenAI JSON with its provider/model id;
-   * {@code owner} the virtual key id that started it (null: none, and in events written before owners existed).
+   * A stream began. {@code request} is the original request in OpenAI JSON with its provider/model id.
+   * {@code origin} is what the stream's caller asked the journal to keep with it (the gateway: the API the stream
+   * was started through, so a resume answers in it); null for none, and in every event written before it existed.
+   * {@code owner} is the virtual key id that started it (null: none, and in events written before owners existed).
    */
   record Started(String recoveryId, String provider, String model, String request, String incarnation,
-      long atMillis, String owner) implements StreamEvent {}
+      long atMillis, String origin, String owner) implements StreamEvent {}
 
   /** Chunks that were persisted before any caller saw them. Each carries its sequence number. */
   record ChunksAppended(List<StoredChunk> chunks, long atMillis) implements StreamEvent {}

@@ -19,6 +19,8 @@ final class StreamState {
   String model;
   String request;
   String incarnation;
+  /** What the caller asked to keep with the stream (null: none). */
+  String origin;
   /** The virtual key id that started the stream, or null. */
   String owner;
   /** The answer as it stands: chunks in order (a paragraph resume trims this view). */
@@ -49,6 +51,7 @@ final class StreamState {
       model = s.model();
       request = s.request();
       incarnation = s.incarnation();
+      origin = s.origin();
       owner = s.owner();
       startedAt = s.atMillis();
       updatedAt = s.atMillis();

@@ -211,7 +211,8 @@ public final class Router {
   /**
    * The plan of an embedding call: the model or the group's enabled members, in configured order, each a
    * candidate whose chat request is empty (only its model and the caller's retry budget count; embeddings are
-   * not fitted to a context window, the provider judges their length). Fails like {@link #plan(ChatRequest)}.
+   * not fitted to a context window, the provider judges their length), with its response-cache key and TTL as for
+   * chat calls. Fails like {@link #plan(ChatRequest)}.
    */
   public Plan plan(EmbeddingRequest request) {
     ChatRequest call = ChatRequest.builder(request.model()).retry(request.retry()).build();
@@ -228,7 +229,10 @@ public final class Router {
       throw new LlmException(ErrorKind.AUTHENTICATION, "no model of group '" + group.name()
           + "' has an enabled provider: " + String.join(", ", group.models()), null, false, "model");
     }
-    return new Plan(call, group, List.copyOf(candidates), null, null);
+    // Keyed by what is sent to which provider/model, as chat calls; calls to a group are not cached, as chat calls.
+    Duration ttl = group == null ? cacheTtl.apply(request.cache()) : null;
+    String key = ttl == null ? null : CacheKeys.of(request.withModel(candidates.get(0).id()));
+    return new Plan(call, group, List.copyOf(candidates), key, ttl);
   }
 
   private Candidate candidate(ChatRequest request, String id, Route route, boolean mayTruncate) {

@@ -16,6 +16,8 @@ public final class Json {
   public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
       // LLM answers and base64 images are long strings; the gateway bounds bodies itself.
       .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(64 * 1024 * 1024).build())
+      // Exactly rounded like Double.parseDouble, several times faster: an embeddings answer is thousands of numbers.
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
       .build())
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 

@@ -300,6 +300,54 @@ class GatewayAnthropicClientTest {
         .asText());
   }
 
+  private static final String PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+  /** A user message with text, a base64 PNG and an image URL, as the SDK builds it. */
+  private static MessageCreateParams imageParams(String model) {
+    return MessageCreateParams.builder().model(model).maxTokens(100).addUserMessageOfContentBlockParams(List.of(
+        ContentBlockParam.ofText(com.anthropic.models.messages.TextBlockParam.builder().text("What is this?").build()),
+        ContentBlockParam.ofImage(com.anthropic.models.messages.Base64ImageSource.builder()
+            .mediaType(com.anthropic.models.messages.Base64ImageSource.MediaType.IMAGE_PNG).data(PNG).build()),
+        ContentBlockParam.ofImage(com.anthropic.models.messages.UrlImageSource.builder()
+            .url("https://example.com/photos/cat.jpg").build()))).build();
+  }
+
+  @Test
+  void imagesFromTheSdkReachAnOpenAiUpstreamAsImageUrlParts() throws Exception {
+    upstream.enqueue(Reply.fixtureJson(200, "openai/chat-nonstream.json"));
+    anthropic.messages().create(imageParams("openai/gpt-4o"));
+    JsonNode parts = upstreamBody(0).at("/messages/0/content");
+    assertEquals(3, parts.size(), parts.toString());
+    assertEquals("What is this?", parts.get(0).path("text").asText());
+    assertEquals("image_url", parts.get(1).path("type").asText());
+    assertEquals("data:image/png;base64," + PNG, parts.get(1).at("/image_url/url").asText());
+    assertEquals("https://example.com/photos/cat.jpg", parts.get(2).at("/image_url/url").asText());
+  }
+
+  @Test
+  void imagesFromTheSdkReachAGeminiUpstreamAsInlineDataAndFileData() throws Exception {
+    upstream.enqueue(Reply.fixtureJson(200, "gemini/generate-content.json"));
+    anthropic.messages().create(imageParams("gemini/gemini-2.5-flash"));
+    JsonNode parts = upstreamBody(0).at("/contents/0/parts");
+    assertEquals(3, parts.size(), parts.toString());
+    assertEquals("What is this?", parts.get(0).path("text").asText());
+    assertEquals("image/png", parts.get(1).at("/inlineData/mimeType").asText());
+    assertEquals(PNG, parts.get(1).at("/inlineData/data").asText());
+    assertEquals("https://example.com/photos/cat.jpg", parts.get(2).at("/fileData/fileUri").asText());
+    assertEquals("image/jpeg", parts.get(2).at("/fileData/mimeType").asText());
+  }
+
+  @Test
+  void anUnknownBareModelIdIsTheSdksNotFoundException() {
+    // An id no catalog knows is a 404 in Anthropic's shape that says how to name the model (an ambiguous one:
+    // GatewayIngressEdgeTest).
+    com.anthropic.errors.NotFoundException e = assertThrows(com.anthropic.errors.NotFoundException.class,
+        () -> anthropic.messages().create(params("no-such-model-anywhere").build()));
+    assertEquals(404, e.statusCode());
+    assertTrue(String.valueOf(e.getMessage()).contains("model-aliases"), e.getMessage());
+    assertEquals(0, upstream.requestCount());
+  }
+
   @Test
   void aWrongGatewayKeyIsTheSdksUnauthorizedException() {
     AnthropicClient wrong = client("not-the-key");

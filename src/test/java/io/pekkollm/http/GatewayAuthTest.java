@@ -25,6 +25,29 @@ class GatewayAuthTest {
     }
   }
 
+  /** The hot paths answered without the routing tree check the key and answer errors exactly as their routes. */
+  @Test
+  void theDirectlyAnsweredRoutesCheckTheKeyInTheirOwnErrorShapes() throws Exception {
+    try (GatewayFixture gw = new GatewayFixture("pekko-llm.gateway.api-key = \"s3cret-gateway-key\"")) {
+      var responses = gw.post("/v1/responses", "{\"model\":\"mock/echo\",\"input\":\"x\"}", "Authorization",
+          "Bearer wrong");
+      assertEquals(401, responses.statusCode());
+      assertEquals("Bearer", responses.headers().firstValue("WWW-Authenticate").orElse(""));
+      assertTrue(responses.body().contains("\"error\":{"), responses.body());
+      var messages = gw.post("/v1/messages", "{\"model\":\"mock/echo\",\"max_tokens\":5,\"messages\":[{\"role\":"
+          + "\"user\",\"content\":\"x\"}]}", "x-api-key", "wrong");
+      assertEquals(401, messages.statusCode());
+      assertTrue(messages.body().startsWith("{\"type\":\"error\""), messages.body());
+      assertEquals(200, gw.post("/v1/responses", "{\"model\":\"mock/echo\",\"input\":\"x\"}", "Authorization",
+          "Bearer s3cret-gateway-key").statusCode());
+      assertEquals(200, gw.post("/v1/messages", "{\"model\":\"mock/echo\",\"max_tokens\":5,\"messages\":[{\"role\":"
+          + "\"user\",\"content\":\"x\"}]}", "x-api-key", "s3cret-gateway-key").statusCode());
+      // The same paths with another method still reach the routing tree: a 405 in OpenAI's shape.
+      var get = gw.get("/v1/responses", "Authorization", "Bearer s3cret-gateway-key");
+      assertEquals(405, get.statusCode(), get.body());
+    }
+  }
+
   @Test
   void refusesAPublicAddressWithoutAKey() {
     GatewaySettings open = GatewaySettings.create(TestConfig.of("pekko-llm.gateway.host = \"0.0.0.0\""));

@@ -53,30 +53,15 @@ class JournalTest {
   }
 
   @Test
-  void aStartedEventWrittenBeforeOwnersExistedReadsWithNoOwner() {
-    ActorTestKit kit = ActorTestKit.create(TestConfig.of(""));
-    try {
-      Serialization ser = SerializationExtension.get(kit.system().classicSystem());
-      StreamEvent.Started now = new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, "k");
-      var serializer = ser.findSerializerFor(now);
-      byte[] old = "{\"recoveryId\":\"id1\",\"provider\":\"openai\",\"model\":\"openai/gpt-4o\",\"request\":\"{}\",\"incarnation\":\"inc\",\"atMillis\":1}"
-          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      Object back = ser.deserialize(old, serializer.identifier(), Serializers.manifestFor(serializer, now)).get();
-      assertEquals(new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, null), back);
-    } finally {
-      kit.shutdownTestKit();
-    }
-  }
-
-  @Test
   void everyEventRoundTripsThroughTheConfiguredSerializer() {
     ActorTestKit kit = ActorTestKit.create(TestConfig.of(""));
     try {
       Serialization ser = SerializationExtension.get(kit.system().classicSystem());
       StoredUsage u = new StoredUsage(10, 20, 3, 0, 5);
       List<StreamEvent> events = List.of(
-          new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L, null),
-          new StreamEvent.Started("id2", "openai", "openai/gpt-4o", "{}", "inc", 1L, "0123456789abcdef"),
+          new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L,
+              "{\"format\":\"messages\",\"id\":\"msg_1\"}", "0123456789abcdef"),
+          new StreamEvent.Started("id0", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L, null, null),
           new StreamEvent.ChunksAppended(List.of(new StoredChunk(1, "héllo 🌍", null, List.of(), null, null),
               new StoredChunk(2, null, "thinking", List.of(new StoredToolDelta(0, "c1", "f", "{\"a\":")), "tool_calls", u),
               new StoredChunk(0, null, null, List.of(), null, u)), 2L),
@@ -90,6 +75,25 @@ class JournalTest {
         Object back = ser.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, e)).get();
         assertEquals(e, back);
       }
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void aStartedEventWrittenBeforeOriginAndOwnerExistedReadsWithoutThem() {
+    ActorTestKit kit = ActorTestKit.create(TestConfig.of(""));
+    try {
+      Serialization ser = SerializationExtension.get(kit.system().classicSystem());
+      StreamEvent.Started now = new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, "x", "k");
+      var serializer = ser.findSerializerFor(now);
+      // The bytes such an event had in the journal: the same JSON without the origin and owner fields.
+      String json = new String(serializer.toBinary(now), java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(json.contains("\"origin\":\"x\"") && json.contains("\"owner\":\"k\""), json);
+      byte[] old = json.replace(",\"origin\":\"x\"", "").replace(",\"owner\":\"k\"", "")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      Object back = ser.deserialize(old, serializer.identifier(), Serializers.manifestFor(serializer, now)).get();
+      assertEquals(new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, null, null), back);
     } finally {
       kit.shutdownTestKit();
     }
