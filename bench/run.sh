@@ -6,7 +6,8 @@
 #   bench/run.sh --quick    every phase briefly (~4-5 min)
 #   options: --jfr          record JFR profiles of the gateway in the heaviest phases (target/bench-run/jfr/)
 #            --no-pg        skip the PostgreSQL journal even when PostgreSQL is installed
-#            --only=a,b     only these phases (startup,nonstream,rate,stream1,stream1000,throughput,idle,soak);
+#            --only=a,b     only these phases (startup,nonstream,rate,stream1,stream1role,
+#                           stream16,fresh,stream1000,throughput,idle,soak);
 #                           results are written but README.md is left alone
 #
 # Needs: JDK 17, Maven (to build the jar when missing or stale), wrk (installed with apt-get when missing).

@@ -3,6 +3,8 @@
 # background load hits both alike: non-streaming wrk (16 connections) or streaming (Probe, 16 streams back to back),
 # reporting throughput and the gateway's CPU time per request or per chunk (less sensitive to load than latency).
 #   bench/tools/ab.sh A.jar B.jar [rounds] [nonstream|stream|stream-keys] [extra JVM flags for both]
+# AB_ENV_A / AB_ENV_B: extra environment for one side only ("NAME=value NAME2=value"), e.g. the same jar twice with
+# tracing on one side: AB_ENV_B="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" (bench/tools/otlp_sink.py).
 # stream-keys: both gateways have PEKKO_LLM_API_KEY and PEKKO_LLM_MASTER_KEY set and stream a priced model
 # (openai/gpt-4o-mini, 100 chunks); A is called with the shared key, B with a virtual key made on B (with a budget,
 # so every stream is admitted by reservation and its cost recorded): the cost of key checks and spend recording.
@@ -18,20 +20,21 @@ PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 java -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp $CP io.pekkollm.bench.FakeUpstream $P0 >"$WORK/up.log" 2>&1 &
 PIDS+=($!)
-KEYENV=()
+KEYENV=""
 MODEL=openai/bench-n100-g0
 if [ "$MODE" = stream-keys ]; then
-  KEYENV=(PEKKO_LLM_API_KEY=bench PEKKO_LLM_MASTER_KEY=bench-master)
+  KEYENV="PEKKO_LLM_API_KEY=bench PEKKO_LLM_MASTER_KEY=bench-master"
   MODEL=openai/gpt-4o-mini
 fi
-start() { # jar port
+start() { # jar port extra-env
   mkdir -p "$WORK/$2"
-  env "${KEYENV[@]}" OPENAI_BASE_URL=http://127.0.0.1:$P0/v1 OPENAI_API_KEY=x PEKKO_LLM_DATA_DIR="$WORK/$2" \
+  # shellcheck disable=SC2086
+  env $KEYENV $3 OPENAI_BASE_URL=http://127.0.0.1:$P0/v1 OPENAI_API_KEY=x PEKKO_LLM_DATA_DIR="$WORK/$2" \
     java $FLAGS -jar "$1" serve --port "$2" >"$WORK/gw$2.log" 2>&1 &
   PIDS+=($!)
 }
-start "$A" $P1; PA=$!
-start "$B" $P2; PB=$!
+start "$A" $P1 "${AB_ENV_A:-}"; PA=$!
+start "$B" $P2 "${AB_ENV_B:-}"; PB=$!
 for p in $P0 $P1 $P2; do
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$p/health" >/dev/null && break; sleep 0.5; done
 done

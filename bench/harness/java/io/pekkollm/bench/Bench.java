@@ -175,6 +175,15 @@ public final class Bench {
     if (phase("stream1")) {
       singleStreams();
     }
+    if (phase("stream1role")) {
+      ttftStreams("stream_1_role_first", "bench-n20-g10-r1", 1);
+    }
+    if (phase("stream16")) {
+      ttftStreams("stream_16", "bench-n20-g0", 16);
+    }
+    if (phase("fresh")) {
+      freshConnections();
+    }
     if (phase("stream1000")) {
       concurrentStreams();
     }
@@ -439,6 +448,10 @@ public final class Bench {
           if (profile) {
             jfrStop(main, "nonstream-c64");
           }
+          if (!t.name().equals("direct")) {
+            // Resident memory right after the load at this many connections (README's start command, no JVM flags).
+            n.put("gateway_rss_bytes", Procs.rssBytes(main.proc().pid()));
+          }
           n.set("load", cpu.stop());
           runs.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(n);
           log("non-streaming c=%d %s: %.0f req/s, p50 %.3f ms, p99 %.3f ms, errors %d", c, t.name(),
@@ -457,6 +470,9 @@ public final class Bench {
         }
         o.put("errors", best.get("errors").asLong());
         o.put("requests", best.get("requests").asLong());
+        if (best.has("gateway_rss_bytes")) {
+          o.put("gateway_rss_mb", round(best.get("gateway_rss_bytes").asLong() / 1e6));
+        }
         // CPU time per request of each process, which background load does not inflate the way it does latency.
         JsonNode cpuSecs = best.path("load").path("process_cpu_seconds");
         for (var f : cpuSecs.properties()) {
@@ -567,6 +583,102 @@ public final class Bench {
         n.put("added_total_p99_ms", round3(total.get(t.name()).ms(99) - total.get("direct").ms(99)));
         log("single streams %s: added TTFT p50 %.3f ms, added total p50 %.3f ms", t.name(),
             n.get("added_ttft_p50_ms").asDouble(), n.get("added_total_p50_ms").asDouble());
+      }
+    }
+  }
+
+  /**
+   * Time to first event and to first content, {@code concurrency} streams of {@code model} at once per round, the
+   * targets alternating round by round. With a role-first upstream ({@code -r1}) the first event is the role-only
+   * chunk the upstream sends at once, and the first content follows the gap.
+   */
+  private void ttftStreams(String key, String model, int concurrency) throws Exception {
+    double seconds = quick ? 10 : 40;
+    List<Target> targets = targets(true);
+    Map<String, Samples> ttft = new LinkedHashMap<>();
+    Map<String, Samples> firstEvent = new LinkedHashMap<>();
+    Map<String, long[]> counts = new LinkedHashMap<>();
+    for (Target t : targets) {
+      ttft.put(t.name(), new Samples());
+      firstEvent.put(t.name(), new Samples());
+      counts.put(t.name(), new long[2]);
+    }
+    log("%s: %d x %s for %.0f s, targets alternating", key, concurrency, model, seconds);
+    CpuMeter cpu = new CpuMeter();
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    try (StreamClient sc = new StreamClient(Math.max(2, concurrency))) {
+      while (System.nanoTime() < end) {
+        for (Target t : targets) {
+          List<StreamClient.Handle> hs = new ArrayList<>();
+          for (int i = 0; i < concurrency; i++) {
+            hs.add(sc.start(t.chat(), t.model(model), null));
+          }
+          for (StreamClient.Handle h : hs) {
+            StreamClient.Result r = h.result.get(60, TimeUnit.SECONDS);
+            long[] c = counts.get(t.name());
+            c[0]++;
+            if (r.ok()) {
+              ttft.get(t.name()).add(r.ttftNanos());
+              firstEvent.get(t.name()).add(r.firstEventNanos());
+            } else {
+              c[1]++;
+            }
+          }
+        }
+      }
+    }
+    ObjectNode o = root.putObject(key).put("model", model).put("concurrency", concurrency);
+    o.set("load", cpu.stop());
+    for (Target t : targets) {
+      ObjectNode n = o.putObject(t.name());
+      long[] c = counts.get(t.name());
+      n.put("streams", c[0]).put("errors", c[1]);
+      putPercentiles(n, "ttft_", ttft.get(t.name()));
+      putPercentiles(n, "first_event_", firstEvent.get(t.name()));
+      if (!t.name().equals("direct")) {
+        n.put("added_ttft_p50_ms", round3(ttft.get(t.name()).ms(50) - ttft.get("direct").ms(50)));
+        n.put("added_ttft_p99_ms", round3(ttft.get(t.name()).ms(99) - ttft.get("direct").ms(99)));
+        n.put("added_first_event_p50_ms", round3(firstEvent.get(t.name()).ms(50) - firstEvent.get("direct").ms(50)));
+        log("%s %s: added TTFT p50 %.3f ms, added first event p50 %.3f ms", key, t.name(),
+            n.get("added_ttft_p50_ms").asDouble(), n.get("added_first_event_p50_ms").asDouble());
+      }
+    }
+  }
+
+  /**
+   * The first request on a new connection to a gateway that has been idle: each sample waits {@code idle}, then opens
+   * a connection and sends one non-streaming request; direct and gateways alternate.
+   */
+  private void freshConnections() throws Exception {
+    int samples = quick ? 15 : 60;
+    long idleMs = quick ? 1000 : 2000;
+    List<Target> targets = targets(true);
+    Map<String, Samples> lat = new LinkedHashMap<>();
+    for (Target t : targets) {
+      lat.put(t.name(), new Samples());
+    }
+    log("fresh connections: %d samples per target, %d ms idle before each", samples, idleMs);
+    for (int i = 0; i < samples; i++) {
+      for (Target t : targets) {
+        byte[] req = RateClient.request(new RateClient.Target(t.name(), t.port(), "/v1/chat/completions",
+            nonStreamBody(t.model("bench"))));
+        Thread.sleep(idleMs);
+        long t0 = System.nanoTime();
+        try (RateClient.Connection c = new RateClient.Connection(t.port())) {
+          if (c.exchange(req) == 200) {
+            lat.get(t.name()).add(System.nanoTime() - t0);
+          }
+        }
+      }
+    }
+    ObjectNode o = root.putObject("fresh_connection").put("samples", samples).put("idle_ms", idleMs);
+    for (Target t : targets) {
+      ObjectNode n = o.putObject(t.name());
+      putPercentiles(n, "", lat.get(t.name()));
+      if (!t.name().equals("direct")) {
+        n.put("added_p50_ms", round3(lat.get(t.name()).ms(50) - lat.get("direct").ms(50)));
+        log("fresh connection %s: added p50 %.3f ms (p50 %.3f vs direct %.3f)", t.name(), n.get("added_p50_ms").asDouble(),
+            lat.get(t.name()).ms(50), lat.get("direct").ms(50));
       }
     }
   }

@@ -53,7 +53,12 @@ public final class FakeUpstream {
   private final Materializer mat;
 
   /** What a model name asks for. */
-  record Shape(int chunks, long gapMs, long latencyMs) {}
+  /** {@code roleFirst}: a role-only chunk at once, then the content chunks, the first of them after the gap too. */
+  record Shape(int chunks, long gapMs, long latencyMs, boolean roleFirst) {
+    Shape(int chunks, long gapMs, long latencyMs) {
+      this(chunks, gapMs, latencyMs, false);
+    }
+  }
 
   private FakeUpstream(ActorSystem<Void> system, int defaultChunks, long defaultGapMs) {
     this.system = system;
@@ -116,7 +121,14 @@ public final class FakeUpstream {
 
   private HttpResponse streamed(Request r, Shape shape) {
     List<ByteString> events = streams.computeIfAbsent(r.model + "|" + shape.chunks(), k -> events(r.model, shape.chunks()));
-    List<ByteString> body = new ArrayList<>(events.size() + 2);
+    List<ByteString> body = new ArrayList<>(events.size() + 3);
+    if (shape.roleFirst()) {
+      // As OpenAI and most compatible servers do: the role alone as soon as the request is accepted.
+      body.add(ByteString.fromString("data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\","
+          + "\"created\":1700000000,\"model\":\"" + r.model + "\",\"system_fingerprint\":\"fp_bench\",\"choices\":[{"
+          + "\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,"
+          + "\"finish_reason\":null}]}\n\n"));
+    }
     body.addAll(events);
     if (r.includeUsage) {
       body.add(ByteString.fromString("data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\","
@@ -129,7 +141,7 @@ public final class FakeUpstream {
       source = Source.from(body);
     } else {
       // The first content chunk goes at once; each later one waits the gap. The trailer follows the last chunk.
-      int n = events.size();
+      int n = events.size() + (shape.roleFirst() ? 1 : 0);
       source = Source.from(body.subList(0, 1))
           .concat(Source.from(body.subList(1, n)).throttle(1, Duration.ofMillis(shape.gapMs())))
           .concat(Source.from(body.subList(n, body.size())));
@@ -201,6 +213,7 @@ public final class FakeUpstream {
     int chunks = defaultChunks;
     long gap = defaultGapMs;
     long latency = 0;
+    boolean roleFirst = false;
     String name = model.contains("/") ? model.substring(model.lastIndexOf('/') + 1) : model;
     for (String part : name.split("-")) {
       if (part.length() < 2) {
@@ -211,13 +224,14 @@ public final class FakeUpstream {
           case 'n' -> chunks = Integer.parseInt(part.substring(1));
           case 'g' -> gap = Long.parseLong(part.substring(1));
           case 'l' -> latency = Long.parseLong(part.substring(1));
+          case 'r' -> roleFirst = Integer.parseInt(part.substring(1)) > 0;
           default -> { }
         }
       } catch (NumberFormatException notAParameter) {
         // "bench" and other words are names, not parameters.
       }
     }
-    return new Shape(Math.max(1, chunks), gap, latency);
+    return new Shape(Math.max(1, chunks), gap, latency, roleFirst);
   }
 
   /** The three request fields the upstream cares about, read with Jackson's streaming parser. */

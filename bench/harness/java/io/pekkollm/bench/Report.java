@@ -192,6 +192,49 @@ final class Report {
           s.path("chunks").asInt(), s.path("gap_ms").asInt()));
       streamTable(sb, s);
     }
+    for (String key : List.of("stream_1_role_first", "stream_16")) {
+      if (r.has(key)) {
+        JsonNode s = r.get(key);
+        sb.append(String.format(Locale.ROOT, "## %s: %d x `%s` at once (targets alternate)\n\n",
+            key.equals("stream_16") ? "Concurrent streams" : "Role-first upstream", s.path("concurrency").asInt(),
+            s.path("model").asText()));
+        sb.append("| target | streams | errors | first event p50 / p99 ms | added first event p50 ms | TTFT p50 / p99 ms "
+            + "| added TTFT p50 / p99 ms |\n|---|---|---|---|---|---|---|\n");
+        for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
+          String k = it.next();
+          JsonNode t = s.get(k);
+          if (!t.isObject() || !t.has("ttft_p50_ms")) {
+            continue;
+          }
+          boolean d = k.equals("direct");
+          sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %.2f / %.2f | %s | %.2f / %.2f | %s |\n", k,
+              t.path("streams").asLong(), t.path("errors").asLong(), t.path("first_event_p50_ms").asDouble(),
+              t.path("first_event_p99_ms").asDouble(),
+              d ? "" : String.format(Locale.ROOT, "%.2f", t.path("added_first_event_p50_ms").asDouble()),
+              t.path("ttft_p50_ms").asDouble(), t.path("ttft_p99_ms").asDouble(),
+              d ? "" : String.format(Locale.ROOT, "%.2f / %.2f", t.path("added_ttft_p50_ms").asDouble(),
+                  t.path("added_ttft_p99_ms").asDouble())));
+        }
+        sb.append('\n');
+      }
+    }
+    if (r.has("fresh_connection")) {
+      JsonNode s = r.get("fresh_connection");
+      sb.append(String.format(Locale.ROOT, "## First request on a new connection after %d ms idle (%d samples per "
+          + "target)\n\n| target | p50 ms | p99 ms | added p50 ms |\n|---|---|---|---|\n", s.path("idle_ms").asLong(),
+          s.path("samples").asInt()));
+      for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        JsonNode t = s.get(k);
+        if (!t.isObject()) {
+          continue;
+        }
+        sb.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %s |\n", k, t.path("p50_ms").asDouble(),
+            t.path("p99_ms").asDouble(), k.equals("direct") ? "" : String.format(Locale.ROOT, "%.2f",
+                t.path("added_p50_ms").asDouble())));
+      }
+      sb.append('\n');
+    }
     if (r.has("stream_1000")) {
       JsonNode s = r.get("stream_1000");
       sb.append(String.format(Locale.ROOT, "## %,d concurrent streams (%d chunks, %d ms apart; %d round(s) per target, "

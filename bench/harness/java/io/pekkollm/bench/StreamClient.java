@@ -27,7 +27,8 @@ final class StreamClient implements AutoCloseable {
   private final ExecutorService executor;
 
   /** One finished (or failed) stream. Times are nanoseconds from just before the request was sent. */
-  record Result(int status, long ttftNanos, long totalNanos, int chunks, int outOfOrder, boolean done, String error) {
+  record Result(int status, long ttftNanos, long totalNanos, int chunks, int outOfOrder, boolean done, String error,
+      long firstEventNanos) {
     boolean ok() {
       return status == 200 && done && error == null;
     }
@@ -125,7 +126,7 @@ final class StreamClient implements AutoCloseable {
       try {
         out.add(f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
       } catch (Exception e) {
-        out.add(new Result(0, 0, 0, 0, 0, false, "timed out or failed: " + e));
+        out.add(new Result(0, 0, 0, 0, 0, false, "timed out or failed: " + e, 0));
       }
     }
     return out;
@@ -141,6 +142,8 @@ final class StreamClient implements AutoCloseable {
     private final Handle handle;
     private final long start;
     private final AtomicLong firstAt = new AtomicLong();
+    // The first data event of any kind (a role-only chunk included): what a client that shows "typing" sees.
+    private final AtomicLong firstEventAt = new AtomicLong();
     private volatile long doneAt;
     private int chunks;
     private int next;
@@ -169,6 +172,9 @@ final class StreamClient implements AutoCloseable {
       if (line.equals("data: [DONE]")) {
         doneAt = System.nanoTime();
         return;
+      }
+      if (firstEventAt.get() == 0) {
+        firstEventAt.compareAndSet(0, System.nanoTime());
       }
       int c = line.indexOf("\"content\":\"");
       if (c >= 0 && c + 11 < line.length() && line.charAt(c + 11) != '"') {
@@ -220,7 +226,7 @@ final class StreamClient implements AutoCloseable {
       }
       long done = doneAt;
       handle.result.complete(new Result(status, first == 0 ? 0 : first - start, (done == 0 ? now : done) - start,
-          chunks, outOfOrder, done != 0, e));
+          chunks, outOfOrder, done != 0, e, firstEventAt.get() == 0 ? 0 : firstEventAt.get() - start));
     }
   }
 }

@@ -72,6 +72,9 @@ import io.pekkollm.tools.ToolLoop;
 import io.pekkollm.tools.ToolLoopEvent;
 import io.pekkollm.tools.ToolLoopOptions;
 import io.pekkollm.tools.ToolLoopResult;
+import io.pekkollm.tracing.CallTrace;
+import io.pekkollm.tracing.Tracing;
+import io.pekkollm.tracing.TracingSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -148,14 +151,22 @@ public final class LlmClient implements AutoCloseable {
   private volatile KeyService keys;
   private final java.time.Clock clock;
   private final Callbacks callbacks;
+  private final Tracing tracing;
   /** Where the stream and session entities live: this process, or the cluster. */
   private final EntityHost entityHost;
+  /** The providers of the configuration and the builder, by name: what {@link #removeProvider} restores. */
+  private final Map<String, ProviderSupervisor.Spec> configured;
+  /** Model ids discovery falls back to for providers added at runtime that the catalog does not know. */
+  private final Map<String, List<String>> fallbackModels = new java.util.concurrent.ConcurrentHashMap<>();
 
   private LlmClient(ActorSystem<?> system, boolean ownsSystem, LlmSettings settings, ProviderRegistry providers,
       ModelCatalog catalog, boolean contextCheck, JournalSettings journal, RoutingSettings routing,
       LlmMetrics metrics, CacheSettings cacheSettings, DiscoverySettings discoverySettings,
-      SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks, java.time.Clock clock) {
+      SessionSettings sessionSettings, EntityHost entityHost, Callbacks callbacks, Tracing tracing,
+      java.time.Clock clock, Map<String, ProviderSupervisor.Spec> configured) {
     this.system = system;
+    this.tracing = tracing;
+    this.configured = Map.copyOf(configured);
     this.clock = clock;
     this.entityHost = entityHost;
     this.callbacks = callbacks;
@@ -177,7 +188,7 @@ public final class LlmClient implements AutoCloseable {
         ? RecoveryService.start(system, journal, entityHost, metrics::journalWrite)
         : null;
     this.discovery = ModelDiscovery.start(system, discoverySettings, this::listModels,
-        provider -> catalog.models(provider).stream().map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList(),
+        this::fallbackModels,
         provider -> discoverySettings.ttlFor(providers.settings(provider)), "pekko-llm-models" + suffix);
     this.sessionSettings = sessionSettings;
     this.journalSettings = journal;
@@ -213,6 +224,14 @@ public final class LlmClient implements AutoCloseable {
    */
   public Support supportsVision(String model) {
     return catalog.supports(model, Capability.VISION);
+  }
+
+  /**
+   * This client's tracing: {@link Tracing#off()} unless {@code pekko-llm.tracing} or {@code OTEL_EXPORTER_OTLP_ENDPOINT}
+   * turn it on, or the builder was given an {@link io.opentelemetry.api.OpenTelemetry}.
+   */
+  public Tracing tracing() {
+    return tracing;
   }
 
   /** This client's metrics (Micrometer); {@link LlmMetrics#scrape()} gives the Prometheus text. */
@@ -354,6 +373,12 @@ public final class LlmClient implements AutoCloseable {
   }
 
   private CompletionStage<ChatResponse> chatUnobserved(ChatRequest request) {
+    CallTrace trace = tracing.startCall("chat", request.model());
+    CompletionStage<ChatResponse> answer = chatTraced(request, trace);
+    return trace.recording() ? answer.whenComplete((r, err) -> trace.end(io.pekkollm.util.Futures.cause(err))) : answer;
+  }
+
+  private CompletionStage<ChatResponse> chatTraced(ChatRequest request, CallTrace trace) {
     Plan plan;
     try {
       plan = router.plan(request);
@@ -361,7 +386,7 @@ public final class LlmClient implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     ChatAccumulator acc = new ChatAccumulator();
-    CallInfo info = new CallInfo(plan.truncation());
+    CallInfo info = new CallInfo(plan.truncation(), trace);
     if (plan.cacheKey() == null) {
       return runner.whole(plan, info).thenApply(chunks -> {
         chunks.forEach(acc::add);
@@ -369,12 +394,23 @@ public final class LlmClient implements AutoCloseable {
       });
     }
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    return source(plan, false, info, cacheStatus::set)
+    return source(plan, false, info, cacheStatus(cacheStatus, trace))
         .runWith(Sink.foreach(acc::add), system)
         .thenApply(done -> {
           ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
           return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
         });
+  }
+
+  /** Where a call's cache status goes: {@code ref}, and the trace when it records. */
+  private static Consumer<CacheStatus> cacheStatus(AtomicReference<CacheStatus> ref, CallTrace trace) {
+    if (!trace.recording()) {
+      return ref::set;
+    }
+    return s -> {
+      ref.set(s);
+      trace.cacheStatus(s);
+    };
   }
 
   /**
@@ -386,19 +422,23 @@ public final class LlmClient implements AutoCloseable {
    * {@link LlmException} (INVALID_REQUEST for a provider without embeddings).
    */
   public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
-    Plan plan;
+    CallTrace trace = tracing.startCall("embeddings", request.model());
+    CompletionStage<EmbeddingResponse> answer;
     try {
-      plan = router.plan(request);
+      Plan plan = router.plan(request);
+      if (plan.cacheKey() == null) {
+        answer = runner.embed(plan, request, trace);
+      } else {
+        AtomicReference<CacheStatus> status = new AtomicReference<>();
+        answer = cache.serveWhole(plan.cacheKey(), plan.candidates().get(0).id(), plan.cacheTtl(),
+                () -> runner.embed(plan, request, trace), r -> CacheKeys.estimateBytes(plan.cacheKey(), r),
+                cacheStatus(status, trace))
+            .thenApply(r -> status.get() == null ? r : r.withCacheStatus(status.get()));
+      }
     } catch (LlmException e) {
-      return CompletableFuture.failedFuture(e);
+      answer = CompletableFuture.failedFuture(e);
     }
-    if (plan.cacheKey() == null) {
-      return runner.embed(plan, request);
-    }
-    AtomicReference<CacheStatus> status = new AtomicReference<>();
-    return cache.serveWhole(plan.cacheKey(), plan.candidates().get(0).id(), plan.cacheTtl(),
-            () -> runner.embed(plan, request), r -> CacheKeys.estimateBytes(plan.cacheKey(), r), status::set)
-        .thenApply(r -> status.get() == null ? r : r.withCacheStatus(status.get()));
+    return trace.recording() ? answer.whenComplete((r, err) -> trace.end(io.pekkollm.util.Futures.cause(err))) : answer;
   }
 
   /** Embeds {@code texts} with {@code model} ({@code provider/model} or a group); see {@link #embed(EmbeddingRequest)}. */
@@ -470,18 +510,23 @@ public final class LlmClient implements AutoCloseable {
    * started through, so its resume answers in that API's event format.
    */
   public Source<JournaledChunk, ChatStream> streamJournaled(ChatRequest request, String origin) {
+    CallTrace trace = tracing.startCall("chat", request.model());
     Plan plan;
     try {
       plan = router.plan(request);
     } catch (LlmException e) {
       return withHandle(callbacks.observe(Source.failed(e), request, JournaledChunk::chunk, acc -> null), null,
-          new CallInfo(null), new AtomicReference<>());
+          new CallInfo(null, trace), new AtomicReference<>());
     }
     String recoveryId = recovery == null ? null : recovery.newRecoveryId();
-    CallInfo info = new CallInfo(plan.truncation());
+    if (recoveryId != null) {
+      trace.recoveryId(recoveryId);
+    }
+    CallInfo info = new CallInfo(plan.truncation(), trace);
     AtomicReference<CacheStatus> cacheStatus = new AtomicReference<>();
-    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(
-        journaled(recoveryId, plan, info, cacheStatus::set, origin), request, JournaledChunk::chunk, acc -> {
+    Source<JournaledChunk, NotUsed> chunks = callbacks.observe(journaled(recoveryId, plan, info,
+            cacheStatus(cacheStatus, trace), origin),
+        request, JournaledChunk::chunk, acc -> {
           ChatResponse r = runner.respond(acc, request, info.servedModel(), info.truncation());
           return cacheStatus.get() == null ? r : r.withCacheStatus(cacheStatus.get());
         });
@@ -496,11 +541,14 @@ public final class LlmClient implements AutoCloseable {
       Consumer<CacheStatus> cacheStatus, String origin) {
     Source<ChatChunk, NotUsed> chunks = source(plan, true, info, cacheStatus);
     if (recoveryId == null) {
-      // The sequence numbers start at 1 for each run (statefulMap: no inner stream on the per-chunk path).
+      // The sequence numbers start at 1 for each run (statefulMap: no inner stream on the per-chunk path); a chunk
+      // without content (usage only, role only) gets 0, as the journal gives it.
       return chunks.statefulMap(() -> new long[1], (seq, c) -> Pair.create(seq,
-          new JournaledChunk(c.usage() != null && isUsageOnly(c) ? 0 : ++seq[0], c)), seq -> Optional.empty());
+          new JournaledChunk(carriesNoEvent(c) ? 0 : ++seq[0], c)), seq -> Optional.empty());
     }
-    return recovery.journal(recoveryId, plan.journalRequest(), plan.journalProvider(), chunks, origin);
+    CallTrace trace = info.trace();
+    return recovery.journal(recoveryId, plan.journalRequest(), plan.journalProvider(), chunks, origin,
+        trace.recording() ? trace::journalWrite : null);
   }
 
   /**
@@ -526,7 +574,7 @@ public final class LlmClient implements AutoCloseable {
     }
   }
 
-  private static boolean isUsageOnly(ChatChunk c) {
+  private static boolean carriesNoEvent(ChatChunk c) {
     return (c.textDelta() == null || c.textDelta().isEmpty())
         && (c.reasoningDelta() == null || c.reasoningDelta().isEmpty())
         && c.toolCalls().isEmpty() && c.finishReason() == null;
@@ -543,7 +591,13 @@ public final class LlmClient implements AutoCloseable {
           return j;
         })
         .viaMat(KillSwitches.single(), Keep.right())
-        .watchTermination((ks, done) -> new ChatStream(ks, done, recoveryId, last, info, cacheStatus));
+        .watchTermination((ks, done) -> {
+          CallTrace trace = info.trace();
+          if (trace.recording()) {
+            done.whenComplete((d, err) -> trace.end(io.pekkollm.util.Futures.cause(err)));
+          }
+          return new ChatStream(ks, done, recoveryId, last, info, cacheStatus);
+        });
   }
 
   /**
@@ -780,6 +834,81 @@ public final class LlmClient implements AutoCloseable {
     return discovery;
   }
 
+  /** What discovery serves for {@code provider} when its API has never answered: its catalog or fallback models. */
+  private List<ModelInfo> fallbackModels(String provider) {
+    List<ModelInfo> known = catalog.models(provider).stream()
+        .map(e -> new ModelInfo(e.id(), provider, 0, provider)).toList();
+    List<String> fallback = fallbackModels.get(provider);
+    return !known.isEmpty() || fallback == null ? known
+        : fallback.stream().map(id -> new ModelInfo(provider + "/" + id, provider, 0, provider)).toList();
+  }
+
+  /**
+   * Runs a provider from {@code settings} (see {@link LlmSettings#provider}) without a restart, replacing the one of
+   * that name: calls routed from now on go to it, calls already admitted by the one it replaces finish there
+   * (within {@code drainTimeout}). {@code fallbackModels} (the provider's own model ids) is what model discovery
+   * lists when the provider's API has never answered and the catalog does not know it. Completes once new calls
+   * go to the new provider; fails with IllegalArgumentException for an unknown kind.
+   */
+  public CompletionStage<Done> putProvider(ProviderSettings settings, List<String> fallbackModels,
+      java.time.Duration drainTimeout) {
+    ProviderSupervisor.Spec spec = new ProviderSupervisor.Spec(settings, Providers.factoryFor(settings));
+    boolean known = providers.settings(settings.name()) != null;
+    return providers.put(spec, drainTimeout).thenApply(load -> {
+      if (fallbackModels == null || fallbackModels.isEmpty()) {
+        this.fallbackModels.remove(settings.name());
+      } else {
+        this.fallbackModels.put(settings.name(), List.copyOf(fallbackModels));
+      }
+      if (!known) {
+        metrics.bind(load);
+      }
+      discovery.invalidate(settings.name());
+      return Done.getInstance();
+    });
+  }
+
+  /**
+   * Removes a provider added by {@link #putProvider}: new calls no longer reach it, the calls it admitted finish
+   * (within {@code drainTimeout}); completes when its actor has stopped. When the configuration (or the builder)
+   * has a provider of that name, that one serves again.
+   */
+  public CompletionStage<Done> removeProvider(String name, java.time.Duration drainTimeout) {
+    fallbackModels.remove(name);
+    discovery.invalidate(name);
+    ProviderSupervisor.Spec original = configured.get(name);
+    if (original != null) {
+      return providers.put(original, drainTimeout).thenApply(l -> Done.getInstance());
+    }
+    return providers.remove(name, drainTimeout);
+  }
+
+  /** The names of the providers of the configuration and the builder, sorted. */
+  public List<String> configuredProviderNames() {
+    return configured.keySet().stream().sorted().toList();
+  }
+
+  /** The journal this client's entities persist to, for services built on the client (the admin API). */
+  public JournalSettings journalSettings() {
+    return journalSettings;
+  }
+
+  /** Where this client's entities run (this process, or the cluster), for services built on the client. */
+  public EntityHost entityHost() {
+    return entityHost;
+  }
+
+  /** The settings of provider {@code name} as the configuration (or the builder) has it; null when it has none. */
+  public ProviderSettings configuredProvider(String name) {
+    ProviderSupervisor.Spec spec = configured.get(name);
+    return spec == null ? null : spec.settings();
+  }
+
+  /** The settings provider {@code name} runs with now (configured or added at runtime); null when there is none. */
+  public ProviderSettings providerSettings(String name) {
+    return providers.settings(name);
+  }
+
   /** Models of one provider, from its API (uncached; see {@link #discoverModels()} for the kept lists). */
   public CompletionStage<List<ModelInfo>> listModels(String provider) {
     return providers.listModels(provider);
@@ -822,6 +951,7 @@ public final class LlmClient implements AutoCloseable {
   /** Stops the provider actors; terminates the ActorSystem when this client created it. */
   public CompletionStage<Done> shutdown() {
     callbacks.close();
+    tracing.close();
     cache.stop();
     discovery.stop();
     synchronized (this) {
@@ -851,8 +981,19 @@ public final class LlmClient implements AutoCloseable {
     private MeterRegistry meterRegistry;
     private final List<LlmCallback> callbacks = new ArrayList<>();
     private java.time.Clock clock = java.time.Clock.systemUTC();
+    private io.opentelemetry.api.OpenTelemetry openTelemetry;
 
     private Builder() {}
+
+    /**
+     * Traces calls into this OpenTelemetry instance (your application's; the client never closes it), whatever
+     * {@code pekko-llm.tracing.enabled} says. Without it, tracing follows {@code pekko-llm.tracing} and the standard
+     * {@code OTEL_*} variables, with an SDK of the client's own.
+     */
+    public Builder openTelemetry(io.opentelemetry.api.OpenTelemetry value) {
+      this.openTelemetry = java.util.Objects.requireNonNull(value, "openTelemetry");
+      return this;
+    }
 
     /** The clock of key expiry and budget periods ({@link #keys()}); default the system's. For tests. */
     public Builder clock(java.time.Clock value) {
@@ -941,6 +1082,7 @@ public final class LlmClient implements AutoCloseable {
       Config cfg = config != null ? config : owns ? LlmConfig.load() : system.settings().config();
       cfg = cfg.withFallback(ConfigFactory.defaultReference());
       LlmSettings llmSettings = LlmSettings.create(cfg);
+      TracingSettings tracingSettings = TracingSettings.create(cfg);
       CatalogSettings catalogSettings = CatalogSettings.create(cfg);
       RoutingSettings routing = RoutingSettings.create(cfg);
       LlmMetrics metrics = LlmMetrics.create(meterRegistry != null ? meterRegistry
@@ -1001,12 +1143,17 @@ public final class LlmClient implements AutoCloseable {
             llmSettings.restartMaxBackoff(), llmSettings.admissionTimeout(),
             "pekko-llm-providers-" + System.nanoTime());
         Callbacks started = callbacks(cfg, llmSettings, metrics);
+        Tracing tracing = openTelemetry != null
+            ? Tracing.create(openTelemetry, new TracingSettings(true, tracingSettings.journalSpanEvery(),
+                tracingSettings.journalSpansPerStream()))
+            : Tracing.fromSettings(tracingSettings);
         try {
           return new LlmClient(sys, owns, llmSettings, registry, models, catalogSettings.contextCheck(),
               journal, routing, metrics, CacheSettings.create(cfg), DiscoverySettings.create(cfg),
               SessionSettings.create(cfg), cluster.enabled() ? EntityHost.cluster(sys) : EntityHost.local(sys),
-              started, clock);
+              started, tracing, clock, specs);
         } catch (RuntimeException e) {
+          tracing.close();
           started.close();
           registry.stop();
           throw e;

@@ -18,7 +18,6 @@ public record LlmSettings(List<ProviderSettings> providers, Duration admissionTi
   /** Reads {@code config} (the whole configuration, e.g. {@code ConfigFactory.load()}). */
   public static LlmSettings create(Config config) {
     Config root = config.getConfig("pekko-llm");
-    Config defaults = root.getConfig("provider-defaults");
     Config providers = root.getConfig("providers");
     List<ProviderSettings> out = new ArrayList<>();
     for (String name : providers.root().keySet().stream().sorted().toList()) {
@@ -29,18 +28,28 @@ public record LlmSettings(List<ProviderSettings> providers, Duration admissionTi
       if (name.isBlank() || name.contains("/")) {
         throw new ConfigException.BadPath("pekko-llm.providers." + name, "a provider name may not contain '/'");
       }
-      // The logging block is folded in too: a provider logs and redacts as pekko-llm.logging says, unless its own
-      // block overrides that.
-      Config p = providers.getConfig("\"" + name + "\"").withFallback(defaults)
-          .withFallback(root.getConfig("logging").atKey("logging"));
-      try {
-        out.add(ProviderSettings.create(name, p));
-      } catch (ConfigException e) {
-        throw new ConfigException.Generic("invalid settings for provider '" + name + "': " + e.getMessage(), e);
-      }
+      out.add(provider(config, name, providers.getConfig("\"" + name + "\"")));
     }
     return new LlmSettings(List.copyOf(out), root.getDuration("admission-timeout"),
         root.getDuration("models-timeout"), root.getDuration("provider-restart.min-backoff"),
         root.getDuration("provider-restart.max-backoff"));
+  }
+
+  /**
+   * The settings of provider {@code name} whose own block is {@code block}, with {@code provider-defaults} and the
+   * logging block of {@code config} (the whole configuration) folded in, as for a configured provider. For
+   * providers configured at runtime. Throws ConfigException naming the provider when a setting is invalid.
+   */
+  public static ProviderSettings provider(Config config, String name, Config block) {
+    Config root = config.getConfig("pekko-llm");
+    // The logging block is folded in too: a provider logs and redacts as pekko-llm.logging says, unless its own
+    // block overrides that.
+    Config p = block.withFallback(root.getConfig("provider-defaults"))
+        .withFallback(root.getConfig("logging").atKey("logging"));
+    try {
+      return ProviderSettings.create(name, p);
+    } catch (ConfigException e) {
+      throw new ConfigException.Generic("invalid settings for provider '" + name + "': " + e.getMessage(), e);
+    }
   }
 }

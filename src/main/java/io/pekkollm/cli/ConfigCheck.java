@@ -129,6 +129,14 @@ final class ConfigCheck {
           : (callbacks.file() == null ? "" : "file " + callbacks.file() + " ")
               + (callbacks.webhook() == null ? "" : "webhook " + callbacks.webhook().url().getHost())).trim());
     }
+    io.pekkollm.tracing.TracingSettings tracing = c.settings("tracing",
+        () -> io.pekkollm.tracing.TracingSettings.create(config, env));
+    if (tracing != null) {
+      String endpoint = env.getOrDefault("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+          env.getOrDefault("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4318 (the OTLP default)"));
+      c.plan.add("tracing: " + (tracing.enabled() ? "on, OTLP to " + endpoint
+          : "off (set OTEL_EXPORTER_OTLP_ENDPOINT or pekko-llm.tracing.enabled = on)"));
+    }
     if (logging != null) {
       c.plan.add("body logging: " + logging.bodies().name().toLowerCase(java.util.Locale.ROOT)
           + (logging.maskPii() ? " (PII masked)" : ""));

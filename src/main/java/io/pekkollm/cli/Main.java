@@ -10,7 +10,6 @@ import io.pekkollm.http.GatewaySettings;
 import io.pekkollm.model.ChatRequest;
 import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.LlmException;
-import io.pekkollm.model.ModelInfo;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +26,11 @@ public final class Main {
       usage: java -jar pekko-llm.jar <command> [options]
         serve [--host HOST] [--port PORT]    run the OpenAI-compatible gateway (default 127.0.0.1:8080)
         chat [--model M] [--no-stream] TEXT  send one message and print the answer (default model mock/echo)
-        models                               list the models of every configured provider
+        chat [--model M] [--interactive]     a conversation: streamed answers, /model, /system, /reset, /cost,
+                                             /help, /exit; history with the arrow keys
+        models [--provider P] [--capability C] [--max-price USD] [--table | --plain]
+                                             list models (API listings; with a filter or --table the catalog's too:
+                                             context, USD per 1M tokens, capabilities; --max-price is per 1M input)
         check-config [--connect]             validate the configuration and print what serve would run;
                                              --connect also opens the journal
       Configuration: environment variables and -Dkey=value, see README.md and reference.conf.""";
@@ -36,7 +39,7 @@ public final class Main {
 
   public static void main(String[] args) {
     useParallelCommonPool();
-    System.exit(run(args, System.out, System.err));
+    System.exit(run(args, System.in, System.out, System.err));
   }
 
   static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
@@ -54,6 +57,11 @@ public final class Main {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, System.in, out, err);
+  }
+
+  /** The command {@code args} with {@code in} as standard input (the interactive chat reads it); the exit code. */
+  static int run(String[] args, java.io.InputStream in, PrintStream out, PrintStream err) {
     if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
       out.println(USAGE);
       return args.length == 0 ? 2 : 0;
@@ -61,8 +69,9 @@ public final class Main {
     try {
       return switch (args[0]) {
         case "serve" -> serve(args, out, err);
-        case "chat" -> chat(args, out, err);
-        case "models" -> models(out);
+        case "chat" -> chat(args, in, out, err);
+        case "models" -> ModelsCommand.run(ModelsCommand.parse(List.of(args).subList(1, args.length)),
+            () -> LlmClient.create(withoutJournal()), out, out == System.out && System.console() != null);
         case "check-config" -> checkConfig(args, out, err);
         default -> {
           err.println("unknown command '" + args[0] + "'\n" + USAGE);
@@ -185,19 +194,33 @@ public final class Main {
     }
   }
 
-  private static int chat(String[] args, PrintStream out, PrintStream err) {
+  private static int chat(String[] args, java.io.InputStream in, PrintStream out, PrintStream err) {
     String model = "mock/echo";
     boolean stream = true;
+    boolean interactive = false;
     List<String> words = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--model", "-m" -> model = value(args, ++i, "--model");
         case "--no-stream" -> stream = false;
-        default -> words.add(args[i]);
+        case "--interactive", "-i" -> interactive = true;
+        default -> {
+          if (args[i].startsWith("--")) {
+            throw new UsageException("unknown option '" + args[i] + "' for chat (--model, --no-stream, --interactive)");
+          }
+          words.add(args[i]);
+        }
       }
     }
-    if (words.isEmpty()) {
-      throw new UsageException("chat needs the message text, e.g. chat --model mock/echo hello");
+    if (words.isEmpty() || interactive) {
+      if (!words.isEmpty()) {
+        throw new UsageException("chat --interactive takes no message text");
+      }
+      try (LlmClient client = LlmClient.create(withoutJournal())) {
+        return ChatRepl.run(client, client.resolveModel(model), in, out, in == System.in && System.console() != null);
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException("cannot open the terminal: " + e.getMessage(), e);
+      }
     }
     ChatRequest request = ChatRequest.builder(model).user(String.join(" ", words)).build();
     try (LlmClient client = LlmClient.create(withoutJournal())) {
@@ -234,15 +257,6 @@ public final class Main {
   static Config withoutJournal() {
     return ConfigFactory.parseString("pekko-llm.recovery.enabled = off\npekko-llm.sessions.enabled = off")
         .withFallback(io.pekkollm.api.LlmConfig.load());
-  }
-
-  private static int models(PrintStream out) {
-    try (LlmClient client = LlmClient.create(withoutJournal())) {
-      for (ModelInfo m : client.listModels().toCompletableFuture().join()) {
-        out.println(m.id());
-      }
-    }
-    return 0;
   }
 
   private static int checkConfig(String[] args, PrintStream out, PrintStream err) {

@@ -41,11 +41,14 @@ final class ChatCompletionRoutes {
 
   CompletionStage<HttpResponse> handle(HttpRequest req) {
     GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
-    return bodies.read(req).thenCompose(body -> largeRequests.handle(body.size(), () -> handleBody(body, caller)))
+    GatewayTracing.Trace trace = GatewayTracing.of(req);
+    GatewayTracing.caller(trace, caller);
+    return bodies.read(req).thenCompose(body -> largeRequests.handle(body.size(), () -> handleBody(body, caller, trace)))
         .exceptionally(ErrorResponses::of);
   }
 
-  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller) {
+  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller,
+      GatewayTracing.Trace trace) {
     ChatCompletionsCodec.ParsedRequest parsed;
     try {
       if (body.isEmpty()) {
@@ -58,10 +61,13 @@ final class ChatCompletionRoutes {
     }
     ChatRequest request = caller.own(parsed.request());
     return caller.admit(request.model()).thenCompose(charge -> {
-      if (parsed.validateSchema()) {
-        return validated(request, charge);
+      // The client call is made on this thread, now: it takes the request's trace context from here.
+      try (var scope = GatewayTracing.enter(trace)) {
+        if (parsed.validateSchema()) {
+          return validated(request, charge);
+        }
+        return parsed.stream() ? streamed(parsed, request, charge) : whole(request, charge);
       }
-      return parsed.stream() ? streamed(parsed, request, charge) : whole(request, charge);
     });
   }
 

@@ -43,6 +43,8 @@ final class ChatCompletionsEvents implements SseResponses.EventEncoder {
     this.pricing = pricing;
   }
 
+  private static final ChatChunk ROLE_ONLY = ChatChunk.text("");
+
   @Override
   public List<ByteString> encode(JournaledChunk j) {
     if (j.chunk() == null) {
@@ -59,12 +61,18 @@ final class ChatCompletionsEvents implements SseResponses.EventEncoder {
     boolean hasContent = (c.textDelta() != null && !c.textDelta().isEmpty())
         || (c.reasoningDelta() != null && !c.reasoningDelta().isEmpty()) || !c.toolCalls().isEmpty()
         || c.finishReason() != null;
-    if (!hasContent) {
+    if (!hasContent && !first) {
       return List.of();
     }
-    String json = ChatCompletionsCodec.writeChunk(c, id, model(), created, first);
+    // The first chunk goes out at once even when it carries nothing but the role (OpenAI-compatible upstreams send
+    // such a chunk as soon as they accept the request): holding it for the first content would add the upstream's
+    // whole time to first token to the caller's time to first event. It reads as OpenAI's own first chunk,
+    // {"role":"assistant","content":""}.
+    String json = ChatCompletionsCodec.writeChunk(hasContent ? c : ROLE_ONLY, id, model(), created, first);
     first = false;
     // Compact JSON never contains a raw newline, so one data: line per event is exact SSE.
+    // A chunk without content (the role-only first one) has sequence number 0: a Last-Event-ID of 0 resumes from
+    // the beginning, which is right for a client that has nothing else.
     return List.of(ByteString.fromString("id: " + j.seq() + "\ndata: " + json + "\n\n"));
   }
 

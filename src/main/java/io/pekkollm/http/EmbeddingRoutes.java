@@ -35,12 +35,22 @@ final class EmbeddingRoutes {
     return path("embeddings", () -> post(() -> extractRequest(req -> completeWithFuture(handle(req)))));
   }
 
-  CompletionStage<HttpResponse> handle(HttpRequest req) {
-    GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
-    return bodies.read(req).thenCompose(body -> handleBody(body, caller)).exceptionally(ErrorResponses::of);
+  /** The client call, in the request's trace context. */
+  private CompletionStage<io.pekkollm.model.EmbeddingResponse> embed(EmbeddingsCodec.Parsed parsed,
+      GatewayTracing.Trace trace) {
+    try (var scope = GatewayTracing.enter(trace)) {
+      return client.embed(parsed.request());
+    }
   }
 
-  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller) {
+  CompletionStage<HttpResponse> handle(HttpRequest req) {
+    GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+    GatewayTracing.Trace trace = GatewayTracing.of(req);
+    return bodies.read(req).thenCompose(body -> handleBody(body, caller, trace)).exceptionally(ErrorResponses::of);
+  }
+
+  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller,
+      GatewayTracing.Trace trace) {
     EmbeddingsCodec.Parsed parsed;
     try {
       if (body.isEmpty()) {
@@ -51,7 +61,7 @@ final class EmbeddingRoutes {
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
-    return caller.admit(parsed.request().model()).thenCompose(charge -> client.embed(parsed.request())
+    return caller.admit(parsed.request().model()).thenCompose(charge -> embed(parsed, trace)
         .whenComplete((resp, err) -> charge.settle(resp == null ? parsed.request().model() : resp.model(),
             resp == null || resp.cost() == null ? null : resp.cost().total(),
             resp == null || resp.usage() == null ? 0 : resp.usage().totalTokens())))

@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * routes are in {@link CacheRoutes}, the session routes in {@link SessionRoutes};
  * a request body field {@code retry: false | {"max_attempts": n}} overriding the provider's retries; model groups
  * addressed by name, the serving model named in {@code model} and the {@code X-Served-Model} header; and
- * {@code GET /metrics}, Prometheus text, under the same API-key rule as {@code /v1}.
+ * {@code GET /metrics}, Prometheus text, under the same API-key rule as {@code /v1}. The admin API (provider
+ * templates, runtime providers) is in {@link AdminRoutes}, the web UI at {@code /ui} in {@link UiRoutes}.
  */
 public final class GatewayRoutes {
   private static final Logger ACCESS = LoggerFactory.getLogger("io.pekkollm.access");
@@ -78,6 +79,10 @@ public final class GatewayRoutes {
   private final EmbeddingRoutes embeddings;
   private final ResponsesRoutes responses;
   private final KeyRoutes keyRoutes;
+  private final GatewayTracing tracing;
+  private final AdminRoutes adminRoutes;
+  private final RecentStreams recentStreams = new RecentStreams();
+  private final boolean ui;
 
   public GatewayRoutes(LlmClient client, GatewaySettings settings) {
     this.settings = settings;
@@ -89,6 +94,7 @@ public final class GatewayRoutes {
     this.auth = new GatewayAuth(settings, client::keys, system);
     this.keyRoutes = new KeyRoutes(auth, bodies);
     this.guard = new RequestGuard(settings);
+    this.tracing = new GatewayTracing(client.tracing());
     this.chat = new ChatCompletionRoutes(client, bodies, largeRequests, sse);
     this.responses = new ResponsesRoutes(client, bodies, sse);
     this.streams = new StreamRoutes(client, bodies, sse, responses, auth);
@@ -98,6 +104,12 @@ public final class GatewayRoutes {
     this.embeddings = new EmbeddingRoutes(client, bodies);
     this.sessionRoutes = client.sessionsEnabled() ? new SessionRoutes(client, bodies, sse) : null;
     this.messages = new MessagesRoutes(client, auth, bodies, largeRequests, sse);
+    io.pekkollm.admin.AdminSettings admin = io.pekkollm.admin.AdminSettings.create(
+        system.settings().config().withFallback(com.typesafe.config.ConfigFactory.defaultReference()));
+    // Started now, not on first use: the stored runtime providers must run again when the gateway starts.
+    io.pekkollm.admin.RuntimeProviders runtime = io.pekkollm.admin.RuntimeProviders.start(client, admin);
+    this.adminRoutes = new AdminRoutes(auth, bodies, () -> runtime, recentStreams, streams);
+    this.ui = admin.uiEnabled();
   }
 
   /**
@@ -120,11 +132,13 @@ public final class GatewayRoutes {
       if (refused.isPresent()) {
         return CompletableFuture.completedFuture(refused.get());
       }
-      CompletionStage<HttpResponse> resp = direct(req);
+      HttpRequest traced = tracing.start(req);
+      CompletionStage<HttpResponse> resp = direct(traced);
       if (resp == null) {
-        resp = routed.apply(req);
+        resp = routed.apply(traced);
       }
-      return resp.thenApply(r -> guard.decorate(req, r));
+      resp = resp.thenApply(r -> guard.decorate(traced, recentStreams.record(r)));
+      return traced == req ? resp : GatewayTracing.finish(traced, resp);
     };
   }
 
@@ -176,6 +190,7 @@ public final class GatewayRoutes {
             // Provider details (error texts, load) need the API key like /v1; plain /health stays open for probes.
             path("providers", () -> authenticated(() -> completeWithFuture(health.providers())))))),
         path("metrics", () -> get(() -> authenticated(() -> complete(health.metrics())))),
+        ui ? UiRoutes.route() : reject(),
         // Anthropic's Messages routes check the key themselves: they also take it in x-api-key, and answer
         // Anthropic's error shape.
         pathPrefix("v1", () -> concat(messages.route(), anthropicModels(), authenticated(() -> extractRequest(req -> concat(
@@ -189,6 +204,7 @@ public final class GatewayRoutes {
                 rest -> get(() -> completeWithFuture(models.one(ModelRoutes.modelId(req))))),
             cacheRoutes.route(),
             keyRoutes.route(),
+            adminRoutes.route(),
             embeddings.route(),
             responses.route(),
             sessionRoutes == null ? reject() : sessionRoutes.route(req)))))))));
@@ -211,7 +227,10 @@ public final class GatewayRoutes {
   private Route authenticated(java.util.function.Supplier<Route> inner) {
     return extractRequest(req -> onSuccess(auth.caller(req, false).handle((c, err) -> err != null ? err : c),
         result -> result instanceof GatewayAuth.Caller c
-            ? mapRequest(r -> r.addAttribute(GatewayAuth.CALLER, c), inner)
+            ? mapRequest(r -> {
+              GatewayTracing.caller(GatewayTracing.of(r), c);
+              return r.addAttribute(GatewayAuth.CALLER, c);
+            }, inner)
             : complete(GatewayAuth.denied((Throwable) result))));
   }
 

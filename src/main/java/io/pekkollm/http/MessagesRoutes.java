@@ -70,9 +70,16 @@ final class MessagesRoutes {
   CompletionStage<HttpResponse> messages(HttpRequest req) {
     return body(req, body -> {
       MessagesCodec.ParsedRequest parsed = MessagesCodec.readRequest(body, false);
-      ChatRequest request = GatewayAuth.Caller.of(req).own(prepare(parsed.request(), req));
-      return GatewayAuth.Caller.of(req).admit(request.model())
-          .thenCompose(charge -> parsed.stream() ? streamed(request, charge) : whole(request, charge))
+      GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+      ChatRequest request = caller.own(prepare(parsed.request(), req));
+      GatewayTracing.Trace trace = GatewayTracing.of(req);
+      GatewayTracing.caller(trace, caller);
+      return caller.admit(request.model())
+          .thenCompose(charge -> {
+            try (var scope = GatewayTracing.enter(trace)) {
+              return parsed.stream() ? streamed(request, charge) : whole(request, charge);
+            }
+          })
           .exceptionally(ErrorResponses::anthropic);
     });
   }

@@ -64,10 +64,12 @@ final class ResponsesRoutes {
 
   CompletionStage<HttpResponse> create(HttpRequest req) {
     GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
-    return bodies.read(req).thenCompose(body -> handleBody(body, caller)).exceptionally(ErrorResponses::of);
+    GatewayTracing.Trace trace = GatewayTracing.of(req);
+    return bodies.read(req).thenCompose(body -> handleBody(body, caller, trace)).exceptionally(ErrorResponses::of);
   }
 
-  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller) {
+  private CompletionStage<HttpResponse> handleBody(ByteString body, GatewayAuth.Caller caller,
+      GatewayTracing.Trace trace) {
     ResponsesCodec.Parsed parsed;
     JsonNode json;
     try {
@@ -82,9 +84,12 @@ final class ResponsesRoutes {
     }
     return history(parsed.previousResponseId(), caller).thenCompose(history -> {
       ChatRequest request = caller.own(ResponsesCodec.chatRequest(parsed, history));
-      return caller.admit(request.model()).thenCompose(charge -> parsed.stream()
-          ? streamed(parsed, json, request, history, charge, caller.owner())
-          : whole(parsed, request, history, charge, caller.owner()));
+      return caller.admit(request.model()).thenCompose(charge -> {
+        try (var scope = GatewayTracing.enter(trace)) {
+          return parsed.stream() ? streamed(parsed, json, request, history, charge, caller.owner())
+              : whole(parsed, request, history, charge, caller.owner());
+        }
+      });
     });
   }
 

@@ -135,12 +135,21 @@ final class StreamRoutes {
         "recovery_id");
   }
 
+  /** {@code GET /v1/streams/{id}}: 404 for an unknown stream and for one {@code caller} may not see. */
   CompletionStage<HttpResponse> status(String id, GatewayAuth.Caller caller) {
-    return client.streamStatus(id).thenApply(opt -> {
-      if (opt.isEmpty() || !caller.canSee(opt.get().owner())) {
-        return ErrorResponses.simple(ErrorKind.NOT_FOUND, 404, "no stream with recovery id '" + id + "'", "recovery_id");
-      }
-      StreamSnapshot s = opt.get();
+    return statusJson(id, caller).thenApply(opt -> opt.isEmpty()
+        ? ErrorResponses.simple(ErrorKind.NOT_FOUND, 404, "no stream with recovery id '" + id + "'", "recovery_id")
+        : HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(opt.get())));
+  }
+
+  /** The status body of stream {@code id} ({@code GET /v1/streams/{id}}), empty when the journal has none. */
+  CompletionStage<java.util.Optional<ObjectNode>> statusJson(String id) {
+    return statusJson(id, GatewayAuth.Caller.OPEN);
+  }
+
+  /** As {@link #statusJson(String)}, empty too for another virtual key's stream. */
+  CompletionStage<java.util.Optional<ObjectNode>> statusJson(String id, GatewayAuth.Caller caller) {
+    return client.streamStatus(id).thenApply(opt -> opt.filter(s -> caller.canSee(s.owner())).map(s -> {
       ObjectNode o = Json.object().put("recovery_id", s.recoveryId()).put("status", s.status())
           .put("provider", s.provider()).put("model", s.model()).put("attempt", s.attempt()).put("text", s.text())
           .put("last_event_id", s.lastSeq()).put("finish_reason", s.finishReason())
@@ -154,7 +163,7 @@ final class StreamRoutes {
         o.putObject("interruption").put("cause", s.cause()).put("kind", s.errorKind())
             .put("recoverable", s.recoverable()).put("cancelled", s.cancelled());
       }
-      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(o));
-    });
+      return o;
+    }));
   }
 }

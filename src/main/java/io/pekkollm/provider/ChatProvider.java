@@ -47,6 +47,22 @@ public interface ChatProvider {
   }
 
   /**
+   * {@link #stream(ChatRequest, boolean)} with {@code headers} (never empty; e.g. the W3C {@code traceparent} of
+   * the attempt's span) added to the upstream request. A provider that sends no HTTP request ignores them, which
+   * is this default.
+   */
+  default Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming,
+      java.util.Map<String, String> headers) {
+    return stream(request, streaming);
+  }
+
+  /** {@link #complete(ChatRequest, Materializer)} with {@code headers} added; see {@link #stream(ChatRequest, boolean, java.util.Map)}. */
+  default CompletionStage<List<ChatChunk>> complete(ChatRequest request, Materializer materializer,
+      java.util.Map<String, String> headers) {
+    return complete(request, materializer);
+  }
+
+  /**
    * Embeds {@code request}'s inputs (whose {@link EmbeddingRequest#model()} is this provider's own model id, and
    * which are at most {@link #embeddingBatchSize} many) in one exchange: one vector per input, in order, with the
    * input tokens the provider reported (or estimated). Fails with an {@link LlmException}; the default, for

@@ -144,18 +144,24 @@ public abstract class HttpChatProvider implements ChatProvider {
    */
   @Override
   public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming) {
-    return DeferredSource.of(() -> exchange(request, streaming, (r, log) -> handle(r, request, streaming, log)));
+    return stream(request, streaming, Map.of());
+  }
+
+  @Override
+  public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming, Map<String, String> headers) {
+    return DeferredSource.of(() -> exchange(request, streaming, headers,
+        (r, log) -> handle(r, request, streaming, log)));
   }
 
   /**
    * Builds and sends the request (logged when bodies are logged) and gives the response, with its body log (null
    * when off), to {@code then}; the response's rate-limit headers are reported.
    */
-  private <T> CompletionStage<T> exchange(ChatRequest request, boolean streaming,
+  private <T> CompletionStage<T> exchange(ChatRequest request, boolean streaming, Map<String, String> headers,
       java.util.function.BiFunction<HttpResponse, BodyLog.Exchange, T> then) {
     HttpRequest httpRequest;
     try {
-      httpRequest = toHttpRequest(request, streaming);
+      httpRequest = withHeaders(toHttpRequest(request, streaming), headers);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -188,8 +194,29 @@ public abstract class HttpChatProvider implements ChatProvider {
    */
   @Override
   public CompletionStage<List<ChatChunk>> complete(ChatRequest request, Materializer materializer) {
-    return exchange(request, false, (response, log) -> whole(response, request, log))
+    return complete(request, materializer, Map.of());
+  }
+
+  @Override
+  public CompletionStage<List<ChatChunk>> complete(ChatRequest request, Materializer materializer,
+      Map<String, String> headers) {
+    return exchange(request, false, headers, (response, log) -> whole(response, request, log))
         .thenCompose(java.util.function.Function.identity());
+  }
+
+  /**
+   * {@code request} with {@code headers} added (trace context); added after a subclass built (and, for AWS, signed)
+   * it: SigV4 signs only the headers it lists.
+   */
+  private static HttpRequest withHeaders(HttpRequest request, Map<String, String> headers) {
+    if (headers.isEmpty()) {
+      return request;
+    }
+    HttpRequest out = request;
+    for (Map.Entry<String, String> h : headers.entrySet()) {
+      out = out.addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(h.getKey(), h.getValue()));
+    }
+    return out;
   }
 
   /** A response read whole: its chunks, or its error status (or error-only body) as a classified error. */

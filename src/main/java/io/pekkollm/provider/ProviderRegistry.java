@@ -23,7 +23,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 /**
  * The running provider actors of one client: their refs, settings and live {@link ProviderLoad}, and the two
  * conversations every caller has with them, admission ({@link #acquire}) and status. Started under one
- * {@link ProviderSupervisor}; {@link #stop()} stops them. Immutable after start; thread-safe.
+ * {@link ProviderSupervisor}; {@link #stop()} stops them. Providers may be added, replaced and removed while
+ * running ({@link #put}, {@link #remove}): new calls see the change at once, calls admitted before it finish on the
+ * actor that admitted them, which is stopped once it has drained. Thread-safe.
  */
 public final class ProviderRegistry {
   private final ActorSystem<?> system;
@@ -32,14 +34,16 @@ public final class ProviderRegistry {
   private final Map<String, ProviderLoad> loads;
   private final Map<String, ProviderSettings> settings;
   private final Duration admissionTimeout;
+  /** Serialises {@link #put} and {@link #remove}: the three maps change together. */
+  private final Object changes = new Object();
 
   private ProviderRegistry(ActorSystem<?> system, ActorRef<ProviderSupervisor.Command> supervisor,
       ProviderSupervisor.Providers started, Map<String, ProviderSettings> settings, Duration admissionTimeout) {
     this.system = system;
     this.supervisor = supervisor;
-    this.refs = started.refs();
-    this.loads = started.loads();
-    this.settings = settings;
+    this.refs = new java.util.concurrent.ConcurrentHashMap<>(started.refs());
+    this.loads = new java.util.concurrent.ConcurrentHashMap<>(started.loads());
+    this.settings = new java.util.concurrent.ConcurrentHashMap<>(settings);
     this.admissionTimeout = admissionTimeout;
   }
 
@@ -173,6 +177,69 @@ public final class ProviderRegistry {
     return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
         .thenApply(v -> parts.stream().map(CompletableFuture::join)
             .sorted(Comparator.comparing(ProviderStatus::name)).toList());
+  }
+
+  /**
+   * Runs {@code spec} as provider {@code spec.settings().name()}, replacing the one of that name if there is one:
+   * completes with the new provider's load once calls go to it. The replaced actor serves the calls it admitted
+   * until they end (at most {@code drainTimeout}), then stops.
+   */
+  public CompletionStage<ProviderLoad> put(ProviderSupervisor.Spec spec, Duration drainTimeout) {
+    String name = spec.settings().name();
+    return AskPattern.<ProviderSupervisor.Command, ProviderSupervisor.Started>ask(supervisor,
+            r -> new ProviderSupervisor.Start(spec, r), Duration.ofSeconds(10), system.scheduler())
+        .thenApply(started -> {
+          ActorRef<ProviderActor.Command> old;
+          ProviderLoad oldLoad;
+          synchronized (changes) {
+            old = refs.put(name, started.ref());
+            oldLoad = loads.put(name, started.load());
+            settings.put(name, spec.settings());
+          }
+          if (old != null) {
+            drain(old, oldLoad, drainTimeout);
+          }
+          return started.load();
+        });
+  }
+
+  /**
+   * Removes provider {@code name}: new calls no longer find it at once; completes when the calls it had admitted
+   * have ended (or {@code drainTimeout} passed) and its actor is stopped. Completes at once for an unknown name.
+   */
+  public CompletionStage<org.apache.pekko.Done> remove(String name, Duration drainTimeout) {
+    ActorRef<ProviderActor.Command> old;
+    ProviderLoad oldLoad;
+    synchronized (changes) {
+      old = refs.remove(name);
+      oldLoad = loads.remove(name);
+      settings.remove(name);
+    }
+    return old == null ? CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance())
+        : drain(old, oldLoad, drainTimeout);
+  }
+
+  /** Stops {@code ref} once {@code load} shows no call admitted or waiting, polled every 50 ms, or after the timeout. */
+  private CompletionStage<org.apache.pekko.Done> drain(ActorRef<ProviderActor.Command> ref, ProviderLoad load,
+      Duration timeout) {
+    CompletableFuture<org.apache.pekko.Done> drained = new CompletableFuture<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Runnable[] check = new Runnable[1];
+    check[0] = () -> {
+      if ((load.inFlight() == 0 && load.queued() == 0) || System.nanoTime() - deadline >= 0) {
+        if (load.inFlight() > 0) {
+          system.log().warn("provider actor {} stopped with {} calls still running after {} ms of draining",
+              ref.path().name(), load.inFlight(), timeout.toMillis());
+        }
+        supervisor.tell(new ProviderSupervisor.StopChild(ref));
+        drained.complete(org.apache.pekko.Done.getInstance());
+      } else {
+        system.scheduler().scheduleOnce(Duration.ofMillis(50), check[0], system.executionContext());
+      }
+    };
+    // A call routed just before the swap may still be on its way to the old actor: give it time to arrive.
+    system.scheduler().scheduleOnce(Duration.ofMillis(100), check[0], system.executionContext());
+    return drained;
   }
 
   /** Stops the provider actors. */

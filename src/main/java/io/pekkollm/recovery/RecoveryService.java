@@ -138,17 +138,19 @@ public final class RecoveryService {
    */
   public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
       Source<ChatChunk, NotUsed> upstream) {
-    return journal(recoveryId, original, provider, upstream, null);
+    return journal(recoveryId, original, provider, upstream, null, null);
   }
 
   /**
    * As {@link #journal(String, ChatRequest, String, Source)}, keeping {@code origin} (any string, null for none) in
-   * the Started event: {@link StreamSnapshot#origin()} and {@link ResumedStream#origin()} give it back.
+   * the Started event ({@link StreamSnapshot#origin()} and {@link ResumedStream#origin()} give it back) and telling
+   * {@code onWrite} (may be null) of each of this stream's journal writes that carried chunks: how long it took and
+   * how many chunks it wrote.
    */
   public Source<JournaledChunk, NotUsed> journal(String recoveryId, ChatRequest original, String provider,
-      Source<ChatChunk, NotUsed> upstream, String origin) {
+      Source<ChatChunk, NotUsed> upstream, String origin, WriteObserver onWrite) {
     String request = StoredRequest.write(original);
-    return journalChunks(recoveryId, upstream, () -> {
+    return journalChunks(recoveryId, upstream, onWrite, () -> {
       StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
           System.currentTimeMillis(), origin, original.owner());
       streams.tell(recoveryId, new StreamEntity.Announce(begin));
@@ -158,6 +160,13 @@ public final class RecoveryService {
 
   /** An upstream failure carried as an element, so the chunks read before it are persisted and delivered first. */
   private record Failure(Throwable error) {}
+
+  /** Hears of one stream's journal writes (for trace spans). */
+  @FunctionalInterface
+  public interface WriteObserver {
+    /** A write of {@code chunks} chunks took {@code nanos}, ending now. */
+    void written(long nanos, int chunks);
+  }
 
   /** The upstream's completion, carried as an element so that it can be written with the last chunks. */
   private enum End { INSTANCE }
@@ -170,9 +179,12 @@ public final class RecoveryService {
     FinishReason finish;
     /** The end is recorded (or being recorded by the failure path): nothing left for a cancellation to record. */
     final AtomicBoolean ended = new AtomicBoolean();
+    /** Told of each write with chunks; null for none. */
+    final WriteObserver onWrite;
 
-    Run(StreamEntity.Begin start) {
+    Run(StreamEntity.Begin start, WriteObserver onWrite) {
       this.start = start;
+      this.onWrite = onWrite;
     }
   }
 
@@ -181,7 +193,7 @@ public final class RecoveryService {
    * of a new stream (null for a resumed one).
    */
   private Source<JournaledChunk, NotUsed> journalChunks(String recoveryId, Source<ChatChunk, NotUsed> upstream,
-      java.util.function.Supplier<StreamEntity.Begin> start) {
+      WriteObserver onWrite, java.util.function.Supplier<StreamEntity.Begin> start) {
     return Source.lazySource(() -> {
       if (active.incrementAndGet() > settings.maxStreams()) {
         active.decrementAndGet();
@@ -191,7 +203,7 @@ public final class RecoveryService {
       }
       Run run;
       try {
-        run = new Run(start.get());
+        run = new Run(start.get(), onWrite);
       } catch (RuntimeException e) {
         active.decrementAndGet();
         throw e;
@@ -292,7 +304,11 @@ public final class RecoveryService {
         .thenApply(reply -> {
       List<Long> seqs = reply.seqs();
       if (!chunks.isEmpty()) {
-        writeTimes.accept(System.nanoTime() - sent);
+        long nanos = System.nanoTime() - sent;
+        writeTimes.accept(nanos);
+        if (run.onWrite != null) {
+          run.onWrite.written(nanos, chunks.size());
+        }
       }
       run.start = null;
       if (recorded != null) {
@@ -350,7 +366,7 @@ public final class RecoveryService {
             Source<JournaledChunk, NotUsed> replay = Source.from(plan.replay())
                 .map(s -> new JournaledChunk(s.seq(), Chunks.chunk(s)));
             return new ResumedStream(recoveryId, strategy, plan.keptCodePoints(), plan.discardedCodePoints(),
-                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, continuation, () -> null)),
+                plan.model(), plan.attempt(), replay.concat(journalChunks(recoveryId, continuation, null, () -> null)),
                 Texts.prefix(plan.baseText(), plan.keptCodePoints()), plan.origin());
           });
         });

@@ -13,8 +13,24 @@ import java.util.function.Supplier;
  */
 interface AttemptReader<R> {
 
-  /** One attempt on {@code candidate}; {@code commit} runs when the answer starts reaching the caller. */
-  R read(Candidate candidate, Runnable commit);
+  /**
+   * Attempt {@code number} (1, 2, ... on this model) on {@code candidate}, telling {@code progress} what of it
+   * reaches the caller.
+   */
+  R read(Candidate candidate, int number, Progress progress);
+
+  /** What of an attempt's answer has reached the caller, told by the reader as it happens. */
+  interface Progress {
+    /**
+     * The attempt's first chunk carries nothing yet (the role-only chunk OpenAI-compatible servers send as soon
+     * as they accept a request). It may go to the caller at once, since it shows nothing a retry would change;
+     * false when an earlier attempt's such chunk already did, and this one is to be dropped.
+     */
+    boolean lead();
+
+    /** Content reached the caller: the call is committed to this attempt's model. */
+    void commit();
+  }
 
   /**
    * {@code result}, continued with {@code then} of its failure when {@code handles} accepts it (and the failure

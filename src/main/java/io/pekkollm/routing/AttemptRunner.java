@@ -21,6 +21,8 @@ import io.pekkollm.provider.ProviderSettings;
 import io.pekkollm.stream.CallInfo;
 import io.pekkollm.stream.ChatAccumulator;
 import io.pekkollm.stream.DeferredSource;
+import io.pekkollm.tracing.AttemptTrace;
+import io.pekkollm.tracing.CallTrace;
 import io.pekkollm.util.Futures;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,8 +73,8 @@ public final class AttemptRunner {
    * emitted as chunks. Nothing is sent until the source is materialized; the group's order is taken then.
    */
   public Source<ChatChunk, NotUsed> stream(Plan plan, boolean streaming, CallInfo info) {
-    return Source.lazySource(() -> new ResilientCall<>(this, plan, router.order(plan), new StreamReader(streaming),
-            info).start())
+    return Source.lazySource(() -> new ResilientCall<>(this, plan, router.order(plan),
+            new StreamReader(streaming, info.trace()), info).start())
         .mapMaterializedValue(f -> NotUsed.getInstance());
   }
 
@@ -82,8 +84,13 @@ public final class AttemptRunner {
    * and priced from the catalog's embedding prices.
    */
   public CompletionStage<EmbeddingResponse> embed(Plan plan, EmbeddingRequest request) {
-    CallInfo info = new CallInfo(null);
-    return new ResilientCall<>(this, plan, router.order(plan), new EmbeddingReader(request), info).start()
+    return embed(plan, request, CallTrace.NONE);
+  }
+
+  /** {@link #embed(Plan, EmbeddingRequest)} recording its attempts into {@code trace}. */
+  public CompletionStage<EmbeddingResponse> embed(Plan plan, EmbeddingRequest request, CallTrace trace) {
+    CallInfo info = new CallInfo(null, trace);
+    return new ResilientCall<>(this, plan, router.order(plan), new EmbeddingReader(request, trace), info).start()
         .thenApply(r -> {
           String model = info.servedModel() != null ? info.servedModel() : request.model();
           return r.with(model, cost(model, r.model(), r.usage()));
@@ -92,7 +99,7 @@ public final class AttemptRunner {
 
   /** The answer of {@code plan}, read whole: the chunks of the attempt that succeeded, or its LlmException. */
   public CompletionStage<List<ChatChunk>> whole(Plan plan, CallInfo info) {
-    return new ResilientCall<>(this, plan, router.order(plan), new WholeReader(), info).start();
+    return new ResilientCall<>(this, plan, router.order(plan), new WholeReader(info.trace()), info).start();
   }
 
   /**
@@ -135,22 +142,29 @@ public final class AttemptRunner {
   /** The provider's chunk stream of one attempt; with {@code streaming} off, one exchange emitted as chunks. */
   private final class StreamReader implements AttemptReader<Source<ChatChunk, NotUsed>> {
     private final boolean streaming;
+    private final CallTrace trace;
 
-    StreamReader(boolean streaming) {
+    StreamReader(boolean streaming, CallTrace trace) {
       this.streaming = streaming;
+      this.trace = trace;
     }
 
     @Override
-    public Source<ChatChunk, NotUsed> read(Candidate candidate, Runnable commit) {
+    public Source<ChatChunk, NotUsed> read(Candidate candidate, int number, AttemptReader.Progress progress) {
       ChatRequest upstream = candidate.upstream();
       String provider = candidate.route().provider();
       TimeLimits limits = TimeLimits.of(settings(candidate).resilience().timeouts(), streaming);
       // One inner stream (the provider's) per attempt: each nested stream on the per-chunk path costs an event.
-      return DeferredSource.<ChatChunk, Attempt>of(() -> new Attempt(candidate, estimateTokens(upstream)), a -> a.admit()
-              .thenApply(g -> limits.apply(g.provider().stream(upstream, streaming), provider).map(c -> {
+      return DeferredSource.<ChatChunk, Attempt>of(() -> new Attempt(candidate, estimateTokens(upstream),
+              trace, "chat", number), a -> a.admit()
+              .thenApply(g -> limits.apply(a.trace.headers().isEmpty() ? g.provider().stream(upstream, streaming)
+                  : g.provider().stream(upstream, streaming, a.trace.headers()), provider).filter(c -> {
                 a.onChunk(c);
-                commit.run();
-                return c;
+                if (c.isEmpty()) {
+                  return progress.lead();
+                }
+                progress.commit();
+                return true;
               })))
           .watchTermination((a, done) -> {
             done.whenComplete((d, err) -> a.end(err));
@@ -186,9 +200,16 @@ public final class AttemptRunner {
    * reports ({@link #report}).
    */
   private abstract class FutureReader<T> implements AttemptReader<CompletionStage<T>> {
+    private final CallTrace trace;
+    private final String operation;
+
+    FutureReader(CallTrace trace, String operation) {
+      this.trace = trace;
+      this.operation = operation;
+    }
 
     /** The upstream exchange of one admitted attempt. */
-    abstract CompletionStage<T> call(Candidate candidate, ProviderActor.Granted granted);
+    abstract CompletionStage<T> call(Candidate candidate, ProviderActor.Granted granted, AttemptTrace trace);
 
     /** Hands the answer's usage and model to the attempt before it ends. */
     abstract void report(Attempt attempt, T answer);
@@ -197,15 +218,15 @@ public final class AttemptRunner {
     abstract long estimate(Candidate candidate);
 
     @Override
-    public CompletionStage<T> read(Candidate candidate, Runnable commit) {
+    public CompletionStage<T> read(Candidate candidate, int number, AttemptReader.Progress progress) {
       String provider = candidate.route().provider();
       TimeLimits limits = TimeLimits.of(settings(candidate).resilience().timeouts(), false);
-      Attempt a = new Attempt(candidate, estimate(candidate));
+      Attempt a = new Attempt(candidate, estimate(candidate), trace, operation, number);
       CompletableFuture<T> result = new CompletableFuture<>();
       a.admit().thenCompose(g -> {
         CompletionStage<T> call;
         try {
-          call = call(candidate, g);
+          call = call(candidate, g, a.trace);
         } catch (RuntimeException e) {
           call = CompletableFuture.failedFuture(e);
         }
@@ -215,7 +236,7 @@ public final class AttemptRunner {
         try {
           if (cause == null) {
             report(a, answer);
-            commit.run();
+            progress.commit();
           }
           a.end(cause);
         } finally {
@@ -251,9 +272,14 @@ public final class AttemptRunner {
 
   /** A chat answer read whole through {@link io.pekkollm.provider.ChatProvider#complete}. */
   private final class WholeReader extends FutureReader<List<ChatChunk>> {
+    WholeReader(CallTrace trace) {
+      super(trace, "chat");
+    }
+
     @Override
-    CompletionStage<List<ChatChunk>> call(Candidate candidate, ProviderActor.Granted granted) {
-      return granted.provider().complete(candidate.upstream(), materializer);
+    CompletionStage<List<ChatChunk>> call(Candidate candidate, ProviderActor.Granted granted, AttemptTrace trace) {
+      return trace.headers().isEmpty() ? granted.provider().complete(candidate.upstream(), materializer)
+          : granted.provider().complete(candidate.upstream(), materializer, trace.headers());
     }
 
     @Override
@@ -276,12 +302,13 @@ public final class AttemptRunner {
   private final class EmbeddingReader extends FutureReader<EmbeddingResponse> {
     private final EmbeddingRequest request;
 
-    EmbeddingReader(EmbeddingRequest request) {
+    EmbeddingReader(EmbeddingRequest request, CallTrace trace) {
+      super(trace, "embeddings");
       this.request = request;
     }
 
     @Override
-    CompletionStage<EmbeddingResponse> call(Candidate candidate, ProviderActor.Granted granted) {
+    CompletionStage<EmbeddingResponse> call(Candidate candidate, ProviderActor.Granted granted, AttemptTrace trace) {
       EmbeddingRequest upstream = request.toBuilder().model(candidate.route().model()).retry(null).build();
       int batch = Math.max(1, granted.provider().embeddingBatchSize(upstream.model()));
       if (upstream.size() <= batch) {
@@ -328,11 +355,24 @@ public final class AttemptRunner {
     private String providerModel;
 
     private final long tokens;
+    /** Its span and upstream trace headers ({@link AttemptTrace#NONE} when the call is untraced). */
+    final AttemptTrace trace;
 
-    /** An attempt estimated at {@code tokens} for the rate limiter. */
-    Attempt(Candidate candidate, long tokens) {
+    /**
+     * Attempt {@code number} of {@code operation}, estimated at {@code tokens} for the rate limiter, traced into
+     * {@code call}.
+     */
+    Attempt(Candidate candidate, long tokens, CallTrace call, String operation, int number) {
       this.candidate = candidate;
       this.tokens = tokens;
+      Route route = candidate.route();
+      if (call == CallTrace.NONE) {
+        this.trace = AttemptTrace.NONE;
+      } else {
+        ProviderSettings ps = settings(candidate);
+        this.trace = call.attempt(operation, route.provider(), ps == null ? null : ps.kind(),
+            ps == null ? null : ps.baseUrl(), route.model(), number);
+      }
     }
 
     CompletionStage<ProviderActor.Granted> admit() {
@@ -343,6 +383,7 @@ public final class AttemptRunner {
 
     void onChunk(ChatChunk c) {
       onUsage(c.usage(), c.model());
+      trace.onChunk(c);
     }
 
     /** An answer (a chunk, or a whole embedding answer) arrived, reporting {@code reported} (may be null). */
@@ -382,8 +423,10 @@ public final class AttemptRunner {
             err == null ? null : err.getMessage(), le == null ? null : le.retryAfter().orElse(null), tokens,
             cancelled));
       }
+      Cost cost = cost(candidate.id(), providerModel, usage);
       metrics.attemptEnded(route.provider(), route.model(), granted != null, kind, cancelled, nanos, firstChunkNanos,
-          usage, cost(candidate.id(), providerModel, usage));
+          usage, cost);
+      trace.end(providerModel, usage, cost, kind, err);
     }
   }
 

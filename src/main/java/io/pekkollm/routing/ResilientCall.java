@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One call's way through its models, for either {@linkplain AttemptReader reader}: attempts on the current
  * model, retries with the provider's {@link RetryPolicy}, and moves to the next model of a group, all decided
- * only while nothing has reached the caller. The first chunk commits the call to its model: a later failure ends
- * the stream (the journal has everything sent so far, and a resume continues it). Used by one run of one call;
+ * only while nothing has reached the caller. The first chunk with content commits the call to its model: a later
+ * failure ends the stream (the journal has everything sent so far, and a resume continues it). An empty first
+ * chunk (a role-only chunk) goes to the caller at once and allows only retries on the same model after it. Used by one run of one call;
  * its steps run one at a time, so plain fields suffice.
  *
  * <p>On a failure before the first chunk:
@@ -43,6 +44,8 @@ final class ResilientCall<R> {
   private int index;
   private int attempt;
   private boolean committed;
+  // An empty first chunk reached the caller: the served model is told, so only retries on it remain.
+  private boolean leadSent;
 
   ResilientCall(AttemptRunner runner, Plan plan, List<Candidate> order, AttemptReader<R> reader, CallInfo info) {
     this.runner = runner;
@@ -55,10 +58,23 @@ final class ResilientCall<R> {
   R start() {
     Candidate current = order.get(index);
     attempt++;
-    R result = reader.read(current, () -> {
-      if (!committed) {
-        committed = true;
+    R result = reader.read(current, attempt, new AttemptReader.Progress() {
+      @Override
+      public boolean lead() {
+        if (committed || leadSent) {
+          return false;
+        }
+        leadSent = true;
         info.served(current.id(), current.truncation());
+        return true;
+      }
+
+      @Override
+      public void commit() {
+        if (!committed) {
+          committed = true;
+          info.served(current.id(), current.truncation());
+        }
       }
     });
     return reader.recover(result, t -> decide(t) != null, t -> act(decide(t), (LlmException) t));
@@ -72,6 +88,11 @@ final class ResilientCall<R> {
     Candidate current = order.get(index);
     boolean hasNext = index + 1 < order.size();
     boolean local = ErrorClassifier.isLocalRefusal(e);
+    if (leadSent) {
+      // The caller has an empty first event and the served model's name: the same model may still be retried
+      // (its next first chunk is dropped), another may not.
+      hasNext = false;
+    }
     if (hasNext && (local || ErrorClassifier.movesToNextModel(e.kind()))) {
       return Decision.fallback(reason(e));
     }

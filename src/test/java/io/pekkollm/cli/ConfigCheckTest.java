@@ -58,6 +58,21 @@ class ConfigCheckTest {
   }
 
   @Test
+  void tracingIsShownOffByDefaultAndOnWithAnOtlpEndpoint() {
+    assertEquals(0, check("", Map.of(), false), err());
+    assertTrue(out().contains("tracing: off (set OTEL_EXPORTER_OTLP_ENDPOINT"), out());
+    out.reset();
+    assertEquals(0, check("", Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"), false), err());
+    assertTrue(out().contains("tracing: on, OTLP to http://127.0.0.1:4318"), out());
+    out.reset();
+    assertEquals(0, check("", Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318", "OTEL_SDK_DISABLED",
+        "true"), false), err());
+    assertTrue(out().contains("tracing: off"), out());
+    assertEquals(2, check("pekko-llm.tracing.enabled = sometimes"));
+    assertTrue(err().contains("pekko-llm.tracing.enabled must be on, off or auto"), err());
+  }
+
+  @Test
   void anUnknownKeyIsAnErrorWithTheNearestKnownKey() {
     assertEquals(2, check("pekko-llm.gateway.prot = 9000"));
     assertTrue(err().contains("error: unknown key pekko-llm.gateway.prot; did you mean 'port'?"), err());

@@ -20,7 +20,8 @@ class MainTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int run(String... args) {
-    return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return Main.run(args, new java.io.ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
@@ -38,7 +39,9 @@ class MainTest {
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown command 'frobnicate'"));
     assertEquals(2, run("serve", "--port", "eighty"));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--port needs a number"));
-    assertEquals(2, run("chat"));
+    assertEquals(2, run("chat", "--frobnicate", "hi"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown option '--frobnicate' for chat"));
+    assertEquals(2, run("chat", "--interactive", "text"));
   }
 
   @Test

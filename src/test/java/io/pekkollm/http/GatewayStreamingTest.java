@@ -43,7 +43,9 @@ class GatewayStreamingTest {
         + "\"},\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}";
   }
 
-  /** The text of an SSE body, checking the DESIGN.md contract: ids 1, 2, 3 ... per chunk, then [DONE]. */
+  /**
+   * The text of an SSE body, checking the DESIGN.md contract: ids 1, 2, 3 ... per chunk with content, then [DONE].
+   */
   private static String textOf(String sse) throws Exception {
     StringBuilder text = new StringBuilder();
     long expectedId = 1;
@@ -65,8 +67,12 @@ class GatewayStreamingTest {
         done = true;
         continue;
       }
-      assertEquals(String.valueOf(expectedId++), id, "every chunk carries the next id");
       JsonNode chunk = Json.parse(data);
+      if (expectedId == 1 && "0".equals(id) && chunk.at("/choices/0/delta/content").asText().isEmpty()
+          && chunk.at("/choices/0/finish_reason").isNull()) {
+        continue; // the role-only first event: id 0, resuming from it is resuming from the start
+      }
+      assertEquals(String.valueOf(expectedId++), id, "every chunk carries the next id");
       JsonNode content = chunk.at("/choices/0/delta/content");
       if (!content.isMissingNode() && !content.isNull()) {
         text.append(content.asText());
@@ -154,5 +160,75 @@ class GatewayStreamingTest {
     assertTrue(before.length() > 0, "chunks before the cut were delivered");
     assertTrue("I'm unable to provide real-time weather updates. To get the current weather in".startsWith(before.toString())
         || before.toString().startsWith("I'm unable"), before.toString());
+  }
+
+  @Test
+  void theUpstreamsRoleOnlyFirstChunkReachesTheCallerBeforeItsFirstContent() throws Exception {
+    String role = "data: {\"id\":\"chatcmpl-r\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-test\","
+        + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
+        + "\"finish_reason\":null}]}\n\n";
+    byte[] all = (role + io.pekkollm.testkit.Sse.openAi(List.of("Hello", " there"), true))
+        .getBytes(StandardCharsets.UTF_8);
+    CompletableFuture<Void> gate = new CompletableFuture<>();
+    gw.upstream.enqueue(Reply.sse(all).gatedAfter(role.getBytes(StandardCharsets.UTF_8).length, gate));
+    try {
+      HttpResponse<InputStream> r = gw.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port() + "/v1/chat/completions"))
+          .header("Content-Type", "application/json").timeout(Duration.ofSeconds(20))
+          .POST(HttpRequest.BodyPublishers.ofString(
+              "{\"model\":\"openai/gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"go\"}]}"))
+          .build(), HttpResponse.BodyHandlers.ofInputStream());
+      assertEquals(200, r.statusCode());
+      BufferedReader reader = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+      // The upstream holds everything after its role chunk until the gate opens: the caller's first event must
+      // come without it (a gateway that waited for content would block here until the read times out).
+      CompletableFuture<String> firstData = CompletableFuture.supplyAsync(() -> {
+        try {
+          for (String line; (line = reader.readLine()) != null; ) {
+            if (line.startsWith("data: ")) {
+              return line.substring(6);
+            }
+          }
+          return null;
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      JsonNode first = Json.parse(firstData.get(10, TimeUnit.SECONDS));
+      assertEquals("assistant", first.at("/choices/0/delta/role").asText(), first.toString());
+      assertEquals("", first.at("/choices/0/delta/content").asText(), first.toString());
+      gate.complete(null);
+      StringBuilder rest = new StringBuilder("data: " + first + "\n\n");
+      for (String line; (line = reader.readLine()) != null; ) {
+        rest.append(line).append('\n');
+      }
+      assertTrue(rest.toString().contains("data: [DONE]"), rest.toString());
+      assertTrue(rest.toString().contains("\"content\":\"Hello\""), rest.toString());
+    } finally {
+      gate.complete(null);
+    }
+  }
+
+  @Test
+  void anAttemptThatFailsAfterOnlyItsRoleChunkIsRetriedAndTheCallerSeesOneRoleEvent() throws Exception {
+    String role = "data: {\"id\":\"chatcmpl-r\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-test\","
+        + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
+        + "\"finish_reason\":null}]}\n\n";
+    byte[] all = (role + io.pekkollm.testkit.Sse.openAi(List.of("Hello", " there"), true))
+        .getBytes(StandardCharsets.UTF_8);
+    int before = gw.upstream.requestCount();
+    // The first attempt sends its role chunk and then loses its connection; the retry answers in full.
+    gw.upstream.enqueue(Reply.sse(all).truncatedAfter(role.getBytes(StandardCharsets.UTF_8).length));
+    gw.upstream.enqueue(Reply.sse(all));
+    HttpResponse<String> r = gw.http.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + gw.port() + "/v1/chat/completions"))
+        .header("Content-Type", "application/json").timeout(Duration.ofSeconds(20))
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"model\":\"openai/gpt-4o\",\"stream\":true,\"retry\":{\"max_attempts\":2},"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"go\"}]}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(2, gw.upstream.requestCount() - before, "retried once");
+    assertEquals("Hello there", textOf(r.body()), r.body());
+    assertEquals(1, r.body().split("\"role\":\"assistant\"", -1).length - 1, "one role event: " + r.body());
   }
 }

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 public final class SecretLogGuard implements BeforeAllCallback, AfterAllCallback {
   /** The secrets no test may see logged (prefixes of the test keys). */
   public static final List<String> SECRETS = List.of("sk-test-key-", "sk-ant-test", "AIzaSyA1234567890",
-      "AKIAABCDEFGHIJKLMNOP", "hook-secret-");
+      "AKIAABCDEFGHIJKLMNOP", "hook-secret-", "TESTSECRET");
 
   private static final Recorder RECORDER = new Recorder();
 

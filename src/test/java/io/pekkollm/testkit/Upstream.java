@@ -154,6 +154,8 @@ public final class Upstream implements AutoCloseable {
     private final boolean endless;
     private boolean closeDelimited;
     private Duration responseDelay = Duration.ZERO;
+    private int gateAt = -1;
+    private java.util.concurrent.CompletionStage<?> gate;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     private Reply(int status, ContentType contentType, byte[] body, Map<String, String> headers, int pieceSize,
@@ -247,6 +249,19 @@ public final class Upstream implements AutoCloseable {
       return r;
     }
 
+    /**
+     * Sends the first {@code bytes} of the body at once and the rest only when {@code gate} completes: a provider
+     * that has answered its first event and not yet its next, for as long as a test wants.
+     */
+    public Reply gatedAfter(int bytes, java.util.concurrent.CompletionStage<?> gate) {
+      Reply r = new Reply(status, contentType, body, headers, pieceSize, pieceDelay, abortAtEnd, endless);
+      r.closeDelimited = closeDelimited;
+      r.responseDelay = responseDelay;
+      r.gateAt = bytes;
+      r.gate = gate;
+      return r;
+    }
+
     Duration responseDelay() {
       return responseDelay;
     }
@@ -270,6 +285,11 @@ public final class Upstream implements AutoCloseable {
         if (!pieceDelay.isZero()) {
           src = src.throttle(1, pieceDelay);
         }
+      } else if (gate != null) {
+        int at = Math.min(gateAt, body.length);
+        java.util.concurrent.CompletionStage<?> g = gate;
+        src = Source.single(ByteString.fromArray(body, 0, at))
+            .concat(Source.completionStage(g.thenApply(x -> ByteString.fromArray(body, at, body.length - at))));
       } else {
         src = Source.single(ByteString.fromArray(body));
       }
@@ -286,7 +306,7 @@ public final class Upstream implements AutoCloseable {
       for (Map.Entry<String, String> h : headers.entrySet()) {
         resp = resp.addHeader(RawHeader.create(h.getKey(), h.getValue()));
       }
-      boolean chunked = endless || pieceSize > 0 || abortAtEnd;
+      boolean chunked = endless || pieceSize > 0 || abortAtEnd || gate != null;
       if (!chunked) {
         terminated.complete(null);
       }

@@ -120,6 +120,7 @@ public final class OpenAiProvider extends HttpChatProvider {
   private static final class Decoder implements StreamDecoder {
     private final String provider;
     private boolean complete;
+    private boolean started;
 
     Decoder(String provider) {
       this.provider = provider;
@@ -143,7 +144,13 @@ public final class OpenAiProvider extends HttpChatProvider {
         // Some compatible servers end after the finish chunk without [DONE]; usage may still follow.
         complete = true;
       }
-      return chunk.isEmpty() ? List.of() : List.of(chunk);
+      if (chunk.isEmpty() && started) {
+        return List.of();
+      }
+      // The first chunk is kept even when empty (the role-only chunk these servers send as soon as they accept a
+      // request): it is the earliest sign that the answer has begun, and the caller's first event waits on it.
+      started = true;
+      return List.of(chunk);
     }
 
     @Override

@@ -1,0 +1,200 @@
+package io.pekkollm.tracing;
+
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.pekkollm.model.CacheStatus;
+import io.pekkollm.model.Cost;
+import io.pekkollm.model.Usage;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The trace of one call: its span (ours, or the gateway request's SERVER span, which the call only adds
+ * attributes to), the attempts' spans under it, and its journal-write spans. {@link #NONE} when tracing is off
+ * and no trace context came with the call: every method is then an empty one and allocates nothing. Thread-safe
+ * (attempts end on stream threads, the call on the caller's).
+ */
+public abstract class CallTrace {
+  /** No trace: nothing is recorded, nothing sent upstream. */
+  public static final CallTrace NONE = new CallTrace() {};
+
+  CallTrace() {}
+
+  /** The trace of calls that only pass {@code parent}'s span context on (tracing off); NONE when it has none. */
+  static CallTrace passThrough(Tracing tracing, Context parent) {
+    Span span = Span.fromContextOrNull(parent);
+    if (span == null || !span.getSpanContext().isValid()) {
+      return NONE;
+    }
+    Map<String, String> headers = new HashMap<>(4);
+    tracing.propagator().inject(parent, headers, Map::put);
+    return new PassThrough(AttemptTrace.passThrough(Map.copyOf(headers)));
+  }
+
+  /** Whether spans are being recorded for this call. */
+  public boolean recording() {
+    return false;
+  }
+
+  /**
+   * The trace of attempt {@code number} (1, 2, ... per model) of {@code operation} on {@code model}, the model id
+   * {@code provider} (of {@code kind}, at {@code baseUrl}) knows.
+   */
+  public AttemptTrace attempt(String operation, String provider, String kind, String baseUrl, String model,
+      int number) {
+    return AttemptTrace.NONE;
+  }
+
+  /** The call is committed to {@code model} ({@code provider/model}). */
+  public void served(String model) {}
+
+  /** The call's journalled stream is {@code recoveryId}. */
+  public void recoveryId(String recoveryId) {}
+
+  /** How the response cache served the call. */
+  public void cacheStatus(CacheStatus status) {}
+
+  /** A journal write of {@code chunks} chunks took {@code nanos}, ending now. Sampled (see {@link TracingSettings}). */
+  public void journalWrite(long nanos, int chunks) {}
+
+  /** The call ended ({@code error} null: it succeeded); our own span ends now. */
+  public void end(Throwable error) {}
+
+  /** Tracing off with a trace context to pass on. */
+  private static final class PassThrough extends CallTrace {
+    private final AttemptTrace attempt;
+
+    PassThrough(AttemptTrace attempt) {
+      this.attempt = attempt;
+    }
+
+    @Override
+    public AttemptTrace attempt(String operation, String provider, String kind, String baseUrl, String model,
+        int number) {
+      return attempt;
+    }
+  }
+
+  /** A traced call. */
+  static final class Recording extends CallTrace {
+    private final Tracing tracing;
+    private final Span span;
+    private final Context context;
+    private final boolean owned;
+    private final AtomicInteger journalWrites = new AtomicInteger();
+    private final AtomicInteger journalSpans = new AtomicInteger();
+    private volatile String recoveryId;
+    // What the attempt that answered reported; set before the call ends.
+    private volatile String responseModel;
+    private volatile Usage usage;
+    private volatile Cost cost;
+    private volatile String finishReason;
+
+    Recording(Tracing tracing, Span span, Context context, boolean owned) {
+      this.tracing = tracing;
+      this.span = span;
+      this.context = context;
+      this.owned = owned;
+    }
+
+    @Override
+    public boolean recording() {
+      return span.isRecording();
+    }
+
+    @Override
+    public AttemptTrace attempt(String operation, String provider, String kind, String baseUrl, String model,
+        int number) {
+      Span a = tracing.tracer().spanBuilder(operation + " " + model).setParent(context)
+          .setSpanKind(SpanKind.CLIENT)
+          .setAllAttributes(tracing.providerAttributes(provider, kind, baseUrl))
+          .setAttribute(GenAi.OPERATION, operation)
+          .setAttribute(GenAi.REQUEST_MODEL, model)
+          .setAttribute(GenAi.ATTEMPT, (long) number)
+          .startSpan();
+      Map<String, String> headers = new HashMap<>(4);
+      tracing.propagator().inject(context.with(a), headers, Map::put);
+      return new AttemptTrace.Recording(this, a, headers);
+    }
+
+    /** The attempt that answered reports what it learned. */
+    void answered(String model, Usage usage, Cost cost, String finishReason) {
+      this.responseModel = model;
+      this.usage = usage;
+      this.cost = cost;
+      this.finishReason = finishReason;
+    }
+
+    @Override
+    public void served(String model) {
+      span.setAttribute(GenAi.SERVED_MODEL, model);
+    }
+
+    @Override
+    public void recoveryId(String id) {
+      this.recoveryId = id;
+      span.setAttribute(GenAi.RECOVERY_ID, id);
+    }
+
+    @Override
+    public void cacheStatus(CacheStatus status) {
+      if (status != null) {
+        span.setAttribute(GenAi.CACHE_STATUS, status.outcome().headerValue());
+      }
+    }
+
+    @Override
+    public void journalWrite(long nanos, int chunks) {
+      int n = journalWrites.incrementAndGet();
+      int every = tracing.settings().journalSpanEvery();
+      boolean sampled = n == 1 || (every > 0 && n % every == 0);
+      if (!sampled || journalSpans.incrementAndGet() > tracing.settings().journalSpansPerStream()) {
+        return;
+      }
+      Instant now = Instant.now();
+      long end = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+      Span w = tracing.tracer().spanBuilder("journal write").setParent(context).setSpanKind(SpanKind.INTERNAL)
+          .setStartTimestamp(end - nanos, TimeUnit.NANOSECONDS)
+          .setAttribute(GenAi.JOURNAL_WRITE, (long) n)
+          .setAttribute(GenAi.JOURNAL_CHUNKS, (long) chunks)
+          .startSpan();
+      String id = recoveryId;
+      if (id != null) {
+        w.setAttribute(GenAi.RECOVERY_ID, id);
+      }
+      w.end(end, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void end(Throwable error) {
+      Usage u = usage;
+      if (responseModel != null) {
+        span.setAttribute(GenAi.RESPONSE_MODEL, responseModel);
+      }
+      if (u != null) {
+        span.setAttribute(GenAi.INPUT_TOKENS, (long) u.inputTokens());
+        span.setAttribute(GenAi.OUTPUT_TOKENS, (long) u.outputTokens());
+      }
+      Cost c = cost;
+      if (c != null) {
+        span.setAttribute(GenAi.COST, c.total().doubleValue());
+      }
+      if (finishReason != null) {
+        span.setAttribute(GenAi.FINISH_REASONS, List.of(finishReason));
+      }
+      if (error != null) {
+        span.setAttribute(GenAi.ERROR_TYPE, AttemptTrace.errorType(error));
+        span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
+      }
+      if (owned) {
+        span.end();
+      }
+    }
+  }
+}
