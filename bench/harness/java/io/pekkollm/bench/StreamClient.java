@@ -67,6 +67,9 @@ final class StreamClient implements AutoCloseable {
     }
   }
 
+  /** The key sent (the gateway's own bench key unless BENCH_KEY names another, e.g. a virtual key). */
+  private static final String KEY = System.getenv().getOrDefault("BENCH_KEY", "bench");
+
   /** Starts one stream to {@code url} (a chat completions URL) asking for {@code model}. */
   Handle start(URI url, String model, String extra) {
     Handle h = new Handle();
@@ -74,7 +77,7 @@ final class StreamClient implements AutoCloseable {
     Lines lines = new Lines(h, start);
     HttpRequest req = HttpRequest.newBuilder(url)
         .header("Content-Type", "application/json")
-        .header("Authorization", "Bearer bench")
+        .header("Authorization", "Bearer " + KEY)
         .timeout(Duration.ofMinutes(30))
         .POST(HttpRequest.BodyPublishers.ofString(body(model, extra)))
         .build();

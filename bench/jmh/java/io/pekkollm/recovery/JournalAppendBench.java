@@ -12,9 +12,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import io.pekkollm.journal.EntityRegistry;
+import io.pekkollm.journal.Entities;
+import io.pekkollm.journal.EntityHost;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -42,10 +42,10 @@ public class JournalAppendBench {
   public int batch;
 
   private Path dir;
-  private ActorSystem<EntityRegistry.Command<StreamEntity.Command>> system;
+  private Entities<StreamEntity.Command> streams;
   private ActorSystem<Void> serviceSystem;
   private RecoveryService service;
-  private List<ChatChunk> chunks;
+  private List<StreamEvent.StoredChunk> chunks;
   private String streamId;
   private long appends;
 
@@ -59,13 +59,13 @@ public class JournalAppendBench {
     JournalSettings settings = JournalSettings.create(config);
     JournalSchema.ensure(settings);
     Config plugin = settings.pluginConfig(config);
-    system = ActorSystem.create(EntityRegistry.<StreamEntity.Command>create("stream-", (id, reg) ->
-        StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(2), reg)), "jmh-journal", config);
     serviceSystem = ActorSystem.create(Behaviors.empty(), "jmh-journal-service", config);
-    service = RecoveryService.start(serviceSystem, settings, "recovery");
+    streams = EntityHost.local(serviceSystem).entities("jmh-stream", StreamEntity.Command.class, (id, passivation) ->
+        StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(2), passivation, inc -> true));
+    service = RecoveryService.start(serviceSystem, settings);
     chunks = new ArrayList<>();
     for (int i = 0; i < batch; i++) {
-      chunks.add(ChatChunk.text(" token" + i));
+      chunks.add(Chunks.store(0, ChatChunk.text(" token" + i)));
     }
     newStream();
   }
@@ -73,18 +73,15 @@ public class JournalAppendBench {
   private void newStream() throws Exception {
     streamId = service.newRecoveryId();
     StreamEntity.Begin begin = new StreamEntity.Begin("openai", "openai/gpt-4o-mini", "{}", "jmh",
-        System.currentTimeMillis());
-    AskPattern.<EntityRegistry.Command<StreamEntity.Command>, StatusReply<List<Long>>>ask(system,
-            r -> new EntityRegistry.Envelope<>(streamId, new StreamEntity.Write(begin, List.of(), null, r)),
-            Duration.ofSeconds(10), system.scheduler())
+        System.currentTimeMillis(), null);
+    streams.<StatusReply<StreamEntity.Seqs>>ask(streamId, r -> new StreamEntity.Write(begin, List.of(), null, r),
+            Duration.ofSeconds(10))
         .toCompletableFuture().get(10, TimeUnit.SECONDS).getValue();
   }
 
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
-    system.terminate();
     serviceSystem.terminate();
-    system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     serviceSystem.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     try (var s = Files.walk(dir)) {
       for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
@@ -95,13 +92,12 @@ public class JournalAppendBench {
 
   /** One persisted, acknowledged batch of {@code batch} chunks. A fresh stream every 500 batches bounds its state. */
   @Benchmark
-  public List<Long> appendBatch() throws Exception {
+  public StreamEntity.Seqs appendBatch() throws Exception {
     if (++appends % 500 == 0) {
       newStream();
     }
-    return AskPattern.<EntityRegistry.Command<StreamEntity.Command>, StatusReply<List<Long>>>ask(system,
-            r -> new EntityRegistry.Envelope<>(streamId, new StreamEntity.Write(null, chunks, null, r)),
-            Duration.ofSeconds(10), system.scheduler())
+    return streams.<StatusReply<StreamEntity.Seqs>>ask(streamId, r -> new StreamEntity.Write(null, chunks, null, r),
+            Duration.ofSeconds(10))
         .toCompletableFuture().get(10, TimeUnit.SECONDS).getValue();
   }
 }

@@ -48,7 +48,7 @@ public class JournalStreamBench {
             + "pekko-llm.recovery.retention.sweep-interval = 0s")
         .withFallback(ConfigFactory.load()).resolve();
     system = ActorSystem.create(Behaviors.empty(), "jmh-journal-stream", config);
-    service = RecoveryService.start(system, JournalSettings.create(config), "recovery");
+    service = RecoveryService.start(system, JournalSettings.create(config));
     chunks = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       chunks.add(ChatChunk.text(" token" + i));

@@ -324,10 +324,24 @@ public final class LlmClient implements AutoCloseable {
       if (keys == null) {
         keys = KeyService.start(system, journalSettings, system.settings().config().getConfig("pekko-llm.keys"),
             entityHost, clock, this::knowsModel,
-            name -> router.groupOf(name) == null ? List.of() : router.groupOf(name).models());
+            name -> router.groupOf(name) == null ? List.of() : router.groupOf(name).models(),
+            alert -> callbacks.softBudgetExceeded(new io.pekkollm.callback.CallEvent.SoftBudgetExceeded(
+                "soft-budget-" + alert.keyId() + "-" + alert.at(), java.time.Instant.ofEpochMilli(alert.at()),
+                alert.keyId(), alert.team(), alert.spend(), alert.softBudget(),
+                alert.periodEndsAt() == null ? null : java.time.Instant.ofEpochMilli(alert.periodEndsAt()))),
+            metrics.enabled() ? metrics.registry() : null);
       }
       return keys;
     }
+  }
+
+  /**
+   * This client calling on behalf of {@code identity}: a host service's own user, whose limits and budget are those
+   * of a virtual key made with {@link #keys()} ({@link KeyService#create}), without any HTTP key. See
+   * {@link IdentifiedClient}.
+   */
+  public IdentifiedClient as(io.pekkollm.keys.CallerIdentity identity) {
+    return new IdentifiedClient(this, keys(), identity);
   }
 
   /** Whether {@code model} names a model group, or a model ({@code provider/model}, {@code provider/*}) of a provider. */

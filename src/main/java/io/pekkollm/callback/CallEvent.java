@@ -50,4 +50,12 @@ public sealed interface CallEvent {
 
   /** One chunk of a streamed call, in order. */
   record Chunk(String callId, Instant at, ChatChunk chunk) implements CallEvent {}
+
+  /**
+   * A virtual key's spend in its budget period reached its soft budget ({@code spend} of {@code softBudget}, USD):
+   * one event per key and period, not tied to one call ({@code callId} names the key and period).
+   * {@code periodEndsAt} is null for a key whose budget has no period. Never carries the key's secret.
+   */
+  record SoftBudgetExceeded(String callId, Instant at, String keyId, String team, java.math.BigDecimal spend,
+      java.math.BigDecimal softBudget, Instant periodEndsAt) implements CallEvent {}
 }

@@ -11,7 +11,8 @@ import java.time.Duration;
 
 /**
  * The JSON form of a {@link CallEvent} that the built-in sinks write: {@code event} ({@code start},
- * {@code success}, {@code failure}, {@code chunk}), {@code call_id}, {@code at}, the requested {@code model}, and
+ * {@code success}, {@code failure}, {@code chunk}, {@code soft_budget_exceeded} with the key id, team, spend and
+ * soft budget), {@code call_id}, {@code at}, the requested {@code model}, and
  * per kind the served model, usage, cost, latency, time to first chunk, finish reason or error kind. Request
  * messages, answer text and chunk text only with {@code include-bodies}, redacted.
  */
@@ -80,6 +81,13 @@ final class CallEventJson {
       if (c.chunk().finishReason() != null) {
         o.put("finish_reason", c.chunk().finishReason().value());
       }
+    } else if (event instanceof CallEvent.SoftBudgetExceeded b) {
+      o.put("event", "soft_budget_exceeded");
+      o.put("key_id", b.keyId());
+      o.put("team", b.team());
+      o.put("spend_usd", b.spend());
+      o.put("soft_budget_usd", b.softBudget());
+      o.put("period_ends_at", b.periodEndsAt() == null ? null : b.periodEndsAt().toString());
     }
     return o;
   }

@@ -127,6 +127,11 @@ public final class Callbacks implements AutoCloseable {
     });
   }
 
+  /** Delivers {@code event} to every callback (queued, off the caller's thread). */
+  public void softBudgetExceeded(CallEvent.SoftBudgetExceeded event) {
+    offer(event);
+  }
+
   private void offer(CallEvent e) {
     for (Worker w : workers) {
       w.offer(e);
@@ -286,6 +291,8 @@ public final class Callbacks implements AutoCloseable {
           callback.onFailure(f);
         } else if (e instanceof CallEvent.Chunk c) {
           callback.onChunk(c);
+        } else if (e instanceof CallEvent.SoftBudgetExceeded b) {
+          callback.onSoftBudgetExceeded(b);
         }
       });
     }

@@ -22,4 +22,9 @@ abstract class EventSink implements LlmCallback {
   public final void onFailure(CallEvent.Failed event) {
     accept(event);
   }
+
+  @Override
+  public final void onSoftBudgetExceeded(CallEvent.SoftBudgetExceeded event) {
+    accept(event);
+  }
 }

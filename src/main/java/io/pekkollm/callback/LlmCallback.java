@@ -30,6 +30,9 @@ public interface LlmCallback extends AutoCloseable {
   /** One chunk of a streamed call; only for a callback whose {@link #wantsChunks()} is true. */
   default void onChunk(CallEvent.Chunk event) {}
 
+  /** A virtual key reached its soft budget (once per key and budget period). */
+  default void onSoftBudgetExceeded(CallEvent.SoftBudgetExceeded event) {}
+
   /** Whether this callback receives {@link #onChunk} events (one per streamed chunk); default false. */
   default boolean wantsChunks() {
     return false;

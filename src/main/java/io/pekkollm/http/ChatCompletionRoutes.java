@@ -59,13 +59,14 @@ final class ChatCompletionRoutes {
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
-    return caller.admit(parsed.request().model()).thenCompose(charge -> {
+    ChatRequest request = caller.own(parsed.request());
+    return caller.admit(request.model()).thenCompose(charge -> {
       // The client call is made on this thread, now: it takes the request's trace context from here.
       try (var scope = GatewayTracing.enter(trace)) {
         if (parsed.validateSchema()) {
-          return validated(parsed.request(), charge);
+          return validated(request, charge);
         }
-        return parsed.stream() ? streamed(parsed, charge) : whole(parsed.request(), charge);
+        return parsed.stream() ? streamed(parsed, request, charge) : whole(request, charge);
       }
     });
   }
@@ -136,9 +137,9 @@ final class ChatCompletionRoutes {
     });
   }
 
-  private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed,
+  private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed, ChatRequest request,
       GatewayAuth.Charge charge) {
-    return sse.stream(client, parsed.request(), served -> new ChatCompletionsEvents(ResponseHeaders.newId(), served,
+    return sse.stream(client, request, served -> new ChatCompletionsEvents(ResponseHeaders.newId(), served,
         ResponseHeaders.nowSeconds(), parsed.includeUsage(),
         (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null)), charge);
   }

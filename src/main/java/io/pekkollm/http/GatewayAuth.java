@@ -28,6 +28,46 @@ final class GatewayAuth {
   /** The request attribute naming who sends it, set once the key check passed. */
   static final AttributeKey<Caller> CALLER = AttributeKey.create("pekko-llm-caller", Caller.class);
 
+  /** The request attribute the access log reads back: the key, team and model the request turned out to use. */
+  static final AttributeKey<AccessNote> NOTE = AttributeKey.create("pekko-llm-access-note", AccessNote.class);
+
+  /**
+   * What the access log line adds about a request, filled in while it is handled: the virtual key's id (never
+   * its secret) and team, and the model it asked for. Written by the request's handling, read once its response
+   * is ready.
+   */
+  static final class AccessNote {
+    volatile String keyId;
+    volatile String team;
+    volatile String model;
+
+    /** The note of {@code req}, or null when the access log is off. */
+    static AccessNote of(HttpRequest req) {
+      return req.getAttribute(NOTE).orElse(null);
+    }
+
+    /** " key=... team=... model=..." for the fields known, or "". */
+    String suffix() {
+      String k = keyId;
+      String t = team;
+      String m = model;
+      if (k == null && m == null) {
+        return "";
+      }
+      StringBuilder sb = new StringBuilder();
+      if (k != null) {
+        sb.append(" key=").append(k);
+        if (t != null) {
+          sb.append(" team=").append(t);
+        }
+      }
+      if (m != null) {
+        sb.append(" model=").append(m);
+      }
+      return sb.toString();
+    }
+  }
+
   private static final String MISSING = "missing or invalid API key: send 'Authorization: Bearer <key>' with the "
       + "gateway's PEKKO_LLM_API_KEY or a virtual key";
 
@@ -46,8 +86,8 @@ final class GatewayAuth {
   }
 
   /** Who calls: a virtual key, or (key null) one of the gateway's own keys or anyone when none is set. */
-  record Caller(VirtualKey key, boolean admin, KeyService keys) {
-    static final Caller OPEN = new Caller(null, false, null);
+  record Caller(VirtualKey key, boolean admin, KeyService keys, AccessNote note) {
+    static final Caller OPEN = new Caller(null, false, null, null);
 
     /** The caller of {@code req} (OPEN on routes outside the key check). */
     static Caller of(HttpRequest req) {
@@ -56,15 +96,32 @@ final class GatewayAuth {
 
     /** Admits one call to {@code model}: fails with the key's refusal (403, 429); see {@link KeyService#admit}. */
     CompletionStage<Charge> admit(String model) {
+      if (note != null) {
+        note.model = model;
+      }
       if (key == null) {
         return CompletableFuture.completedFuture(Charge.NONE);
       }
       return keys.admit(key, model).thenApply(t -> t::settle);
     }
 
-    /** The owner recorded with what this caller creates (streams, sessions): its key id, or null. */
+    /** The owner recorded with what this caller creates (streams, sessions, responses): its key id, or null. */
     String owner() {
       return key == null ? null : key.id();
+    }
+
+    /**
+     * Whether this caller may read or change what {@code owner} created. A virtual key sees only its own; the
+     * gateway's own keys (and anyone, with no key set) see everything. Records without an owner (made with the
+     * shared key, or before owners were recorded) are not shown to virtual keys: the safe side of the two.
+     */
+    boolean canSee(String owner) {
+      return key == null || key.id().equals(owner);
+    }
+
+    /** {@code request} owned by this caller ({@link io.pekkollm.model.ChatRequest#owner()}). */
+    io.pekkollm.model.ChatRequest own(io.pekkollm.model.ChatRequest request) {
+      return key == null ? request : request.toBuilder().owner(key.id()).build();
     }
   }
 
@@ -93,12 +150,29 @@ final class GatewayAuth {
   }
 
   /**
+   * Admits a call of {@code caller} on {@code model} that continues something the key {@code owner} started (a
+   * resumed stream): it is charged to that key, whoever resumes it. A virtual key only reaches its own streams, so
+   * for one this is its own admission; the gateway's own keys resuming a key's stream charge that key (its
+   * budget and limits apply, revoked or not: the stream was its). Without an owner, the caller's own admission.
+   */
+  CompletionStage<Charge> admitFor(Caller caller, String owner, String model) {
+    if (owner == null || caller.key() != null || keys == null) {
+      return caller.admit(model);
+    }
+    KeyService service = keys.get();
+    return service.get(owner).thenCompose(found -> found.isEmpty()
+        ? CompletableFuture.completedFuture(Charge.NONE)
+        : service.admit(found.get(), model).thenApply(t -> (Charge) t::settle));
+  }
+
+  /**
    * Who sends {@code req}; fails with an AUTHENTICATION {@link LlmException} for a missing, unknown, revoked or
    * expired key. {@code orXApiKey}: an {@code x-api-key} header counts too.
    */
   CompletionStage<Caller> caller(HttpRequest req, boolean orXApiKey) {
     if (!required) {
-      return CompletableFuture.completedFuture(Caller.OPEN);
+      AccessNote note = AccessNote.of(req);
+      return CompletableFuture.completedFuture(note == null ? Caller.OPEN : new Caller(null, false, null, note));
     }
     String token = token(req, orXApiKey);
     if (token == null) {
@@ -106,16 +180,23 @@ final class GatewayAuth {
     }
     byte[] given = token.getBytes(StandardCharsets.UTF_8);
     if (masterKey != null && MessageDigest.isEqual(given, masterKey)) {
-      return CompletableFuture.completedFuture(new Caller(null, true, null));
+      return CompletableFuture.completedFuture(new Caller(null, true, null, AccessNote.of(req)));
     }
     if (apiKey != null && MessageDigest.isEqual(given, apiKey)) {
-      return CompletableFuture.completedFuture(new Caller(null, false, null));
+      return CompletableFuture.completedFuture(new Caller(null, false, null, AccessNote.of(req)));
     }
     if (keys == null || !token.startsWith("sk-")) {
       return CompletableFuture.failedFuture(missing());
     }
     KeyService service = keys.get();
-    return service.authenticate(token).thenApply(k -> new Caller(k, false, service));
+    AccessNote note = AccessNote.of(req);
+    return service.authenticate(token).thenApply(k -> {
+      if (note != null) {
+        note.keyId = k.id();
+        note.team = k.team();
+      }
+      return new Caller(k, false, service, note);
+    });
   }
 
   private static LlmException missing() {

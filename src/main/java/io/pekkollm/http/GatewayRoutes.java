@@ -97,7 +97,7 @@ public final class GatewayRoutes {
     this.tracing = new GatewayTracing(client.tracing());
     this.chat = new ChatCompletionRoutes(client, bodies, largeRequests, sse);
     this.responses = new ResponsesRoutes(client, bodies, sse);
-    this.streams = new StreamRoutes(client, bodies, sse, responses);
+    this.streams = new StreamRoutes(client, bodies, sse, responses, auth);
     this.models = new ModelRoutes(client);
     this.health = new HealthRoutes(client, settings);
     this.cacheRoutes = new CacheRoutes(client.cache());
@@ -163,14 +163,15 @@ public final class GatewayRoutes {
       java.util.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler,
       java.util.function.Function<Throwable, HttpResponse> errors) {
     long start = System.nanoTime();
+    HttpRequest noted = settings.accessLog() ? req.addAttribute(GatewayAuth.NOTE, new GatewayAuth.AccessNote()) : req;
     CompletionStage<HttpResponse> resp;
     try {
-      resp = auth.authorized(req, anthropic, handler);
+      resp = auth.authorized(noted, anthropic, handler);
     } catch (RuntimeException e) {
       resp = CompletableFuture.completedFuture(errors.apply(e));
     }
     resp = resp.exceptionally(errors::apply);
-    return settings.accessLog() ? resp.thenApply(r -> logAccess(req, start, r)) : resp;
+    return settings.accessLog() ? resp.thenApply(r -> logAccess(noted, start, r)) : resp;
   }
 
   /** The answer on a connection accepted in the health reserve (ConnectionLimits) to anything but /health. */
@@ -197,7 +198,8 @@ public final class GatewayRoutes {
             path("models", () -> get(() -> completeWithFuture(models.list()))),
             path(segment("streams").slash(segment()).slash("resume"), id ->
                 post(() -> completeWithFuture(streams.resume(id, req)))),
-            path(segment("streams").slash(segment()), id -> get(() -> completeWithFuture(streams.status(id)))),
+            path(segment("streams").slash(segment()), id -> get(() -> completeWithFuture(streams.status(id,
+                GatewayAuth.Caller.of(req))))),
             path(segment("models").slash(PathMatchers.remaining()),
                 rest -> get(() -> completeWithFuture(models.one(ModelRoutes.modelId(req))))),
             cacheRoutes.route(),
@@ -233,17 +235,19 @@ public final class GatewayRoutes {
   }
 
   private Route accessLog(Route inner) {
-    return extractRequest(req -> {
+    return extractRequest(plain -> {
       long start = System.nanoTime();
-      return mapResponse(resp -> logAccess(req, start, resp), () -> inner);
+      HttpRequest req = plain.addAttribute(GatewayAuth.NOTE, new GatewayAuth.AccessNote());
+      return mapRequest(r -> req, () -> mapResponse(resp -> logAccess(req, start, resp), () -> inner));
     });
   }
 
   private static HttpResponse logAccess(HttpRequest req, long start, HttpResponse resp) {
     if (ACCESS.isInfoEnabled()) {
       long micros = (System.nanoTime() - start) / 1000;
-      ACCESS.info("{} {} {} {}.{} ms", req.method().value(), req.getUri().path(), resp.status().intValue(),
-          micros / 1000, String.valueOf(1000 + micros % 1000 / 10).substring(2));
+      GatewayAuth.AccessNote note = GatewayAuth.AccessNote.of(req);
+      ACCESS.info("{} {} {} {}.{} ms{}", req.method().value(), req.getUri().path(), resp.status().intValue(),
+          micros / 1000, String.valueOf(1000 + micros % 1000 / 10).substring(2), note == null ? "" : note.suffix());
     }
     return resp;
   }

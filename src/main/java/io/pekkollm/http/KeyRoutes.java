@@ -36,7 +36,7 @@ import org.apache.pekko.http.javadsl.model.Query;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The admin API of virtual keys, for the master key only ({@code PEKKO_LLM_MASTER_KEY}), with LiteLLM's field
+ * The admin API of virtual keys, for the master key only ({@code PEKKO_LLM_MASTER_KEY}; a virtual key may read its own {@code /v1/spend}), with LiteLLM's field
  * names: {@code POST /v1/keys} (the secret is in the answer's {@code key}, this once), {@code GET /v1/keys}
  * ({@code ?limit=&after=<id>}), {@code GET|PATCH|DELETE /v1/keys/{id}} (DELETE revokes), {@code POST
  * /v1/keys/{id}/rotate}, {@code GET /v1/spend?key=&team=&model=&from=&to=&group_by=day|model|team|key} (dates
@@ -67,7 +67,8 @@ final class KeyRoutes {
             patch(() -> admin(req, k -> bodies.readJson(req).thenCompose(b -> k.update(id, b, ACTOR))
                 .thenApply(v -> ok(v.toJson())))),
             delete(() -> admin(req, k -> k.revoke(id, ACTOR).thenApply(v -> ok(v.toJson())))))),
-        path("spend", () -> get(() -> admin(req, k -> spend(k, req.getUri().query())))),
+        path("spend", () -> get(() -> GatewayAuth.Caller.of(req).key() != null && auth.keysEnabled()
+            ? ownSpend(req) : admin(req, k -> spend(k, req.getUri().query(), null)))),
         pathPrefix("audit", () -> get(() -> admin(req, k -> audit(k, req.getUri().query()))))));
   }
 
@@ -104,6 +105,8 @@ final class KeyRoutes {
         o.put("spend", s.total()).put("period_spend", s.periodSpend())
             .put("budget_reset_at", s.resetsAt() == null ? null : Instant.ofEpochMilli(s.resetsAt()).toString())
             .put("soft_budget_exceeded", key.softBudget() != null && s.periodSpend().compareTo(key.softBudget()) >= 0)
+            .put("soft_budget_exceeded_at", s.softBudgetExceededAt() == null ? null
+                : Instant.ofEpochMilli(s.softBudgetExceededAt()).toString())
             .put("spend_unwritten", s.unwritten());
         return ok(o);
       });
@@ -132,8 +135,24 @@ final class KeyRoutes {
     });
   }
 
-  private static CompletionStage<HttpResponse> spend(KeyService keys, Query q) {
-    String key = q.get("key").orElse(null);
+  /** {@code GET /v1/spend} for a virtual key: its own spend only; another key's id is unknown to it (404). */
+  private Route ownSpend(HttpRequest req) {
+    String own = GatewayAuth.Caller.of(req).key().id();
+    CompletionStage<HttpResponse> resp;
+    try {
+      resp = spend(auth.keys(), req.getUri().query(), own);
+    } catch (RuntimeException e) {
+      resp = CompletableFuture.failedFuture(e);
+    }
+    return completeWithFuture(resp.exceptionally(ErrorResponses::of));
+  }
+
+  /** The spend report; {@code only}: the one key it may cover (a virtual key asking), null: any. */
+  private static CompletionStage<HttpResponse> spend(KeyService keys, Query q, String only) {
+    String key = q.get("key").orElse(only);
+    if (only != null && !only.equals(key)) {
+      throw new LlmException(ErrorKind.NOT_FOUND, "no key '" + key + "'", null, false, "key");
+    }
     String team = q.get("team").orElse(null);
     String model = q.get("model").orElse(null);
     LocalDate from = date(q, "from");

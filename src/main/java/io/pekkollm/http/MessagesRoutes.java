@@ -70,8 +70,8 @@ final class MessagesRoutes {
   CompletionStage<HttpResponse> messages(HttpRequest req) {
     return body(req, body -> {
       MessagesCodec.ParsedRequest parsed = MessagesCodec.readRequest(body, false);
-      ChatRequest request = prepare(parsed.request(), req);
       GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+      ChatRequest request = caller.own(prepare(parsed.request(), req));
       GatewayTracing.Trace trace = GatewayTracing.of(req);
       GatewayTracing.caller(trace, caller);
       return caller.admit(request.model())

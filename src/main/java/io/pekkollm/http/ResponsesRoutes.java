@@ -58,8 +58,8 @@ final class ResponsesRoutes {
     return concat(
         path("responses", () -> post(() -> extractRequest(req -> completeWithFuture(create(req))))),
         path(segment("responses").slash(segment()), id -> concat(
-            get(() -> completeWithFuture(retrieve(id))),
-            delete(() -> completeWithFuture(remove(id))))));
+            get(() -> extractRequest(req -> completeWithFuture(retrieve(id, GatewayAuth.Caller.of(req))))),
+            delete(() -> extractRequest(req -> completeWithFuture(remove(id, GatewayAuth.Caller.of(req))))))));
   }
 
   CompletionStage<HttpResponse> create(HttpRequest req) {
@@ -82,12 +82,12 @@ final class ResponsesRoutes {
     } catch (LlmException e) {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
-    return history(parsed.previousResponseId()).thenCompose(history -> {
-      ChatRequest request = ResponsesCodec.chatRequest(parsed, history);
+    return history(parsed.previousResponseId(), caller).thenCompose(history -> {
+      ChatRequest request = caller.own(ResponsesCodec.chatRequest(parsed, history));
       return caller.admit(request.model()).thenCompose(charge -> {
         try (var scope = GatewayTracing.enter(trace)) {
-          return parsed.stream() ? streamed(parsed, json, request, history, charge)
-              : whole(parsed, request, history, charge);
+          return parsed.stream() ? streamed(parsed, json, request, history, charge, caller.owner())
+              : whole(parsed, request, history, charge, caller.owner());
         }
       });
     });
@@ -98,7 +98,7 @@ final class ResponsesRoutes {
    * and echoed fields, the message's text and the stored response (when the request stored) whole, the kept text
    * followed by the continuation. A previous response deleted since is no longer part of the stored conversation.
    */
-  CompletionStage<SseResponses.EventEncoder> resumedEvents(StreamOrigin origin, ResumedStream r) {
+  CompletionStage<SseResponses.EventEncoder> resumedEvents(StreamOrigin origin, ResumedStream r, String owner) {
     ResponsesCodec.Parsed parsed;
     try {
       parsed = ResponsesCodec.readRequest(origin.request());
@@ -106,35 +106,39 @@ final class ResponsesRoutes {
       return CompletableFuture.failedFuture(new LlmException(ErrorKind.INTERNAL, "the journalled Responses request of "
           + "stream " + r.recoveryId() + " cannot be read: " + e.getMessage()));
     }
-    return history(parsed.previousResponseId())
+    return history(parsed.previousResponseId(), GatewayAuth.Caller.OPEN)
         .exceptionally(e -> Json.MAPPER.createArrayNode())
-        .thenApply(history -> events(origin.id(), origin.createdAt(), parsed, history, r::model, r.keptText()));
+        .thenApply(history -> events(origin.id(), origin.createdAt(), parsed, history, r::model, r.keptText(), owner));
   }
 
   /**
    * The event encoder of response {@code id}: named after {@code served}'s model, priced, and stored on completion
-   * when the request stores; its message text starts with {@code keptText} ("" for a new stream).
+   * when the request stores, owned by {@code owner} (a virtual key id, or null); its message text starts with
+   * {@code keptText} ("" for a new stream).
    */
   private ResponsesEvents events(String id, long createdAt, ResponsesCodec.Parsed parsed, ArrayNode history,
-      Supplier<String> served, String keptText) {
+      Supplier<String> served, String keptText, String owner) {
     return new ResponsesEvents(id, createdAt, parsed, served,
         (providerModel, usage) -> client.cost(served.get(), providerModel, usage).orElse(null),
         completed -> {
           if (parsed.store()) {
             // Registered before response.completed is written: a read of this id waits for the write.
             store(id, Json.write(completed),
-                ResponsesCodec.conversation(history, parsed, (ArrayNode) completed.get("output")));
+                ResponsesCodec.conversation(history, parsed, (ArrayNode) completed.get("output")), owner);
           }
         }, keptText);
   }
 
-  /** The conversation the previous response ends (empty without one); a 404 for an unknown id. */
-  private CompletionStage<ArrayNode> history(String previousId) {
+  /**
+   * The conversation the previous response ends (empty without one); a 404 for an unknown id or one that
+   * {@code caller} may not see (another key's).
+   */
+  private CompletionStage<ArrayNode> history(String previousId, GatewayAuth.Caller caller) {
     if (previousId == null) {
       return CompletableFuture.completedFuture(Json.MAPPER.createArrayNode());
     }
     return client.responses().get(previousId).thenApply(found -> {
-      StoredResponse s = found.orElseThrow(() -> new LlmException(ErrorKind.NOT_FOUND, "Previous response with id '"
+      StoredResponse s = found.filter(r -> caller.canSee(r.owner())).orElseThrow(() -> new LlmException(ErrorKind.NOT_FOUND, "Previous response with id '"
           + previousId + "' not found.", null, false, "previous_response_id"));
       try {
         return (ArrayNode) Json.parse(s.conversationJson());
@@ -145,7 +149,7 @@ final class ResponsesRoutes {
   }
 
   private CompletionStage<HttpResponse> whole(ResponsesCodec.Parsed parsed, ChatRequest request, ArrayNode history,
-      GatewayAuth.Charge charge) {
+      GatewayAuth.Charge charge, String owner) {
     String id = ResponsesCodec.newId("resp");
     long created = ResponseHeaders.nowSeconds();
     return client.chat(request).whenComplete((resp, err) -> ChatCompletionRoutes.settle(charge, request.model(), resp))
@@ -154,7 +158,8 @@ final class ResponsesRoutes {
       ObjectNode r = ResponsesCodec.response(id, created, "completed", resp.model(), parsed, output, resp.usage(),
           resp.cost().orElse(null), null, ResponsesCodec.incompleteReason(resp.finishReason()));
       String json = Json.write(r);
-      CompletionStage<?> stored = parsed.store() ? store(id, json, ResponsesCodec.conversation(history, parsed, output))
+      CompletionStage<?> stored = parsed.store()
+          ? store(id, json, ResponsesCodec.conversation(history, parsed, output), owner)
           : CompletableFuture.completedFuture(null);
       return stored.thenApply(done -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
           .addHeader(RawHeader.create("X-Served-Model", resp.model())));
@@ -162,7 +167,7 @@ final class ResponsesRoutes {
   }
 
   private CompletionStage<HttpResponse> streamed(ResponsesCodec.Parsed parsed, JsonNode body, ChatRequest request,
-      ArrayNode history, GatewayAuth.Charge charge) {
+      ArrayNode history, GatewayAuth.Charge charge, String owner) {
     AtomicReference<ChatStream> handleRef = new AtomicReference<>();
     Supplier<String> served = () -> {
       ChatStream h = handleRef.get();
@@ -170,7 +175,7 @@ final class ResponsesRoutes {
     };
     String id = ResponsesCodec.newId("resp");
     long createdAt = ResponseHeaders.nowSeconds();
-    ResponsesEvents events = events(id, createdAt, parsed, history, served, "");
+    ResponsesEvents events = events(id, createdAt, parsed, history, served, "", owner);
     String origin = StreamOrigin.responses(id, createdAt, body);
     Source<JournaledChunk, ChatStream> source = client.streamJournaled(request, origin).mapMaterializedValue(h -> {
       handleRef.set(h);
@@ -181,22 +186,27 @@ final class ResponsesRoutes {
         SseResponses.metered(client, charge, request.model()));
   }
 
-  private CompletionStage<?> store(String id, String json, ArrayNode conversation) {
-    return client.responses().put(new StoredResponse(id, json, Json.write(conversation), System.currentTimeMillis()));
+  private CompletionStage<?> store(String id, String json, ArrayNode conversation, String owner) {
+    return client.responses().put(new StoredResponse(id, json, Json.write(conversation), System.currentTimeMillis(),
+        owner));
   }
 
-  private CompletionStage<HttpResponse> retrieve(String id) {
+  private CompletionStage<HttpResponse> retrieve(String id, GatewayAuth.Caller caller) {
     return client.responses().get(id).handle((found, err) -> {
       if (err != null) {
         return ErrorResponses.of(err);
       }
-      return found.map(s -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, s.responseJson()))
+      return found.filter(s -> caller.canSee(s.owner())).map(s -> HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, s.responseJson()))
           .orElseGet(() -> notFound(id));
     });
   }
 
-  private CompletionStage<HttpResponse> remove(String id) {
-    return client.responses().delete(id).handle((deleted, err) -> {
+  private CompletionStage<HttpResponse> remove(String id, GatewayAuth.Caller caller) {
+    // Another key's response is answered as unknown, and left alone.
+    CompletionStage<Boolean> deletion = caller.key() == null ? client.responses().delete(id)
+        : client.responses().get(id).thenCompose(found -> found.filter(s -> caller.canSee(s.owner())).isPresent()
+            ? client.responses().delete(id) : CompletableFuture.completedFuture(false));
+    return deletion.handle((deleted, err) -> {
       if (err != null) {
         return ErrorResponses.of(err);
       }

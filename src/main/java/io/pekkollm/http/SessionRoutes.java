@@ -61,7 +61,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  *   <li>{@code GET /v1/sessions/{id}/export} downloads the session file; {@code POST /v1/sessions/import} (with
  *   {@code ?new_id=true} to give it a new id) imports one, all or nothing.</li>
  * </ul>
- * Responses to a turn carry {@code X-Session-Id}.
+ * Responses to a turn carry {@code X-Session-Id}. A session made with a virtual key belongs to it: other virtual
+ * keys get 404 for it on every route and do not see it listed; the gateway's own keys see every session
+ * ({@link GatewayAuth.Caller#canSee}).
  */
 final class SessionRoutes {
   private final LlmClient client;
@@ -82,40 +84,62 @@ final class SessionRoutes {
   }
 
   private Route route(HttpRequest req, SessionClient sessions) {
+    GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
     return concat(
         pathEndOrSingleSlash(() -> concat(
-            post(() -> completeWithFuture(withBody(req, this::create))),
+            post(() -> completeWithFuture(withBody(req, body -> create(body, caller)))),
             get(() -> parameterOptional("limit", limit -> parameterOptional("after", after ->
-                completeWithFuture(list(limit.orElse("20"), after.orElse(null)))))))),
+                completeWithFuture(list(limit.orElse("20"), after.orElse(null), caller))))))),
         path("import", () -> post(() -> parameterOptional("new_id", newId ->
-            completeWithFuture(withBody(req, body -> sessions.importJson(body, newId.map("true"::equals).orElse(false))
+            completeWithFuture(withBody(req, body -> sessions.importJson(body, newId.map("true"::equals).orElse(false),
+                    caller.owner())
                 .thenApply(SessionRoutes::sessionResponse)))))),
         path(segment(), id -> concat(
-            get(() -> completeWithFuture(sessions.get(id).thenApply(s -> s.map(SessionRoutes::sessionResponse)
-                .orElseGet(() -> notFound(id))))),
-            patch(() -> completeWithFuture(withBody(req, body -> update(id, body)))),
-            delete(() -> completeWithFuture(sessions.delete(id).thenApply(deleted -> deleted
-                ? json(Json.object().put("id", id).put("object", "session.deleted").put("deleted", true))
-                : notFound(id)))))),
-        path(segment().slash("chat"), id -> post(() -> completeWithFuture(withBody(req, body -> chat(id, body, GatewayAuth.Caller.of(req)))))),
-        path(segment().slash("chat").slash("completions"), id ->
-            post(() -> completeWithFuture(withBody(req, body -> chat(id, body, GatewayAuth.Caller.of(req)))))),
-        path(segment().slash("export"), id -> get(() -> completeWithFuture(sessions.get(id).thenApply(s -> s
-            .map(x -> sessionResponse(x).addHeader(RawHeader.create("Content-Disposition",
+            get(() -> completeWithFuture(visible(sessions, id, caller).thenApply(s -> s
+                .map(SessionRoutes::sessionResponse).orElseGet(() -> notFound(id))))),
+            patch(() -> completeWithFuture(withBody(req, body -> owned(sessions, id, caller,
+                () -> update(id, body))))),
+            delete(() -> completeWithFuture(owned(sessions, id, caller, () -> sessions.delete(id)
+                .thenApply(deleted -> deleted
+                    ? json(Json.object().put("id", id).put("object", "session.deleted").put("deleted", true))
+                    : notFound(id))))))),
+        path(segment().slash("chat"), id -> post(() -> completeWithFuture(withBody(req,
+            body -> owned(sessions, id, caller, () -> chat(id, body, caller)))))),
+        path(segment().slash("chat").slash("completions"), id -> post(() -> completeWithFuture(withBody(req,
+            body -> owned(sessions, id, caller, () -> chat(id, body, caller)))))),
+        path(segment().slash("export"), id -> get(() -> completeWithFuture(visible(sessions, id, caller)
+            .thenApply(s -> s.map(x -> sessionResponse(x).addHeader(RawHeader.create("Content-Disposition",
                 "attachment; filename=\"session-" + x.id() + ".json\"")))
             .orElseGet(() -> notFound(id)))))));
   }
 
+  /** The session {@code id} if {@code caller} may see it (empty for another key's: never reveal it exists). */
+  private static CompletionStage<java.util.Optional<Session>> visible(SessionClient sessions, String id,
+      GatewayAuth.Caller caller) {
+    return sessions.get(id).thenApply(s -> s.filter(x -> caller.canSee(x.owner())));
+  }
+
+  /** {@code action} when {@code caller} may use session {@code id}; a 404 when it is another key's. */
+  private static CompletionStage<HttpResponse> owned(SessionClient sessions, String id, GatewayAuth.Caller caller,
+      Supplier<CompletionStage<HttpResponse>> action) {
+    if (caller.key() == null) {
+      return action.get();
+    }
+    return visible(sessions, id, caller).thenCompose(s -> s.isPresent() ? action.get()
+        : CompletableFuture.completedFuture(notFound(id)));
+  }
+
   // ------------------------------------------------------------------ handlers
 
-  private CompletionStage<HttpResponse> create(JsonNode body) {
+  private CompletionStage<HttpResponse> create(JsonNode body, GatewayAuth.Caller caller) {
     requireObject(body, "{\"model\": \"openai/gpt-4o-mini\", \"name\": \"...\"}");
     NewSession.Builder b = NewSession.builder()
         .id(JsonFields.optText(body, "id"))
         .name(JsonFields.optText(body, "name"))
         .model(JsonFields.optText(body, "model"))
         .system(JsonFields.optText(body, "system"))
-        .metadata(metadata(body.get("metadata")));
+        .metadata(metadata(body.get("metadata")))
+        .owner(caller.owner());
     if (body.has("context_strategy")) {
       TruncationStrategy s = strategy(body.get("context_strategy"));
       if (s == null) {
@@ -139,7 +163,7 @@ final class SessionRoutes {
     return sessionClient.get().update(id, b.build()).thenApply(SessionRoutes::sessionResponse);
   }
 
-  private CompletionStage<HttpResponse> list(String limitParam, String after) {
+  private CompletionStage<HttpResponse> list(String limitParam, String after, GatewayAuth.Caller caller) {
     int limit;
     try {
       limit = Integer.parseInt(limitParam.trim());
@@ -150,7 +174,7 @@ final class SessionRoutes {
       return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
           "'limit' must be an integer from 1 to " + SessionClient.MAX_PAGE, "limit"));
     }
-    return sessionClient.get().list(limit, after).thenApply(page -> {
+    return sessionClient.get().list(limit, after, caller.owner()).thenApply(page -> {
       ObjectNode root = Json.object().put("object", "list");
       ArrayNode data = root.putArray("data");
       for (SessionSummary s : page.sessions()) {
@@ -172,7 +196,7 @@ final class SessionRoutes {
       o.put("model", SessionClient.SESSION_MODEL);
     }
     ChatCompletionsCodec.ParsedRequest parsed = ChatCompletionsCodec.readRequest(o);
-    ChatRequest turn = parsed.request();
+    ChatRequest turn = caller.own(parsed.request());
     if (caller.key() == null) {
       return turn(id, parsed, turn, GatewayAuth.Charge.NONE);
     }

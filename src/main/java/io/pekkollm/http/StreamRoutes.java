@@ -12,6 +12,7 @@ import io.pekkollm.recovery.ResumeStrategy;
 import io.pekkollm.recovery.StreamSnapshot;
 import io.pekkollm.util.Json;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -26,21 +27,24 @@ import org.apache.pekko.util.ByteString;
  * {@code POST /v1/streams/{id}/resume} (body {@code {"strategy", "model"?}}, honouring {@code Last-Event-ID}),
  * which answers SSE starting with an {@code event: recovery} event, then in the wire format the stream was started
  * in ({@link StreamOrigin}: Chat Completions, Anthropic Messages or Responses events). A malformed or unknown id is a
- * 404; errors before the resume's stream (404, 409) are OpenAI's error body, as for every {@code /v1/streams}
- * route, and after it the format's own error event.
+ * 404, and so is another virtual key's stream ({@link GatewayAuth.Caller#canSee}); errors before the resume's stream
+ * (404, 409) are OpenAI's error body, as for every {@code /v1/streams} route, and after it the format's own error
+ * event. A resume is charged to the key that started the stream ({@link GatewayAuth#admitFor}).
  */
 final class StreamRoutes {
   private final LlmClient client;
   private final RequestBodies bodies;
   private final SseResponses sse;
+  private final GatewayAuth auth;
 
   private final ResponsesRoutes responses;
 
-  StreamRoutes(LlmClient client, RequestBodies bodies, SseResponses sse, ResponsesRoutes responses) {
+  StreamRoutes(LlmClient client, RequestBodies bodies, SseResponses sse, ResponsesRoutes responses, GatewayAuth auth) {
+    this.auth = auth;
+    this.responses = responses;
     this.client = client;
     this.bodies = bodies;
     this.sse = sse;
-    this.responses = responses;
   }
 
   CompletionStage<HttpResponse> resume(String id, HttpRequest req) {
@@ -66,20 +70,31 @@ final class StreamRoutes {
             throw LlmException.invalidRequest("'model' must be a string (provider/model)", "model");
           }
           String model = m == null || m.isNull() ? null : m.asText();
-          // A resumed stream is charged to the caller's key, on the stream's model unless the body names another.
+          // A resumed stream is charged to the key that started it, on the stream's model unless the body names
+          // another; another key's stream is unknown to this caller.
           GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
-          CompletionStage<String> charged = model != null || caller.key() == null
-              ? CompletableFuture.completedFuture(model)
-              : client.streamStatus(id).thenApply(st -> st.map(StreamSnapshot::model).orElse(null));
-          return charged.thenCompose(cm -> cm == null ? CompletableFuture.completedFuture(GatewayAuth.Charge.NONE)
-                  : caller.admit(cm))
+          CompletionStage<Optional<StreamSnapshot>> found = caller.key() == null && !auth.keysEnabled()
+              ? CompletableFuture.completedFuture(Optional.empty()) : client.streamStatus(id);
+          String[] owner = new String[1];
+          return found.thenCompose(st -> {
+                owner[0] = st.map(StreamSnapshot::owner).orElse(null);
+                if (st.isPresent() && !caller.canSee(st.get().owner())) {
+                  throw unknown(id);
+                }
+                if (caller.key() != null && st.isEmpty()) {
+                  throw unknown(id);
+                }
+                String cm = model != null ? model : st.map(StreamSnapshot::model).orElse(null);
+                return cm == null ? CompletableFuture.completedFuture(GatewayAuth.Charge.NONE)
+                    : auth.admitFor(caller, st.map(StreamSnapshot::owner).orElse(null), cm);
+              })
               .thenCompose(charge -> client.resume(id, strategy, model, lastEventId)
                   .whenComplete((r, err) -> {
                     if (err != null) {
                       charge.settle(model, null, 0);
                     }
                   })
-                  .thenCompose(r -> respond(r, charge)));
+                  .thenCompose(r -> respond(r, charge, owner[0])));
         })
         .exceptionally(ErrorResponses::of);
   }
@@ -90,11 +105,11 @@ final class StreamRoutes {
    * with message_stop), or the Responses events of the same response (ending with response.completed); in each,
    * the {@code event: recovery} event comes first.
    */
-  private CompletionStage<HttpResponse> respond(ResumedStream r, GatewayAuth.Charge charge) {
+  private CompletionStage<HttpResponse> respond(ResumedStream r, GatewayAuth.Charge charge, String owner) {
     StreamOrigin origin = StreamOrigin.read(r.origin());
     CompletionStage<SseResponses.EventEncoder> encoder = switch (origin.format()) {
       case StreamOrigin.MESSAGES -> CompletableFuture.completedFuture(new MessagesEvents(origin.id(), r::model));
-      case StreamOrigin.RESPONSES -> responses.resumedEvents(origin, r);
+      case StreamOrigin.RESPONSES -> responses.resumedEvents(origin, r, owner);
       default -> CompletableFuture.completedFuture(new ChatCompletionsEvents(ResponseHeaders.newId(), r::model,
           ResponseHeaders.nowSeconds(), false, (providerModel, usage) -> null));
     };
@@ -115,15 +130,26 @@ final class StreamRoutes {
         x -> List.<HttpHeader>of(), metered);
   }
 
-  CompletionStage<HttpResponse> status(String id) {
-    return statusJson(id).thenApply(opt -> opt.isEmpty()
+  private static LlmException unknown(String id) {
+    return new LlmException(ErrorKind.NOT_FOUND, "no stream with recovery id '" + id + "'", null, false,
+        "recovery_id");
+  }
+
+  /** {@code GET /v1/streams/{id}}: 404 for an unknown stream and for one {@code caller} may not see. */
+  CompletionStage<HttpResponse> status(String id, GatewayAuth.Caller caller) {
+    return statusJson(id, caller).thenApply(opt -> opt.isEmpty()
         ? ErrorResponses.simple(ErrorKind.NOT_FOUND, 404, "no stream with recovery id '" + id + "'", "recovery_id")
         : HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(opt.get())));
   }
 
   /** The status body of stream {@code id} ({@code GET /v1/streams/{id}}), empty when the journal has none. */
   CompletionStage<java.util.Optional<ObjectNode>> statusJson(String id) {
-    return client.streamStatus(id).thenApply(opt -> opt.map(s -> {
+    return statusJson(id, GatewayAuth.Caller.OPEN);
+  }
+
+  /** As {@link #statusJson(String)}, empty too for another virtual key's stream. */
+  CompletionStage<java.util.Optional<ObjectNode>> statusJson(String id, GatewayAuth.Caller caller) {
+    return client.streamStatus(id).thenApply(opt -> opt.filter(s -> caller.canSee(s.owner())).map(s -> {
       ObjectNode o = Json.object().put("recovery_id", s.recoveryId()).put("status", s.status())
           .put("provider", s.provider()).put("model", s.model()).put("attempt", s.attempt()).put("text", s.text())
           .put("last_event_id", s.lastSeq()).put("finish_reason", s.finishReason())

@@ -47,6 +47,7 @@ public final class KeyService {
   private final Predicate<String> knownModel;
   private final Function<String, List<String>> groupMembers;
   private final KeyLimits limits = new KeyLimits();
+  private final KeyMetrics metrics;
   private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
 
   /** A checked key (null: no key has this id) and when it was read from its entity (System.nanoTime). */
@@ -57,15 +58,26 @@ public final class KeyService {
 
   /**
    * A key's spend in USD: over its life, in its current budget period (and when that resets, epoch ms);
-   * {@code unwritten} calls of it are counted but not yet in the journal.
+   * {@code unwritten} calls of it are counted but not yet in the journal; {@code softBudgetExceededAt} when the
+   * current period's spend reached the key's soft budget (epoch ms), null while it has not.
    */
-  public record KeySpend(BigDecimal total, BigDecimal periodSpend, Long resetsAt, int unwritten) {}
+  public record KeySpend(BigDecimal total, BigDecimal periodSpend, Long resetsAt, int unwritten,
+      Long softBudgetExceededAt) {}
+
+  /**
+   * A key's spend in its budget period reached its {@code soft_budget}: raised once per period, on the node that
+   * keeps the key's spend. {@code periodEndsAt} (epoch ms) is null for a key without a budget period.
+   */
+  public record SoftBudgetAlert(String keyId, String team, BigDecimal spend, BigDecimal softBudget, long at,
+      Long periodEndsAt) {}
 
   /** The spend of one key on one day (UTC, {@code yyyy-mm-dd}) for one model and team (null: none). */
   public record SpendRow(String day, String keyId, String model, String team, BigDecimal spend) {}
 
   private KeyService(Entities<KeyDirectory.Command> directory, Entities<SpendEntity.Command> spend, Clock clock,
-      Config settings, Predicate<String> knownModel, Function<String, List<String>> groupMembers) {
+      Config settings, Predicate<String> knownModel, Function<String, List<String>> groupMembers,
+      KeyMetrics metrics) {
+    this.metrics = metrics;
     this.directory = directory;
     this.spend = spend;
     this.clock = clock;
@@ -83,6 +95,26 @@ public final class KeyService {
    */
   public static KeyService start(ActorSystem<?> system, JournalSettings journal, Config settings, EntityHost host,
       Clock clock, Predicate<String> knownModel, Function<String, List<String>> groupMembers) {
+    return start(system, journal, settings, host, clock, knownModel, groupMembers, alert -> {}, null);
+  }
+
+  /**
+   * As {@link #start(ActorSystem, JournalSettings, Config, EntityHost, Clock, Predicate, Function)}, with
+   * {@code alerts} told of every soft budget reached (after a WARN log line naming the key id, never its secret),
+   * and the keys' metrics ({@link KeyMetrics}) recorded into {@code registry} (null: none).
+   */
+  public static KeyService start(ActorSystem<?> system, JournalSettings journal, Config settings, EntityHost host,
+      Clock clock, Predicate<String> knownModel, Function<String, List<String>> groupMembers,
+      java.util.function.Consumer<SoftBudgetAlert> alerts, io.micrometer.core.instrument.MeterRegistry registry) {
+    java.util.function.Consumer<SpendEntity.SoftBudgetAlert> raise = a -> {
+      LOG.warn("key {} (team {}) reached its soft_budget: ${} spent of ${} in this period", a.keyId(),
+          a.team() == null ? "-" : a.team(), a.spend().toPlainString(), a.softBudget().toPlainString());
+      try {
+        alerts.accept(new SoftBudgetAlert(a.keyId(), a.team(), a.spend(), a.softBudget(), a.at(), a.periodEndsAt()));
+      } catch (RuntimeException e) {
+        LOG.warn("the soft budget alert of key {} failed: {}", a.keyId(), e.toString());
+      }
+    };
     JournalSchema.ensure(journal);
     Config plugin = journal.pluginConfig(system.settings().config());
     Duration passivate = settings.getDuration("passivate-after");
@@ -90,8 +122,10 @@ public final class KeyService {
     Entities<KeyDirectory.Command> directory = host.singleton("key-directory", KeyDirectory.Command.class,
         KeyDirectory.create(JournalSettings.PLUGIN_ID, plugin));
     Entities<SpendEntity.Command> spend = host.entities("key-spend", SpendEntity.Command.class,
-        (id, passivation) -> SpendEntity.create(id, JournalSettings.PLUGIN_ID, plugin, passivate, flush, passivation));
-    return new KeyService(directory, spend, clock, settings, knownModel, groupMembers);
+        (id, passivation) -> SpendEntity.create(id, JournalSettings.PLUGIN_ID, plugin, passivate, flush, passivation,
+            raise));
+    return new KeyService(directory, spend, clock, settings, knownModel, groupMembers,
+        new KeyMetrics(registry, settings.getInt("metrics-max-keys")));
   }
 
   // ---- management ----
@@ -171,7 +205,9 @@ public final class KeyService {
       long now = clock.millis();
       long window = period == null ? 0 : period.windowStart(key.createdAt(), now);
       BigDecimal inPeriod = s.windowStart() == window ? s.windowSpend() : BigDecimal.ZERO;
-      return new KeySpend(s.total(), inPeriod, period == null ? null : period.windowEnd(window), s.unwritten());
+      Long softAt = s.softAlertWindow() != null && s.softAlertWindow() == window ? s.softAlertAt() : null;
+      return new KeySpend(s.total(), inPeriod, period == null ? null : period.windowEnd(window), s.unwritten(),
+          softAt);
     });
   }
 
@@ -213,8 +249,32 @@ public final class KeyService {
     });
   }
 
+  /**
+   * The key {@code who} names, for a host service that calls on behalf of its own users without their secrets
+   * (see {@code LlmClient.as}); fails with {@link KeyException} (AUTHENTICATION) when there is no such key or it
+   * is revoked or expired. Answered from memory as {@link #authenticate}.
+   */
+  public CompletionStage<VirtualKey> identify(CallerIdentity who) {
+    String id = who.keyId();
+    Cached c = cache.get(id);
+    if (c != null && System.nanoTime() - c.readAt() < cacheTtlNanos) {
+      return active(c.key());
+    }
+    return this.<KeyDirectory.Reply>askDirectory(r -> new KeyDirectory.Get(id, r)).thenCompose(r -> {
+      cache.put(id, new Cached(r.key(), System.nanoTime()));
+      return active(r.key());
+    });
+  }
+
   private CompletionStage<VirtualKey> check(StoredKey stored, String secret) {
     if (stored == null || !stored.matches(secret)) {
+      return CompletableFuture.failedFuture(invalid());
+    }
+    return active(stored);
+  }
+
+  private CompletionStage<VirtualKey> active(StoredKey stored) {
+    if (stored == null) {
       return CompletableFuture.failedFuture(invalid());
     }
     VirtualKey key = stored.key();
@@ -239,6 +299,14 @@ public final class KeyService {
    * ({@code budget_exceeded}). The ticket must be settled when the call ends, whatever its outcome.
    */
   public CompletionStage<Ticket> admit(VirtualKey key, String model) {
+    return admitting(key, model).whenComplete((t, err) -> {
+      if (err != null && io.pekkollm.util.Futures.cause(err) instanceof KeyException ke) {
+        metrics.refused(key, ke.errorCode());
+      }
+    });
+  }
+
+  private CompletionStage<Ticket> admitting(VirtualKey key, String model) {
     if (!key.allows(model, groupMembers)) {
       return CompletableFuture.failedFuture(new KeyException(ErrorKind.PERMISSION, "model_not_allowed",
           "the key " + key.prefix() + " may not call model '" + model + "' (its models: " + key.models() + ")",
@@ -263,9 +331,12 @@ public final class KeyService {
             }
             String when = res.resetsAt() == null ? "it has no budget_duration, so it does not reset"
                 : "it resets at " + Instant.ofEpochMilli(res.resetsAt());
+            // Retry-After: the seconds until the period resets (none for a budget that never resets).
+            Duration untilReset = res.resetsAt() == null ? null
+                : Duration.ofMillis(Math.max(1, res.resetsAt() - clock.millis()));
             throw new KeyException(ErrorKind.QUOTA_EXCEEDED, "budget_exceeded", "the key " + key.prefix()
                 + " has spent $" + res.spent().toPlainString() + " of its max_budget of $"
-                + key.maxBudget().toPlainString() + ": " + when, null, null, res.resetsAt());
+                + key.maxBudget().toPlainString() + ": " + when, null, untilReset, res.resetsAt());
           }
           return new Ticket(key, reservation);
         });
@@ -297,9 +368,10 @@ public final class KeyService {
       }
       long now = clock.millis();
       limits.release(key, tokens, now);
+      metrics.settled(key, model, tokens, cost);
       if (reservation != null || (cost != null && cost.signum() > 0)) {
         spend.tell(key.id(), new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(),
-            key.createdAt(), now));
+            key.createdAt(), now, key.softBudget()));
       }
     }
   }

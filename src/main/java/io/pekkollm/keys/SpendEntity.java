@@ -32,7 +32,9 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  * budget by reservation: a call reserves the largest cost one call of this key has had, is refused while spend
  * and reservations reach the budget, and settles with its real cost. Until a first call has settled its cost is
  * unknown, so calls then run one at a time. So spend exceeds the budget by at most one call's cost (one whose
- * cost is above every earlier one's). Settled costs are written in batches, every {@code flushInterval}.
+ * cost is above every earlier one's). Settled costs are written in batches, every {@code flushInterval}. When a
+ * period's spend reaches the key's soft budget, the entity writes that at once (with the batch) and raises one
+ * alert ({@code alerts}, on the node hosting the entity): once per period, also across restarts.
  */
 final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEntity.Event, SpendEntity.State> {
 
@@ -45,9 +47,16 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   record Reserve(String reservation, BigDecimal maxBudget, String period, long anchor, long now,
       ActorRef<Reservation> replyTo) implements Command {}
 
-  /** Settles {@code reservation} (may be null: nothing was reserved) with the call's {@code cost} (USD). */
-  record Settle(String reservation, String model, String team, BigDecimal cost, String period, long anchor, long now)
-      implements Command {}
+  /**
+   * Settles {@code reservation} (may be null: nothing was reserved) with the call's {@code cost} (USD);
+   * {@code softBudget} (USD, null: none) is the period's spend that raises an alert.
+   */
+  record Settle(String reservation, String model, String team, BigDecimal cost, String period, long anchor, long now,
+      BigDecimal softBudget) implements Command {}
+
+  /** A key's period spend reached its soft budget: {@code spend} of {@code softBudget}, the period ending then. */
+  record SoftBudgetAlert(String keyId, String team, BigDecimal spend, BigDecimal softBudget, long at,
+      Long periodEndsAt) {}
 
   /** Replies the spend, including what is not yet written. */
   record GetSpend(ActorRef<Spend> replyTo) implements Command {}
@@ -64,7 +73,7 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
    * of the calls counted are not in the journal yet.
    */
   record Spend(BigDecimal total, long windowStart, BigDecimal windowSpend, Map<String, BigDecimal> byDayModelTeam,
-      int unwritten) implements JsonSerializable {}
+      int unwritten, Long softAlertWindow, Long softAlertAt) implements JsonSerializable {}
 
   /** One call's cost, charged at {@code at} to the period starting {@code windowStart}. */
   record Entry(long at, long windowStart, String model, String team, BigDecimal cost) implements JsonSerializable {}
@@ -73,9 +82,17 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
 
   record SpendRecorded(List<Entry> entries) implements Event {}
 
+  /** The period starting {@code windowStart} reached the soft budget at {@code at}, with {@code spend}. */
+  record SoftBudgetExceeded(long windowStart, long at, BigDecimal spend) implements Event {}
+
   record State(BigDecimal total, long windowStart, BigDecimal windowSpend, BigDecimal maxCost,
-      Map<String, BigDecimal> byDayModelTeam) {
-    static final State EMPTY = new State(BigDecimal.ZERO, Long.MIN_VALUE, BigDecimal.ZERO, BigDecimal.ZERO, Map.of());
+      Map<String, BigDecimal> byDayModelTeam, Long softAlertWindow, Long softAlertAt) {
+    static final State EMPTY = new State(BigDecimal.ZERO, Long.MIN_VALUE, BigDecimal.ZERO, BigDecimal.ZERO, Map.of(),
+        null, null);
+
+    State alerted(SoftBudgetExceeded e) {
+      return new State(total, windowStart, windowSpend, maxCost, byDayModelTeam, e.windowStart(), e.at());
+    }
 
     State plus(List<Entry> entries) {
       BigDecimal t = total;
@@ -95,7 +112,7 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
         by.merge(Instant.ofEpochMilli(e.at()).atZone(ZoneOffset.UTC).toLocalDate() + "|" + e.model() + "|"
             + (e.team() == null ? "" : e.team()), e.cost(), BigDecimal::add);
       }
-      return new State(t, ws, w, max, Map.copyOf(by));
+      return new State(t, ws, w, max, Map.copyOf(by), softAlertWindow, softAlertAt);
     }
 
     BigDecimal spentIn(long window) {
@@ -107,6 +124,8 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   private final TimerScheduler<Command> timers;
   private final Entities.Passivation<Command> passivation;
   private final Duration flushInterval;
+  private final String keyId;
+  private final java.util.function.Consumer<SoftBudgetAlert> alerts;
   // Not persisted: reservations of running calls, and settled costs not yet written (commands arriving while a
   // batch is written are stashed by Pekko, so these never change during a write).
   private final Map<String, BigDecimal> reserved = new HashMap<>();
@@ -115,21 +134,25 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   private boolean settledOnce;
 
   static Behavior<Command> create(String id, String pluginId, Config pluginConfig, Duration passivateAfter,
-      Duration flushInterval, Entities.Passivation<Command> passivation) {
+      Duration flushInterval, Entities.Passivation<Command> passivation,
+      java.util.function.Consumer<SoftBudgetAlert> alerts) {
     return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> {
       ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-      return new SpendEntity(id, pluginId, pluginConfig, ctx, timers, flushInterval, passivation);
+      return new SpendEntity(id, pluginId, pluginConfig, ctx, timers, flushInterval, passivation, alerts);
     }));
   }
 
   private SpendEntity(String id, String pluginId, Config pluginConfig, ActorContext<Command> ctx,
-      TimerScheduler<Command> timers, Duration flushInterval, Entities.Passivation<Command> passivation) {
+      TimerScheduler<Command> timers, Duration flushInterval, Entities.Passivation<Command> passivation,
+      java.util.function.Consumer<SoftBudgetAlert> alerts) {
     super(PersistenceId.of("key-spend", id, "|"), pluginId, pluginConfig,
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100), Duration.ofSeconds(5), 0.2));
     this.ctx = ctx;
     this.timers = timers;
     this.flushInterval = flushInterval;
     this.passivation = passivation;
+    this.keyId = id;
+    this.alerts = alerts;
   }
 
   @Override
@@ -140,7 +163,7 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   @Override
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
-        .onAnyEvent((s, e) -> s.plus(((SpendRecorded) e).entries()));
+        .onAnyEvent((s, e) -> e instanceof SoftBudgetExceeded x ? s.alerted(x) : s.plus(((SpendRecorded) e).entries()));
   }
 
   @Override
@@ -151,7 +174,7 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
         .onCommand(GetSpend.class, (s, c) -> {
           State all = s.plus(pending);
           return Effect().reply(c.replyTo(), new Spend(all.total(), all.windowStart(), all.windowSpend(),
-              all.byDayModelTeam(), pending.size()));
+              all.byDayModelTeam(), pending.size(), all.softAlertWindow(), all.softAlertAt()));
         })
         .onCommand(Flush.class, (s, c) -> flush())
         .onCommand(Idle.class, (s, c) -> {
@@ -209,6 +232,22 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
     }
     while (!waiting.isEmpty() && tryReserve(s, waiting.peek())) {
       waiting.poll();
+    }
+    if (c.softBudget() != null && c.cost() != null && c.cost().signum() > 0) {
+      BudgetPeriod period = c.period() == null ? null : BudgetPeriod.parse(c.period());
+      long window = period == null ? 0 : period.windowStart(c.anchor(), c.now());
+      BigDecimal spent = s.plus(pending).spentIn(window);
+      if (spent.compareTo(c.softBudget()) >= 0 && !Long.valueOf(window).equals(s.softAlertWindow())) {
+        // Written with the batch that crossed it, before the alert goes out: one alert per period, even if the
+        // gateway restarts right after.
+        List<Event> events = new ArrayList<>(2);
+        events.add(new SpendRecorded(List.copyOf(pending)));
+        pending.clear();
+        events.add(new SoftBudgetExceeded(window, c.now(), spent));
+        SoftBudgetAlert alert = new SoftBudgetAlert(keyId, c.team(), spent, c.softBudget(), c.now(),
+            period == null ? null : period.windowEnd(window));
+        return Effect().persist(events).thenRun(st -> alerts.accept(alert)).thenNoReply();
+      }
     }
     return pending.size() >= 256 ? flush() : Effect().noReply();
   }

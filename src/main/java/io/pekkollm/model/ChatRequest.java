@@ -35,6 +35,7 @@ public final class ChatRequest {
   private final TruncationStrategy truncation;
   private final CacheOptions cache;
   private final RetryOptions retry;
+  private final String owner;
 
   private ChatRequest(Builder b) {
     this.model = Objects.requireNonNull(b.model, "model");
@@ -56,6 +57,7 @@ public final class ChatRequest {
     this.truncation = b.truncation;
     this.cache = b.cache;
     this.retry = b.retry;
+    this.owner = b.owner;
   }
 
   public static Builder builder(String model) {
@@ -82,6 +84,7 @@ public final class ChatRequest {
     b.truncation = truncation;
     b.cache = cache;
     b.retry = retry;
+    b.owner = owner;
     return b;
   }
 
@@ -141,6 +144,12 @@ public final class ChatRequest {
    * the provider's. Never sent upstream.
    */
   public RetryOptions retry() { return retry; }
+  /**
+   * Who owns what this call leaves in the journal (its stream, for {@code GET /v1/streams/{id}} and resume): a
+   * virtual key's id, or null (the default) for no owner. The gateway sets it for calls made with a virtual key,
+   * so one key cannot read another's streams. Never sent upstream and not part of the cache key.
+   */
+  public String owner() { return owner; }
 
   /** The text of the last user message, or "" when there is none. */
   public String lastUserText() {
@@ -179,6 +188,7 @@ public final class ChatRequest {
     private TruncationStrategy truncation;
     private CacheOptions cache;
     private RetryOptions retry;
+    private String owner;
 
     private Builder(String model) {
       this.model = model;
@@ -209,6 +219,8 @@ public final class ChatRequest {
     public Builder cache(CacheOptions value) { this.cache = value; return this; }
     /** See {@link ChatRequest#retry()}; {@link RetryOptions#NONE} opts out of retries, null uses the provider's. */
     public Builder retry(RetryOptions value) { this.retry = value; return this; }
+    /** See {@link ChatRequest#owner()}. */
+    public Builder owner(String value) { this.owner = value; return this; }
 
     public Builder extraBody(Map<String, JsonNode> value) {
       this.extraBody = value == null ? null : new LinkedHashMap<>(value);

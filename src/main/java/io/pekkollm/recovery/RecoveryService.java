@@ -152,7 +152,7 @@ public final class RecoveryService {
     String request = StoredRequest.write(original);
     return journalChunks(recoveryId, RecoveryIds.newId(), upstream, onWrite, () -> {
       StreamEntity.Begin begin = new StreamEntity.Begin(provider, original.model(), request, incarnation,
-          System.currentTimeMillis(), origin);
+          System.currentTimeMillis(), origin, original.owner());
       streams.tell(recoveryId, new StreamEntity.Announce(begin));
       return begin;
     });

@@ -44,7 +44,8 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
    * What a stream's Started event will record; {@code atMillis} and {@code incarnation} also tell this stream's
    * own later writes apart from another stream under the same id.
    */
-  record Begin(String provider, String model, String request, String incarnation, long atMillis, String origin) {}
+  record Begin(String provider, String model, String request, String incarnation, long atMillis, String origin,
+      String owner) {}
 
   /**
    * A stream is starting (nothing persisted yet, no reply): the entity starts and recovers while the upstream
@@ -190,7 +191,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
     }
     return Effect().persist(new StreamEvent.Started(recoveryId, cmd.provider(), cmd.model(), cmd.request(),
-            cmd.incarnation(), System.currentTimeMillis(), null, null, null))
+            cmd.incarnation(), System.currentTimeMillis(), null, null, null, null))
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
   }
 
@@ -229,7 +230,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     if (b != null) {
       if (state.status == Status.NEW) {
         events.add(new StreamEvent.Started(recoveryId, b.provider(), b.model(), b.request(), b.incarnation(),
-            b.atMillis(), b.origin(), writer, write));
+            b.atMillis(), b.origin(), writer, write, b.owner()));
         running = true;
       } else if (!(b.incarnation().equals(state.incarnation) && b.atMillis() == state.startedAt)) {
         return Effect().reply(cmd.replyTo(), StatusReply.error("stream " + recoveryId + " already exists"));
@@ -270,7 +271,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     }
     StreamState s = new StreamState();
     s.apply(new StreamEvent.Started(recoveryId, pending.provider(), pending.model(), pending.request(),
-        pending.incarnation(), pending.atMillis(), pending.origin(), null, null));
+        pending.incarnation(), pending.atMillis(), pending.origin(), null, null, pending.owner()));
     return s;
   }
 
@@ -395,10 +396,10 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
       return Optional.of(new StreamSnapshot(s.recoveryId, "interrupted", s.provider, s.model, s.attempt,
           s.text.toString(), s.lastSeq(), s.finishReason, Chunks.usage(s.usage),
           "the gateway process running this stream stopped", ErrorKind.NETWORK.name(), true, false, s.startedAt,
-          s.updatedAt, s.origin));
+          s.updatedAt, s.origin, s.owner));
     }
     return Optional.of(new StreamSnapshot(s.recoveryId, s.status.name().toLowerCase(), s.provider, s.model, s.attempt,
         s.text.toString(), s.lastSeq(), s.finishReason, Chunks.usage(s.usage), s.cause, s.errorKind, s.recoverable,
-        s.cancelled, s.startedAt, s.updatedAt, s.origin));
+        s.cancelled, s.startedAt, s.updatedAt, s.origin, s.owner));
   }
 }

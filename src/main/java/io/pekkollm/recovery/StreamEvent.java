@@ -19,9 +19,10 @@ sealed interface StreamEvent extends JsonSerializable {
    * A stream began. {@code request} is the original request in OpenAI JSON with its provider/model id.
    * {@code origin} is what the stream's caller asked the journal to keep with it (the gateway: the API the stream
    * was started through, so a resume answers in it); null for none, and in every event written before it existed.
+   * {@code owner} is the virtual key id that started it (null: none, and in events written before owners existed).
    */
   record Started(String recoveryId, String provider, String model, String request, String incarnation,
-      long atMillis, String origin, String writer, Long write) implements StreamEvent {}
+      long atMillis, String origin, String writer, Long write, String owner) implements StreamEvent {}
 
   /** Chunks that were persisted before any caller saw them. Each carries its sequence number. */
   record ChunksAppended(List<StoredChunk> chunks, long atMillis, String writer, Long write) implements StreamEvent {}

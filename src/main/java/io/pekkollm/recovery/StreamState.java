@@ -21,6 +21,8 @@ final class StreamState {
   String incarnation;
   /** What the caller asked to keep with the stream (null: none). */
   String origin;
+  /** The virtual key id that started the stream, or null. */
+  String owner;
   /** The answer as it stands: chunks in order (a paragraph resume trims this view). */
   final List<StoredChunk> view = new ArrayList<>();
   final StringBuilder text = new StringBuilder();
@@ -62,6 +64,7 @@ final class StreamState {
       request = s.request();
       incarnation = s.incarnation();
       origin = s.origin();
+      owner = s.owner();
       startedAt = s.atMillis();
       updatedAt = s.atMillis();
     } else if (event instanceof StreamEvent.ChunksAppended a) {

@@ -27,7 +27,7 @@ public record Plan(ChatRequest request, ModelGroup group, List<Candidate> candid
   public ChatRequest journalRequest() {
     if (group == null) {
       Candidate only = candidates.get(0);
-      return only.upstream().withModel(only.id());
+      return only.upstream().toBuilder().model(only.id()).owner(request.owner()).build();
     }
     return request.toBuilder().retry(null).build();
   }

@@ -19,6 +19,7 @@ public final class NewSession {
   private final Map<String, String> metadata;
   private final TruncationStrategy contextStrategy;
   private final boolean contextStrategySet;
+  private final String owner;
 
   private NewSession(Builder b) {
     this.id = b.id;
@@ -28,6 +29,7 @@ public final class NewSession {
     this.metadata = b.metadata == null ? Map.of() : Map.copyOf(b.metadata);
     this.contextStrategy = b.contextStrategy;
     this.contextStrategySet = b.contextStrategySet;
+    this.owner = b.owner;
   }
 
   public static Builder builder() {
@@ -47,6 +49,8 @@ public final class NewSession {
   public TruncationStrategy contextStrategy() { return contextStrategy; }
   /** Whether the context strategy was chosen (null then means none) rather than left to the default. */
   public boolean contextStrategySet() { return contextStrategySet; }
+  /** The virtual key id that owns the session (null: none); see {@link Session#owner()}. */
+  public String owner() { return owner; }
 
   /** Builder for {@link NewSession}; not thread-safe. */
   public static final class Builder {
@@ -57,6 +61,7 @@ public final class NewSession {
     private Map<String, String> metadata;
     private TruncationStrategy contextStrategy;
     private boolean contextStrategySet;
+    private String owner;
 
     private Builder() {}
 
@@ -66,6 +71,8 @@ public final class NewSession {
     /** A system prompt, stored as the history's first message. */
     public Builder system(String value) { this.system = value; return this; }
     public Builder metadata(Map<String, String> value) { this.metadata = value; return this; }
+    /** See {@link NewSession#owner()}. */
+    public Builder owner(String value) { this.owner = value; return this; }
 
     public Builder contextStrategy(TruncationStrategy value) {
       this.contextStrategy = Objects.requireNonNull(value);

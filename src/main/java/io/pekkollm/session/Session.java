@@ -13,11 +13,12 @@ import java.util.Optional;
  * A session as it stands: its history, the {@code provider/model} its turns use, how history is shortened when it
  * outgrows the model's context window ({@code contextStrategy}; null rejects a turn that does not fit), the
  * caller's metadata, and the usage and cost of its turns (replies served from the response cache excluded;
- * replies whose price the catalog lacks add usage but no cost). Immutable snapshot.
+ * replies whose price the catalog lacks add usage but no cost), and its {@code owner}: the virtual key id that
+ * created it (null: none; the gateway shows such a session to its shared and master keys only). Immutable snapshot.
  */
 public record Session(String id, String name, String model, TruncationStrategy contextStrategy,
     Map<String, String> metadata, List<SessionMessage> messages, Usage usage, Cost cost, Instant createdAt,
-    Instant updatedAt) {
+    Instant updatedAt, String owner) {
 
   public Session {
     metadata = Map.copyOf(metadata);
@@ -35,6 +36,6 @@ public record Session(String id, String name, String model, TruncationStrategy c
 
   /** A listing entry for this session. */
   public SessionSummary summary() {
-    return new SessionSummary(id, name, model, createdAt);
+    return new SessionSummary(id, name, model, createdAt, owner);
   }
 }

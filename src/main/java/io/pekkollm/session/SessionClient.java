@@ -152,7 +152,7 @@ public final class SessionClient {
     List<StoredMessage> initial = spec.system() == null || spec.system().isEmpty() ? List.of()
         : List.of(Stored.message(SessionMessage.of(Message.system(spec.system()), Instant.ofEpochMilli(now))));
     return this.<Active>ask(id, r -> new SessionEntity.Create(spec.name() == null ? "" : spec.name(), model,
-            strategy == null ? null : strategy.wireName(), spec.metadata(), initial, now, r))
+            strategy == null ? null : strategy.wireName(), spec.metadata(), initial, now, spec.owner(), r))
         .thenApply(Active::toSession).thenCompose(this::listed);
   }
 
@@ -178,8 +178,14 @@ public final class SessionClient {
    * (null: from the newest).
    */
   public CompletionStage<SessionPage> list(int limit, String after) {
+    return list(limit, after, null);
+  }
+
+  /** As {@link #list(int, String)}, only the sessions of {@code owner} (a virtual key id; null: every session). */
+  public CompletionStage<SessionPage> list(int limit, String after, String owner) {
     int n = Math.max(1, Math.min(MAX_PAGE, limit));
-    return index.<SessionIndex.Page>ask("all", r -> new SessionIndex.ListSessions(n, after, r), settings.askTimeout())
+    return index.<SessionIndex.Page>ask("all", r -> new SessionIndex.ListSessions(n, after, owner, r),
+            settings.askTimeout())
         .thenApply(p -> new SessionPage(p.sessions(), p.hasMore()));
   }
 
@@ -439,6 +445,14 @@ public final class SessionClient {
 
   /** As {@link #importJson(String, boolean)}, from a parsed document. */
   public CompletionStage<Session> importJson(JsonNode root, boolean newId) {
+    return importJson(root, newId, null);
+  }
+
+  /**
+   * As {@link #importJson(JsonNode, boolean)}, the session owned by {@code owner} (a virtual key id, null: none;
+   * a file's own owner is never taken, so a file cannot hand a session to another key).
+   */
+  public CompletionStage<Session> importJson(JsonNode root, boolean newId, String owner) {
     Session parsed;
     try {
       parsed = SessionJson.read(root, clock.instant());
@@ -449,7 +463,7 @@ public final class SessionClient {
     SessionImported event = new SessionImported(id, parsed.name(), parsed.model(),
         parsed.contextStrategy() == null ? null : parsed.contextStrategy().wireName(), parsed.metadata(),
         parsed.messages().stream().map(Stored::message).toList(), Stored.usage(parsed.usage()),
-        Stored.cost(parsed.cost()), parsed.createdAt().toEpochMilli(), clock.millis());
+        Stored.cost(parsed.cost()), parsed.createdAt().toEpochMilli(), clock.millis(), owner);
     return this.<Active>ask(id, r -> new SessionEntity.Import(event, r)).thenApply(Active::toSession).thenCompose(this::listed);
   }
 

@@ -50,7 +50,8 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
 
   /** What a new session starts with; {@code messages} holds the system prompt when there is one. */
   record Create(String name, String model, String contextStrategy, Map<String, String> metadata,
-      List<StoredMessage> messages, long atMillis, ActorRef<StatusReply<Active>> replyTo) implements Command {}
+      List<StoredMessage> messages, long atMillis, String owner, ActorRef<StatusReply<Active>> replyTo)
+      implements Command {}
 
   record Import(SessionImported imported, ActorRef<StatusReply<Active>> replyTo) implements Command {}
 
@@ -158,7 +159,7 @@ final class SessionEntity extends JournalledBehavior<SessionEntity.Command, Sess
     b.forAnyState()
         .onCommand(Create.class, (s, c) -> Effect()
             .persist(new SessionCreated(sessionId, c.name(), c.model(), c.contextStrategy(), c.metadata(),
-                c.messages(), c.atMillis()))
+                c.messages(), c.atMillis(), c.owner()))
             .thenReply(c.replyTo(), st -> StatusReply.success((Active) st)))
         .onCommand(Import.class, (s, c) -> Effect().persist(c.imported())
             .thenReply(c.replyTo(), st -> StatusReply.success((Active) st)))

@@ -12,14 +12,18 @@ import java.util.Map;
  */
 sealed interface SessionEvent extends JsonSerializable {
 
-  /** A session began; {@code messages} holds its system prompt when it has one. */
+  /**
+   * A session began; {@code messages} holds its system prompt when it has one; {@code owner} is the virtual key id
+   * that created it (null: none, and in events written before owners existed).
+   */
   record SessionCreated(String sessionId, String name, String model, String contextStrategy,
-      Map<String, String> metadata, List<StoredMessage> messages, long atMillis) implements SessionEvent {}
+      Map<String, String> metadata, List<StoredMessage> messages, long atMillis, String owner)
+      implements SessionEvent {}
 
   /** A session was imported whole from an export file (one event: an import is all or nothing). */
   record SessionImported(String sessionId, String name, String model, String contextStrategy,
       Map<String, String> metadata, List<StoredMessage> messages, StoredUsage usage, StoredCost cost,
-      long createdAtMillis, long atMillis) implements SessionEvent {}
+      long createdAtMillis, long atMillis, String owner) implements SessionEvent {}
 
   /** A turn's input: a user message, or a tool result answering the previous reply's tool call. */
   record UserMessageAdded(StoredMessage message) implements SessionEvent {}

@@ -40,7 +40,7 @@ final class SessionIndex extends JournalledBehavior<SessionIndex.Command, Sessio
   record Remove(String sessionId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Sessions newest first, at most {@code limit}, starting after the session {@code after} (null: the newest). */
-  record ListSessions(int limit, String after, ActorRef<Page> replyTo) implements Command {}
+  record ListSessions(int limit, String after, String owner, ActorRef<Page> replyTo) implements Command {}
 
   /** One page of a listing; {@code hasMore} when sessions follow it. */
   record Page(List<SessionSummary> sessions, boolean hasMore) implements JsonSerializable {}
@@ -48,7 +48,9 @@ final class SessionIndex extends JournalledBehavior<SessionIndex.Command, Sessio
   /** The index's persisted events: a schema, like every event. */
   sealed interface Event extends JsonSerializable {}
 
-  record SessionListed(String sessionId, String name, String model, long createdAtMillis) implements Event {}
+  /** {@code owner}: the virtual key id that created the session (null: none, and in events from before owners). */
+  record SessionListed(String sessionId, String name, String model, long createdAtMillis, String owner)
+      implements Event {}
 
   record SessionUnlisted(String sessionId) implements Event {}
 
@@ -85,7 +87,7 @@ final class SessionIndex extends JournalledBehavior<SessionIndex.Command, Sessio
     return newEventHandlerBuilder().forAnyState()
         .onEvent(SessionListed.class, (s, e) -> {
           s.sessions.put(e.sessionId(), new SessionSummary(e.sessionId(), e.name() == null ? "" : e.name(), e.model(),
-              java.time.Instant.ofEpochMilli(e.createdAtMillis())));
+              java.time.Instant.ofEpochMilli(e.createdAtMillis()), e.owner()));
           return s;
         })
         .onEvent(SessionUnlisted.class, (s, e) -> {
@@ -103,23 +105,30 @@ final class SessionIndex extends JournalledBehavior<SessionIndex.Command, Sessio
           if (x.equals(s.sessions.get(x.id()))) {
             return Effect().reply(c.replyTo(), StatusReply.ack());
           }
-          return Effect().persist(new SessionListed(x.id(), x.name(), x.model(), x.createdAt().toEpochMilli()))
+          return Effect().persist(new SessionListed(x.id(), x.name(), x.model(), x.createdAt().toEpochMilli(),
+              x.owner()))
               .thenReply(c.replyTo(), st -> StatusReply.ack());
         })
         .onCommand(Remove.class, (s, c) -> s.sessions.containsKey(c.sessionId())
             ? Effect().persist(new SessionUnlisted(c.sessionId())).thenReply(c.replyTo(), st -> StatusReply.ack())
             : Effect().reply(c.replyTo(), StatusReply.ack()))
-        .onCommand(ListSessions.class, (s, c) -> Effect().reply(c.replyTo(), page(s, c.limit(), c.after())))
+        .onCommand(ListSessions.class, (s, c) -> Effect().reply(c.replyTo(), page(s, c.limit(), c.after(), c.owner())))
         .build();
   }
 
-  private static Page page(State s, int limit, String after) {
-    List<SessionSummary> all = new ArrayList<>(s.sessions.values());
+  /** A page of the sessions of {@code owner} (null: every session). */
+  private static Page page(State s, int limit, String after, String owner) {
+    List<SessionSummary> all = new ArrayList<>(s.sessions.size());
+    for (SessionSummary x : s.sessions.values()) {
+      if (owner == null || owner.equals(x.owner())) {
+        all.add(x);
+      }
+    }
     all.sort(NEWEST_FIRST);
     int from = 0;
     if (after != null) {
       SessionSummary anchor = s.sessions.get(after);
-      if (anchor != null) {
+      if (anchor != null && (owner == null || owner.equals(anchor.owner()))) {
         int i = java.util.Collections.binarySearch(all, anchor, NEWEST_FIRST);
         from = i < 0 ? 0 : i + 1;
       }

@@ -149,7 +149,7 @@ public final class SessionJson {
     Usage usage = usage(root.get("usage"), "usage");
     Cost cost = cost(root.get("cost"), "cost");
     return new Session(id, name == null ? "" : name, model, contextStrategy, metadata, messages,
-        usage == null ? Usage.ZERO : usage, cost == null ? Cost.ZERO : cost, createdAt, updatedAt);
+        usage == null ? Usage.ZERO : usage, cost == null ? Cost.ZERO : cost, createdAt, updatedAt, null);
   }
 
   private static SessionMessage message(JsonNode m, String path, Instant fallbackTime) {

@@ -44,7 +44,7 @@ sealed interface SessionState {
    */
   record Active(String id, String name, String model, String contextStrategy, Map<String, String> metadata,
       List<StoredMessage> messages, StoredUsage usage, StoredCost cost, long createdAtMillis, long updatedAtMillis,
-      List<String> recentTurns)
+      List<String> recentTurns, String owner)
       implements SessionState, io.pekkollm.util.JsonSerializable {
 
     /**
@@ -65,11 +65,11 @@ sealed interface SessionState {
     static SessionState begin(SessionEvent event, SessionState otherwise) {
       if (event instanceof SessionCreated c) {
         return new Active(c.sessionId(), c.name(), c.model(), c.contextStrategy(), c.metadata(), c.messages(),
-            Stored.NO_USAGE, null, c.atMillis(), c.atMillis(), List.of());
+            Stored.NO_USAGE, null, c.atMillis(), c.atMillis(), List.of(), c.owner());
       }
       if (event instanceof SessionImported i) {
         return new Active(i.sessionId(), i.name(), i.model(), i.contextStrategy(), i.metadata(), i.messages(),
-            i.usage() == null ? Stored.NO_USAGE : i.usage(), i.cost(), i.createdAtMillis(), i.atMillis(), List.of());
+            i.usage() == null ? Stored.NO_USAGE : i.usage(), i.cost(), i.createdAtMillis(), i.atMillis(), List.of(), i.owner());
       }
       return otherwise;
     }
@@ -87,11 +87,11 @@ sealed interface SessionState {
       }
       if (event instanceof ModelChanged m) {
         return new Active(id, name, m.model(), contextStrategy, metadata, messages, usage, cost, createdAtMillis,
-            m.atMillis(), recentTurns);
+            m.atMillis(), recentTurns, owner);
       }
       if (event instanceof MetadataChanged m) {
         return new Active(id, m.name(), model, m.contextStrategy(), m.metadata(), messages, usage, cost,
-            createdAtMillis, m.atMillis(), recentTurns);
+            createdAtMillis, m.atMillis(), recentTurns, owner);
       }
       if (event instanceof SessionDeleted) {
         return new Deleted();
@@ -105,7 +105,7 @@ sealed interface SessionState {
       more.addAll(messages);
       more.add(m);
       return new Active(id, name, model, contextStrategy, metadata, List.copyOf(more), newUsage, newCost,
-          createdAtMillis, Math.max(updatedAtMillis, m.atMillis()), turns);
+          createdAtMillis, Math.max(updatedAtMillis, m.atMillis()), turns, owner);
     }
 
     private List<String> withTurn(String turnId) {
@@ -136,7 +136,7 @@ sealed interface SessionState {
           contextStrategy == null ? null : TruncationStrategy.of(contextStrategy),
           metadata == null ? Map.of() : metadata, messages.stream().map(Stored::message).toList(),
           Stored.usage(usage), cost == null ? io.pekkollm.model.Cost.ZERO : Stored.cost(cost),
-          Instant.ofEpochMilli(createdAtMillis), Instant.ofEpochMilli(updatedAtMillis));
+          Instant.ofEpochMilli(createdAtMillis), Instant.ofEpochMilli(updatedAtMillis), owner);
     }
   }
 }

@@ -29,7 +29,7 @@ class GatewayAccessLogTest {
       assertEquals(400, gw.post("/v1/chat/completions", "{not json").statusCode());
       assertEquals(200, gw.get("/health").statusCode());
       List<String> lines = waitForLines(seen, 3);
-      assertTrue(lines.get(0).matches("POST /v1/chat/completions 200 \\d+\\.\\d\\d ms"), lines.get(0));
+      assertTrue(lines.get(0).matches("POST /v1/chat/completions 200 \\d+\\.\\d\\d ms model=mock/echo"), lines.get(0));
       assertTrue(lines.get(1).matches("POST /v1/chat/completions 400 \\d+\\.\\d\\d ms"), lines.get(1));
       assertTrue(lines.get(2).matches("GET /health 200 \\d+\\.\\d\\d ms"), lines.get(2));
     } finally {

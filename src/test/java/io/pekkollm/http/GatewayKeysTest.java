@@ -84,7 +84,12 @@ class GatewayKeysTest {
     final ServerBinding binding;
 
     Gw(Config config, Clock clock) throws Exception {
-      client = LlmClient.builder().config(config).clock(clock).build();
+      this(config, clock, null);
+    }
+
+    Gw(Config config, Clock clock, io.pekkollm.callback.LlmCallback callback) throws Exception {
+      LlmClient.Builder b = LlmClient.builder().config(config).clock(clock);
+      client = (callback == null ? b : b.callback(callback)).build();
       binding = GatewayServer.start(client, GatewaySettings.create(config)).toCompletableFuture()
           .get(20, TimeUnit.SECONDS);
     }
@@ -228,6 +233,144 @@ class GatewayKeysTest {
     assertEquals(0, new BigDecimal("0.00225").compareTo(one.path("spend").decimalValue()), one.toString());
     assertEquals(0, CALL.compareTo(one.path("period_spend").decimalValue()), one.toString());
     assertEquals(3, upstream.requestCount());
+  }
+
+  @Test
+  void overBudgetSaysWhenItResetsWithRetryAfterAndTheSoftBudgetAlertsOnce() throws Exception {
+    List<io.pekkollm.callback.CallEvent.SoftBudgetExceeded> alerts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    gw.close();
+    gw = new Gw(config(upstream, h2(dataDir)), clock, new io.pekkollm.callback.LlmCallback() {
+      @Override
+      public void onSoftBudgetExceeded(io.pekkollm.callback.CallEvent.SoftBudgetExceeded event) {
+        alerts.add(event);
+      }
+    });
+    ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        io.pekkollm.keys.KeyService.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    log.addAppender(seen);
+    try {
+      // Three calls' budget, an alert after the second; the period is 1h, the clock at 10:00.
+      JsonNode k = createKey("{\"team\":\"ops\",\"max_budget\":0.00225,\"budget_duration\":\"1h\",\"soft_budget\":0.0015}");
+      String id = k.path("id").asText();
+      String key = k.path("key").asText();
+      assertEquals(200, send("POST", "/v1/chat/completions", key, chatBody("openai/gpt-4o-mini")).statusCode());
+      waitForKeySpend(id, CALL);
+      assertFalse(admin("GET", "/v1/keys/" + id, null, 200).path("soft_budget_exceeded").asBoolean());
+      assertTrue(alerts.isEmpty());
+      assertEquals(200, send("POST", "/v1/chat/completions", key, chatBody("openai/gpt-4o-mini")).statusCode());
+      waitForKeySpend(id, CALL.multiply(BigDecimal.valueOf(2)));
+      for (int i = 0; i < 500 && alerts.isEmpty(); i++) {
+        Thread.sleep(10);
+      }
+      assertEquals(1, alerts.size(), alerts.toString());
+      assertEquals(id, alerts.get(0).keyId());
+      assertEquals("ops", alerts.get(0).team());
+      assertEquals(0, new BigDecimal("0.0015").compareTo(alerts.get(0).spend()));
+      assertEquals(Instant.parse("2030-01-15T11:00:00Z"), alerts.get(0).periodEndsAt());
+      JsonNode one = admin("GET", "/v1/keys/" + id, null, 200);
+      assertTrue(one.path("soft_budget_exceeded").asBoolean(), one.toString());
+      assertEquals("2030-01-15T10:00:00Z", one.path("soft_budget_exceeded_at").asText(), one.toString());
+      List<String> warns = seen.list.stream().filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+          .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+      assertEquals(1, warns.size(), warns.toString());
+      assertTrue(warns.get(0).contains(id) && warns.get(0).contains("soft_budget"), warns.get(0));
+      assertFalse(warns.get(0).contains(key.substring(20)), "never the secret: " + warns.get(0));
+
+      // The third call crosses nothing new: no second alert. The fourth is over the budget.
+      assertEquals(200, send("POST", "/v1/chat/completions", key, chatBody("openai/gpt-4o-mini")).statusCode());
+      waitForKeySpend(id, CALL.multiply(BigDecimal.valueOf(3)));
+      clock.advance(Duration.ofMinutes(15));
+      HttpResponse<String> over = send("POST", "/v1/chat/completions", key, chatBody("openai/gpt-4o-mini"));
+      assertEquals(429, over.statusCode(), over.body());
+      JsonNode err = Json.parse(over.body()).path("error");
+      assertEquals("budget_exceeded", err.path("code").asText());
+      assertTrue(err.path("message").asText().contains("it resets at 2030-01-15T11:00:00Z"), err.toString());
+      assertEquals(String.valueOf(45 * 60), over.headers().firstValue("Retry-After").orElseThrow());
+      assertEquals(1, alerts.size(), "one alert per period");
+
+      // The next period: a fresh budget, and a fresh alert when its soft budget is reached again.
+      clock.advance(Duration.ofMinutes(45));
+      assertEquals(200, send("POST", "/v1/chat/completions", key, chatBody("openai/gpt-4o-mini")).statusCode());
+      assertFalse(admin("GET", "/v1/keys/" + id, null, 200).path("soft_budget_exceeded").asBoolean());
+      assertEquals(200, send("POST", "/v1/chat/completions", key, chatBody("openai/gpt-4o-mini")).statusCode());
+      for (int i = 0; i < 500 && alerts.size() < 2; i++) {
+        Thread.sleep(10);
+      }
+      assertEquals(2, alerts.size(), alerts.toString());
+      assertEquals(Instant.parse("2030-01-15T12:00:00Z"), alerts.get(1).periodEndsAt());
+    } finally {
+      log.detachAppender(seen);
+    }
+  }
+
+  @Test
+  void aBudgetWithoutPeriodSaysItNeverResetsAndSendsNoRetryAfter() throws Exception {
+    String key = createKey("{\"max_budget\":0.0005}").path("key").asText();
+    assertEquals(200, send("POST", "/v1/chat/completions", key, chatBody("openai/gpt-4o-mini")).statusCode());
+    HttpResponse<String> over = null;
+    for (int i = 0; i < 200; i++) {
+      over = send("POST", "/v1/chat/completions", key, chatBody("openai/gpt-4o-mini"));
+      if (over.statusCode() != 200) {
+        break;
+      }
+    }
+    assertEquals(429, over.statusCode(), over.body());
+    assertTrue(over.body().contains("does not reset"), over.body());
+    assertTrue(over.headers().firstValue("Retry-After").isEmpty(), over.headers().toString());
+  }
+
+  @Test
+  void accessLogAndMetricsCarryKeyIdTeamAndModelNeverTheSecretWithBoundedKeyLabels() throws Exception {
+    gw.close();
+    gw = new Gw(TestConfig.openAiCompatible("openai", upstream, "pekko-llm.gateway.port = 0\n"
+        + "pekko-llm.gateway.access-log = on\npekko-llm.gateway.master-key = \"" + MASTER + "\"\n"
+        + "pekko-llm.keys.metrics-max-keys = 1\n" + h2(dataDir)), clock);
+    ch.qos.logback.classic.Logger access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        "io.pekkollm.access");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
+        new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    access.addAppender(seen);
+    try {
+      JsonNode a = createKey("{\"team\":\"search\"}");
+      JsonNode b = createKey("{\"team\":\"ads\",\"models\":[\"openai/gpt-4o-mini\"]}");
+      assertEquals(200, send("POST", "/v1/chat/completions", a.path("key").asText(), chatBody("openai/gpt-4o-mini"))
+          .statusCode());
+      assertEquals(200, send("POST", "/v1/chat/completions", b.path("key").asText(), chatBody("openai/gpt-4o-mini"))
+          .statusCode());
+      assertEquals(403, send("POST", "/v1/chat/completions", b.path("key").asText(), chatBody("openai/gpt-4o"))
+          .statusCode());
+      List<String> lines;
+      synchronized (seen.list) {
+        lines = seen.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+            .filter(l -> l.startsWith("POST /v1/chat/completions")).toList();
+      }
+      assertEquals(3, lines.size(), lines.toString());
+      assertTrue(lines.get(0).endsWith(" key=" + a.path("id").asText() + " team=search model=openai/gpt-4o-mini"),
+          lines.get(0));
+      assertTrue(lines.get(2).matches("POST /v1/chat/completions 403 .* key=" + b.path("id").asText()
+          + " team=ads model=openai/gpt-4o"), lines.get(2));
+      for (String l : lines) {
+        assertFalse(l.contains(a.path("key").asText()) || l.contains(b.path("key").asText()), l);
+      }
+      waitForKeySpend(b.path("id").asText(), CALL);
+      String metrics = send("GET", "/metrics", MASTER, null).body();
+      // One key label of its own (metrics-max-keys = 1): the first key seen; the second is "other".
+      assertTrue(metrics.contains("pekko_llm_key_requests_total{key=\"" + a.path("id").asText()
+          + "\",model=\"openai/gpt-4o-mini\",team=\"search\"} 1.0"), metrics);
+      assertTrue(metrics.contains("pekko_llm_key_requests_total{key=\"other\",model=\"openai/gpt-4o-mini\",team=\"other\"} 1.0"),
+          metrics);
+      assertTrue(metrics.contains("pekko_llm_key_refusals_total{key=\"other\",reason=\"model_not_allowed\",team=\"other\"} 1.0"),
+          metrics);
+      assertTrue(metrics.contains("pekko_llm_key_spend_usd_total{key=\"" + a.path("id").asText()), metrics);
+      assertFalse(metrics.contains(b.path("id").asText()), "beyond metrics-max-keys a key has no label of its own");
+      assertFalse(metrics.contains(a.path("key").asText()), "never the secret");
+    } finally {
+      access.detachAppender(seen);
+    }
   }
 
   @Test

@@ -28,6 +28,7 @@ class KeyEntitiesClusterSerializationTest {
   private final ActorTestKit kit;
   private final Entities<KeyDirectory.Command> directory;
   private final Entities<SpendEntity.Command> spend;
+  private final java.util.List<SpendEntity.SoftBudgetAlert> alerts = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   KeyEntitiesClusterSerializationTest() throws Exception {
     WireCheck.ClusterJournal j = WireCheck.serializingClusterJournal();
@@ -36,7 +37,8 @@ class KeyEntitiesClusterSerializationTest {
     directory = host.singleton("key-directory", KeyDirectory.Command.class,
         KeyDirectory.create(JournalSettings.PLUGIN_ID, j.plugin()));
     spend = host.entities("key-spend", SpendEntity.Command.class, (id, p) -> SpendEntity.create(id,
-        JournalSettings.PLUGIN_ID, j.plugin(), Duration.ofMinutes(5), Duration.ofMillis(10), p));
+        JournalSettings.PLUGIN_ID, j.plugin(), Duration.ofMinutes(5), Duration.ofMillis(10), p,
+        alerts::add));
   }
 
   @AfterAll
@@ -85,18 +87,22 @@ class KeyEntitiesClusterSerializationTest {
     assertTrue(r.receiveMessage(Duration.ofSeconds(20)).granted());
     spend.tell("k1", new SpendEntity.Reserve("b", budget, "1d", 0, 11, r.getRef()));
     r.expectNoMessage(Duration.ofMillis(200));
-    spend.tell("k1", new SpendEntity.Settle("a", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 12));
+    spend.tell("k1", new SpendEntity.Settle("a", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 12, null));
     assertTrue(r.receiveMessage(Duration.ofSeconds(10)).granted(), "the waiting call runs once a cost is known");
     spend.tell("k1", new SpendEntity.Reserve("c", budget, "1d", 0, 13, r.getRef()));
     SpendEntity.Reservation refused = r.receiveMessage(Duration.ofSeconds(10));
     assertFalse(refused.granted(), "spent 0.001 and 0.001 reserved reach the budget");
     assertEquals(86_400_000L, refused.resetsAt());
-    spend.tell("k1", new SpendEntity.Settle("b", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 14));
+    spend.tell("k1", new SpendEntity.Settle("b", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 14, new BigDecimal("0.0015")));
     TestProbe<SpendEntity.Spend> s = kit.createTestProbe();
     spend.tell("k1", new SpendEntity.GetSpend(s.getRef()));
     SpendEntity.Spend got = s.receiveMessage(Duration.ofSeconds(10));
     assertEquals(0, new BigDecimal("0.002").compareTo(got.total()));
     assertEquals(0, new BigDecimal("0.002").compareTo(got.byDayModelTeam().get("1970-01-01|openai/gpt-4o-mini|team")));
+    assertEquals(0L, got.softAlertWindow(), "the second call reached the soft budget of 0.0015");
+    assertEquals(14L, got.softAlertAt());
+    assertEquals(1, alerts.size(), alerts.toString());
+    assertEquals("k1", alerts.get(0).keyId());
     // The next day is a new period.
     spend.tell("k1", new SpendEntity.Reserve("d", budget, "1d", 0, 86_400_000L, r.getRef()));
     assertTrue(r.receiveMessage(Duration.ofSeconds(10)).granted());

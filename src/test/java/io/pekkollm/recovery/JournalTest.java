@@ -60,9 +60,9 @@ class JournalTest {
       StoredUsage u = new StoredUsage(10, 20, 3, 0, 5);
       List<StreamEvent> events = List.of(
           new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L,
-              "{\"format\":\"messages\",\"id\":\"msg_1\"}", "w1", 1L),
+              "{\"format\":\"messages\",\"id\":\"msg_1\"}", "w1", 1L, "0123456789abcdef"),
           new StreamEvent.Started("id0", "openai", "openai/gpt-4o", "{\"model\":\"openai/gpt-4o\"}", "inc", 1L, null,
-              null, null),
+              null, null, null),
           new StreamEvent.ChunksAppended(List.of(new StoredChunk(1, "héllo 🌍", null, List.of(), null, null),
               new StoredChunk(2, null, "thinking", List.of(new StoredToolDelta(0, "c1", "f", "{\"a\":")), "tool_calls", u),
               new StoredChunk(0, null, null, List.of(), null, u)), 2L, "w1", 2L),
@@ -83,19 +83,21 @@ class JournalTest {
   }
 
   @Test
-  void aStartedEventWrittenBeforeOriginExistedReadsWithoutOne() {
+  void aStartedEventWrittenBeforeOriginAndOwnerExistedReadsWithoutThem() {
     ActorTestKit kit = ActorTestKit.create(TestConfig.of(""));
     try {
       Serialization ser = SerializationExtension.get(kit.system().classicSystem());
       StreamEvent.Started now = new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, "x", null,
-          null);
+          null, "k");
       var serializer = ser.findSerializerFor(now);
-      // The bytes such an event had in the journal: the same JSON without the origin field.
+      // The bytes such an event had in the journal: the same JSON without the origin and owner fields.
       String json = new String(serializer.toBinary(now), java.nio.charset.StandardCharsets.UTF_8);
-      assertTrue(json.contains("\"origin\":\"x\""), json);
-      byte[] old = json.replace(",\"origin\":\"x\"", "").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(json.contains("\"origin\":\"x\"") && json.contains("\"owner\":\"k\""), json);
+      byte[] old = json.replace(",\"origin\":\"x\"", "").replace(",\"owner\":\"k\"", "")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
       Object back = ser.deserialize(old, serializer.identifier(), Serializers.manifestFor(serializer, now)).get();
-      assertEquals(new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, null, null, null), back);
+      assertEquals(new StreamEvent.Started("id1", "openai", "openai/gpt-4o", "{}", "inc", 1L, null, null, null, null),
+          back);
     } finally {
       kit.shutdownTestKit();
     }

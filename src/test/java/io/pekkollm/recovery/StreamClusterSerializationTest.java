@@ -53,7 +53,7 @@ class StreamClusterSerializationTest {
 
   private StreamEntity.Begin begin() {
     return new StreamEntity.Begin("mock", "mock/echo", "{\"model\":\"mock/echo\",\"messages\":[]}",
-        host.incarnation(), System.currentTimeMillis(), "{\"format\":\"responses\"}");
+        host.incarnation(), System.currentTimeMillis(), "{\"format\":\"responses\"}", "k1");
   }
 
   @Test

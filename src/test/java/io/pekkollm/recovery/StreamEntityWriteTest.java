@@ -58,7 +58,7 @@ class StreamEntityWriteTest {
 
   private static StreamEntity.Begin begin() {
     return new StreamEntity.Begin("mock", "mock/echo", "{\"model\":\"mock/echo\",\"messages\":[]}", "inc", 1_000,
-        null);
+        null, null);
   }
 
   private EventSourcedBehaviorTestKit.CommandResultWithReply<StreamEntity.Command, StreamEvent, StreamState,

@@ -28,7 +28,7 @@ class StreamWireTest {
   @Test
   void commandsAndRepliesCrossNodesIntact() {
     var begin = new StreamEntity.Begin("mock", "mock/echo", "{\"messages\":[]}", "UniqueAddress(pekko://x@h:1,7)", 42,
-        "{\"format\":\"messages\",\"id\":\"msg_1\"}");
+        "{\"format\":\"messages\",\"id\":\"msg_1\"}", "k1");
     StoredChunk chunk = new StoredChunk(0, "Grüße 🌍", null, List.of(new StoredToolDelta(0, "c1", "f", "{\"a\"")),
         null, null);
     var seqsProbe = kit.<StatusReply<StreamEntity.Seqs>>createTestProbe().getRef();
@@ -43,7 +43,7 @@ class StreamWireTest {
     WireCheck.assertSurvives(kit, StatusReply.success(new StreamEntity.Seqs(List.of(1L, 0L, 2L))));
     WireCheck.assertSurvives(kit, new StreamEntity.SnapshotReply(null));
     WireCheck.assertSurvives(kit, new StreamEntity.SnapshotReply(new StreamSnapshot("r", "streaming", "mock", "mock/echo", 1, "text", 3, null,
-        io.pekkollm.model.Usage.of(1, 2), null, null, false, false, 1, 2, "{\"format\":\"messages\"}")));
+        io.pekkollm.model.Usage.of(1, 2), null, null, false, false, 1, 2, "{\"format\":\"messages\"}", "k1")));
     WireCheck.assertSurvives(kit, new StreamEntity.Accepted(new ResumePlan("r", ResumeStrategy.EXACT, 3, 1, List.of(chunk), "abc", "{}", "m",
         "m2", 2, 7, null)));
     WireCheck.assertSurvives(kit, new StreamEntity.NotFound());

@@ -72,7 +72,7 @@ class SessionClusterSerializationTest {
     String id = "ser-" + System.nanoTime();
     TestProbe<StatusReply<Active>> session = kit.createTestProbe();
     sessions.tell(id, new SessionEntity.Create("n", "mock/echo", null, Map.of("k", "v"),
-        List.of(message("system", "be brief")), 1_000, session.getRef()));
+        List.of(message("system", "be brief")), 1_000, null, session.getRef()));
     assertEquals("mock/echo", session.receiveMessage().getValue().model());
 
     TestProbe<StatusReply<SessionEntity.TurnStarted>> turn = kit.createTestProbe();
@@ -104,11 +104,11 @@ class SessionClusterSerializationTest {
   void theIndexSingletonAnswersAcrossTheSerializers() {
     TestProbe<StatusReply<Done>> ack = kit.createTestProbe();
     SessionSummary summary = new SessionSummary("listed-" + System.nanoTime(), "n", "mock/echo",
-        Instant.ofEpochMilli(5_000));
+        Instant.ofEpochMilli(5_000), null);
     index.tell("all", new SessionIndex.Put(summary, ack.getRef()));
     assertTrue(ack.receiveMessage().isSuccess());
     TestProbe<SessionIndex.Page> page = kit.createTestProbe();
-    index.tell("all", new SessionIndex.ListSessions(10, null, page.getRef()));
+    index.tell("all", new SessionIndex.ListSessions(10, null, null, page.getRef()));
     assertTrue(page.receiveMessage().sessions().contains(summary));
     index.tell("all", new SessionIndex.Remove(summary.id(), ack.getRef()));
     assertTrue(ack.receiveMessage().isSuccess());

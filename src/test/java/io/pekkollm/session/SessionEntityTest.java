@@ -62,7 +62,7 @@ class SessionEntityTest {
   @Test
   void aTurnPersistsItsInputAndReplyTogetherAndSurvivesRecovery() {
     var created = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("n", "m/echo",
-        "sliding_window", Map.of("k", "v"), List.of(), 1_000, r));
+        "sliding_window", Map.of("k", "v"), List.of(), 1_000, null, r));
     assertInstanceOf(SessionEvent.SessionCreated.class, created.event());
     assertEquals("m/echo", created.reply().getValue().model());
 
@@ -92,7 +92,7 @@ class SessionEntityTest {
   @Test
   void aTurnThatReachesTheEntityAfterItsCallerGaveUpIsRefusedAndReservesNothing() {
     entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("n", "m/echo", null, Map.of(),
-        List.of(), 1_000, r));
+        List.of(), 1_000, null, r));
     // As a BeginTurn held by Cluster Sharding while the session moved: its caller's ask timed out meanwhile.
     long past = System.currentTimeMillis() - 1;
     var late = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("turn-4", 2_000, past,
@@ -107,7 +107,7 @@ class SessionEntityTest {
 
   @Test
   void aCachedReplyAddsNothingToTheTotals() {
-    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, null, r));
     String turn = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("turn-6", 2, Long.MAX_VALUE, r))
         .reply().getValue().turnId();
     StoredMessage cached = reply("from cache", 3);
@@ -123,13 +123,13 @@ class SessionEntityTest {
 
   @Test
   void deletedSessionsAreGoneAndTheirIdCanBeReused() {
-    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, r));
+    entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(), List.of(), 1, null, r));
     var deleted = entity.<StatusReply<Long>>runCommand(r -> new SessionEntity.Delete(2, r));
     assertEquals(2L, deleted.reply().getValue(), "the tombstone's sequence number");
     var get = entity.<StatusReply<SessionState.Active>>runCommand(SessionEntity.Get::new);
     assertEquals(ErrorKind.NOT_FOUND, ((LlmException) get.reply().getError()).kind());
     var again = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("again", "m/echo", null,
-        Map.of(), List.of(), 3, r));
+        Map.of(), List.of(), 3, null, r));
     assertEquals("again", again.reply().getValue().name());
     assertEquals(0, again.reply().getValue().messages().size());
   }
@@ -137,7 +137,7 @@ class SessionEntityTest {
   @Test
   void updatesPersistOnlyWhatChanged() {
     entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("a", "m/echo", "smart", Map.of(), List.of(),
-        1, r));
+        1, null, r));
     var same = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Update(null, "m/echo", null, null, 2, r));
     assertTrue(same.hasNoEvents());
     var changed = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Update("b", "m/other", Map.of("x", "y"),
@@ -153,7 +153,7 @@ class SessionEntityTest {
   @Test
   void aTurnRecordedAgainIsKeptOnceAlsoAfterTheSessionRecoveredFromTheJournal() {
     entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(),
-        List.of(), 1, r));
+        List.of(), 1, null, r));
     entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("t-a", 2,
         Long.MAX_VALUE, r));
     var recorded = entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.CompleteTurn("t-a",
@@ -186,7 +186,7 @@ class SessionEntityTest {
   @Test
   void aBeginTurnSentAgainForTheTurnHoldingTheSessionIsGrantedAgainAndOthersStillWait() {
     entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(),
-        List.of(), 1, r));
+        List.of(), 1, null, r));
     var first = entity.<StatusReply<SessionEntity.TurnStarted>>runCommand(r -> new SessionEntity.BeginTurn("t-a", 2,
         Long.MAX_VALUE, r));
     assertEquals("t-a", first.reply().getValue().turnId());
@@ -201,7 +201,7 @@ class SessionEntityTest {
   @Test
   void onlyTheLastTurnIdsAreKept() {
     entity.<StatusReply<SessionState.Active>>runCommand(r -> new SessionEntity.Create("", "m/echo", null, Map.of(),
-        List.of(), 1, r));
+        List.of(), 1, null, r));
     SessionState.Active last = null;
     for (int i = 0; i < SessionState.Active.RECENT_TURNS + 5; i++) {
       String t = "t-" + i;

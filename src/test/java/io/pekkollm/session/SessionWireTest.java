@@ -35,9 +35,9 @@ class SessionWireTest {
         new StoredUsage(3, 4, 0, 0, 0), new StoredCost(new BigDecimal("0.0010"), BigDecimal.ZERO, BigDecimal.ZERO,
             new BigDecimal("0.002"), BigDecimal.ZERO), null, 6);
     Active active = new Active("s1", "n", "mock/echo", "sliding_window", Map.of("k", "v"), List.of(user, reply),
-        new StoredUsage(3, 4, 0, 0, 0), null, 1, 6, List.of("t0", "t1"));
+        new StoredUsage(3, 4, 0, 0, 0), null, 1, 6, List.of("t0", "t1"), "k1");
     var sessionProbe = kit.<StatusReply<Active>>createTestProbe().getRef();
-    WireCheck.assertSurvives(kit, new SessionEntity.Create("n", "mock/echo", null, Map.of("k", "v"), List.of(user), 1, sessionProbe));
+    WireCheck.assertSurvives(kit, new SessionEntity.Create("n", "mock/echo", null, Map.of("k", "v"), List.of(user), 1, "k1", sessionProbe));
     WireCheck.assertSurvives(kit, new SessionEntity.Get(sessionProbe));
     WireCheck.assertSurvives(kit, new SessionEntity.BeginTurn("t2", 7, Long.MAX_VALUE, kit.<StatusReply<SessionEntity.TurnStarted>>createTestProbe().getRef()));
     WireCheck.assertSurvives(kit, new SessionEntity.CompleteTurn("t2", List.of(user), reply, sessionProbe));
@@ -49,10 +49,10 @@ class SessionWireTest {
     WireCheck.assertSurvives(kit, StatusReply.success(3L));
     assertEquals(active.toSession(), WireCheck.roundTrip(kit, active).toSession());
 
-    var summary = new SessionSummary("s1", "n", "mock/echo", Instant.ofEpochMilli(1_000));
+    var summary = new SessionSummary("s1", "n", "mock/echo", Instant.ofEpochMilli(1_000), "k1");
     WireCheck.assertSurvives(kit, new SessionIndex.Put(summary, kit.<StatusReply<Done>>createTestProbe().getRef()));
     WireCheck.assertSurvives(kit, new SessionIndex.Remove("s1", kit.<StatusReply<Done>>createTestProbe().getRef()));
-    WireCheck.assertSurvives(kit, new SessionIndex.ListSessions(10, null, kit.<SessionIndex.Page>createTestProbe().getRef()));
+    WireCheck.assertSurvives(kit, new SessionIndex.ListSessions(10, null, "k1", kit.<SessionIndex.Page>createTestProbe().getRef()));
     WireCheck.assertSurvives(kit, new SessionIndex.Page(List.of(summary), true));
     WireCheck.assertSurvives(kit, StatusReply.ack());
   }

@@ -1,0 +1,196 @@
+package io.pekkollm.keys;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pekkollm.testkit.Upstream;
+import io.pekkollm.testkit.Upstream.Reply;
+import io.pekkollm.util.Json;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Virtual keys against a real process crash: the gateway jar (with an OpenAI-compatible upstream in this JVM
+ * that reports known usage, $0.00075 a call) gets a key, a change to it and a call charged to it, is killed with
+ * SIGKILL, and started again on the same journal: the key, its spend and the audit log are all there, and the
+ * budget counts the spend from before the crash. On H2 and, when {@code PEKKO_LLM_TEST_PG_URL} is set, PostgreSQL.
+ */
+class KeysCrashIT {
+  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
+  private static final String MASTER = "crash-master-key-0123456789";
+  private static final BigDecimal CALL = new BigDecimal("0.00075");
+  private static final String ANSWER = "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,"
+      + "\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"
+      + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,"
+      + "\"total_tokens\":2000}}";
+  private static final String CHAT = "{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+      + "\"content\":\"hello\"}]}";
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+      .version(HttpClient.Version.HTTP_1_1).build();
+
+  private record Gateway(Process process, int port) {}
+
+  private static Gateway start(Map<String, String> env, Path log) throws Exception {
+    String javaBin = ProcessHandle.current().info().command().orElse("java");
+    String jar = System.getProperty("pekko.llm.jar", "target/pekko-llm.jar");
+    ProcessBuilder pb = new ProcessBuilder(List.of(javaBin, "-jar", jar, "serve", "--port", "0"))
+        .redirectErrorStream(true);
+    pb.environment().remove("PEKKO_LLM_JOURNAL_URL");
+    pb.environment().remove("PEKKO_LLM_API_KEY");
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    CompletableFuture<Integer> port = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          Files.writeString(log, line + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+              java.nio.file.StandardOpenOption.APPEND);
+          Matcher m = LISTENING.matcher(line);
+          if (m.find()) {
+            port.complete(Integer.parseInt(m.group(1)));
+          }
+        }
+      } catch (Exception e) {
+        port.completeExceptionally(e);
+      }
+      port.completeExceptionally(new IllegalStateException("gateway exited; log: " + log));
+    });
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      return new Gateway(p, port.get(90, TimeUnit.SECONDS));
+    } catch (Exception e) {
+      p.destroyForcibly();
+      throw new AssertionError("the gateway did not start; its output: " + Files.readString(log), e);
+    }
+  }
+
+  private HttpResponse<String> send(Gateway gw, String method, String path, String key, String body)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port() + path))
+        .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + key)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private JsonNode ok(Gateway gw, String method, String path, String body) throws Exception {
+    HttpResponse<String> r = send(gw, method, path, MASTER, body);
+    assertEquals(200, r.statusCode(), method + " " + path + ": " + r.body());
+    return Json.parse(r.body());
+  }
+
+  @Test
+  void keysSpendAndAuditSurviveKillNineOnH2() throws Exception {
+    Path dataDir = Files.createTempDirectory("keys-crash");
+    crashAndRestart(Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString()));
+  }
+
+  @Test
+  void keysSpendAndAuditSurviveKillNineOnPostgreSql() throws Exception {
+    String url = System.getenv("PEKKO_LLM_TEST_PG_URL");
+    Assumptions.assumeTrue(url != null, "SKIPPED: PEKKO_LLM_TEST_PG_URL/_USER/_PASSWORD are not set (see .ci/run)");
+    Path dataDir = Files.createTempDirectory("keys-crash-pg");
+    crashAndRestart(Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString(), "PEKKO_LLM_JOURNAL_URL", url,
+        "PEKKO_LLM_JOURNAL_USER", System.getenv("PEKKO_LLM_TEST_PG_USER"),
+        "PEKKO_LLM_JOURNAL_PASSWORD", System.getenv("PEKKO_LLM_TEST_PG_PASSWORD")));
+  }
+
+  private void crashAndRestart(Map<String, String> journal) throws Exception {
+    Path log = Files.createTempFile("keys-crash-gateway", ".log");
+    try (Upstream upstream = new Upstream()) {
+      upstream.always(Reply.json(200, ANSWER));
+      Map<String, String> env = new java.util.HashMap<>(journal);
+      env.put("PEKKO_LLM_MASTER_KEY", MASTER);
+      env.put("OPENAI_API_KEY", "sk-upstream-test");
+      env.put("OPENAI_BASE_URL", upstream.url("/v1"));
+
+      Gateway first = start(env, log);
+      String id;
+      String secret;
+      int auditBefore;
+      try {
+        String name = "crash-" + System.nanoTime();
+        JsonNode k = ok(first, "POST", "/v1/keys", "{\"name\":\"" + name + "\",\"team\":\"ops\",\"max_budget\":0.0015}");
+        id = k.path("id").asText();
+        secret = k.path("key").asText();
+        ok(first, "PATCH", "/v1/keys/" + id, "{\"metadata\":{\"env\":\"prod\"}}");
+        assertEquals(200, send(first, "POST", "/v1/chat/completions", secret, CHAT).statusCode());
+        // The spend is batched: wait (bounded) until it is written, as a client that saw its answer may expect.
+        JsonNode one = null;
+        for (int i = 0; i < 400; i++) {
+          one = ok(first, "GET", "/v1/keys/" + id, null);
+          if (CALL.compareTo(one.path("spend").decimalValue()) == 0 && one.path("spend_unwritten").asInt() == 0) {
+            break;
+          }
+          Thread.sleep(25);
+        }
+        assertEquals(0, one.path("spend_unwritten").asInt(), one.toString());
+        auditBefore = auditOf(first, id).size();
+        assertEquals(2, auditBefore, "create and update");
+      } finally {
+        // SIGKILL: no shutdown hook, no chance to write anything more.
+        first.process().destroyForcibly();
+        assertTrue(first.process().waitFor(20, TimeUnit.SECONDS));
+      }
+
+      Gateway second = start(env, log);
+      try {
+        JsonNode one = ok(second, "GET", "/v1/keys/" + id, null);
+        assertEquals("ops", one.path("team").asText(), one.toString());
+        assertEquals("prod", one.path("metadata").path("env").asText(), one.toString());
+        assertEquals(0, CALL.compareTo(one.path("spend").decimalValue()), "spend survives: " + one);
+        List<JsonNode> audit = auditOf(second, id);
+        assertEquals(auditBefore, audit.size(), audit.toString());
+        assertEquals("create", audit.get(0).path("action").asText());
+        assertEquals("update", audit.get(1).path("action").asText());
+        assertTrue(audit.stream().noneMatch(a -> a.toString().contains(secret)), "the audit never holds a secret");
+        // The old secret still works, and the budget counts the spend from before the crash.
+        assertEquals(200, send(second, "POST", "/v1/chat/completions", secret, CHAT).statusCode());
+        HttpResponse<String> over = send(second, "POST", "/v1/chat/completions", secret, CHAT);
+        assertEquals(429, over.statusCode(), over.body());
+        assertEquals("budget_exceeded", Json.parse(over.body()).path("error").path("code").asText());
+      } finally {
+        second.process().destroy();
+        second.process().waitFor(20, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private List<JsonNode> auditOf(Gateway gw, String keyId) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    long after = 0;
+    while (true) {
+      JsonNode page = ok(gw, "GET", "/v1/audit?limit=1000&after=" + after, null);
+      for (JsonNode e : page.path("data")) {
+        if (keyId.equals(e.path("key_id").asText())) {
+          out.add(e);
+        }
+      }
+      if (page.path("data").size() < 1000) {
+        return out;
+      }
+      after = page.path("last_seq").asLong();
+    }
+  }
+}
