@@ -70,11 +70,19 @@ public class JournalAppendBench {
     newStream();
   }
 
+  private String writer;
+  private long write;
+
   private void newStream() throws Exception {
     streamId = service.newRecoveryId();
     StreamEntity.Begin begin = new StreamEntity.Begin("openai", "openai/gpt-4o-mini", "{}", "jmh",
-        System.currentTimeMillis(), null);
-    streams.<StatusReply<StreamEntity.Seqs>>ask(streamId, r -> new StreamEntity.Write(begin, List.of(), null, r),
+        System.currentTimeMillis(), null, null);
+    // One writer per stream, its writes numbered 1, 2, 3, ... (what lets a repeated write be recognised).
+    writer = "jmh-" + streamId;
+    write = 0;
+    long first = ++write;
+    streams.<StatusReply<StreamEntity.Seqs>>ask(streamId, r -> new StreamEntity.Write(begin, List.of(), null, writer,
+            first, r),
             Duration.ofSeconds(10))
         .toCompletableFuture().get(10, TimeUnit.SECONDS).getValue();
   }
@@ -96,7 +104,9 @@ public class JournalAppendBench {
     if (++appends % 500 == 0) {
       newStream();
     }
-    return streams.<StatusReply<StreamEntity.Seqs>>ask(streamId, r -> new StreamEntity.Write(null, chunks, null, r),
+    long n = ++write;
+    return streams.<StatusReply<StreamEntity.Seqs>>ask(streamId, r -> new StreamEntity.Write(null, chunks, null, writer,
+            n, r),
             Duration.ofSeconds(10))
         .toCompletableFuture().get(10, TimeUnit.SECONDS).getValue();
   }
