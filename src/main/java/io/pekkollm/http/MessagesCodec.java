@@ -41,7 +41,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class MessagesCodec {
   /** The {@link ChatRequest#extraBody()} keys only an Anthropic upstream understands. */
-  static final List<String> ANTHROPIC_ONLY = List.of("top_k", "thinking", "anthropic_beta");
+  static final List<String> ANTHROPIC_ONLY = List.of("top_k", "thinking", "anthropic_beta", "anthropic_version");
 
   private MessagesCodec() {}
 

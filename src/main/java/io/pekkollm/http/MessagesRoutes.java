@@ -35,11 +35,11 @@ import org.apache.pekko.util.ByteString;
  * as Chat Completions (routing, resilience, journal, cache, costs), any provider behind it. The key is taken from
  * {@code Authorization: Bearer} or {@code x-api-key}; every error is Anthropic's error body. {@code model} may be a
  * {@code provider/model} id, a group, or a bare id ({@code claude-sonnet-4-5}) resolved by
- * {@link LlmClient#resolveModel}. {@code anthropic-version} is accepted (the Anthropic upstream sends its own
- * configured version, which its decoder is written for); {@code anthropic-beta} is passed on to Anthropic
- * upstreams, as are {@code top_k} and {@code thinking}, which other providers do not take.
+ * {@link LlmClient#resolveModel}. {@code anthropic-version} (a date, checked) and {@code anthropic-beta} are passed
+ * on to Anthropic upstreams, as are {@code top_k} and {@code thinking}, which other providers do not take.
  */
 final class MessagesRoutes {
+  private static final java.util.regex.Pattern ANTHROPIC_VERSION = java.util.regex.Pattern.compile("\\d{4}-\\d{2}-\\d{2}");
   private final LlmClient client;
   private final GatewayAuth auth;
   private final RequestBodies bodies;
@@ -126,10 +126,17 @@ final class MessagesRoutes {
    * fields kept only when every provider it may go to is an Anthropic one.
    */
   private ChatRequest prepare(ChatRequest request, HttpRequest req) {
+    req.getHeader("anthropic-version").ifPresent(h -> {
+      if (!ANTHROPIC_VERSION.matcher(h.value()).matches()) {
+        throw LlmException.invalidRequest("anthropic-version must be a version date such as 2023-06-01",
+            "anthropic-version");
+      }
+    });
     String model = client.resolveModel(request.model());
     Map<String, JsonNode> extra = new LinkedHashMap<>(request.extraBody());
     if (client.providerKinds(model).equals(Set.of("anthropic"))) {
       req.getHeader("anthropic-beta").ifPresent(h -> extra.put("anthropic_beta", TextNode.valueOf(h.value())));
+      req.getHeader("anthropic-version").ifPresent(h -> extra.put("anthropic_version", TextNode.valueOf(h.value())));
     } else {
       MessagesCodec.ANTHROPIC_ONLY.forEach(extra::remove);
     }

@@ -174,8 +174,32 @@ class GatewayAnthropicClientTest {
         .putAdditionalHeader("anthropic-beta", "interleaved-thinking-2025-05-14").build());
     Upstream.Recorded r = upstream.requests().get(0);
     assertEquals("interleaved-thinking-2025-05-14", r.headers().get("anthropic-beta"));
-    assertEquals("2023-06-01", r.headers().get("anthropic-version"));
+    // The SDK's own anthropic-version is passed on (see the next test).
+    assertTrue(r.headers().get("anthropic-version").matches("\\d{4}-\\d{2}-\\d{2}"), r.headers().toString());
     assertFalse(upstreamBody(0).has("anthropic_beta"), "the beta list is a header, not a body field");
+  }
+
+  @Test
+  void theClientsAnthropicVersionReachesAnAnthropicUpstreamAndABadOneIsA400() throws Exception {
+    upstream.enqueue(Reply.fixtureJson(200, "anthropic/messages-nonstream.json"));
+    anthropic.messages().create(params("anthropic/claude-sonnet-4-5")
+        .putAdditionalHeader("anthropic-version", "2024-01-01").build());
+    assertEquals("2024-01-01", upstream.requests().get(0).headers().get("anthropic-version"));
+    assertFalse(upstreamBody(0).has("anthropic_version"), "the version is a header, not a body field");
+
+    // Not to an OpenAI upstream, whatever the client sends.
+    upstream.enqueue(Reply.fixtureJson(200, "openai/chat-nonstream.json"));
+    anthropic.messages().create(params("openai/gpt-4o-mini").putAdditionalHeader("anthropic-version", "2024-01-01")
+        .build());
+    assertEquals(null, upstream.requests().get(1).headers().get("anthropic-version"));
+    assertFalse(upstreamBody(1).has("anthropic_version"));
+
+    int before = upstream.requestCount();
+    com.anthropic.errors.BadRequestException bad = assertThrows(com.anthropic.errors.BadRequestException.class,
+        () -> anthropic.messages().create(params("anthropic/claude-sonnet-4-5")
+            .putAdditionalHeader("anthropic-version", "latest\"}").build()));
+    assertTrue(bad.getMessage().contains("anthropic-version"), bad.getMessage());
+    assertEquals(before, upstream.requestCount(), "refused before any upstream call");
   }
 
   @Test

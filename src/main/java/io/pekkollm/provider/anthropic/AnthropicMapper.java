@@ -49,6 +49,8 @@ final class AnthropicMapper {
   private static final Set<String> PASS_THROUGH = Set.of("top_k", "thinking", "service_tier");
   /** The {@link ChatRequest#extraBody()} key whose text goes in the {@code anthropic-beta} header, not the body. */
   static final String BETA_FIELD = "anthropic_beta";
+  /** The {@link ChatRequest#extraBody()} key whose text goes in the {@code anthropic-version} header. */
+  static final String VERSION_FIELD = "anthropic_version";
 
   private AnthropicMapper() {}
 

@@ -44,6 +44,8 @@ public final class AnthropicProvider extends HttpChatProvider {
 
   private final int defaultMaxTokens;
   private final List<HttpHeader> fixedHeaders;
+  /** {@link #fixedHeaders} but the version: for a request whose caller named its own. */
+  private final List<HttpHeader> unversionedHeaders;
 
   public AnthropicProvider(ProviderSettings settings, ActorSystem<?> system) {
     super(settings, system);
@@ -59,8 +61,9 @@ public final class AnthropicProvider extends HttpChatProvider {
     if (!settings.apiKey().isEmpty()) {
       hs.add(RawHeader.create("x-api-key", settings.apiKey()));
     }
-    hs.add(RawHeader.create("anthropic-version", version));
     settings.headers().forEach((k, v) -> hs.add(RawHeader.create(k, v)));
+    this.unversionedHeaders = List.copyOf(hs);
+    hs.add(RawHeader.create("anthropic-version", version));
     this.fixedHeaders = List.copyOf(hs);
   }
 
@@ -75,8 +78,13 @@ public final class AnthropicProvider extends HttpChatProvider {
   protected HttpRequest toHttpRequest(ChatRequest request, boolean streaming) {
     byte[] body = Json.writeBytes(AnthropicMapper.toRequest(request, streaming, defaultMaxTokens));
     HttpRequest http = HttpRequest.POST(settings.baseUrl() + "/v1/messages")
-        .addHeaders(fixedHeaders)
         .withEntity(ContentTypes.APPLICATION_JSON, body);
+    // The Messages ingress passes on the version its client sent (Anthropic's wire format has had one since
+    // 2023-06-01, the one the decoder reads); any other caller gets the configured api-version.
+    JsonNode version = request.extraBody().get(AnthropicMapper.VERSION_FIELD);
+    http = version != null && version.isTextual() && !version.asText().isBlank()
+        ? http.addHeaders(unversionedHeaders).addHeader(RawHeader.create("anthropic-version", version.asText()))
+        : http.addHeaders(fixedHeaders);
     JsonNode beta = request.extraBody().get(AnthropicMapper.BETA_FIELD);
     return beta != null && beta.isTextual() && !beta.asText().isBlank()
         ? http.addHeader(RawHeader.create("anthropic-beta", beta.asText())) : http;
