@@ -7,24 +7,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pekkollm.testkit.Upstream;
 import io.pekkollm.testkit.Upstream.Reply;
 import io.pekkollm.util.Json;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -35,7 +29,6 @@ import org.junit.jupiter.api.Test;
  * budget counts the spend from before the crash. On H2 and, when {@code PEKKO_LLM_TEST_PG_URL} is set, PostgreSQL.
  */
 class KeysCrashIT {
-  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
   private static final String MASTER = "crash-master-key-0123456789";
   private static final BigDecimal CALL = new BigDecimal("0.00075");
   private static final String ANSWER = "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,"
@@ -50,39 +43,9 @@ class KeysCrashIT {
   private record Gateway(Process process, int port) {}
 
   private static Gateway start(Map<String, String> env, Path log) throws Exception {
-    String javaBin = ProcessHandle.current().info().command().orElse("java");
-    String jar = System.getProperty("pekko.llm.jar", "target/pekko-llm.jar");
-    ProcessBuilder pb = new ProcessBuilder(List.of(javaBin, "-jar", jar, "serve", "--port", "0"))
-        .redirectErrorStream(true);
-    pb.environment().remove("PEKKO_LLM_JOURNAL_URL");
-    pb.environment().remove("PEKKO_LLM_API_KEY");
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          Files.writeString(log, line + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
-              java.nio.file.StandardOpenOption.APPEND);
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            port.complete(Integer.parseInt(m.group(1)));
-          }
-        }
-      } catch (Exception e) {
-        port.completeExceptionally(e);
-      }
-      port.completeExceptionally(new IllegalStateException("gateway exited; log: " + log));
-    });
-    reader.setDaemon(true);
-    reader.start();
-    try {
-      return new Gateway(p, port.get(90, TimeUnit.SECONDS));
-    } catch (Exception e) {
-      p.destroyForcibly();
-      throw new AssertionError("the gateway did not start; its output: " + Files.readString(log), e);
-    }
+    io.pekkollm.testkit.GatewayProcess.Started g = io.pekkollm.testkit.GatewayProcess.start(List.of(),
+        List.of("PEKKO_LLM_JOURNAL_URL", "PEKKO_LLM_API_KEY"), env, log, Duration.ofSeconds(90));
+    return new Gateway(g.process(), g.port());
   }
 
   private HttpResponse<String> send(Gateway gw, String method, String path, String key, String body)

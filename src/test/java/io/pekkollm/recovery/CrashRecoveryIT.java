@@ -17,10 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,7 +26,6 @@ import org.junit.jupiter.api.Test;
  * no gap and no duplicate.
  */
 class CrashRecoveryIT {
-  private static final Pattern LISTENING = Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)");
   private static final String ANSWER = String.join(" ", java.util.Collections.nCopies(8,
       "Ein Strom 🌍 überlebt kill -9, 東京 und alles andere."));
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -37,40 +33,10 @@ class CrashRecoveryIT {
   private record Gateway(Process process, int port, Path log) {}
 
   private static Gateway start(Path dataDir, Path log, String... jvmOptions) throws Exception {
-    String javaBin = ProcessHandle.current().info().command().orElse("java");
-    String jar = System.getProperty("pekko.llm.jar", "target/pekko-llm.jar");
-    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(javaBin));
-    command.addAll(java.util.List.of(jvmOptions));
-    command.addAll(java.util.List.of("-jar", jar, "serve", "--port", "0"));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    pb.environment().put("PEKKO_LLM_DATA_DIR", dataDir.toString());
-    pb.environment().remove("PEKKO_LLM_JOURNAL_URL");
-    Process p = pb.start();
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          Files.writeString(log, line + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
-              java.nio.file.StandardOpenOption.APPEND);
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            port.complete(Integer.parseInt(m.group(1)));
-          }
-        }
-      } catch (Exception e) {
-        port.completeExceptionally(e);
-      }
-      port.completeExceptionally(new IllegalStateException("gateway exited; log: " + log));
-    });
-    reader.setDaemon(true);
-    reader.start();
-    try {
-      return new Gateway(p, port.get(60, TimeUnit.SECONDS), log);
-    } catch (Exception e) {
-      p.destroyForcibly();
-      throw new AssertionError("the gateway did not start; its output: " + Files.readString(log), e);
-    }
+    io.pekkollm.testkit.GatewayProcess.Started g = io.pekkollm.testkit.GatewayProcess.start(
+        java.util.List.of(jvmOptions), java.util.List.of("PEKKO_LLM_JOURNAL_URL"),
+        java.util.Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString()), log, Duration.ofSeconds(60));
+    return new Gateway(g.process(), g.port(), log);
   }
 
   @Test
