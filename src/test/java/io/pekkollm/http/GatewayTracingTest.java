@@ -88,8 +88,12 @@ class GatewayTracingTest {
   }
 
   private HttpResponse<String> post(String body, String... headers) throws Exception {
+    return postTo("/v1/chat/completions", body, headers);
+  }
+
+  private HttpResponse<String> postTo(String path, String body, String... headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + binding.localAddress().getPort()
-            + "/v1/chat/completions"))
+            + path))
         .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body));
     for (int i = 0; i + 1 < headers.length; i += 2) {
@@ -229,5 +233,22 @@ class GatewayTracingTest {
     assertNotNull(attr(attempt, AttributeKey.longKey("gen_ai.usage.output_tokens")));
     assertNull(attr(call, AttributeKey.longKey("gen_ai.usage.output_tokens")), "on the attempt span, not twice");
     assertNotNull(attr(call, AttributeKey.doubleKey("pekko_llm.cost_usd")), "the call's cost");
+  }
+
+  @Test
+  void embeddingsAttemptsSendTheirSpanAsTraceparentUpstream() throws Exception {
+    upstream.enqueue(Reply.json(200, "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,"
+        + "\"embedding\":[0.1,0.2]}],\"model\":\"text-embedding-3-small\","
+        + "\"usage\":{\"prompt_tokens\":2,\"total_tokens\":2}}"));
+    HttpResponse<String> resp = postTo("/v1/embeddings",
+        "{\"model\":\"openai/text-embedding-3-small\",\"input\":\"hello\"}", "traceparent", TRACEPARENT);
+    assertEquals(200, resp.statusCode(), resp.body());
+    List<SpanData> spans = spansWhen(s -> s.getKind() == SpanKind.SERVER);
+    SpanData attempt = spans.stream().filter(s -> s.getKind() == SpanKind.CLIENT).findFirst()
+        .orElseThrow(() -> new AssertionError(spans.toString()));
+    assertEquals("embeddings", attr(attempt, AttributeKey.stringKey("gen_ai.operation.name")));
+    assertEquals(TRACE_ID, attempt.getTraceId());
+    assertEquals("00-" + TRACE_ID + "-" + attempt.getSpanId() + "-01",
+        upstream.requests().get(0).headers().get("traceparent"), "the embeddings request carries its attempt's span");
   }
 }
