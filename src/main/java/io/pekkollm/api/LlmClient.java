@@ -1,5 +1,7 @@
 package io.pekkollm.api;
 
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -577,12 +579,21 @@ public final class LlmClient implements AutoCloseable {
 
   /** The streamed answer of a request not yet planned, without journal or cache; errors become a failed source. */
   private Source<ChatChunk, NotUsed> run(ChatRequest request) {
+    CallTrace trace = tracing.startCall("chat", request.model());
+    Source<ChatChunk, NotUsed> chunks;
     try {
       Plan plan = router.plan(request);
-      return runner.stream(plan, true, new CallInfo(plan.truncation()));
+      chunks = runner.stream(plan, true, new CallInfo(plan.truncation(), trace));
     } catch (LlmException e) {
-      return Source.failed(e);
+      chunks = Source.failed(e);
     }
+    if (!trace.recording()) {
+      return chunks;
+    }
+    return chunks.watchTermination((nu, done) -> {
+      done.whenComplete((d, err) -> trace.end(io.pekkollm.util.Futures.cause(err)));
+      return nu;
+    });
   }
 
   private static boolean carriesNoEvent(ChatChunk c) {
@@ -630,7 +641,7 @@ public final class LlmClient implements AutoCloseable {
         return CompletableFuture.failedFuture(e);
       }
     }
-    return recovery.resume(recoveryId, strategy, model, lastEventId, recoveryRuntime);
+    return recovery.resume(recoveryId, strategy, model, lastEventId, recoveryRuntime(Context.current()));
   }
 
   /** Resumes with the caller holding every chunk it was sent (its {@link ChatStream#lastEventId()}). */
@@ -677,26 +688,35 @@ public final class LlmClient implements AutoCloseable {
     }
     String recoveryId = recovery.newRecoveryId();
     return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }, null),
-        recoveryId, maxResumes, backoff, recoveryRuntime);
+        recoveryId, maxResumes, backoff, recoveryRuntime(Context.current()));
   }
 
-  /** What a resume needs of the client: a continuation runs through the same router and attempts. */
-  private final RecoveryService.Runtime recoveryRuntime = new RecoveryService.Runtime() {
-    @Override
-    public Source<ChatChunk, NotUsed> run(ChatRequest request) {
-      return LlmClient.this.run(request);
-    }
+  /**
+   * What a resume needs of the client: a continuation runs through the same router and attempts, traced in
+   * {@code context} (the resume's caller's: the gateway's request span), since it starts later, on another thread.
+   */
+  private RecoveryService.Runtime recoveryRuntime(Context context) {
+    return new RecoveryService.Runtime() {
+      @Override
+      public Source<ChatChunk, NotUsed> run(ChatRequest request) {
+        try (Scope s = context.makeCurrent()) {
+          return LlmClient.this.run(request);
+        }
+      }
 
-    @Override
-    public CompletionStage<ChatResponse> chat(ChatRequest request) {
-      return LlmClient.this.chat(request);
-    }
+      @Override
+      public CompletionStage<ChatResponse> chat(ChatRequest request) {
+        try (Scope s = context.makeCurrent()) {
+          return LlmClient.this.chat(request);
+        }
+      }
 
-    @Override
-    public boolean supportsPrefill(String model) {
-      return providers.supportsPrefill(model);
-    }
-  };
+      @Override
+      public boolean supportsPrefill(String model) {
+        return providers.supportsPrefill(model);
+      }
+    };
+  }
 
   /** What sessions need of the client. */
   private final SessionClient.Runtime sessionRuntime = new SessionClient.Runtime() {

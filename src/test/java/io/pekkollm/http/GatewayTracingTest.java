@@ -21,6 +21,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.pekkollm.api.LlmClient;
 import io.pekkollm.model.ChatRequest;
+import io.pekkollm.testkit.Sse;
 import io.pekkollm.testkit.TestConfig;
 import io.pekkollm.testkit.Upstream;
 import io.pekkollm.testkit.Upstream.Reply;
@@ -250,5 +251,35 @@ class GatewayTracingTest {
     assertEquals(TRACE_ID, attempt.getTraceId());
     assertEquals("00-" + TRACE_ID + "-" + attempt.getSpanId() + "-01",
         upstream.requests().get(0).headers().get("traceparent"), "the embeddings request carries its attempt's span");
+  }
+
+  @Test
+  void aResumedStreamsContinuationIsTracedUnderTheResumeRequest() throws Exception {
+    List<String> deltas = List.of("one ", "two ", "three ", "four.");
+    String full = Sse.openAi(deltas, true);
+    int cut = Sse.openAi(deltas.subList(0, 2), false).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    upstream.enqueue(Reply.sse(full.getBytes(java.nio.charset.StandardCharsets.UTF_8)).truncatedAfter(cut + 1));
+    HttpResponse<String> first = post("{\"model\":\"openai/gpt-4o-mini\",\"stream\":true,"
+        + "\"messages\":[{\"role\":\"user\",\"content\":\"count\"}]}");
+    String recoveryId = first.headers().firstValue("X-Recovery-Id").orElseThrow();
+    spansWhen(s -> s.getKind() == SpanKind.SERVER);
+    exporter.reset();
+
+    upstream.enqueue(Reply.sse(Sse.openAi(List.of("three ", "four."), true)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    HttpResponse<String> resumed = postTo("/v1/streams/" + recoveryId + "/resume", "{\"strategy\":\"exact\"}",
+        "traceparent", TRACEPARENT);
+    assertEquals(200, resumed.statusCode(), resumed.body());
+    assertTrue(resumed.body().contains("[DONE]"), resumed.body());
+    List<SpanData> spans = spansWhen(s -> s.getKind() == SpanKind.SERVER);
+    SpanData server = spans.stream().filter(s -> s.getKind() == SpanKind.SERVER).findFirst().orElseThrow();
+    assertEquals("POST /v1/streams/{id}/resume", server.getName());
+    assertEquals(TRACE_ID, server.getTraceId());
+    SpanData attempt = spans.stream().filter(s -> s.getKind() == SpanKind.CLIENT).findFirst()
+        .orElseThrow(() -> new AssertionError("the continuation's attempt is traced: " + spans));
+    assertEquals(server.getSpanId(), attempt.getParentSpanId(), "the continuation runs under the resume request");
+    assertEquals("chat gpt-4o-mini", attempt.getName());
+    assertEquals("00-" + TRACE_ID + "-" + attempt.getSpanId() + "-01",
+        upstream.requests().get(upstream.requests().size() - 1).headers().get("traceparent"));
   }
 }
