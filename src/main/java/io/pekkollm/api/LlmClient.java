@@ -494,7 +494,8 @@ public final class LlmClient implements AutoCloseable {
 
   /** {@link #chat(ChatRequest, Class)} with a schema or attempt count of your own, and the whole result. */
   public <T> CompletionStage<Structured<T>> chat(ChatRequest request, StructuredOutput<T> output) {
-    return output.chat(this::chat, request);
+    Context context = Context.current();
+    return output.chat(r -> inContext(context, () -> chat(r)), request);
   }
 
   /**
@@ -699,16 +700,12 @@ public final class LlmClient implements AutoCloseable {
     return new RecoveryService.Runtime() {
       @Override
       public Source<ChatChunk, NotUsed> run(ChatRequest request) {
-        try (Scope s = context.makeCurrent()) {
-          return LlmClient.this.run(request);
-        }
+        return inContext(context, () -> LlmClient.this.run(request));
       }
 
       @Override
       public CompletionStage<ChatResponse> chat(ChatRequest request) {
-        try (Scope s = context.makeCurrent()) {
-          return LlmClient.this.chat(request);
-        }
+        return inContext(context, () -> LlmClient.this.chat(request));
       }
 
       @Override
@@ -749,7 +746,7 @@ public final class LlmClient implements AutoCloseable {
    */
   public CompletionStage<ToolLoopResult> runTools(ChatRequest request, List<ToolFunction> tools,
       ToolLoopOptions options) {
-    return ToolLoop.run(toolRuntime, request, tools, options);
+    return ToolLoop.run(toolRuntime(Context.current()), request, tools, options);
   }
 
   /**
@@ -758,7 +755,7 @@ public final class LlmClient implements AutoCloseable {
    */
   public Source<ToolLoopEvent, CompletionStage<ToolLoopResult>> streamTools(ChatRequest request,
       List<ToolFunction> tools, ToolLoopOptions options) {
-    return ToolLoop.stream(toolRuntime, request, tools, options);
+    return ToolLoop.stream(toolRuntime(Context.current()), request, tools, options);
   }
 
   /** A streamed call whose materialized stage completes with its folded, priced answer. */
@@ -786,21 +783,37 @@ public final class LlmClient implements AutoCloseable {
   /** {@link #streamStructured(ChatRequest, Class)} with a schema or attempt count of your own. */
   public <T> Source<StructuredOutput.PartialValue, CompletionStage<Structured<T>>> streamStructured(
       ChatRequest request, StructuredOutput<T> output) {
-    return output.stream(this::answerStream, request);
+    Context context = Context.current();
+    return output.stream(r -> inContext(context, () -> answerStream(r)), request);
   }
 
-  /** What the tool loop needs of the client: streamed calls with their folded, priced answer. */
-  private final ToolLoop.Runtime toolRuntime = new ToolLoop.Runtime() {
-    @Override
-    public Source<ChatChunk, CompletionStage<ChatResponse>> answer(ChatRequest request) {
-      return answerStream(request);
-    }
+  /**
+   * What the tool loop needs of the client: streamed calls with their folded, priced answer, each traced in
+   * {@code context} (the loop's caller's), since later steps start on other threads.
+   */
+  private ToolLoop.Runtime toolRuntime(Context context) {
+    return new ToolLoop.Runtime() {
+      @Override
+      public Source<ChatChunk, CompletionStage<ChatResponse>> answer(ChatRequest request) {
+        return inContext(context, () -> answerStream(request));
+      }
 
-    @Override
-    public ActorSystem<?> system() {
-      return system;
+      @Override
+      public ActorSystem<?> system() {
+        return system;
+      }
+    };
+  }
+
+  /**
+   * {@code call} made with {@code context} current: a call that starts later, on another thread (a repair, a
+   * tool loop's next step, a resume's continuation), is traced where the operation that made it was started.
+   */
+  private static <T> T inContext(Context context, java.util.function.Supplier<T> call) {
+    try (Scope s = context.makeCurrent()) {
+      return call.get();
     }
-  };
+  }
 
   /** The stream as a {@link Flow.Publisher}, for plain Java or other Reactive Streams libraries. Single subscriber. */
   public Flow.Publisher<ChatChunk> publisher(ChatRequest request) {

@@ -282,4 +282,38 @@ class GatewayTracingTest {
     assertEquals("00-" + TRACE_ID + "-" + attempt.getSpanId() + "-01",
         upstream.requests().get(upstream.requests().size() - 1).headers().get("traceparent"));
   }
+
+  /** A structured answer for {@link #aStructuredOutputsRepairIsTracedInTheCallersTrace}. */
+  record City(String name, int population) {}
+
+  private static String completion(String content) {
+    return "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-4o-mini\","
+        + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
+        + io.pekkollm.util.Json.write(com.fasterxml.jackson.databind.node.TextNode.valueOf(content)) + "},\"finish_reason\":\"stop\"}],"
+        + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":5,\"total_tokens\":10}}";
+  }
+
+  @Test
+  void aStructuredOutputsRepairIsTracedInTheCallersTrace() throws Exception {
+    upstream.enqueue(Reply.json(200, completion("{\"name\":\"Oslo\"}")))
+        .enqueue(Reply.json(200, completion("{\"name\":\"Oslo\",\"population\":709000}")));
+    Span parent = sdk.getTracer("test").spanBuilder("caller").startSpan();
+    City city;
+    try (Scope s = parent.makeCurrent()) {
+      city = client.chat(ChatRequest.builder("openai/gpt-4o-mini").user("a city").build(), City.class)
+          .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } finally {
+      parent.end();
+    }
+    assertEquals(new City("Oslo", 709000), city, "the second answer, after a repair");
+    List<SpanData> spans = spansWhen(s -> s.getName().equals("caller"));
+    List<SpanData> calls = spans.stream().filter(s -> s.getKind() == SpanKind.INTERNAL
+        && s.getName().equals("chat openai/gpt-4o-mini")).toList();
+    assertEquals(2, calls.size(), "the first call and its repair: " + spans);
+    for (SpanData call : calls) {
+      assertEquals(parent.getSpanContext().getTraceId(), call.getTraceId());
+      assertEquals(parent.getSpanContext().getSpanId(), call.getParentSpanId(), "both under the caller's span");
+    }
+    assertEquals(2, spans.stream().filter(s -> s.getKind() == SpanKind.CLIENT).count());
+  }
 }
