@@ -54,6 +54,9 @@ public final class Bench {
   private int upstreamPort;
 
   /** The gateway settings every bench gateway runs with, on top of the defaults (see bench/README.md). */
+  /** The JVM flags of README's start command: the gateway is measured as a user starts it. */
+  static final List<String> README_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms32m", "-Xmx512m");
+
   static final List<String> GATEWAY_PROPS = List.of(
       "-Dpekko.http.server.max-connections=20000",
       "-Dpekko.http.server.backlog=4096",
@@ -196,7 +199,9 @@ public final class Bench {
     if (phase("idle")) {
       // A fresh gateway: journal entities of earlier phases stay in memory for passivate-after (2 min) and would
       // leave that heap while the idle streams are measured.
-      Gateway mem = startGateway("mem", "journal H2 (default), fresh for the memory phase", Map.of(), List.of());
+      // 10,000 open streams need more than README's 512 MB heap: the phase measures heap per stream, not a limit.
+      Gateway mem = startGateway("mem", "journal H2 (default), fresh for the memory phase", Map.of(),
+          List.of("-Xmx2g"));
       idleStreams(mem);
       procs.stop(mem.proc());
     }
@@ -220,6 +225,7 @@ public final class Bench {
     int port = Procs.freePort();
     List<String> cmd = new ArrayList<>();
     cmd.add(java());
+    cmd.addAll(README_JVM_FLAGS);
     cmd.addAll(GATEWAY_PROPS);
     cmd.addAll(props);
     cmd.addAll(List.of("-jar", jar.toString(), "serve", "--port", Integer.toString(port)));

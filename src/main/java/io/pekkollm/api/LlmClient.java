@@ -1,5 +1,7 @@
 package io.pekkollm.api;
 
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -492,7 +494,8 @@ public final class LlmClient implements AutoCloseable {
 
   /** {@link #chat(ChatRequest, Class)} with a schema or attempt count of your own, and the whole result. */
   public <T> CompletionStage<Structured<T>> chat(ChatRequest request, StructuredOutput<T> output) {
-    return output.chat(this::chat, request);
+    Context context = Context.current();
+    return output.chat(r -> inContext(context, () -> chat(r)), request);
   }
 
   /**
@@ -577,12 +580,21 @@ public final class LlmClient implements AutoCloseable {
 
   /** The streamed answer of a request not yet planned, without journal or cache; errors become a failed source. */
   private Source<ChatChunk, NotUsed> run(ChatRequest request) {
+    CallTrace trace = tracing.startCall("chat", request.model());
+    Source<ChatChunk, NotUsed> chunks;
     try {
       Plan plan = router.plan(request);
-      return runner.stream(plan, true, new CallInfo(plan.truncation()));
+      chunks = runner.stream(plan, true, new CallInfo(plan.truncation(), trace));
     } catch (LlmException e) {
-      return Source.failed(e);
+      chunks = Source.failed(e);
     }
+    if (!trace.recording()) {
+      return chunks;
+    }
+    return chunks.watchTermination((nu, done) -> {
+      done.whenComplete((d, err) -> trace.end(io.pekkollm.util.Futures.cause(err)));
+      return nu;
+    });
   }
 
   private static boolean carriesNoEvent(ChatChunk c) {
@@ -630,7 +642,7 @@ public final class LlmClient implements AutoCloseable {
         return CompletableFuture.failedFuture(e);
       }
     }
-    return recovery.resume(recoveryId, strategy, model, lastEventId, recoveryRuntime);
+    return recovery.resume(recoveryId, strategy, model, lastEventId, recoveryRuntime(Context.current()));
   }
 
   /** Resumes with the caller holding every chunk it was sent (its {@link ChatStream#lastEventId()}). */
@@ -677,26 +689,31 @@ public final class LlmClient implements AutoCloseable {
     }
     String recoveryId = recovery.newRecoveryId();
     return recovery.withAutoResume(journaled(recoveryId, plan, new CallInfo(plan.truncation()), s -> { }, null),
-        recoveryId, maxResumes, backoff, recoveryRuntime);
+        recoveryId, maxResumes, backoff, recoveryRuntime(Context.current()));
   }
 
-  /** What a resume needs of the client: a continuation runs through the same router and attempts. */
-  private final RecoveryService.Runtime recoveryRuntime = new RecoveryService.Runtime() {
-    @Override
-    public Source<ChatChunk, NotUsed> run(ChatRequest request) {
-      return LlmClient.this.run(request);
-    }
+  /**
+   * What a resume needs of the client: a continuation runs through the same router and attempts, traced in
+   * {@code context} (the resume's caller's: the gateway's request span), since it starts later, on another thread.
+   */
+  private RecoveryService.Runtime recoveryRuntime(Context context) {
+    return new RecoveryService.Runtime() {
+      @Override
+      public Source<ChatChunk, NotUsed> run(ChatRequest request) {
+        return inContext(context, () -> LlmClient.this.run(request));
+      }
 
-    @Override
-    public CompletionStage<ChatResponse> chat(ChatRequest request) {
-      return LlmClient.this.chat(request);
-    }
+      @Override
+      public CompletionStage<ChatResponse> chat(ChatRequest request) {
+        return inContext(context, () -> LlmClient.this.chat(request));
+      }
 
-    @Override
-    public boolean supportsPrefill(String model) {
-      return providers.supportsPrefill(model);
-    }
-  };
+      @Override
+      public boolean supportsPrefill(String model) {
+        return providers.supportsPrefill(model);
+      }
+    };
+  }
 
   /** What sessions need of the client. */
   private final SessionClient.Runtime sessionRuntime = new SessionClient.Runtime() {
@@ -729,7 +746,7 @@ public final class LlmClient implements AutoCloseable {
    */
   public CompletionStage<ToolLoopResult> runTools(ChatRequest request, List<ToolFunction> tools,
       ToolLoopOptions options) {
-    return ToolLoop.run(toolRuntime, request, tools, options);
+    return ToolLoop.run(toolRuntime(Context.current()), request, tools, options);
   }
 
   /**
@@ -738,7 +755,7 @@ public final class LlmClient implements AutoCloseable {
    */
   public Source<ToolLoopEvent, CompletionStage<ToolLoopResult>> streamTools(ChatRequest request,
       List<ToolFunction> tools, ToolLoopOptions options) {
-    return ToolLoop.stream(toolRuntime, request, tools, options);
+    return ToolLoop.stream(toolRuntime(Context.current()), request, tools, options);
   }
 
   /** A streamed call whose materialized stage completes with its folded, priced answer. */
@@ -766,21 +783,37 @@ public final class LlmClient implements AutoCloseable {
   /** {@link #streamStructured(ChatRequest, Class)} with a schema or attempt count of your own. */
   public <T> Source<StructuredOutput.PartialValue, CompletionStage<Structured<T>>> streamStructured(
       ChatRequest request, StructuredOutput<T> output) {
-    return output.stream(this::answerStream, request);
+    Context context = Context.current();
+    return output.stream(r -> inContext(context, () -> answerStream(r)), request);
   }
 
-  /** What the tool loop needs of the client: streamed calls with their folded, priced answer. */
-  private final ToolLoop.Runtime toolRuntime = new ToolLoop.Runtime() {
-    @Override
-    public Source<ChatChunk, CompletionStage<ChatResponse>> answer(ChatRequest request) {
-      return answerStream(request);
-    }
+  /**
+   * What the tool loop needs of the client: streamed calls with their folded, priced answer, each traced in
+   * {@code context} (the loop's caller's), since later steps start on other threads.
+   */
+  private ToolLoop.Runtime toolRuntime(Context context) {
+    return new ToolLoop.Runtime() {
+      @Override
+      public Source<ChatChunk, CompletionStage<ChatResponse>> answer(ChatRequest request) {
+        return inContext(context, () -> answerStream(request));
+      }
 
-    @Override
-    public ActorSystem<?> system() {
-      return system;
+      @Override
+      public ActorSystem<?> system() {
+        return system;
+      }
+    };
+  }
+
+  /**
+   * {@code call} made with {@code context} current: a call that starts later, on another thread (a repair, a
+   * tool loop's next step, a resume's continuation), is traced where the operation that made it was started.
+   */
+  private static <T> T inContext(Context context, java.util.function.Supplier<T> call) {
+    try (Scope s = context.makeCurrent()) {
+      return call.get();
     }
-  };
+  }
 
   /** The stream as a {@link Flow.Publisher}, for plain Java or other Reactive Streams libraries. Single subscriber. */
   public Flow.Publisher<ChatChunk> publisher(ChatRequest request) {

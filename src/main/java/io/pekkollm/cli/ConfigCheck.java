@@ -48,6 +48,12 @@ import java.util.regex.Pattern;
  */
 final class ConfigCheck {
   /** Maps whose keys are names the user chooses: what is inside them is not checked against reference.conf. */
+  /**
+   * Keys read as JVM system properties only, before the configuration is loaded (so not in reference.conf):
+   * {@code -Dpekko-llm.no-preload=true} turns off the start-up class preloading.
+   */
+  private static final Set<String> SYSTEM_PROPERTY_ONLY = Set.of("pekko-llm.no-preload");
+
   private static final Set<String> FREE_FORM = Set.of("pekko-llm.routing.groups", "pekko-llm.callbacks.webhook.headers",
       "pekko-llm.provider-defaults.headers");
   /** Variables read outside reference.conf (logback, tests, features configured elsewhere). */
@@ -202,6 +208,9 @@ final class ConfigCheck {
     }
     for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
       String child = path + "." + quote(e.getKey());
+      if (SYSTEM_PROPERTY_ONLY.contains(child)) {
+        continue;
+      }
       if (!ref.containsKey(e.getKey())) {
         errors.add("unknown key " + child + suggestion(e.getKey(), ref.keySet()) + origin(e.getValue()));
       } else if (e.getValue() instanceof ConfigObject o) {

@@ -88,13 +88,20 @@ final class StreamRoutes {
                 return cm == null ? CompletableFuture.completedFuture(GatewayAuth.Charge.NONE)
                     : auth.admitFor(caller, st.map(StreamSnapshot::owner).orElse(null), cm);
               })
-              .thenCompose(charge -> client.resume(id, strategy, model, lastEventId)
-                  .whenComplete((r, err) -> {
-                    if (err != null) {
-                      charge.settle(model, null, 0);
-                    }
-                  })
-                  .thenCompose(r -> respond(r, charge, owner[0])));
+              .thenCompose(charge -> {
+                // The continuation's attempts are traced under this request's span (the client keeps the context
+                // it is called in for the continuation, which starts later).
+                CompletionStage<ResumedStream> resumed;
+                try (var scope = GatewayTracing.enter(GatewayTracing.of(req))) {
+                  resumed = client.resume(id, strategy, model, lastEventId);
+                }
+                return resumed.whenComplete((r, err) -> {
+                      if (err != null) {
+                        charge.settle(model, null, 0);
+                      }
+                    })
+                    .thenCompose(r -> respond(r, charge, owner[0]));
+              });
         })
         .exceptionally(ErrorResponses::of);
   }

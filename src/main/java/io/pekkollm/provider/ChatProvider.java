@@ -69,9 +69,23 @@ public interface ChatProvider {
    * providers without an embeddings API, with INVALID_REQUEST naming the model.
    */
   default CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
-    return CompletableFuture.failedFuture(new LlmException(ErrorKind.INVALID_REQUEST, "provider '" + name()
+    return noEmbeddings(name());
+  }
+
+  /** The failure of {@link #embed} of provider {@code name}, which has no embeddings API. */
+  static CompletionStage<EmbeddingResponse> noEmbeddings(String name) {
+    return CompletableFuture.failedFuture(new LlmException(ErrorKind.INVALID_REQUEST, "provider '" + name
         + "' has no embeddings API; embedding providers: OpenAI and OpenAI-compatible hosts, gemini, ollama, "
         + "cohere, bedrock, mock", null, false, "model"));
+  }
+
+  /**
+   * {@link #embed(EmbeddingRequest)} with {@code headers} added to the upstream request (never empty; the W3C
+   * {@code traceparent} of the attempt's span). A provider that sends no HTTP request ignores them, as this default
+   * does.
+   */
+  default CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request, java.util.Map<String, String> headers) {
+    return embed(request);
   }
 
   /** The most inputs one {@link #embed} call may carry for {@code model}; larger requests are split. */

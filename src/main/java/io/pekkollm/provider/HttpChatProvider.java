@@ -147,6 +147,19 @@ public abstract class HttpChatProvider implements ChatProvider {
     return stream(request, streaming, Map.of());
   }
 
+  /** {@link #embed(io.pekkollm.model.EmbeddingRequest, Map)} without extra headers. */
+  @Override
+  public final CompletionStage<io.pekkollm.model.EmbeddingResponse> embed(io.pekkollm.model.EmbeddingRequest request) {
+    return embed(request, Map.of());
+  }
+
+  /** An HTTP provider with an embeddings API overrides this (with {@link #embedWith}); the default has none. */
+  @Override
+  public CompletionStage<io.pekkollm.model.EmbeddingResponse> embed(io.pekkollm.model.EmbeddingRequest request,
+      Map<String, String> headers) {
+    return ChatProvider.noEmbeddings(name());
+  }
+
   @Override
   public Source<ChatChunk, NotUsed> stream(ChatRequest request, boolean streaming, Map<String, String> headers) {
     return DeferredSource.of(() -> exchange(request, streaming, headers,
@@ -387,15 +400,15 @@ public abstract class HttpChatProvider implements ChatProvider {
   }
 
   /**
-   * An embedding exchange: {@code request} built (it may throw an {@link LlmException}), sent, its JSON answer
+   * An embedding exchange: {@code request} built (it may throw an {@link LlmException}), {@code headers} added, sent, its JSON answer
    * read by {@code read} (given the parsed body and the raw one); errors classified as for chat.
    */
   protected CompletionStage<io.pekkollm.model.EmbeddingResponse> embedWith(
-      java.util.function.Supplier<HttpRequest> request,
+      java.util.function.Supplier<HttpRequest> request, Map<String, String> headers,
       java.util.function.BiFunction<com.fasterxml.jackson.databind.JsonNode, String, io.pekkollm.model.EmbeddingResponse> read) {
     HttpRequest built;
     try {
-      built = request.get();
+      built = withHeaders(request.get(), headers);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

@@ -27,6 +27,7 @@ import io.pekkollm.util.Futures;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -311,13 +312,14 @@ public final class AttemptRunner {
     CompletionStage<EmbeddingResponse> call(Candidate candidate, ProviderActor.Granted granted, AttemptTrace trace) {
       EmbeddingRequest upstream = request.toBuilder().model(candidate.route().model()).retry(null).build();
       int batch = Math.max(1, granted.provider().embeddingBatchSize(upstream.model()));
+      Map<String, String> headers = trace.headers();
       if (upstream.size() <= batch) {
-        return granted.provider().embed(upstream);
+        return granted.provider().embed(upstream, headers);
       }
       CompletionStage<List<EmbeddingResponse>> parts = CompletableFuture.completedFuture(new ArrayList<>());
       for (int from = 0; from < upstream.size(); from += batch) {
         EmbeddingRequest slice = upstream.slice(from, Math.min(upstream.size(), from + batch));
-        parts = parts.thenCompose(done -> granted.provider().embed(slice).thenApply(r -> {
+        parts = parts.thenCompose(done -> granted.provider().embed(slice, headers).thenApply(r -> {
           done.add(r);
           return done;
         }));

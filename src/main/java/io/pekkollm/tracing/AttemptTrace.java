@@ -93,7 +93,7 @@ public abstract class AttemptTrace {
         span.setAttribute(GenAi.FINISH_REASONS, List.of(finishReason));
       }
       if (error == null) {
-        call.answered(providerModel, usage, cost, finishReason);
+        call.answered(cost);
       } else {
         span.setAttribute(GenAi.ERROR_TYPE, kind != null ? kind.name().toLowerCase(Locale.ROOT) : errorType(error));
         if (kind != ErrorKind.CANCELLED) {

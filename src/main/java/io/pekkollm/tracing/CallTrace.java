@@ -91,10 +91,7 @@ public abstract class CallTrace {
     private final AtomicInteger journalSpans = new AtomicInteger();
     private volatile String recoveryId;
     // What the attempt that answered reported; set before the call ends.
-    private volatile String responseModel;
-    private volatile Usage usage;
     private volatile Cost cost;
-    private volatile String finishReason;
 
     Recording(Tracing tracing, Span span, Context context, boolean owned) {
       this.tracing = tracing;
@@ -123,12 +120,9 @@ public abstract class CallTrace {
       return new AttemptTrace.Recording(this, a, headers);
     }
 
-    /** The attempt that answered reports what it learned. */
-    void answered(String model, Usage usage, Cost cost, String finishReason) {
-      this.responseModel = model;
-      this.usage = usage;
+    /** The attempt that answered reports its cost. */
+    void answered(Cost cost) {
       this.cost = cost;
-      this.finishReason = finishReason;
     }
 
     @Override
@@ -173,20 +167,12 @@ public abstract class CallTrace {
 
     @Override
     public void end(Throwable error) {
-      Usage u = usage;
-      if (responseModel != null) {
-        span.setAttribute(GenAi.RESPONSE_MODEL, responseModel);
-      }
-      if (u != null) {
-        span.setAttribute(GenAi.INPUT_TOKENS, (long) u.inputTokens());
-        span.setAttribute(GenAi.OUTPUT_TOKENS, (long) u.outputTokens());
-      }
+      // The GenAI attributes of the answer (response model, usage, finish reasons) are on the attempt span that
+      // answered, the LLM span; the call's own span keeps what is the call's: the served model, cost, recovery id,
+      // cache status, key id. Each attribute is encoded in every export, so none is written twice.
       Cost c = cost;
       if (c != null) {
         span.setAttribute(GenAi.COST, c.total().doubleValue());
-      }
-      if (finishReason != null) {
-        span.setAttribute(GenAi.FINISH_REASONS, List.of(finishReason));
       }
       if (error != null) {
         span.setAttribute(GenAi.ERROR_TYPE, AttemptTrace.errorType(error));

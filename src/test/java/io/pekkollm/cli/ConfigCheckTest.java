@@ -80,6 +80,13 @@ class ConfigCheckTest {
   }
 
   @Test
+  void theDocumentedNoPreloadSystemPropertyIsNoUnknownKey() {
+    // README and startup-classes.txt tell operators to start with -Dpekko-llm.no-preload=true.
+    assertEquals(0, check("pekko-llm.no-preload = true"), err());
+    assertEquals(2, check("pekko-llm.no-preloads = true"), "a misspelling is still found");
+  }
+
+  @Test
   void unknownKeysInsideProviderBlocksAreFoundToo() {
     assertEquals(2, check("pekko-llm.providers.openai { api-kye = x, retry.max-attempt = 3, "
         + "logging.bodys = all, headers { X-Anything = y } }\n"

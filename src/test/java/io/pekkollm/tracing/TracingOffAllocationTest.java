@@ -48,7 +48,12 @@ class TracingOffAllocationTest {
     long thread = Thread.currentThread().getId();
     measure(mx, thread, call); // warm up: compiled, as on a serving path
     long empty = measure(mx, thread, () -> {});
-    long hooks = measure(mx, thread, call);
+    // The least of three runs: a one-time allocation in one run (a compilation's linkage, a class initialised by a
+    // test run before this one in the same JVM) is not the hooks'; an allocation per call is in every run.
+    long hooks = Long.MAX_VALUE;
+    for (int run = 0; run < 3; run++) {
+      hooks = Math.min(hooks, measure(mx, thread, call));
+    }
     // One object per call would be at least 16 bytes each, 1.6 MB in all; what remains is the counter's noise.
     assertTrue(hooks - empty < 10_000, "the off hooks allocated " + (hooks - empty) + " bytes over " + CALLS + " calls");
   }

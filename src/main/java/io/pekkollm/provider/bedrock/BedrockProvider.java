@@ -112,9 +112,9 @@ public final class BedrockProvider extends HttpChatProvider {
    * {@code inputText} a call, Cohere embed models up to 96 {@code texts}.
    */
   @Override
-  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request, Map<String, String> headers) {
     return embedWith(() -> signed("POST", runtimeBase + "/model/" + BedrockMapper.encodeSegment(request.model())
-            + "/invoke", Json.writeBytes(BedrockMapper.embeddingBody(request))),
+            + "/invoke", Json.writeBytes(BedrockMapper.embeddingBody(request))), headers,
         (root, body) -> BedrockMapper.readEmbeddings(name(), request, root, body));
   }
 

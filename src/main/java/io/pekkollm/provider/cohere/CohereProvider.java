@@ -14,6 +14,7 @@ import io.pekkollm.util.Json;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -43,9 +44,9 @@ public final class CohereProvider extends HttpChatProvider {
 
   /** {@code POST /v2/embed}. */
   @Override
-  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request, Map<String, String> headers) {
     return embedWith(() -> HttpRequest.POST(settings.baseUrl() + "/v2/embed").addHeaders(fixedHeaders)
-            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(CohereMapper.embeddingBody(request))),
+            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(CohereMapper.embeddingBody(request))), headers,
         (root, body) -> CohereMapper.readEmbeddings(name(), request, root, body));
   }
 

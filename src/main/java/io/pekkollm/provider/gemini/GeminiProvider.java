@@ -15,6 +15,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -67,11 +68,11 @@ public final class GeminiProvider extends HttpChatProvider {
 
   /** {@code POST /<api-version>/models/<model>:batchEmbedContents}. */
   @Override
-  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request, Map<String, String> headers) {
     return embedWith(() -> HttpRequest.POST(settings.baseUrl() + "/" + apiVersion + "/models/"
                 + GeminiMapper.modelPath(request.model()) + ":batchEmbedContents")
             .addHeaders(fixedHeaders)
-            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(GeminiMapper.embeddingBody(request))),
+            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(GeminiMapper.embeddingBody(request))), headers,
         (root, body) -> GeminiMapper.readEmbeddings(name(), request, root, body));
   }
 

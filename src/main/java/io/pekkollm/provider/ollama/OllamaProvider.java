@@ -15,6 +15,7 @@ import io.pekkollm.util.Json;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -95,9 +96,9 @@ public final class OllamaProvider extends HttpChatProvider {
 
   /** {@code POST /api/embed} with every input at once ({@code embeddings}, {@code prompt_eval_count}). */
   @Override
-  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request, Map<String, String> headers) {
     return embedWith(() -> HttpRequest.POST(baseUrl + "/api/embed").addHeaders(fixedHeaders)
-            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(OllamaMapper.embeddingBody(request))),
+            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(OllamaMapper.embeddingBody(request))), headers,
         (root, body) -> OllamaMapper.readEmbeddings(name(), request, root, body));
   }
 

@@ -13,6 +13,7 @@ import io.pekkollm.provider.StreamDecoder;
 import io.pekkollm.util.Json;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -84,9 +85,9 @@ public final class OpenAiProvider extends HttpChatProvider {
 
   /** {@code POST {base-url}/embeddings}, OpenAI's embeddings API (also served by most compatible hosts). */
   @Override
-  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request) {
+  public CompletionStage<EmbeddingResponse> embed(EmbeddingRequest request, Map<String, String> headers) {
     return embedWith(() -> HttpRequest.POST(settings.baseUrl() + "/embeddings").addHeaders(fixedHeaders)
-            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(OpenAiMapper.embeddingBody(request))),
+            .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(OpenAiMapper.embeddingBody(request))), headers,
         (root, body) -> OpenAiMapper.readEmbeddings(name(), request, root, body));
   }
 
