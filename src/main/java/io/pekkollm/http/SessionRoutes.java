@@ -211,7 +211,9 @@ final class SessionRoutes {
     List<HttpHeader> sessionHeader = List.of(RawHeader.create("X-Session-Id", id));
     if (!parsed.stream()) {
       return sessionClient.get().chat(id, turn)
-          .whenComplete((resp, err) -> ChatCompletionRoutes.settle(charge, turn.model(), resp))
+          .handle((resp, err) -> GatewayAuth.Charge.after(ChatCompletionRoutes.settle(charge, turn.model(), resp),
+              resp, err))
+          .thenCompose(charged -> charged)
           .thenApply(resp -> HttpResponse.create()
           .withEntity(ContentTypes.APPLICATION_JSON,
               ChatCompletionsCodec.writeResponse(resp, ResponseHeaders.newId(), ResponseHeaders.nowSeconds()))
