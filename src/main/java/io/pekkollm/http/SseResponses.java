@@ -147,8 +147,9 @@ final class SseResponses {
                 }
                 return joined(encoder.encode((JournaledChunk) x));
               })
-              // An interrupted stream ends with its error event, never with the normal end.
-              .concat(Source.lazyCompletionStage(() -> tally.end(metered, m).handle((v, e) ->
+              // An interrupted stream ends with its error event, never with the normal end. concatLazy, not
+              // concat: concat pulls its second source at once (it is detached), which would settle at the start.
+              .concatLazy(Source.lazyCompletionStage(() -> tally.end(metered, m).handle((v, e) ->
                   tally.failure != null ? encoder.error(tally.failure) : joined(encoder.finish()))))
               .filter(b -> !b.isEmpty())
               .watchTermination((mv, done) -> {
