@@ -75,18 +75,27 @@ class KeysCrashIT {
 
   @Test
   void keysSpendAndAuditSurviveKillNineOnH2() throws Exception {
-    Path dataDir = Files.createTempDirectory("keys-crash");
-    crashAndRestart(Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString()));
+    crashAndRestart(h2("keys-crash"));
   }
 
   @Test
   void keysSpendAndAuditSurviveKillNineOnPostgreSql() throws Exception {
+    crashAndRestart(postgres("keys-crash-pg"));
+  }
+
+  /** The gateway's environment for an H2 journal in a new directory. */
+  private static Map<String, String> h2(String dirPrefix) throws Exception {
+    return Map.of("PEKKO_LLM_DATA_DIR", Files.createTempDirectory(dirPrefix).toString());
+  }
+
+  /** The gateway's environment for the test PostgreSQL database (the test is skipped without one). */
+  private static Map<String, String> postgres(String dirPrefix) throws Exception {
     String url = System.getenv("PEKKO_LLM_TEST_PG_URL");
     Assumptions.assumeTrue(url != null, "SKIPPED: PEKKO_LLM_TEST_PG_URL/_USER/_PASSWORD are not set (see .ci/run)");
-    Path dataDir = Files.createTempDirectory("keys-crash-pg");
-    crashAndRestart(Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString(), "PEKKO_LLM_JOURNAL_URL", url,
+    Path dataDir = Files.createTempDirectory(dirPrefix);
+    return Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString(), "PEKKO_LLM_JOURNAL_URL", url,
         "PEKKO_LLM_JOURNAL_USER", System.getenv("PEKKO_LLM_TEST_PG_USER"),
-        "PEKKO_LLM_JOURNAL_PASSWORD", System.getenv("PEKKO_LLM_TEST_PG_PASSWORD")));
+        "PEKKO_LLM_JOURNAL_PASSWORD", System.getenv("PEKKO_LLM_TEST_PG_PASSWORD"));
   }
 
   private void crashAndRestart(Map<String, String> journal) throws Exception {
@@ -146,18 +155,12 @@ class KeysCrashIT {
 
   @Test
   void spendOfEveryAnswerAClientGotSurvivesKillNineRightAfterItOnH2() throws Exception {
-    Path dataDir = Files.createTempDirectory("keys-crash-now");
-    killRightAfterAnswers(Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString()));
+    killRightAfterAnswers(h2("keys-crash-now"));
   }
 
   @Test
   void spendOfEveryAnswerAClientGotSurvivesKillNineRightAfterItOnPostgreSql() throws Exception {
-    String url = System.getenv("PEKKO_LLM_TEST_PG_URL");
-    Assumptions.assumeTrue(url != null, "SKIPPED: PEKKO_LLM_TEST_PG_URL/_USER/_PASSWORD are not set (see .ci/run)");
-    Path dataDir = Files.createTempDirectory("keys-crash-now-pg");
-    killRightAfterAnswers(Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString(), "PEKKO_LLM_JOURNAL_URL", url,
-        "PEKKO_LLM_JOURNAL_USER", System.getenv("PEKKO_LLM_TEST_PG_USER"),
-        "PEKKO_LLM_JOURNAL_PASSWORD", System.getenv("PEKKO_LLM_TEST_PG_PASSWORD")));
+    killRightAfterAnswers(postgres("keys-crash-now-pg"));
   }
 
   /**
