@@ -2,12 +2,13 @@
 # A/B of two gateway jars behind the bench upstream, both running at once, measured in alternating rounds, so
 # background load hits both alike: non-streaming wrk (16 connections) or streaming (Probe, 16 streams back to back),
 # reporting throughput and the gateway's CPU time per request or per chunk (less sensitive to load than latency).
-#   bench/tools/ab.sh A.jar B.jar [rounds] [nonstream|stream|stream-keys] [extra JVM flags for both]
+#   bench/tools/ab.sh A.jar B.jar [rounds] [nonstream|stream|stream-keys|nonstream-keys] [extra JVM flags for both]
 # AB_ENV_A / AB_ENV_B: extra environment for one side only ("NAME=value NAME2=value"), e.g. the same jar twice with
 # tracing on one side: AB_ENV_B="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" (bench/tools/otlp_sink.py).
 # stream-keys: both gateways have PEKKO_LLM_API_KEY and PEKKO_LLM_MASTER_KEY set and stream a priced model
 # (openai/gpt-4o-mini, 100 chunks); A is called with the shared key, B with a virtual key made on B (with a budget,
 # so every stream is admitted by reservation and its cost recorded): the cost of key checks and spend recording.
+# nonstream-keys: the same for non-streaming calls (wrk): the latency a key check and a durable charge add.
 # Pass the same jar twice to measure only that.
 # Needs target/bench-classes (bench/run.sh compiles it). Ports 18911-18913 on 127.0.0.1 (AB_PORT=N: N to N+2).
 set -euo pipefail
@@ -22,9 +23,13 @@ java -Djava.util.concurrent.ForkJoinPool.common.parallelism=2 -cp $CP io.pekkoll
 PIDS+=($!)
 KEYENV=""
 MODEL=openai/bench-n100-g0
-if [ "$MODE" = stream-keys ]; then
+NSMODEL=openai/bench
+KEYS=false
+if [ "$MODE" = stream-keys ] || [ "$MODE" = nonstream-keys ]; then
+  KEYS=true
   KEYENV="PEKKO_LLM_API_KEY=bench PEKKO_LLM_MASTER_KEY=bench-master"
   MODEL=openai/gpt-4o-mini
+  NSMODEL=openai/gpt-4o-mini
 fi
 start() { # jar port extra-env
   mkdir -p "$WORK/$2"
@@ -39,7 +44,7 @@ for p in $P0 $P1 $P2; do
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$p/health" >/dev/null && break; sleep 0.5; done
 done
 KEY_A=bench; KEY_B=bench
-if [ "$MODE" = stream-keys ]; then
+if [ "$KEYS" = true ]; then
   KEY_B=$(curl -sf "http://127.0.0.1:$P2/v1/keys" -H "Authorization: Bearer bench-master" \
     -H 'Content-Type: application/json' -d '{"name":"ab","max_budget":1000000,"budget_duration":"30d"}' \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
@@ -48,14 +53,14 @@ cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 round() { # port pid label seconds
   local c0 c1 out
   c0=$(cpu "$2")
+  local key=$KEY_A
+  [ "$1" = "$P2" ] && key=$KEY_B
   if [ "$MODE" = stream ] || [ "$MODE" = stream-keys ]; then
-    local key=$KEY_A
-    [ "$1" = "$P2" ] && key=$KEY_B
     out=$(BENCH_KEY=$key java -cp $CP io.pekkollm.bench.Probe "http://127.0.0.1:$1/v1/chat/completions" "$MODEL" 16 "$4" "$2")
     c1=$(cpu "$2")
     echo "$3 $out"
   else
-    out=$(BENCH_MODEL=openai/bench wrk -t2 -c16 -d"$4"s -s bench/wrk/chat.lua "http://127.0.0.1:$1/v1/chat/completions" | grep BENCH_JSON | cut -c12-)
+    out=$(BENCH_KEY=$key BENCH_MODEL=$NSMODEL wrk -t2 -c16 -d"$4"s -s bench/wrk/chat.lua "http://127.0.0.1:$1/v1/chat/completions" | grep BENCH_JSON | cut -c12-)
     c1=$(cpu "$2")
     python3 -c "import json,sys; d=json.loads(sys.argv[1]); r=d['requests']; print(sys.argv[2], r/d['duration_us']*1e6, 'req/s', d['p50_us'], 'us p50', (int(sys.argv[3]))*1e4/r, 'us CPU/request')" "$out" "$3" "$((c1-c0))"
   fi
@@ -65,7 +70,7 @@ for i in 1 2 3 4 5 6; do round $P1 "$PA" A 5 >/dev/null; round $P2 "$PB" B 5 >/d
 for i in $(seq 1 "$ROUNDS"); do
   if [ $((i % 2)) = 1 ]; then round $P1 "$PA" A 6; round $P2 "$PB" B 6; else round $P2 "$PB" B 6; round $P1 "$PA" A 6; fi
 done | tee "$WORK/rounds.txt"
-if [ "$MODE" = stream-keys ]; then
+if [ "$KEYS" = true ]; then
   echo "B's virtual key: $(curl -sf "http://127.0.0.1:$P2/v1/keys/${KEY_B:3:16}" -H "Authorization: Bearer bench-master" \
     | python3 -c 'import json,sys; d=json.load(sys.stdin); print("spend", d["spend"], "USD, unwritten", d["spend_unwritten"])')"
 fi

@@ -1,9 +1,10 @@
 -- wrk script: POST a non-streaming chat completion for the model in BENCH_MODEL and print one JSON summary
--- line (prefix BENCH_JSON) with throughput, errors and latency percentiles in microseconds.
+-- line (prefix BENCH_JSON) with throughput, errors and latency percentiles in microseconds. BENCH_KEY: the bearer
+-- key (default "bench").
 local model = os.getenv("BENCH_MODEL") or "bench"
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer bench"
+wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_KEY") or "bench")
 wrk.body = '{"model":"' .. model .. '","messages":[{"role":"user","content":"Say hello to the benchmark."}]}'
 
 done = function(summary, latency, requests)

@@ -9,6 +9,7 @@ import io.pekkollm.model.Cost;
 import io.pekkollm.model.Usage;
 import io.pekkollm.stream.ChatStream;
 import java.math.BigDecimal;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.NotUsed;
@@ -37,17 +38,19 @@ public final class IdentifiedClient {
     return who;
   }
 
-  /** {@link LlmClient#chat(ChatRequest)}, admitted and charged by the identity's key. */
+  /**
+   * {@link LlmClient#chat(ChatRequest)}, admitted and charged by the identity's key; completes once the charge is
+   * in the journal (at most {@code pekko-llm.keys.spend-write-timeout} later, see {@link KeyService.Ticket#settle}).
+   */
   public CompletionStage<ChatResponse> chat(ChatRequest request) {
     return keys.identify(who).thenCompose(key -> keys.admit(key, request.model()))
-        .thenCompose(ticket -> client.chat(owned(request)).whenComplete((r, err) -> {
-          if (r == null) {
-            ticket.settle(request.model(), null, 0);
-          } else {
-            ticket.settle(r.model(), r.cost().map(Cost::total).orElse(null),
-                r.usage() == null ? 0 : r.usage().totalTokens());
-          }
-        }));
+        .thenCompose(ticket -> client.chat(owned(request)).handle((r, err) -> {
+          CompletionStage<Void> charged = r == null ? ticket.settle(request.model(), null, 0)
+              : ticket.settle(r.model(), r.cost().map(Cost::total).orElse(null),
+                  r.usage() == null ? 0 : r.usage().totalTokens());
+          return charged.handle((v, e) -> null).thenCompose(v -> err != null
+              ? CompletableFuture.<ChatResponse>failedFuture(err) : CompletableFuture.completedFuture(r));
+        }).thenCompose(x -> x));
   }
 
   /**

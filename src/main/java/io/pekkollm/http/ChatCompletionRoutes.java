@@ -9,6 +9,7 @@ import io.pekkollm.model.ChatResponse;
 import io.pekkollm.model.ErrorKind;
 import io.pekkollm.model.LlmException;
 import io.pekkollm.model.ResponseFormat;
+import io.pekkollm.structured.Structured;
 import io.pekkollm.structured.StructuredOutput;
 import io.pekkollm.structured.StructuredOutputException;
 import io.pekkollm.util.Json;
@@ -71,12 +72,12 @@ final class ChatCompletionRoutes {
     });
   }
 
-  /** Settles {@code charge} with the cost of {@code resp} (null: the call failed). */
-  static void settle(GatewayAuth.Charge charge, String requested, ChatResponse resp) {
+  /** Settles {@code charge} with the cost of {@code resp} (null: the call failed): see {@link GatewayAuth.Charge}. */
+  static CompletionStage<Void> settle(GatewayAuth.Charge charge, String requested, ChatResponse resp) {
     if (resp == null) {
-      charge.settle(requested, null, 0);
+      return charge.settle(requested, null, 0);
     } else {
-      charge.settle(resp.model(), resp.cost().map(io.pekkollm.model.Cost::total).orElse(null),
+      return charge.settle(resp.model(), resp.cost().map(io.pekkollm.model.Cost::total).orElse(null),
           resp.usage() == null ? 0 : resp.usage().totalTokens());
     }
   }
@@ -96,45 +97,48 @@ final class ChatCompletionRoutes {
       return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
           "response_format.json_schema.schema: " + e.getMessage(), "response_format"));
     }
-    return client.chat(request, output).handle((s, err) -> {
-      settle(charge, request.model(), s == null ? null : s.response());
-      if (err != null) {
-        LlmException e = ErrorResponses.unwrap(err);
-        if (e instanceof StructuredOutputException so) {
-          ObjectNode body = (ObjectNode) ErrorResponses.parse(ChatCompletionsCodec.writeError(so.getMessage(),
-              "invalid_response_error", "response_format", "schema_validation_failed"));
-          ArrayNode attempts = ((ObjectNode) body.get("error")).putArray("attempts");
-          so.attempts().forEach(a -> {
-            ObjectNode o = attempts.addObject().put("raw_text", a.rawText());
-            a.errors().forEach(o.putArray("errors")::add);
-          });
-          return ErrorResponses.json(422, Json.write(body), List.of());
-        }
-        return ErrorResponses.of(err);
+    return client.chat(request, output).handle((s, err) -> GatewayAuth.Charge.then(
+        settle(charge, request.model(), s == null ? null : s.response()), validatedResponse(s, err)))
+        .thenCompose(r -> r);
+  }
+
+  private static HttpResponse validatedResponse(Structured<JsonNode> s, Throwable err) {
+    if (err != null) {
+      LlmException e = ErrorResponses.unwrap(err);
+      if (e instanceof StructuredOutputException so) {
+        ObjectNode body = (ObjectNode) ErrorResponses.parse(ChatCompletionsCodec.writeError(so.getMessage(),
+            "invalid_response_error", "response_format", "schema_validation_failed"));
+        ArrayNode attempts = ((ObjectNode) body.get("error")).putArray("attempts");
+        so.attempts().forEach(a -> {
+          ObjectNode o = attempts.addObject().put("raw_text", a.rawText());
+          a.errors().forEach(o.putArray("errors")::add);
+        });
+        return ErrorResponses.json(422, Json.write(body), List.of());
       }
-      ChatResponse r = s.response();
-      ChatResponse valid = new ChatResponse(r.id(), r.model(), r.providerModel(), Json.write(s.json()), r.reasoning(),
-          r.toolCalls(), r.finishReason(), r.usage(), r.cost().orElse(null), r.truncation().orElse(null),
-          r.cacheStatus().orElse(null));
-      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
-              ChatCompletionsCodec.writeResponse(valid, ResponseHeaders.newId(), ResponseHeaders.nowSeconds()))
-          .addHeader(RawHeader.create("X-Served-Model", r.model()))
-          .addHeader(RawHeader.create("X-Schema-Attempts", Integer.toString(s.attempts())));
-    });
+      return ErrorResponses.of(err);
+    }
+    ChatResponse r = s.response();
+    ChatResponse valid = new ChatResponse(r.id(), r.model(), r.providerModel(), Json.write(s.json()), r.reasoning(),
+        r.toolCalls(), r.finishReason(), r.usage(), r.cost().orElse(null), r.truncation().orElse(null),
+        r.cacheStatus().orElse(null));
+    return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON,
+            ChatCompletionsCodec.writeResponse(valid, ResponseHeaders.newId(), ResponseHeaders.nowSeconds()))
+        .addHeader(RawHeader.create("X-Served-Model", r.model()))
+        .addHeader(RawHeader.create("X-Schema-Attempts", Integer.toString(s.attempts())));
   }
 
   private CompletionStage<HttpResponse> whole(ChatRequest request, GatewayAuth.Charge charge) {
     return client.chat(request).handle((resp, err) -> {
-      settle(charge, request.model(), resp);
+      CompletionStage<Void> charged = settle(charge, request.model(), resp);
       if (err != null) {
-        return ErrorResponses.of(err);
+        return GatewayAuth.Charge.then(charged, ErrorResponses.of(err));
       }
       String json = ChatCompletionsCodec.writeResponse(resp, ResponseHeaders.newId(), ResponseHeaders.nowSeconds());
-      return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
+      return GatewayAuth.Charge.then(charged, HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
           .addHeader(RawHeader.create("X-Served-Model", resp.model()))
           .addHeaders(ResponseHeaders.truncation(resp.truncation()))
-          .addHeaders(ResponseHeaders.cache(resp.cacheStatus()));
-    });
+          .addHeaders(ResponseHeaders.cache(resp.cacheStatus())));
+    }).thenCompose(r -> r);
   }
 
   private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed, ChatRequest request,

@@ -62,9 +62,11 @@ final class EmbeddingRoutes {
       return CompletableFuture.completedFuture(ErrorResponses.of(e));
     }
     return caller.admit(parsed.request().model()).thenCompose(charge -> embed(parsed, trace)
-        .whenComplete((resp, err) -> charge.settle(resp == null ? parsed.request().model() : resp.model(),
+        .handle((resp, err) -> GatewayAuth.Charge.after(charge.settle(
+            resp == null ? parsed.request().model() : resp.model(),
             resp == null || resp.cost() == null ? null : resp.cost().total(),
-            resp == null || resp.usage() == null ? 0 : resp.usage().totalTokens())))
+            resp == null || resp.usage() == null ? 0 : resp.usage().totalTokens()), resp, err))
+        .thenCompose(charged -> charged))
         .handle((resp, err) -> err != null ? ErrorResponses.of(err)
         : HttpResponse.create()
             .withEntity(ContentTypes.APPLICATION_JSON, EmbeddingsCodec.writeResponse(resp, parsed.base64()))

@@ -145,16 +145,16 @@ final class MessagesRoutes {
 
   private CompletionStage<HttpResponse> whole(ChatRequest request, GatewayAuth.Charge charge) {
     return client.chat(request).handle((resp, err) -> {
-      ChatCompletionRoutes.settle(charge, request.model(), resp);
+      CompletionStage<Void> charged = ChatCompletionRoutes.settle(charge, request.model(), resp);
       if (err != null) {
-        return ErrorResponses.anthropic(err);
+        return GatewayAuth.Charge.then(charged, ErrorResponses.anthropic(err));
       }
-      return HttpResponse.create()
+      return GatewayAuth.Charge.then(charged, HttpResponse.create()
           .withEntity(ContentTypes.APPLICATION_JSON, MessagesCodec.writeMessage(resp, MessagesCodec.newId()))
           .addHeader(RawHeader.create("X-Served-Model", resp.model()))
           .addHeaders(ResponseHeaders.truncation(resp.truncation()))
-          .addHeaders(ResponseHeaders.cache(resp.cacheStatus()));
-    });
+          .addHeaders(ResponseHeaders.cache(resp.cacheStatus())));
+    }).thenCompose(r -> r);
   }
 
   private CompletionStage<HttpResponse> streamed(ChatRequest request, GatewayAuth.Charge charge) {

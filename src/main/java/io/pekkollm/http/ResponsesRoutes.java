@@ -152,7 +152,9 @@ final class ResponsesRoutes {
       GatewayAuth.Charge charge, String owner) {
     String id = ResponsesCodec.newId("resp");
     long created = ResponseHeaders.nowSeconds();
-    return client.chat(request).whenComplete((resp, err) -> ChatCompletionRoutes.settle(charge, request.model(), resp))
+    return client.chat(request).handle((resp, err) -> GatewayAuth.Charge.after(
+            ChatCompletionRoutes.settle(charge, request.model(), resp), resp, err))
+        .thenCompose(charged -> charged)
         .thenCompose(resp -> {
       ArrayNode output = ResponsesCodec.outputItems(resp);
       ObjectNode r = ResponsesCodec.response(id, created, "completed", resp.model(), parsed, output, resp.usage(),

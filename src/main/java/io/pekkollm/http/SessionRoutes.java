@@ -63,7 +63,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * </ul>
  * Responses to a turn carry {@code X-Session-Id}. A session made with a virtual key belongs to it: other virtual
  * keys get 404 for it on every route and do not see it listed; the gateway's own keys see every session
- * ({@link GatewayAuth.Caller#canSee}).
+ * ({@link GatewayAuth.Caller#canSee}). Session ids are scoped by virtual key: key A's {@code s1} and key B's
+ * {@code s1} are two sessions, so no key learns from an id that another key uses it ({@link Scope}).
  */
 final class SessionRoutes {
   private final LlmClient client;
@@ -85,56 +86,126 @@ final class SessionRoutes {
 
   private Route route(HttpRequest req, SessionClient sessions) {
     GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
+    Scope scope = Scope.of(caller);
     return concat(
         pathEndOrSingleSlash(() -> concat(
-            post(() -> completeWithFuture(withBody(req, body -> create(body, caller)))),
+            post(() -> completeWithFuture(withBody(req, body -> create(body, caller, scope)))),
             get(() -> parameterOptional("limit", limit -> parameterOptional("after", after ->
-                completeWithFuture(list(limit.orElse("20"), after.orElse(null), caller))))))),
+                completeWithFuture(list(limit.orElse("20"), after.orElse(null), caller, scope))))))),
         path("import", () -> post(() -> parameterOptional("new_id", newId ->
-            completeWithFuture(withBody(req, body -> sessions.importJson(body, newId.map("true"::equals).orElse(false),
-                    caller.owner())
-                .thenApply(SessionRoutes::sessionResponse)))))),
+            completeWithFuture(withBody(req, body -> importJson(sessions, body,
+                newId.map("true"::equals).orElse(false), caller, scope)))))),
         path(segment(), id -> concat(
-            get(() -> completeWithFuture(visible(sessions, id, caller).thenApply(s -> s
-                .map(SessionRoutes::sessionResponse).orElseGet(() -> notFound(id))))),
-            patch(() -> completeWithFuture(withBody(req, body -> owned(sessions, id, caller,
-                () -> update(id, body))))),
-            delete(() -> completeWithFuture(owned(sessions, id, caller, () -> sessions.delete(id)
+            get(() -> completeWithFuture(visible(sessions, id, caller, scope).thenApply(s -> s
+                .map(x -> sessionResponse(x, scope)).orElseGet(() -> notFound(id))))),
+            patch(() -> completeWithFuture(withBody(req, body -> owned(sessions, id, caller, scope,
+                stored -> update(stored, body, scope))))),
+            delete(() -> completeWithFuture(owned(sessions, id, caller, scope, stored -> sessions.delete(stored)
                 .thenApply(deleted -> deleted
                     ? json(Json.object().put("id", id).put("object", "session.deleted").put("deleted", true))
                     : notFound(id))))))),
         path(segment().slash("chat"), id -> post(() -> completeWithFuture(withBody(req,
-            body -> owned(sessions, id, caller, () -> chat(id, body, caller)))))),
+            body -> owned(sessions, id, caller, scope, stored -> chat(stored, id, body, caller)))))),
         path(segment().slash("chat").slash("completions"), id -> post(() -> completeWithFuture(withBody(req,
-            body -> owned(sessions, id, caller, () -> chat(id, body, caller)))))),
-        path(segment().slash("export"), id -> get(() -> completeWithFuture(visible(sessions, id, caller)
-            .thenApply(s -> s.map(x -> sessionResponse(x).addHeader(RawHeader.create("Content-Disposition",
-                "attachment; filename=\"session-" + x.id() + ".json\"")))
+            body -> owned(sessions, id, caller, scope, stored -> chat(stored, id, body, caller)))))),
+        path(segment().slash("export"), id -> get(() -> completeWithFuture(visible(sessions, id, caller, scope)
+            .thenApply(s -> s.map(x -> sessionResponse(x, scope).addHeader(RawHeader.create("Content-Disposition",
+                "attachment; filename=\"session-" + id + ".json\"")))
             .orElseGet(() -> notFound(id)))))));
   }
 
-  /** The session {@code id} if {@code caller} may see it (empty for another key's: never reveal it exists). */
-  private static CompletionStage<java.util.Optional<Session>> visible(SessionClient sessions, String id,
-      GatewayAuth.Caller caller) {
-    return sessions.get(id).thenApply(s -> s.filter(x -> caller.canSee(x.owner())));
+  /**
+   * How a caller's session ids map to the ids in the session store. The gateway's own keys (and anyone, with no
+   * key set) use the ids as they are; a virtual key's ids are stored as {@code k<key id>_<id>} (a key id is 16 hex
+   * digits), so two keys may use the same id without either learning of the other's, and the prefix is taken off
+   * again in every answer. Sessions a key made before ids were scoped keep their plain id and are still found
+   * (by their owner). The gateway's own keys see the stored ids.
+   */
+  private record Scope(String prefix) {
+    static final Scope NONE = new Scope("");
+    private static final java.util.regex.Pattern VALID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]+");
+
+    static Scope of(GatewayAuth.Caller caller) {
+      return caller.key() == null ? NONE : new Scope("k" + caller.key().id() + "_");
+    }
+
+    boolean scoped() {
+      return !prefix.isEmpty();
+    }
+
+    /** Whether {@code id} can be one of this caller's ids (a scoped id must fit the store's 64 characters). */
+    boolean fits(String id) {
+      return !scoped() || (id.length() + prefix.length() <= 64 && VALID.matcher(id).matches() && !id.equals("import"));
+    }
+
+    /** {@code id} as the store knows it; a 400 for a scoped id that cannot be one. */
+    String stored(String id) {
+      if (!fits(id)) {
+        throw LlmException.invalidRequest("session id '" + id + "' is not valid: use 1 to " + (64 - prefix.length())
+            + " letters, digits, '-' or '_'", "id");
+      }
+      return prefix + id;
+    }
+
+    /** A stored id as this caller knows it. */
+    String shown(String storedId) {
+      return scoped() && storedId.startsWith(prefix) ? storedId.substring(prefix.length()) : storedId;
+    }
+
+    /** A new id for a session this caller creates or imports without one (scoped callers only). */
+    String fresh() {
+      return prefix + "sess_" + java.util.UUID.randomUUID().toString().replace("-", "");
+    }
   }
 
-  /** {@code action} when {@code caller} may use session {@code id}; a 404 when it is another key's. */
-  private static CompletionStage<HttpResponse> owned(SessionClient sessions, String id, GatewayAuth.Caller caller,
-      Supplier<CompletionStage<HttpResponse>> action) {
-    if (caller.key() == null) {
-      return action.get();
+  /**
+   * The session {@code id} of {@code caller} (in the store, see {@link Scope}) if it may see it: empty for another
+   * key's, never revealing that it exists.
+   */
+  private static CompletionStage<java.util.Optional<Session>> visible(SessionClient sessions, String id,
+      GatewayAuth.Caller caller, Scope scope) {
+    if (!scope.scoped()) {
+      return sessions.get(id).thenApply(s -> s.filter(x -> caller.canSee(x.owner())));
     }
-    return visible(sessions, id, caller).thenCompose(s -> s.isPresent() ? action.get()
+    if (!scope.fits(id)) {
+      return CompletableFuture.completedFuture(java.util.Optional.empty());
+    }
+    return sessions.get(scope.stored(id)).thenCompose(s -> s.isPresent() ? CompletableFuture.completedFuture(s)
+        // A session this key made before ids were scoped.
+        : sessions.get(id).thenApply(old -> old.filter(x -> caller.canSee(x.owner()))));
+  }
+
+  /**
+   * {@code action} with the stored id of session {@code id} when {@code caller} may use it; a 404 when it is
+   * another key's or there is none (for the gateway's own keys, the action itself answers a missing one).
+   */
+  private static CompletionStage<HttpResponse> owned(SessionClient sessions, String id, GatewayAuth.Caller caller,
+      Scope scope, Function<String, CompletionStage<HttpResponse>> action) {
+    if (caller.key() == null) {
+      return action.apply(id);
+    }
+    return visible(sessions, id, caller, scope).thenCompose(s -> s.isPresent() ? action.apply(s.get().id())
         : CompletableFuture.completedFuture(notFound(id)));
+  }
+
+  private static CompletionStage<HttpResponse> importJson(SessionClient sessions, JsonNode body, boolean newId,
+      GatewayAuth.Caller caller, Scope scope) {
+    if (scope.scoped() && body != null && body.isObject()) {
+      ObjectNode copy = ((ObjectNode) body).deepCopy();
+      JsonNode id = copy.get("id");
+      copy.put("id", newId || id == null || !id.isTextual() ? scope.fresh() : scope.stored(id.asText()));
+      return sessions.importJson(copy, false, caller.owner()).thenApply(s -> sessionResponse(s, scope));
+    }
+    return sessions.importJson(body, newId, caller.owner()).thenApply(s -> sessionResponse(s, scope));
   }
 
   // ------------------------------------------------------------------ handlers
 
-  private CompletionStage<HttpResponse> create(JsonNode body, GatewayAuth.Caller caller) {
+  private CompletionStage<HttpResponse> create(JsonNode body, GatewayAuth.Caller caller, Scope scope) {
     requireObject(body, "{\"model\": \"openai/gpt-4o-mini\", \"name\": \"...\"}");
+    String id = JsonFields.optText(body, "id");
     NewSession.Builder b = NewSession.builder()
-        .id(JsonFields.optText(body, "id"))
+        .id(!scope.scoped() ? id : id == null ? scope.fresh() : scope.stored(id))
         .name(JsonFields.optText(body, "name"))
         .model(JsonFields.optText(body, "model"))
         .system(JsonFields.optText(body, "system"))
@@ -148,10 +219,10 @@ final class SessionRoutes {
         b.contextStrategy(s);
       }
     }
-    return sessionClient.get().create(b.build()).thenApply(SessionRoutes::sessionResponse);
+    return sessionClient.get().create(b.build()).thenApply(s -> sessionResponse(s, scope));
   }
 
-  private CompletionStage<HttpResponse> update(String id, JsonNode body) {
+  private CompletionStage<HttpResponse> update(String id, JsonNode body, Scope scope) {
     requireObject(body, "{\"name\": \"...\", \"model\": \"provider/model\"}");
     SessionUpdate.Builder b = SessionUpdate.builder().name(JsonFields.optText(body, "name")).model(JsonFields.optText(body, "model"));
     if (body.has("metadata")) {
@@ -160,10 +231,11 @@ final class SessionRoutes {
     if (body.has("context_strategy")) {
       b.contextStrategy(strategy(body.get("context_strategy")));
     }
-    return sessionClient.get().update(id, b.build()).thenApply(SessionRoutes::sessionResponse);
+    return sessionClient.get().update(id, b.build()).thenApply(s -> sessionResponse(s, scope));
   }
 
-  private CompletionStage<HttpResponse> list(String limitParam, String after, GatewayAuth.Caller caller) {
+  private CompletionStage<HttpResponse> list(String limitParam, String after, GatewayAuth.Caller caller,
+      Scope scope) {
     int limit;
     try {
       limit = Integer.parseInt(limitParam.trim());
@@ -174,22 +246,24 @@ final class SessionRoutes {
       return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
           "'limit' must be an integer from 1 to " + SessionClient.MAX_PAGE, "limit"));
     }
-    return sessionClient.get().list(limit, after, caller.owner()).thenApply(page -> {
+    String from = after == null || !scope.fits(after) ? after : scope.stored(after);
+    return sessionClient.get().list(limit, from, caller.owner()).thenApply(page -> {
       ObjectNode root = Json.object().put("object", "list");
       ArrayNode data = root.putArray("data");
       for (SessionSummary s : page.sessions()) {
-        data.addObject().put("id", s.id()).put("object", "session").put("name", s.name()).put("model", s.model())
+        data.addObject().put("id", scope.shown(s.id())).put("object", "session").put("name", s.name()).put("model", s.model())
             .put("created_at", s.createdAt().toString());
       }
-      root.put("first_id", page.sessions().isEmpty() ? null : page.sessions().get(0).id());
-      root.put("last_id", page.sessions().isEmpty() ? null : page.sessions().get(page.sessions().size() - 1).id());
+      root.put("first_id", page.sessions().isEmpty() ? null : scope.shown(page.sessions().get(0).id()));
+      root.put("last_id", page.sessions().isEmpty() ? null
+          : scope.shown(page.sessions().get(page.sessions().size() - 1).id()));
       root.put("has_more", page.hasMore());
       return json(root);
     });
   }
 
-  /** A turn: the OpenAI chat body minus history; the model defaults to the session's. */
-  private CompletionStage<HttpResponse> chat(String id, JsonNode body, GatewayAuth.Caller caller) {
+  /** A turn of session {@code id} (stored; {@code shownId} to the caller): the OpenAI chat body minus history. */
+  private CompletionStage<HttpResponse> chat(String id, String shownId, JsonNode body, GatewayAuth.Caller caller) {
     requireObject(body, "{\"messages\": [{\"role\": \"user\", \"content\": \"...\"}]}");
     ObjectNode o = ((ObjectNode) body).deepCopy();
     if (!o.hasNonNull("model")) {
@@ -198,20 +272,22 @@ final class SessionRoutes {
     ChatCompletionsCodec.ParsedRequest parsed = ChatCompletionsCodec.readRequest(o);
     ChatRequest turn = caller.own(parsed.request());
     if (caller.key() == null) {
-      return turn(id, parsed, turn, GatewayAuth.Charge.NONE);
+      return turn(id, shownId, parsed, turn, GatewayAuth.Charge.NONE);
     }
     CompletionStage<String> model = SessionClient.SESSION_MODEL.equals(turn.model())
         ? sessionClient.get().get(id).thenApply(found -> found.map(Session::model).orElse(turn.model()))
         : CompletableFuture.completedFuture(turn.model());
-    return model.thenCompose(caller::admit).thenCompose(charge -> turn(id, parsed, turn, charge));
+    return model.thenCompose(caller::admit).thenCompose(charge -> turn(id, shownId, parsed, turn, charge));
   }
 
-  private CompletionStage<HttpResponse> turn(String id, ChatCompletionsCodec.ParsedRequest parsed, ChatRequest turn,
-      GatewayAuth.Charge charge) {
-    List<HttpHeader> sessionHeader = List.of(RawHeader.create("X-Session-Id", id));
+  private CompletionStage<HttpResponse> turn(String id, String shownId, ChatCompletionsCodec.ParsedRequest parsed,
+      ChatRequest turn, GatewayAuth.Charge charge) {
+    List<HttpHeader> sessionHeader = List.of(RawHeader.create("X-Session-Id", shownId));
     if (!parsed.stream()) {
       return sessionClient.get().chat(id, turn)
-          .whenComplete((resp, err) -> ChatCompletionRoutes.settle(charge, turn.model(), resp))
+          .handle((resp, err) -> GatewayAuth.Charge.after(ChatCompletionRoutes.settle(charge, turn.model(), resp),
+              resp, err))
+          .thenCompose(charged -> charged)
           .thenApply(resp -> HttpResponse.create()
           .withEntity(ContentTypes.APPLICATION_JSON,
               ChatCompletionsCodec.writeResponse(resp, ResponseHeaders.newId(), ResponseHeaders.nowSeconds()))
@@ -282,8 +358,12 @@ final class SessionRoutes {
     }
   }
 
-  private static HttpResponse sessionResponse(Session s) {
-    return json(SessionJson.write(s));
+  private static HttpResponse sessionResponse(Session s, Scope scope) {
+    ObjectNode body = SessionJson.write(s);
+    if (scope.scoped() && body.hasNonNull("id")) {
+      body.put("id", scope.shown(body.get("id").asText()));
+    }
+    return json(body);
   }
 
   private static HttpResponse notFound(String id) {

@@ -5,7 +5,6 @@ import io.pekkollm.recovery.JournaledChunk;
 import io.pekkollm.stream.ChatStream;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -17,7 +16,6 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.japi.JavaPartialFunction;
-import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -61,13 +59,14 @@ final class SseResponses {
 
   /** Told once when a response's stream ends (completed, failed or cancelled by the client). */
   interface Metered<M> {
-    Metered<Object> NONE = (handle, providerModel, usage) -> {};
+    Metered<Object> NONE = (handle, providerModel, usage) -> CompletableFuture.completedFuture(null);
 
     /**
      * The stream of {@code handle} (null when it failed before materializing) ended having reported
-     * {@code usage} (null: none) for {@code providerModel} (the chunks' model, may be null).
+     * {@code usage} (null: none) for {@code providerModel} (the chunks' model, may be null); the stage completes
+     * when its charge is written ({@link GatewayAuth.Charge#settle}): the stream's last event waits for it.
      */
-    void ended(M handle, String providerModel, Usage usage);
+    CompletionStage<Void> ended(M handle, String providerModel, Usage usage);
   }
 
   /** No metering. */
@@ -88,14 +87,16 @@ final class SseResponses {
       String model = handle == null ? fallback : handle.servedModel().orElse(fallback);
       java.math.BigDecimal cost = usage == null ? null
           : client.cost(model, providerModel, usage).map(io.pekkollm.model.Cost::total).orElse(null);
-      charge.settle(model, cost, usage == null ? 0 : usage.totalTokens());
+      return charge.settle(model, cost, usage == null ? 0 : usage.totalTokens());
     };
   }
 
   /**
    * Answers {@code source} as SSE encoded by {@code encoder}, after the {@code preamble} events. {@code recoveryId}
    * and {@code extraHeaders} read the stream's handle (its materialized value) when the headers are written;
-   * {@code metered} hears of the stream's end, with its usage.
+   * {@code metered} hears of the stream's end, with its usage. The events that end the stream (the encoder's
+   * finish, or its error event) go out after the stream's charge is written (see {@link GatewayAuth.Charge}), so a
+   * client that saw a stream end never sees its charge lost in a crash; every earlier event goes out at once.
    */
   <M> CompletionStage<HttpResponse> respond(Source<JournaledChunk, M> source, EventEncoder encoder,
       List<ByteString> preamble, Function<M, String> recoveryId, Function<M, List<HttpHeader>> extraHeaders,
@@ -133,19 +134,23 @@ final class SseResponses {
             HttpResponse error = encoder.errorResponse(failure);
             return id == null ? error : error.addHeader(RawHeader.create("X-Recovery-Id", id));
           }
-          // Encoding and the closing events in one stage (statefulMap's completion output): each stage and inner
-          // stream here is kept for the life of the response.
+          // Encoding in one stage; the closing events come from a lazy source after the chunks, once the charge is
+          // written (it is pulled only when the chunks completed). Each stage and inner stream here is kept for
+          // the life of the response.
           Source<Object, NotUsed> all = pair.first().isEmpty() ? pair.second()
               : Source.from(pair.first()).concat(pair.second());
           Source<ByteString, NotUsed> body = all
-              .statefulMap(() -> new boolean[1], (failed, x) -> {
+              .map(x -> {
                 if (x instanceof StreamFailure f) {
-                  failed[0] = true;
-                  return Pair.create(failed, encoder.error(f.error()));
+                  tally.failure = f.error();
+                  return ByteString.emptyByteString();
                 }
-                return Pair.create(failed, joined(encoder.encode((JournaledChunk) x)));
-                // An interrupted stream ends with its error event, never with the normal end.
-              }, failed -> failed[0] ? Optional.empty() : Optional.of(joined(encoder.finish())))
+                return joined(encoder.encode((JournaledChunk) x));
+              })
+              // An interrupted stream ends with its error event, never with the normal end. concatLazy, not
+              // concat: concat pulls its second source at once (it is detached), which would settle at the start.
+              .concatLazy(Source.lazyCompletionStage(() -> tally.end(metered, m).handle((v, e) ->
+                  tally.failure != null ? encoder.error(tally.failure) : joined(encoder.finish()))))
               .filter(b -> !b.isEmpty())
               .watchTermination((mv, done) -> {
                 done.whenComplete((d, e) -> tally.end(metered, m));
@@ -214,6 +219,8 @@ final class SseResponses {
     private volatile Usage usage;
     private volatile String providerModel;
     private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+    // The failure that interrupted the stream after it started (its last element), or null.
+    private volatile Throwable failure;
 
     void add(JournaledChunk j) {
       if (j.chunk() == null) {
@@ -227,10 +234,12 @@ final class SseResponses {
       }
     }
 
-    <M> void end(Metered<M> metered, M handle) {
+    /** Tells {@code metered} of the end (the first time); completes when the charge is written (or at once). */
+    <M> CompletionStage<Void> end(Metered<M> metered, M handle) {
       if (ended.compareAndSet(false, true)) {
-        metered.ended(handle, providerModel, usage);
+        return metered.ended(handle, providerModel, usage);
       }
+      return CompletableFuture.completedFuture(null);
     }
   }
 

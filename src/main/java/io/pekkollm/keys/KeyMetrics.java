@@ -11,7 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code pekko_llm_key_requests_total{key,team,model}}, {@code pekko_llm_key_tokens_total{key,team,model}},
  * {@code pekko_llm_key_spend_usd_total{key,team,model}} (catalog prices) and
  * {@code pekko_llm_key_refusals_total{key,team,reason}} (the refusal's error code: {@code budget_exceeded},
- * {@code rate_limit_exceeded}, {@code parallel_request_limit_exceeded}, {@code model_not_allowed}).
+ * {@code rate_limit_exceeded}, {@code parallel_request_limit_exceeded}, {@code model_not_allowed}) and
+ * {@code pekko_llm_key_spend_unwritten_total{key,team}} (charges not confirmed in the journal within
+ * {@code spend-write-timeout}, answered anyway).
  *
  * <p>Cardinality: a Prometheus series exists per label combination, and a gateway may have many thousands of keys.
  * So the first {@code maxKeys} key ids this node sees get a label of their own and every later key is counted as
@@ -70,6 +72,17 @@ final class KeyMetrics {
     Counter.builder("pekko.llm.key.refusals").description("Calls a virtual key's limits refused")
         .tags("key", bounded(keys, key.id()), "team", bounded(teams, key.team() == null ? "" : key.team()),
             "reason", code)
+        .register(registry).increment();
+  }
+
+  /** A charge of {@code key} not confirmed in the journal in time. */
+  void unwritten(VirtualKey key) {
+    if (registry == null) {
+      return;
+    }
+    Counter.builder("pekko.llm.key.spend.unwritten")
+        .description("Charges of a virtual key not confirmed in the journal within spend-write-timeout")
+        .tags("key", bounded(keys, key.id()), "team", bounded(teams, key.team() == null ? "" : key.team()))
         .register(registry).increment();
   }
 

@@ -43,6 +43,9 @@ public final class KeyService {
   private final Entities<SpendEntity.Command> spend;
   private final Clock clock;
   private final Duration askTimeout;
+  private final Duration spendWriteTimeout;
+  // When the last ERROR about an unwritten charge was logged, by key id (System.nanoTime): one per key a minute.
+  private final ConcurrentHashMap<String, Long> unwrittenLogged = new ConcurrentHashMap<>();
   private final long cacheTtlNanos;
   private final Predicate<String> knownModel;
   private final Function<String, List<String>> groupMembers;
@@ -82,6 +85,7 @@ public final class KeyService {
     this.spend = spend;
     this.clock = clock;
     this.askTimeout = settings.getDuration("ask-timeout");
+    this.spendWriteTimeout = settings.getDuration("spend-write-timeout");
     this.cacheTtlNanos = settings.getDuration("cache-ttl").toNanos();
     this.knownModel = knownModel;
     this.groupMembers = groupMembers;
@@ -118,12 +122,10 @@ public final class KeyService {
     JournalSchema.ensure(journal);
     Config plugin = journal.pluginConfig(system.settings().config());
     Duration passivate = settings.getDuration("passivate-after");
-    Duration flush = settings.getDuration("spend-flush-interval");
     Entities<KeyDirectory.Command> directory = host.singleton("key-directory", KeyDirectory.Command.class,
         KeyDirectory.create(JournalSettings.PLUGIN_ID, plugin));
     Entities<SpendEntity.Command> spend = host.entities("key-spend", SpendEntity.Command.class,
-        (id, passivation) -> SpendEntity.create(id, JournalSettings.PLUGIN_ID, plugin, passivate, flush, passivation,
-            raise));
+        (id, passivation) -> SpendEntity.create(id, JournalSettings.PLUGIN_ID, plugin, passivate, passivation, raise));
     return new KeyService(directory, spend, clock, settings, knownModel, groupMembers,
         new KeyMetrics(registry, settings.getInt("metrics-max-keys")));
   }
@@ -360,19 +362,53 @@ public final class KeyService {
 
     /**
      * Ends the call, which cost {@code cost} USD (null: unknown or failed) on {@code model} and used
-     * {@code tokens} tokens: the cost is charged to the key, its team and the model, off the call's path.
+     * {@code tokens} tokens: the cost is charged to the key, its team and the model. The stage completes when the
+     * charge is in the journal (at once for a call that cost nothing, and for a second settle), so a caller that
+     * tells its client the call finished only then loses no charge the client saw in a crash. Writes are grouped
+     * (every settle in the key's spend entity's mailbox joins one write). When the charge is not written within
+     * {@code pekko-llm.keys.spend-write-timeout} the stage fails; that is logged (ERROR, once a minute per key,
+     * naming the key id) and counted ({@code pekko_llm_key_spend_unwritten_total}) here, so callers only wait.
      */
-    public void settle(String model, BigDecimal cost, long tokens) {
+    public CompletionStage<Void> settle(String model, BigDecimal cost, long tokens) {
       if (!settled.compareAndSet(false, true)) {
-        return;
+        return CompletableFuture.completedFuture(null);
       }
       long now = clock.millis();
       limits.release(key, tokens, now);
       metrics.settled(key, model, tokens, cost);
-      if (reservation != null || (cost != null && cost.signum() > 0)) {
-        spend.tell(key.id(), new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(),
-            key.createdAt(), now, key.softBudget()));
+      boolean costs = cost != null && cost.signum() > 0;
+      if (!costs) {
+        if (reservation != null) {
+          spend.tell(key.id(), new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(),
+              key.createdAt(), now, key.softBudget(), null));
+        }
+        return CompletableFuture.completedFuture(null);
       }
+      return spend.<org.apache.pekko.Done>ask(key.id(), r -> new SpendEntity.Settle(reservation, model, key.team(),
+          cost, key.budgetDuration(), key.createdAt(), now, key.softBudget(), r), spendWriteTimeout)
+          .handle((done, err) -> {
+            if (err == null) {
+              return null;
+            }
+            unwritten(key, cost, err);
+            throw new LlmException(ErrorKind.INTERNAL, "the spend of key " + key.id() + " was not written within "
+                + spendWriteTimeout.toMillis() + " ms", err, true, null);
+          });
+    }
+  }
+
+  /** A charge of {@code key} not known to be in the journal: counted, and logged once a minute per key. */
+  private void unwritten(VirtualKey key, BigDecimal cost, Throwable err) {
+    metrics.unwritten(key);
+    long now = System.nanoTime();
+    Long last = unwrittenLogged.get(key.id());
+    if ((last == null || now - last > Duration.ofMinutes(1).toNanos())
+        && (last == null ? unwrittenLogged.putIfAbsent(key.id(), now) == null
+            : unwrittenLogged.replace(key.id(), last, now))) {
+      LOG.error("the spend of key {} (${} for a call) was not confirmed in the journal within {} ms, the response "
+          + "went out anyway; a crash now would lose it ({}; logged once a minute per key, "
+          + "counted in pekko_llm_key_spend_unwritten_total)", key.id(), cost.toPlainString(),
+          spendWriteTimeout.toMillis(), io.pekkollm.util.Futures.cause(err).toString());
     }
   }
 

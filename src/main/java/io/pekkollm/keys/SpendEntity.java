@@ -15,12 +15,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -32,9 +32,12 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
  * budget by reservation: a call reserves the largest cost one call of this key has had, is refused while spend
  * and reservations reach the budget, and settles with its real cost. Until a first call has settled its cost is
  * unknown, so calls then run one at a time. So spend exceeds the budget by at most one call's cost (one whose
- * cost is above every earlier one's). Settled costs are written in batches, every {@code flushInterval}. When a
- * period's spend reaches the key's soft budget, the entity writes that at once (with the batch) and raises one
- * alert ({@code alerts}, on the node hosting the entity): once per period, also across restarts.
+ * cost is above every earlier one's). Settled costs are written by group commit: the first settle that finds
+ * nothing queued for writing tells the entity to write, so every settle already in its mailbox joins that batch
+ * (settles that arrive while a batch is written are stashed by Pekko and join the next one); each settle's
+ * {@code replyTo} hears {@link Done} once its batch is in the journal. When a period's spend reaches the key's
+ * soft budget, the entity writes that with the batch and then raises one alert ({@code alerts}, on the node
+ * hosting the entity): once per period, also across restarts.
  */
 final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEntity.Event, SpendEntity.State> {
 
@@ -49,10 +52,11 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
 
   /**
    * Settles {@code reservation} (may be null: nothing was reserved) with the call's {@code cost} (USD);
-   * {@code softBudget} (USD, null: none) is the period's spend that raises an alert.
+   * {@code softBudget} (USD, null: none) is the period's spend that raises an alert. {@code replyTo} (null: none)
+   * hears {@link Done} when the cost is in the journal (at once for a call that cost nothing).
    */
   record Settle(String reservation, String model, String team, BigDecimal cost, String period, long anchor, long now,
-      BigDecimal softBudget) implements Command {}
+      BigDecimal softBudget, ActorRef<Done> replyTo) implements Command {}
 
   /** A key's period spend reached its soft budget: {@code spend} of {@code softBudget}, the period ending then. */
   record SoftBudgetAlert(String keyId, String team, BigDecimal spend, BigDecimal softBudget, long at,
@@ -61,6 +65,7 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   /** Replies the spend, including what is not yet written. */
   record GetSpend(ActorRef<Spend> replyTo) implements Command {}
 
+  /** Writes the settled costs not yet written (told by the entity itself: group commit). */
   enum Flush implements Command { INSTANCE }
 
   enum Idle implements Command { INSTANCE }
@@ -121,35 +126,34 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   }
 
   private final ActorContext<Command> ctx;
-  private final TimerScheduler<Command> timers;
   private final Entities.Passivation<Command> passivation;
-  private final Duration flushInterval;
   private final String keyId;
   private final java.util.function.Consumer<SoftBudgetAlert> alerts;
-  // Not persisted: reservations of running calls, and settled costs not yet written (commands arriving while a
-  // batch is written are stashed by Pekko, so these never change during a write).
+  // Not persisted: reservations of running calls, and settled costs not yet written with who waits for them
+  // (commands arriving while a batch is written are stashed by Pekko, so these never change during a write).
   private final Map<String, BigDecimal> reserved = new HashMap<>();
   private final List<Entry> pending = new ArrayList<>();
+  private final List<ActorRef<Done>> acks = new ArrayList<>();
+  // The soft budget crossing to write with the next batch (then its alert is raised), or null.
+  private SoftBudgetExceeded crossing;
+  private SoftBudgetAlert alert;
+  private boolean flushQueued;
   private final Deque<Reserve> waiting = new ArrayDeque<>();
   private boolean settledOnce;
 
   static Behavior<Command> create(String id, String pluginId, Config pluginConfig, Duration passivateAfter,
-      Duration flushInterval, Entities.Passivation<Command> passivation,
-      java.util.function.Consumer<SoftBudgetAlert> alerts) {
-    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> {
+      Entities.Passivation<Command> passivation, java.util.function.Consumer<SoftBudgetAlert> alerts) {
+    return Behaviors.setup(ctx -> {
       ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-      return new SpendEntity(id, pluginId, pluginConfig, ctx, timers, flushInterval, passivation, alerts);
-    }));
+      return new SpendEntity(id, pluginId, pluginConfig, ctx, passivation, alerts);
+    });
   }
 
   private SpendEntity(String id, String pluginId, Config pluginConfig, ActorContext<Command> ctx,
-      TimerScheduler<Command> timers, Duration flushInterval, Entities.Passivation<Command> passivation,
-      java.util.function.Consumer<SoftBudgetAlert> alerts) {
+      Entities.Passivation<Command> passivation, java.util.function.Consumer<SoftBudgetAlert> alerts) {
     super(PersistenceId.of("key-spend", id, "|"), pluginId, pluginConfig,
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100), Duration.ofSeconds(5), 0.2));
     this.ctx = ctx;
-    this.timers = timers;
-    this.flushInterval = flushInterval;
     this.passivation = passivation;
     this.keyId = id;
     this.alerts = alerts;
@@ -172,11 +176,14 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
         .onCommand(Reserve.class, this::onReserve)
         .onCommand(Settle.class, this::onSettle)
         .onCommand(GetSpend.class, (s, c) -> {
-          State all = s.plus(pending);
+          State all = crossing == null ? s.plus(pending) : s.plus(pending).alerted(crossing);
           return Effect().reply(c.replyTo(), new Spend(all.total(), all.windowStart(), all.windowSpend(),
               all.byDayModelTeam(), pending.size(), all.softAlertWindow(), all.softAlertAt()));
         })
-        .onCommand(Flush.class, (s, c) -> flush())
+        .onCommand(Flush.class, (s, c) -> {
+          flushQueued = false;
+          return flush();
+        })
         .onCommand(Idle.class, (s, c) -> {
           if (!reserved.isEmpty() || !waiting.isEmpty()) {
             return Effect().noReply();
@@ -222,42 +229,58 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
       reserved.remove(c.reservation());
     }
     settledOnce = true;
-    if (c.cost() != null && c.cost().signum() > 0) {
+    boolean costs = c.cost() != null && c.cost().signum() > 0;
+    if (costs) {
       BudgetPeriod period = c.period() == null ? null : BudgetPeriod.parse(c.period());
       long window = period == null ? 0 : period.windowStart(c.anchor(), c.now());
       pending.add(new Entry(c.now(), window, c.model(), c.team(), c.cost()));
-      if (!timers.isTimerActive(Flush.INSTANCE)) {
-        timers.startSingleTimer(Flush.INSTANCE, Flush.INSTANCE, flushInterval);
+      if (c.replyTo() != null) {
+        acks.add(c.replyTo());
       }
+      if (c.softBudget() != null && crossing == null) {
+        BigDecimal spent = s.plus(pending).spentIn(window);
+        if (spent.compareTo(c.softBudget()) >= 0 && !Long.valueOf(window).equals(s.softAlertWindow())) {
+          // Written with the batch that crossed it, before the alert goes out: one alert per period, even if the
+          // gateway restarts right after.
+          crossing = new SoftBudgetExceeded(window, c.now(), spent);
+          alert = new SoftBudgetAlert(keyId, c.team(), spent, c.softBudget(), c.now(),
+              period == null ? null : period.windowEnd(window));
+        }
+      }
+      if (!flushQueued) {
+        // Group commit: the settles already in the mailbox are handled before this Flush, so they join the batch.
+        flushQueued = true;
+        ctx.getSelf().tell(Flush.INSTANCE);
+      }
+    } else if (c.replyTo() != null) {
+      c.replyTo().tell(Done.getInstance());
     }
     while (!waiting.isEmpty() && tryReserve(s, waiting.peek())) {
       waiting.poll();
     }
-    if (c.softBudget() != null && c.cost() != null && c.cost().signum() > 0) {
-      BudgetPeriod period = c.period() == null ? null : BudgetPeriod.parse(c.period());
-      long window = period == null ? 0 : period.windowStart(c.anchor(), c.now());
-      BigDecimal spent = s.plus(pending).spentIn(window);
-      if (spent.compareTo(c.softBudget()) >= 0 && !Long.valueOf(window).equals(s.softAlertWindow())) {
-        // Written with the batch that crossed it, before the alert goes out: one alert per period, even if the
-        // gateway restarts right after.
-        List<Event> events = new ArrayList<>(2);
-        events.add(new SpendRecorded(List.copyOf(pending)));
-        pending.clear();
-        events.add(new SoftBudgetExceeded(window, c.now(), spent));
-        SoftBudgetAlert alert = new SoftBudgetAlert(keyId, c.team(), spent, c.softBudget(), c.now(),
-            period == null ? null : period.windowEnd(window));
-        return Effect().persist(events).thenRun(st -> alerts.accept(alert)).thenNoReply();
-      }
-    }
-    return pending.size() >= 256 ? flush() : Effect().noReply();
+    return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> flush() {
     if (pending.isEmpty()) {
       return Effect().noReply();
     }
-    List<Entry> batch = List.copyOf(pending);
+    List<Event> events = new ArrayList<>(2);
+    events.add(new SpendRecorded(List.copyOf(pending)));
     pending.clear();
-    return Effect().persist(new SpendRecorded(batch)).thenNoReply();
+    if (crossing != null) {
+      events.add(crossing);
+    }
+    List<ActorRef<Done>> waiters = List.copyOf(acks);
+    acks.clear();
+    SoftBudgetAlert raised = alert;
+    crossing = null;
+    alert = null;
+    return Effect().persist(events).thenRun(st -> {
+      if (raised != null) {
+        alerts.accept(raised);
+      }
+      waiters.forEach(w -> w.tell(Done.getInstance()));
+    }).thenNoReply();
   }
 }

@@ -53,7 +53,7 @@ class CallerIdentityTest {
     upstream = new Upstream();
     Path dir = Files.createTempDirectory("caller-identity");
     client = LlmClient.builder().config(TestConfig.openAiCompatible("openai", upstream,
-        "pekko-llm.keys.spend-flush-interval = 20ms\npekko-llm.recovery.data-dir = \""
+        "pekko-llm.recovery.data-dir = \""
             + dir.toString().replace("\\", "/") + "\"\n")).build();
   }
 

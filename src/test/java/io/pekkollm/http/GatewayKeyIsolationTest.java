@@ -152,7 +152,9 @@ class GatewayKeyIsolationTest {
     assertEquals(2, mine.path("messages").size(), "the refused DELETE and turns changed nothing");
     assertTrue(ok("GET", "/v1/sessions", a, null).toString().contains(id));
     assertTrue(ok("GET", "/v1/sessions", API_KEY, null).toString().contains(id), "the shared key lists all");
-    ok("GET", "/v1/sessions/" + id, MASTER, null);
+    // The gateway's own keys see a key's sessions under their stored ids (the key id scopes them).
+    String keyId = a.substring(3, 19);
+    ok("GET", "/v1/sessions/k" + keyId + "_" + id, MASTER, null);
 
     // A session the shared key made has no owner: virtual keys do not see it.
     String shared = ok("POST", "/v1/sessions", API_KEY, "{\"model\":\"openai/gpt-4o-mini\"}").path("id").asText();
@@ -164,6 +166,56 @@ class GatewayKeyIsolationTest {
     ok("GET", "/v1/sessions/" + imported, b, null);
     notFound("GET", "/v1/sessions/" + imported, a, null);
     ok("DELETE", "/v1/sessions/" + id, a, null);
+  }
+
+  @Test
+  void twoKeysUsingTheSameSessionIdHaveTwoSessionsAndNeitherLearnsOfTheOther() throws Exception {
+    String a = createKey("{}").path("key").asText();
+    String b = createKey("{}").path("key").asText();
+    String turn = "{\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}";
+    // Both create "s1": no 409 for the second, which would tell it the first exists.
+    assertEquals("s1", ok("POST", "/v1/sessions", a, "{\"model\":\"openai/gpt-4o-mini\",\"id\":\"s1\",\"name\":\"of-a\"}")
+        .path("id").asText());
+    assertEquals("s1", ok("POST", "/v1/sessions", b, "{\"model\":\"openai/gpt-4o-mini\",\"id\":\"s1\",\"name\":\"of-b\"}")
+        .path("id").asText());
+    HttpResponse<String> chatA = send("POST", "/v1/sessions/s1/chat", a, turn);
+    assertEquals(200, chatA.statusCode(), chatA.body());
+    assertEquals("s1", chatA.headers().firstValue("X-Session-Id").orElse(null));
+    ok("POST", "/v1/sessions/s1/chat/completions", b, turn);
+    ok("POST", "/v1/sessions/s1/chat", b, turn);
+    JsonNode ofA = ok("GET", "/v1/sessions/s1", a, null);
+    JsonNode ofB = ok("GET", "/v1/sessions/s1", b, null);
+    assertEquals("of-a", ofA.path("name").asText(), ofA.toString());
+    assertEquals("of-b", ofB.path("name").asText(), ofB.toString());
+    assertEquals("s1", ofA.path("id").asText());
+    assertEquals(2, ofA.path("messages").size(), "A's one turn: " + ofA);
+    assertEquals(4, ofB.path("messages").size(), "B's two turns: " + ofB);
+    assertEquals("s1", ok("GET", "/v1/sessions", a, null).path("data").path(0).path("id").asText());
+    assertEquals(1, ok("GET", "/v1/sessions", b, null).path("data").size());
+    assertEquals("s1", ok("GET", "/v1/sessions/s1/export", b, null).path("id").asText());
+    assertEquals("renamed", ok("PATCH", "/v1/sessions/s1", a, "{\"name\":\"renamed\"}").path("name").asText());
+    assertEquals("of-b", ok("GET", "/v1/sessions/s1", b, null).path("name").asText(), "B's is untouched");
+
+    // A deletes its s1: B's stays, and A's is gone for A alone.
+    String fileOfA = ok("GET", "/v1/sessions/s1/export", a, null).toString();
+    assertTrue(ok("DELETE", "/v1/sessions/s1", a, null).path("deleted").asBoolean());
+    notFound("GET", "/v1/sessions/s1", a, null);
+    notFound("DELETE", "/v1/sessions/s1", a, null);
+    assertEquals("of-b", ok("GET", "/v1/sessions/s1", b, null).path("name").asText());
+    // A imports its export again under its id; B's session of that id is no obstacle.
+    assertEquals("s1", ok("POST", "/v1/sessions/import", a, fileOfA).path("id").asText());
+    assertEquals("renamed", ok("GET", "/v1/sessions/s1", a, null).path("name").asText());
+    HttpResponse<String> tooLong = send("POST", "/v1/sessions", a, "{\"model\":\"openai/gpt-4o-mini\",\"id\":\""
+        + "x".repeat(47) + "\"}");
+    assertEquals(400, tooLong.statusCode(), tooLong.body());
+    assertTrue(tooLong.body().contains("1 to 46"), tooLong.body());
+
+    // The shared key keeps plain ids: its s1 is a third session, and a second s1 is still a conflict for it.
+    ok("POST", "/v1/sessions", API_KEY, "{\"model\":\"openai/gpt-4o-mini\",\"id\":\"s1\",\"name\":\"shared\"}");
+    assertEquals("shared", ok("GET", "/v1/sessions/s1", API_KEY, null).path("name").asText());
+    assertEquals(409, send("POST", "/v1/sessions", API_KEY, "{\"model\":\"openai/gpt-4o-mini\",\"id\":\"s1\"}")
+        .statusCode());
+    assertEquals("of-b", ok("GET", "/v1/sessions/s1", b, null).path("name").asText());
   }
 
   @Test

@@ -114,7 +114,7 @@ class GatewayKeysTest {
   static Config config(Upstream upstream, String journal) {
     return TestConfig.openAiCompatible("openai", upstream, "pekko-llm.gateway.port = 0\n"
         + "pekko-llm.gateway.access-log = off\npekko-llm.gateway.master-key = \"" + MASTER + "\"\n"
-        + "pekko-llm.gateway.api-key = \"" + API_KEY + "\"\npekko-llm.keys.spend-flush-interval = 20ms\n" + journal);
+        + "pekko-llm.gateway.api-key = \"" + API_KEY + "\"\n" + journal);
   }
 
   @BeforeEach

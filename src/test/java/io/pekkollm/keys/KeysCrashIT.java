@@ -26,7 +26,9 @@ import org.junit.jupiter.api.Test;
  * Virtual keys against a real process crash: the gateway jar (with an OpenAI-compatible upstream in this JVM
  * that reports known usage, $0.00075 a call) gets a key, a change to it and a call charged to it, is killed with
  * SIGKILL, and started again on the same journal: the key, its spend and the audit log are all there, and the
- * budget counts the spend from before the crash. On H2 and, when {@code PEKKO_LLM_TEST_PG_URL} is set, PostgreSQL.
+ * budget counts the spend from before the crash. And a gateway killed the moment a client has its answers
+ * (non-streaming, and streams up to their {@code [DONE]}) has every one of them charged after the restart. On H2
+ * and, when {@code PEKKO_LLM_TEST_PG_URL} is set, PostgreSQL.
  */
 class KeysCrashIT {
   private static final String MASTER = "crash-master-key-0123456789";
@@ -35,6 +37,14 @@ class KeysCrashIT {
       + "\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"
       + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,"
       + "\"total_tokens\":2000}}";
+  private static final String STREAM = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+      + "\"model\":\"gpt-4o-mini\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"hi\"},"
+      + "\"finish_reason\":null}]}\n\n"
+      + "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\","
+      + "\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+      + "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o-mini\","
+      + "\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1000,\"total_tokens\":2000}}\n\n"
+      + "data: [DONE]\n\n";
   private static final String CHAT = "{\"model\":\"openai/gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
       + "\"content\":\"hello\"}]}";
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
@@ -65,18 +75,27 @@ class KeysCrashIT {
 
   @Test
   void keysSpendAndAuditSurviveKillNineOnH2() throws Exception {
-    Path dataDir = Files.createTempDirectory("keys-crash");
-    crashAndRestart(Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString()));
+    crashAndRestart(h2("keys-crash"));
   }
 
   @Test
   void keysSpendAndAuditSurviveKillNineOnPostgreSql() throws Exception {
+    crashAndRestart(postgres("keys-crash-pg"));
+  }
+
+  /** The gateway's environment for an H2 journal in a new directory. */
+  private static Map<String, String> h2(String dirPrefix) throws Exception {
+    return Map.of("PEKKO_LLM_DATA_DIR", Files.createTempDirectory(dirPrefix).toString());
+  }
+
+  /** The gateway's environment for the test PostgreSQL database (the test is skipped without one). */
+  private static Map<String, String> postgres(String dirPrefix) throws Exception {
     String url = System.getenv("PEKKO_LLM_TEST_PG_URL");
     Assumptions.assumeTrue(url != null, "SKIPPED: PEKKO_LLM_TEST_PG_URL/_USER/_PASSWORD are not set (see .ci/run)");
-    Path dataDir = Files.createTempDirectory("keys-crash-pg");
-    crashAndRestart(Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString(), "PEKKO_LLM_JOURNAL_URL", url,
+    Path dataDir = Files.createTempDirectory(dirPrefix);
+    return Map.of("PEKKO_LLM_DATA_DIR", dataDir.toString(), "PEKKO_LLM_JOURNAL_URL", url,
         "PEKKO_LLM_JOURNAL_USER", System.getenv("PEKKO_LLM_TEST_PG_USER"),
-        "PEKKO_LLM_JOURNAL_PASSWORD", System.getenv("PEKKO_LLM_TEST_PG_PASSWORD")));
+        "PEKKO_LLM_JOURNAL_PASSWORD", System.getenv("PEKKO_LLM_TEST_PG_PASSWORD"));
   }
 
   private void crashAndRestart(Map<String, String> journal) throws Exception {
@@ -99,15 +118,9 @@ class KeysCrashIT {
         secret = k.path("key").asText();
         ok(first, "PATCH", "/v1/keys/" + id, "{\"metadata\":{\"env\":\"prod\"}}");
         assertEquals(200, send(first, "POST", "/v1/chat/completions", secret, CHAT).statusCode());
-        // The spend is batched: wait (bounded) until it is written, as a client that saw its answer may expect.
-        JsonNode one = null;
-        for (int i = 0; i < 400; i++) {
-          one = ok(first, "GET", "/v1/keys/" + id, null);
-          if (CALL.compareTo(one.path("spend").decimalValue()) == 0 && one.path("spend_unwritten").asInt() == 0) {
-            break;
-          }
-          Thread.sleep(25);
-        }
+        // The answer came after its charge was written.
+        JsonNode one = ok(first, "GET", "/v1/keys/" + id, null);
+        assertEquals(0, CALL.compareTo(one.path("spend").decimalValue()), one.toString());
         assertEquals(0, one.path("spend_unwritten").asInt(), one.toString());
         auditBefore = auditOf(first, id).size();
         assertEquals(2, auditBefore, "create and update");
@@ -138,6 +151,97 @@ class KeysCrashIT {
         second.process().waitFor(20, TimeUnit.SECONDS);
       }
     }
+  }
+
+  @Test
+  void spendOfEveryAnswerAClientGotSurvivesKillNineRightAfterItOnH2() throws Exception {
+    killRightAfterAnswers(h2("keys-crash-now"));
+  }
+
+  @Test
+  void spendOfEveryAnswerAClientGotSurvivesKillNineRightAfterItOnPostgreSql() throws Exception {
+    killRightAfterAnswers(postgres("keys-crash-now-pg"));
+  }
+
+  /**
+   * A batch of concurrent calls (non-streaming, then in a second run streaming), SIGKILL the moment the client has
+   * the last answer (no wait, no call in flight), restart: the key's spend is exactly what the answers cost.
+   */
+  private void killRightAfterAnswers(Map<String, String> journal) throws Exception {
+    Path log = Files.createTempFile("keys-crash-now-gateway", ".log");
+    int calls = 8;
+    try (Upstream upstream = new Upstream()) {
+      Map<String, String> env = new java.util.HashMap<>(journal);
+      env.put("PEKKO_LLM_MASTER_KEY", MASTER);
+      env.put("OPENAI_API_KEY", "sk-upstream-test");
+      env.put("OPENAI_BASE_URL", upstream.url("/v1"));
+
+      upstream.always(Reply.json(200, ANSWER));
+      Gateway first = start(env, log);
+      String id;
+      String secret;
+      try {
+        JsonNode k = ok(first, "POST", "/v1/keys", "{\"name\":\"now-" + System.nanoTime() + "\",\"max_budget\":10}");
+        id = k.path("id").asText();
+        secret = k.path("key").asText();
+        answeredThenKilled(first, secret, CHAT, calls, false);
+      } finally {
+        kill(first);
+      }
+      BigDecimal expected = CALL.multiply(BigDecimal.valueOf(calls));
+      Gateway second = start(env, log);
+      try {
+        JsonNode one = ok(second, "GET", "/v1/keys/" + id, null);
+        assertEquals(0, expected.compareTo(one.path("spend").decimalValue()),
+            calls + " answers of $" + CALL + " each, the gateway killed right after the last: " + one);
+        upstream.always(Reply.sse(STREAM.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        answeredThenKilled(second, secret, CHAT.replace("{\"model\"", "{\"stream\":true,\"model\""), calls, true);
+      } finally {
+        kill(second);
+      }
+      expected = expected.add(CALL.multiply(BigDecimal.valueOf(calls)));
+      Gateway third = start(env, log);
+      try {
+        JsonNode one = ok(third, "GET", "/v1/keys/" + id, null);
+        assertEquals(0, expected.compareTo(one.path("spend").decimalValue()),
+            "and " + calls + " streams that ended with [DONE], the gateway killed right after the last: " + one);
+      } finally {
+        third.process().destroy();
+        third.process().waitFor(20, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** {@code calls} concurrent calls, each answered in full (a stream: up to {@code [DONE]}), then SIGKILL at once. */
+  private void answeredThenKilled(Gateway gw, String secret, String body, int calls, boolean stream)
+      throws Exception {
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+    for (int i = 0; i < calls; i++) {
+      all.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port()
+              + "/v1/chat/completions")).timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+          .header("Authorization", "Bearer " + secret).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    java.util.concurrent.CompletableFuture.allOf(all.toArray(java.util.concurrent.CompletableFuture[]::new))
+        .get(60, TimeUnit.SECONDS);
+    // The client has every answer: the gateway dies now, before anything else can happen.
+    gw.process().destroyForcibly();
+    for (var f : all) {
+      HttpResponse<String> r = f.join();
+      assertEquals(200, r.statusCode(), r.body());
+      if (stream) {
+        assertTrue(r.body().trim().endsWith("data: [DONE]"), r.body());
+        assertTrue(r.body().contains("\"content\":\"hi\""), r.body());
+      } else {
+        assertEquals("hi", Json.parse(r.body()).path("choices").path(0).path("message").path("content").asText());
+      }
+    }
+  }
+
+  private static void kill(Gateway gw) throws Exception {
+    // SIGKILL: no shutdown hook, no chance to write anything more.
+    gw.process().destroyForcibly();
+    assertTrue(gw.process().waitFor(20, TimeUnit.SECONDS));
   }
 
   private List<JsonNode> auditOf(Gateway gw, String keyId) throws Exception {
