@@ -74,8 +74,12 @@ public final class Tracing implements AutoCloseable {
       sdk = AutoConfiguredOpenTelemetrySdk.builder()
           // Defaults only: the environment and system properties win over these. OTLP over HTTP (the SDK's own
           // default is gRPC, which needs a sender this jar does not carry: the JDK's HttpClient sends HTTP).
+          // Export batches of 2,048 spans (the SDK's default is 512) from a queue of 8,192: each export has a
+          // fixed cost (an HTTP request, the resource and scope encoded again), which at a gateway's span rate
+          // was about half the CPU tracing costs a request (bench/tools/ExportCost.java).
           .addPropertiesSupplier(() -> Map.of("otel.service.name", "pekko-llm", "otel.metrics.exporter", "none",
-              "otel.logs.exporter", "none", "otel.exporter.otlp.protocol", "http/protobuf"))
+              "otel.logs.exporter", "none", "otel.exporter.otlp.protocol", "http/protobuf",
+              "otel.bsp.max.export.batch.size", "2048", "otel.bsp.max.queue.size", "8192"))
           .disableShutdownHook()
           .build()
           .getOpenTelemetrySdk();
