@@ -455,7 +455,7 @@ public final class Bench {
             jfrStop(main, "nonstream-c64");
           }
           if (!t.name().equals("direct")) {
-            // Resident memory right after the load at this many connections (README's start command, no JVM flags).
+            // Resident memory right after the load at this many connections (README's start command and its JVM flags).
             n.put("gateway_rss_bytes", Procs.rssBytes(main.proc().pid()));
           }
           n.set("load", cpu.stop());

@@ -147,7 +147,8 @@ final class Report {
         load.path("bench_cpu_cores").asDouble(), load.path("background_cpu_cores").asDouble(),
         first(m.path("load_average_start").asText()), first(r.path("load_average_end").asText()),
         m.path("nproc").asInt()));
-    sb.append("Gateway JVMs run `java -jar target/pekko-llm.jar serve` with no JVM flags and these settings: `")
+    sb.append("Gateway JVMs run README's start command, `java ").append(String.join(" ", Bench.README_JVM_FLAGS))
+        .append(" -jar target/pekko-llm.jar serve`, with these settings: `")
         .append(String.join(" ", strings(r.path("gateway_settings"))))
         .append("` (Pekko HTTP's default of 1,024 server connections and the default 512 connections / 1,024 calls "
             + "per provider would cap the 1,000- and 10,000-stream phases).\n\n");
