@@ -152,6 +152,21 @@ final class SessionRoutes {
       return scoped() && storedId.startsWith(prefix) ? storedId.substring(prefix.length()) : storedId;
     }
 
+    /** {@code stage} with a failure's message naming ids as this caller knows them (a 409 for its own "s1"). */
+    <T> CompletionStage<T> shownErrors(CompletionStage<T> stage) {
+      if (!scoped()) {
+        return stage;
+      }
+      return stage.exceptionally(err -> {
+        Throwable cause = io.pekkollm.util.Futures.cause(err);
+        if (cause instanceof LlmException e && e.getMessage() != null && e.getMessage().contains(prefix)) {
+          throw new LlmException(e.kind(), e.getMessage().replace(prefix, ""), e, e.isRetryable(), e.param());
+        }
+        throw err instanceof java.util.concurrent.CompletionException ce ? ce
+            : new java.util.concurrent.CompletionException(err);
+      });
+    }
+
     /** A new id for a session this caller creates or imports without one (scoped callers only). */
     String fresh() {
       return prefix + "sess_" + java.util.UUID.randomUUID().toString().replace("-", "");
@@ -194,7 +209,8 @@ final class SessionRoutes {
       ObjectNode copy = ((ObjectNode) body).deepCopy();
       JsonNode id = copy.get("id");
       copy.put("id", newId || id == null || !id.isTextual() ? scope.fresh() : scope.stored(id.asText()));
-      return sessions.importJson(copy, false, caller.owner()).thenApply(s -> sessionResponse(s, scope));
+      return scope.shownErrors(sessions.importJson(copy, false, caller.owner()))
+          .thenApply(s -> sessionResponse(s, scope));
     }
     return sessions.importJson(body, newId, caller.owner()).thenApply(s -> sessionResponse(s, scope));
   }
@@ -219,7 +235,7 @@ final class SessionRoutes {
         b.contextStrategy(s);
       }
     }
-    return sessionClient.get().create(b.build()).thenApply(s -> sessionResponse(s, scope));
+    return scope.shownErrors(sessionClient.get().create(b.build())).thenApply(s -> sessionResponse(s, scope));
   }
 
   private CompletionStage<HttpResponse> update(String id, JsonNode body, Scope scope) {

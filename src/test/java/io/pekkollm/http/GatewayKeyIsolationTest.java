@@ -178,6 +178,10 @@ class GatewayKeyIsolationTest {
         .path("id").asText());
     assertEquals("s1", ok("POST", "/v1/sessions", b, "{\"model\":\"openai/gpt-4o-mini\",\"id\":\"s1\",\"name\":\"of-b\"}")
         .path("id").asText());
+    // A's own second "s1" is a conflict that names the id as A knows it, not as it is stored.
+    HttpResponse<String> again = send("POST", "/v1/sessions", a, "{\"model\":\"openai/gpt-4o-mini\",\"id\":\"s1\"}");
+    assertEquals(409, again.statusCode(), again.body());
+    assertTrue(again.body().contains("session 's1' already exists"), again.body());
     HttpResponse<String> chatA = send("POST", "/v1/sessions/s1/chat", a, turn);
     assertEquals(200, chatA.statusCode(), chatA.body());
     assertEquals("s1", chatA.headers().firstValue("X-Session-Id").orElse(null));
