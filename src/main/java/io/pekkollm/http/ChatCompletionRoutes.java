@@ -97,9 +97,10 @@ final class ChatCompletionRoutes {
       return CompletableFuture.completedFuture(ErrorResponses.simple(ErrorKind.INVALID_REQUEST, 400,
           "response_format.json_schema.schema: " + e.getMessage(), "response_format"));
     }
-    return client.chat(request, output).handle((s, err) -> GatewayAuth.Charge.then(
-        settle(charge, request.model(), s == null ? null : s.response()), validatedResponse(s, err)))
-        .thenCompose(r -> r);
+    return client.chat(request, output).handle((s, err) -> GatewayAuth.Charge.after(
+            settle(charge, request.model(), s == null ? null : s.response()), s, err))
+        .thenCompose(charged -> charged)
+        .handle(ChatCompletionRoutes::validatedResponse);
   }
 
   private static HttpResponse validatedResponse(Structured<JsonNode> s, Throwable err) {
@@ -128,17 +129,19 @@ final class ChatCompletionRoutes {
   }
 
   private CompletionStage<HttpResponse> whole(ChatRequest request, GatewayAuth.Charge charge) {
-    return client.chat(request).handle((resp, err) -> {
-      CompletionStage<Void> charged = settle(charge, request.model(), resp);
-      if (err != null) {
-        return GatewayAuth.Charge.then(charged, ErrorResponses.of(err));
-      }
-      String json = ChatCompletionsCodec.writeResponse(resp, ResponseHeaders.newId(), ResponseHeaders.nowSeconds());
-      return GatewayAuth.Charge.then(charged, HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
-          .addHeader(RawHeader.create("X-Served-Model", resp.model()))
-          .addHeaders(ResponseHeaders.truncation(resp.truncation()))
-          .addHeaders(ResponseHeaders.cache(resp.cacheStatus())));
-    }).thenCompose(r -> r);
+    return client.chat(request).handle((resp, err) -> GatewayAuth.Charge.after(
+            settle(charge, request.model(), resp), resp, err))
+        .thenCompose(charged -> charged)
+        .handle((resp, err) -> {
+          if (err != null) {
+            return ErrorResponses.of(err);
+          }
+          String json = ChatCompletionsCodec.writeResponse(resp, ResponseHeaders.newId(), ResponseHeaders.nowSeconds());
+          return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, json)
+              .addHeader(RawHeader.create("X-Served-Model", resp.model()))
+              .addHeaders(ResponseHeaders.truncation(resp.truncation()))
+              .addHeaders(ResponseHeaders.cache(resp.cacheStatus()));
+        });
   }
 
   private CompletionStage<HttpResponse> streamed(ChatCompletionsCodec.ParsedRequest parsed, ChatRequest request,

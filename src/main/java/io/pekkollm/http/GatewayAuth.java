@@ -79,26 +79,28 @@ final class GatewayAuth {
 
   /** A charge to settle when a call ends; {@link #NONE} for callers without a virtual key. */
   interface Charge {
-    Charge NONE = (model, cost, tokens) -> CompletableFuture.completedFuture(null);
+    /** Settled at once: nothing to write (one completed stage for every call). */
+    CompletionStage<Void> SETTLED = CompletableFuture.completedFuture(null);
+
+    Charge NONE = (model, cost, tokens) -> SETTLED;
 
     /**
      * The call on {@code model} ended, costing {@code cost} USD (null: unknown) for {@code tokens} tokens; the stage
      * completes when the charge is in the journal, fails when it was not written in time (see
      * {@link KeyService.Ticket#settle}). The part of the response that tells the client the call finished goes out
-     * only after it ({@link #then}).
+     * only after it ({@link #after}).
      */
     CompletionStage<Void> settle(String model, BigDecimal cost, long tokens);
 
     /**
-     * {@code response}, once {@code charged} (a {@link #settle}) is done, whether it wrote the charge or not: a
-     * charge not written in time was logged and counted by the key service, and the client still gets its answer.
+     * The outcome of a call, {@code value} or its failure {@code error} (non-null), once {@code charged} (a
+     * {@link #settle}) is done, whether it wrote the charge or not: a charge not written in time was logged and
+     * counted by the key service, and the client still gets its answer.
      */
-    static <T> CompletionStage<T> then(CompletionStage<Void> charged, T response) {
-      return charged.handle((v, err) -> response);
-    }
-
-    /** As {@link #then}, for the outcome of a call: {@code value}, or the call's failure {@code error} (non-null). */
     static <T> CompletionStage<T> after(CompletionStage<Void> charged, T value, Throwable error) {
+      if (charged == SETTLED) {
+        return error != null ? CompletableFuture.failedFuture(error) : CompletableFuture.completedFuture(value);
+      }
       return charged.handle((v, err) -> null).thenCompose(v -> error != null
           ? CompletableFuture.<T>failedFuture(error) : CompletableFuture.completedFuture(value));
     }

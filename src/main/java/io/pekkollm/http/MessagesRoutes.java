@@ -144,17 +144,19 @@ final class MessagesRoutes {
   }
 
   private CompletionStage<HttpResponse> whole(ChatRequest request, GatewayAuth.Charge charge) {
-    return client.chat(request).handle((resp, err) -> {
-      CompletionStage<Void> charged = ChatCompletionRoutes.settle(charge, request.model(), resp);
-      if (err != null) {
-        return GatewayAuth.Charge.then(charged, ErrorResponses.anthropic(err));
-      }
-      return GatewayAuth.Charge.then(charged, HttpResponse.create()
-          .withEntity(ContentTypes.APPLICATION_JSON, MessagesCodec.writeMessage(resp, MessagesCodec.newId()))
-          .addHeader(RawHeader.create("X-Served-Model", resp.model()))
-          .addHeaders(ResponseHeaders.truncation(resp.truncation()))
-          .addHeaders(ResponseHeaders.cache(resp.cacheStatus())));
-    }).thenCompose(r -> r);
+    return client.chat(request).handle((resp, err) -> GatewayAuth.Charge.after(
+            ChatCompletionRoutes.settle(charge, request.model(), resp), resp, err))
+        .thenCompose(charged -> charged)
+        .handle((resp, err) -> {
+          if (err != null) {
+            return ErrorResponses.anthropic(err);
+          }
+          return HttpResponse.create()
+              .withEntity(ContentTypes.APPLICATION_JSON, MessagesCodec.writeMessage(resp, MessagesCodec.newId()))
+              .addHeader(RawHeader.create("X-Served-Model", resp.model()))
+              .addHeaders(ResponseHeaders.truncation(resp.truncation()))
+              .addHeaders(ResponseHeaders.cache(resp.cacheStatus()));
+        });
   }
 
   private CompletionStage<HttpResponse> streamed(ChatRequest request, GatewayAuth.Charge charge) {
