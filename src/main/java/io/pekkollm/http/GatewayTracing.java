@@ -69,19 +69,19 @@ final class GatewayTracing {
     }
     return resp.handle((r, err) -> {
       if (err != null) {
-        Tracing.endServer(t.span(), 500);
+        Tracing.endServer(t.context(), 500);
         throw err instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(err);
       }
       int status = r.status().intValue();
       ResponseEntity entity = r.entity();
       if (entity instanceof HttpEntity.Strict || entity.isKnownEmpty()) {
-        Tracing.endServer(t.span(), status);
+        Tracing.endServer(t.context(), status);
         return r;
       }
       // The gateway's streamed bodies are chunked (SSE): the same entity, its end watched.
       return r.withEntity(org.apache.pekko.http.javadsl.model.HttpEntities.create(entity.getContentType(),
           entity.getDataBytes().watchTermination((m, done) -> {
-            done.whenComplete((d, e) -> Tracing.endServer(t.span(), status));
+            done.whenComplete((d, e) -> Tracing.endServer(t.context(), status));
             return m;
           })));
     });

@@ -57,12 +57,15 @@ public abstract class AttemptTrace {
     private final CallTrace.Recording call;
     private final Span span;
     private final Map<String, String> headers;
+    /** Whether this attempt holds the gateway's SERVER span open (let go when it ends). */
+    private final boolean holdsServer;
     private String finishReason;
 
-    Recording(CallTrace.Recording call, Span span, Map<String, String> headers) {
+    Recording(CallTrace.Recording call, Span span, Map<String, String> headers, boolean holdsServer) {
       this.call = call;
       this.span = span;
       this.headers = headers;
+      this.holdsServer = holdsServer;
     }
 
     @Override
@@ -101,6 +104,9 @@ public abstract class AttemptTrace {
         }
       }
       span.end();
+      if (holdsServer) {
+        call.attemptEnded();
+      }
     }
   }
 }

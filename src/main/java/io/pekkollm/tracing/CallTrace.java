@@ -86,18 +86,17 @@ public abstract class CallTrace {
     private final Tracing tracing;
     private final Span span;
     private final Context context;
-    private final boolean owned;
+    /** The gateway's SERVER span this call reports to, or null when {@link #span} is the call's own. */
+    private final Tracing.ServerSpan server;
     private final AtomicInteger journalWrites = new AtomicInteger();
     private final AtomicInteger journalSpans = new AtomicInteger();
     private volatile String recoveryId;
-    // What the attempt that answered reported; set before the call ends.
-    private volatile Cost cost;
 
-    Recording(Tracing tracing, Span span, Context context, boolean owned) {
+    Recording(Tracing tracing, Span span, Context context, Tracing.ServerSpan server) {
       this.tracing = tracing;
       this.span = span;
       this.context = context;
-      this.owned = owned;
+      this.server = server;
     }
 
     @Override
@@ -117,12 +116,21 @@ public abstract class CallTrace {
           .startSpan();
       Map<String, String> headers = new HashMap<>(4);
       tracing.propagator().inject(context.with(a), headers, Map::put);
-      return new AttemptTrace.Recording(this, a, headers);
+      // An attempt holds the gateway's SERVER span open too: a streamed attempt reports its cost when the journal's
+      // graph ends, which can be after the client's body (and the call) has.
+      return new AttemptTrace.Recording(this, a, headers, server != null && server.callStarted());
     }
 
     /** The attempt that answered reports its cost. */
     void answered(Cost cost) {
-      this.cost = cost;
+      if (cost != null) {
+        span.setAttribute(GenAi.COST, cost.total().doubleValue());
+      }
+    }
+
+    /** An attempt that held the SERVER span open has ended. */
+    void attemptEnded() {
+      server.release();
     }
 
     @Override
@@ -170,16 +178,14 @@ public abstract class CallTrace {
       // The GenAI attributes of the answer (response model, usage, finish reasons) are on the attempt span that
       // answered, the LLM span; the call's own span keeps what is the call's: the served model, cost, recovery id,
       // cache status, key id. Each attribute is encoded in every export, so none is written twice.
-      Cost c = cost;
-      if (c != null) {
-        span.setAttribute(GenAi.COST, c.total().doubleValue());
-      }
       if (error != null) {
         span.setAttribute(GenAi.ERROR_TYPE, AttemptTrace.errorType(error));
         span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
       }
-      if (owned) {
+      if (server == null) {
         span.end();
+      } else {
+        server.release();
       }
     }
   }

@@ -14,7 +14,10 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.net.URI;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * OpenTelemetry tracing of one client: a span per call ({@link #startCall}, or the gateway's SERVER span when the
@@ -30,7 +33,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Tracing implements AutoCloseable {
   private static final String SCOPE = "io.pekkollm";
   /** The gateway's SERVER span, in a context: a call inside it reports to that span instead of making its own. */
-  private static final ContextKey<Span> SERVER_SPAN = ContextKey.named("pekko-llm-server-span");
+  private static final ContextKey<ServerSpan> SERVER_SPAN = ContextKey.named("pekko-llm-server-span");
+  /**
+   * How long a SERVER span waits, once its response has been sent, for calls made in it that have not ended (a
+   * journaled stream goes on after its client left, to be resumed): then it ends without them.
+   */
+  private static final long SERVER_GRACE_SECONDS = 30;
   private static final Tracing OFF = new Tracing(null, W3CTraceContextPropagator.getInstance(), TracingSettings.OFF,
       null);
 
@@ -129,17 +137,27 @@ public final class Tracing implements AutoCloseable {
 
   /** {@code parent} with {@code server} current, marked so that calls made in it report to {@code server}. */
   public static Context serverContext(Context parent, Span server) {
-    return parent.with(server).with(SERVER_SPAN, server);
+    return parent.with(server).with(SERVER_SPAN, new ServerSpan(server));
   }
 
-  /** Records the HTTP status of a SERVER span and ends it. */
-  public static void endServer(Span server, int status) {
-    server.setAttribute(GenAi.HTTP_STATUS, (long) status);
-    if (status >= 500) {
-      server.setAttribute(GenAi.ERROR_TYPE, Integer.toString(status));
-      server.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR);
+  /**
+   * Records the HTTP status of the SERVER span of {@code serverContext} (made by {@link #serverContext}) and ends
+   * it: now, or when the last call made in it ends (a streamed call's journal, which writes its cost, can finish
+   * after the client's body has), within {@link #SERVER_GRACE_SECONDS}.
+   */
+  public static void endServer(Context serverContext, int status) {
+    ServerSpan server = serverContext.get(SERVER_SPAN);
+    if (server == null) {
+      return;
     }
-    server.end();
+    server.span.setAttribute(GenAi.HTTP_STATUS, (long) status);
+    if (status >= 500) {
+      server.span.setAttribute(GenAi.ERROR_TYPE, Integer.toString(status));
+      server.span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR);
+    }
+    if (!server.release()) {
+      CompletableFuture.delayedExecutor(SERVER_GRACE_SECONDS, TimeUnit.SECONDS).execute(server::endNow);
+    }
   }
 
   /** Sets the virtual key id (never the secret) on a SERVER span. */
@@ -158,18 +176,18 @@ public final class Tracing implements AutoCloseable {
     if (tracer == null) {
       return CallTrace.passThrough(this, parent);
     }
-    Span server = parent.get(SERVER_SPAN);
-    if (server != null) {
-      server.setAttribute(GenAi.OPERATION, operation);
-      server.setAttribute(GenAi.REQUEST_MODEL, requestedModel);
-      return new CallTrace.Recording(this, server, parent, false);
+    ServerSpan server = parent.get(SERVER_SPAN);
+    if (server != null && server.callStarted()) {
+      server.span.setAttribute(GenAi.OPERATION, operation);
+      server.span.setAttribute(GenAi.REQUEST_MODEL, requestedModel);
+      return new CallTrace.Recording(this, server.span, parent, server);
     }
     Span span = tracer.spanBuilder(operation + " " + requestedModel).setParent(parent)
         .setSpanKind(SpanKind.INTERNAL)
         .setAttribute(GenAi.OPERATION, operation)
         .setAttribute(GenAi.REQUEST_MODEL, requestedModel)
         .startSpan();
-    return new CallTrace.Recording(this, span, parent.with(span), true);
+    return new CallTrace.Recording(this, span, parent.with(span), null);
   }
 
   /**
@@ -208,6 +226,50 @@ public final class Tracing implements AutoCloseable {
   public void close() {
     if (owned != null) {
       owned.shutdown().join(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A gateway request's SERVER span and what holds it open: its response, and each call made in it. It ends when
+   * the last of them lets go (or {@link #endNow} is called), once.
+   */
+  static final class ServerSpan {
+    final Span span;
+    private final AtomicInteger open = new AtomicInteger(1);
+
+    ServerSpan(Span span) {
+      this.span = span;
+    }
+
+    /** A call made in this span holds it open; false when the span has ended already (the call gets its own). */
+    boolean callStarted() {
+      for (int n = open.get(); n > 0; n = open.get()) {
+        if (open.compareAndSet(n, n + 1)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** Lets go of one hold; true when the span has ended (by this or before). */
+    boolean release() {
+      for (int n = open.get(); n > 0; n = open.get()) {
+        if (open.compareAndSet(n, n - 1)) {
+          if (n == 1) {
+            span.end();
+            return true;
+          }
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Ends the span now if nothing has yet. */
+    void endNow() {
+      if (open.getAndSet(0) > 0) {
+        span.end();
+      }
     }
   }
 }
