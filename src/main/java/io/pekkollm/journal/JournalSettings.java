@@ -24,6 +24,8 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
    * {@link #pluginConfig}).
    */
   public static final String PLUGIN_ID = "pekko-llm.recovery.jdbc-journal";
+  /** The embedded journal's H2 setting that keeps event payloads of up to 256 KiB in their rows. */
+  public static final String IN_ROW_PAYLOADS = "MAX_LENGTH_INPLACE_LOB=262144";
 
   public static JournalSettings create(Config config) {
     Config c = config.getConfig("pekko-llm.recovery");
@@ -36,9 +38,13 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
     }
     // WRITE_DELAY=0: every commit reaches the file (the OS) at once, so a kill -9 loses nothing a client saw
     // (H2 otherwise batches commits for up to a second). DB_CLOSE_DELAY=-1: the database stays open while the
-    // JVM runs instead of closing and reopening as connection pools come and go.
+    // JVM runs instead of closing and reopening as connection pools come and go. MAX_LENGTH_INPLACE_LOB: event
+    // payloads (BLOBs) of up to 256 KiB are kept in their row; H2's default keeps only 256 bytes there and puts
+    // every larger payload (nearly every event: chunk batches, requests) in its separate LOB store, whose maps
+    // each commit then writes too: in-row payloads cost a commit 30-45% less CPU and 35% less file
+    // (bench/tools/H2Commit.java).
     String url = configured.isEmpty()
-        ? "jdbc:h2:file:" + dataDir.resolve("journal") + ";WRITE_DELAY=0;DB_CLOSE_DELAY=-1"
+        ? "jdbc:h2:file:" + dataDir.resolve("journal") + ";WRITE_DELAY=0;DB_CLOSE_DELAY=-1;" + IN_ROW_PAYLOADS
         : configured;
     return new JournalSettings(c.getBoolean("enabled"), dataDir, url, c.getString("journal-user"),
         c.getString("journal-password"), postgres, c.getInt("batch-max-chunks"), c.getDuration("ask-timeout"),

@@ -69,4 +69,23 @@ class JournalSchemaTest {
         JournalSchema.idempotent("CREATE INDEX CONCURRENTLY x ON t(a)"));
     assertEquals("CREATE TABLE IF NOT EXISTS t (a INT)", JournalSchema.idempotent("CREATE TABLE IF NOT EXISTS t (a INT)"));
   }
+
+  @Test
+  void theEmbeddedJournalKeepsEventPayloadsInTheirRows() throws Exception {
+    // H2 keeps only 256 bytes of a BLOB in its row by default; the journal's own URL raises that, so a commit does
+    // not also write H2's separate LOB store for nearly every event.
+    JournalSettings s = h2(Files.createTempDirectory("journal-inrow"));
+    assertTrue(s.url().contains(JournalSettings.IN_ROW_PAYLOADS), s.url());
+    JournalSchema.ensure(s);
+    try (Connection c = JournalSchema.connect(s); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS "
+            + "WHERE SETTING_NAME = 'MAX_LENGTH_INPLACE_LOB'")) {
+      assertTrue(rs.next());
+      assertEquals("262144", rs.getString(1));
+    }
+    // A journal URL given by the operator is used as given.
+    JournalSettings own = JournalSettings.create(TestConfig.of(
+        "pekko-llm.recovery.journal-url = \"jdbc:h2:file:/srv/x/j;WRITE_DELAY=0\""));
+    assertEquals("jdbc:h2:file:/srv/x/j;WRITE_DELAY=0", own.url());
+  }
 }
