@@ -2,7 +2,8 @@
 # A/B of two gateway jars behind the bench upstream, both running at once, measured in alternating rounds, so
 # background load hits both alike: non-streaming wrk (16 connections) or streaming (Probe, 16 streams back to back),
 # reporting throughput and the gateway's CPU time per request or per chunk (less sensitive to load than latency).
-#   bench/tools/ab.sh A.jar B.jar [rounds] [nonstream|stream|stream-keys|nonstream-keys] [extra JVM flags for both]
+#   bench/tools/ab.sh A.jar B.jar [rounds] [nonstream|stream|stream1|stream-keys|nonstream-keys] [extra JVM flags for both]
+# stream1: one stream at a time (openai/bench-n100-g1, journal on): time to first token, p50 and p90 per round.
 # AB_ENV_A / AB_ENV_B: extra environment for one side only ("NAME=value NAME2=value"), e.g. the same jar twice with
 # tracing on one side: AB_ENV_B="OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318" (bench/tools/otlp_sink.py).
 # stream-keys: both gateways have PEKKO_LLM_API_KEY and PEKKO_LLM_MASTER_KEY set and stream a priced model
@@ -25,6 +26,11 @@ KEYENV=""
 MODEL=openai/bench-n100-g0
 NSMODEL=openai/bench
 KEYS=false
+CONC=16
+if [ "$MODE" = stream1 ]; then
+  MODEL=openai/bench-n100-g1
+  CONC=1
+fi
 if [ "$MODE" = stream-keys ] || [ "$MODE" = nonstream-keys ]; then
   KEYS=true
   KEYENV="PEKKO_LLM_API_KEY=bench PEKKO_LLM_MASTER_KEY=bench-master"
@@ -55,8 +61,8 @@ round() { # port pid label seconds
   c0=$(cpu "$2")
   local key=$KEY_A
   [ "$1" = "$P2" ] && key=$KEY_B
-  if [ "$MODE" = stream ] || [ "$MODE" = stream-keys ]; then
-    out=$(BENCH_KEY=$key java -cp $CP io.pekkollm.bench.Probe "http://127.0.0.1:$1/v1/chat/completions" "$MODEL" 16 "$4" "$2")
+  if [ "$MODE" = stream ] || [ "$MODE" = stream1 ] || [ "$MODE" = stream-keys ]; then
+    out=$(BENCH_KEY=$key java -cp $CP io.pekkollm.bench.Probe "http://127.0.0.1:$1/v1/chat/completions" "$MODEL" "$CONC" "$4" "$2")
     c1=$(cpu "$2")
     echo "$3 $out"
   else

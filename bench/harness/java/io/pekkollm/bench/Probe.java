@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * A one-off streaming measurement for profiling sessions: {@code Probe URL MODEL CONCURRENCY SECONDS [PID]} runs
- * streams back to back and prints chunks/s, streams/s and, given the serving process's pid, its CPU time per
- * stream and per chunk.
+ * streams back to back and prints chunks/s, streams/s, the time to the first content chunk (p50, p90) and, given
+ * the serving process's pid, its CPU time per stream and per chunk.
  */
 public final class Probe {
   private Probe() {}
@@ -28,8 +28,16 @@ public final class Probe {
       double cpu = pid > 0 ? (Procs.cpuTicks(pid, false) - cpu0) / 100.0 : Double.NaN;
       long chunks = rs.stream().mapToLong(StreamClient.Result::chunks).sum();
       long errors = rs.stream().filter(r -> !r.ok()).count();
-      System.out.printf("%d streams, %d errors, %.0f chunks/s, %.1f streams/s, CPU %.2f s: %.0f us/stream, %.1f us/chunk%n",
-          rs.size(), errors, chunks / secs, rs.size() / secs, cpu, cpu * 1e6 / rs.size(), cpu * 1e6 / chunks);
+      long[] ttft = rs.stream().filter(StreamClient.Result::ok).mapToLong(StreamClient.Result::ttftNanos).sorted()
+          .toArray();
+      System.out.printf("%d streams, %d errors, %.0f chunks/s, %.1f streams/s, CPU %.2f s: %.0f us/stream, %.1f us/chunk,"
+          + " TTFT p50 %.3f ms p90 %.3f ms%n",
+          rs.size(), errors, chunks / secs, rs.size() / secs, cpu, cpu * 1e6 / rs.size(), cpu * 1e6 / chunks,
+          pct(ttft, 0.5) / 1e6, pct(ttft, 0.9) / 1e6);
     }
+  }
+
+  private static double pct(long[] sorted, double q) {
+    return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) (q * sorted.length))];
   }
 }
