@@ -34,6 +34,16 @@ class ServerSpanTest {
     return Cost.of(new BigDecimal(usd), z, z, z, z);
   }
 
+  private Context server(String method, String path) {
+    return Tracing.serverContext(Context.root(), tracing.startServer(Context.root(), method, path, path));
+  }
+
+  private CallTrace callIn(Context server, String model) {
+    try (Scope s = server.makeCurrent()) {
+      return tracing.startCall("chat", model);
+    }
+  }
+
   private List<SpanData> servers() {
     return exporter.getFinishedSpanItems().stream()
         .filter(s -> s.getKind() == io.opentelemetry.api.trace.SpanKind.SERVER).toList();
@@ -41,12 +51,8 @@ class ServerSpanTest {
 
   @Test
   void theResponseEndingFirstWaitsForTheCallAndItsAttempt() {
-    Context server = Tracing.serverContext(Context.root(),
-        tracing.startServer(Context.root(), "POST", "/v1/chat/completions", "/v1/chat/completions"));
-    CallTrace call;
-    try (Scope s = server.makeCurrent()) {
-      call = tracing.startCall("chat", "g");
-    }
+    Context server = server("POST", "/v1/chat/completions");
+    CallTrace call = callIn(server, "g");
     AttemptTrace attempt = call.attempt("chat", "openai", "openai", "http://127.0.0.1:1", "m", 1);
 
     Tracing.endServer(server, 200); // the client's body has been sent
@@ -62,12 +68,8 @@ class ServerSpanTest {
 
   @Test
   void theCallEndingFirstLeavesTheResponseToEndIt() {
-    Context server = Tracing.serverContext(Context.root(),
-        tracing.startServer(Context.root(), "POST", "/v1/messages", "/v1/messages"));
-    CallTrace call;
-    try (Scope s = server.makeCurrent()) {
-      call = tracing.startCall("chat", "g");
-    }
+    Context server = server("POST", "/v1/messages");
+    CallTrace call = callIn(server, "g");
     AttemptTrace failed = call.attempt("chat", "a", "openai", "http://127.0.0.1:1", "m", 1);
     failed.end(null, null, null, null, new RuntimeException("boom"));
     AttemptTrace served = call.attempt("chat", "b", "openai", "http://127.0.0.1:1", "m", 2);
@@ -83,14 +85,10 @@ class ServerSpanTest {
 
   @Test
   void aCallMadeAfterTheResponseEndedGetsItsOwnSpan() {
-    Context server = Tracing.serverContext(Context.root(),
-        tracing.startServer(Context.root(), "GET", "/v1/models", "/v1/models"));
+    Context server = server("GET", "/v1/models");
     Tracing.endServer(server, 200);
     assertEquals(1, servers().size());
-    CallTrace call;
-    try (Scope s = server.makeCurrent()) {
-      call = tracing.startCall("chat", "late");
-    }
+    CallTrace call = callIn(server, "late");
     call.end(null);
     assertEquals(1, servers().size(), "the ended SERVER span is not ended again");
     assertEquals(2, exporter.getFinishedSpanItems().size(), "the late call made its own span");
