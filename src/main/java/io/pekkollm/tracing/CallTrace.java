@@ -7,7 +7,6 @@ import io.opentelemetry.context.Context;
 import io.pekkollm.model.CacheStatus;
 import io.pekkollm.model.Cost;
 import io.pekkollm.model.Usage;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -118,7 +117,7 @@ public abstract class CallTrace {
       tracing.propagator().inject(context.with(a), headers, Map::put);
       // An attempt holds the gateway's SERVER span open too: a streamed attempt reports its cost when the journal's
       // graph ends, which can be after the client's body (and the call) has.
-      return new AttemptTrace.Recording(this, a, headers, server != null && server.callStarted());
+      return new AttemptTrace.Recording(this, a, headers, server != null && server.hold());
     }
 
     /** The attempt that answered reports its cost. */
@@ -159,8 +158,7 @@ public abstract class CallTrace {
       if (!sampled || journalSpans.incrementAndGet() > tracing.settings().journalSpansPerStream()) {
         return;
       }
-      Instant now = Instant.now();
-      long end = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+      long end = Tracing.epochNanos();
       Span w = tracing.tracer().spanBuilder("journal write").setParent(context).setSpanKind(SpanKind.INTERNAL)
           .setStartTimestamp(end - nanos, TimeUnit.NANOSECONDS)
           .setAttribute(GenAi.JOURNAL_WRITE, (long) n)

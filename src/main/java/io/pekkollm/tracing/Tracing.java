@@ -13,8 +13,8 @@ import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.net.URI;
+import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,11 +34,6 @@ public final class Tracing implements AutoCloseable {
   private static final String SCOPE = "io.pekkollm";
   /** The gateway's SERVER span, in a context: a call inside it reports to that span instead of making its own. */
   private static final ContextKey<ServerSpan> SERVER_SPAN = ContextKey.named("pekko-llm-server-span");
-  /**
-   * How long a SERVER span waits, once its response has been sent, for calls made in it that have not ended (a
-   * journaled stream goes on after its client left, to be resumed): then it ends without them.
-   */
-  private static final long SERVER_GRACE_SECONDS = 30;
   private static final Tracing OFF = new Tracing(null, W3CTraceContextPropagator.getInstance(), TracingSettings.OFF,
       null);
 
@@ -141,9 +136,10 @@ public final class Tracing implements AutoCloseable {
   }
 
   /**
-   * Records the HTTP status of the SERVER span of {@code serverContext} (made by {@link #serverContext}) and ends
-   * it: now, or when the last call made in it ends (a streamed call's journal, which writes its cost, can finish
-   * after the client's body has), within {@link #SERVER_GRACE_SECONDS}.
+   * Records the HTTP status of the SERVER span of {@code serverContext} (made by {@link #serverContext}) and that its
+   * response has been sent now. The span ends at this time, but is exported only once every call and attempt made
+   * in it has ended too (a streamed call's journal, which reports its cost, can finish after the client's body), so
+   * what they report is on it.
    */
   public static void endServer(Context serverContext, int status) {
     ServerSpan server = serverContext.get(SERVER_SPAN);
@@ -155,9 +151,7 @@ public final class Tracing implements AutoCloseable {
       server.span.setAttribute(GenAi.ERROR_TYPE, Integer.toString(status));
       server.span.setStatus(io.opentelemetry.api.trace.StatusCode.ERROR);
     }
-    if (!server.release()) {
-      CompletableFuture.delayedExecutor(SERVER_GRACE_SECONDS, TimeUnit.SECONDS).execute(server::endNow);
-    }
+    server.responded();
   }
 
   /** Sets the virtual key id (never the secret) on a SERVER span. */
@@ -177,7 +171,7 @@ public final class Tracing implements AutoCloseable {
       return CallTrace.passThrough(this, parent);
     }
     ServerSpan server = parent.get(SERVER_SPAN);
-    if (server != null && server.callStarted()) {
+    if (server != null && server.hold()) {
       server.span.setAttribute(GenAi.OPERATION, operation);
       server.span.setAttribute(GenAi.REQUEST_MODEL, requestedModel);
       return new CallTrace.Recording(this, server.span, parent, server);
@@ -229,20 +223,28 @@ public final class Tracing implements AutoCloseable {
     }
   }
 
+  /** Now, in epoch nanoseconds (as explicit span timestamps take it). */
+  static long epochNanos() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+  }
+
   /**
-   * A gateway request's SERVER span and what holds it open: its response, and each call made in it. It ends when
-   * the last of them lets go (or {@link #endNow} is called), once.
+   * A gateway request's SERVER span and what holds it open: its response, and each call and attempt made in it. It
+   * ends, once, when the last of them lets go, with the time its response was sent as its end.
    */
   static final class ServerSpan {
     final Span span;
     private final AtomicInteger open = new AtomicInteger(1);
+    /** When the response was sent, in epoch nanoseconds; 0 until then. */
+    private volatile long respondedAt;
 
     ServerSpan(Span span) {
       this.span = span;
     }
 
-    /** A call made in this span holds it open; false when the span has ended already (the call gets its own). */
-    boolean callStarted() {
+    /** A call or attempt made in this span holds it open; false when the span has ended already. */
+    boolean hold() {
       for (int n = open.get(); n > 0; n = open.get()) {
         if (open.compareAndSet(n, n + 1)) {
           return true;
@@ -251,24 +253,26 @@ public final class Tracing implements AutoCloseable {
       return false;
     }
 
-    /** Lets go of one hold; true when the span has ended (by this or before). */
-    boolean release() {
+    /** The response has been sent: its hold is let go. */
+    void responded() {
+      respondedAt = epochNanos();
+      release();
+    }
+
+    /** Lets go of one hold; the last one ends the span (nothing once it has ended). */
+    void release() {
       for (int n = open.get(); n > 0; n = open.get()) {
         if (open.compareAndSet(n, n - 1)) {
           if (n == 1) {
-            span.end();
-            return true;
+            long at = respondedAt;
+            if (at > 0) {
+              span.end(at, TimeUnit.NANOSECONDS);
+            } else {
+              span.end();
+            }
           }
-          return false;
+          return;
         }
-      }
-      return true;
-    }
-
-    /** Ends the span now if nothing has yet. */
-    void endNow() {
-      if (open.getAndSet(0) > 0) {
-        span.end();
       }
     }
   }

@@ -59,11 +59,13 @@ class ServerSpanTest {
     call.end(null);                 // the call's stream has ended
     assertTrue(servers().isEmpty(), "still held by the attempt, whose cost is not yet known");
 
+    long beforeAttemptEnded = Tracing.epochNanos();
     attempt.end("m", null, cost("0.25"), null, null);
     assertEquals(1, servers().size());
     SpanData span = servers().get(0);
     assertEquals(0.25, span.getAttributes().get(COST));
     assertEquals(200L, span.getAttributes().get(AttributeKey.longKey("http.response.status_code")));
+    assertTrue(span.getEndEpochNanos() <= beforeAttemptEnded, "it ends when its response was sent");
   }
 
   @Test
