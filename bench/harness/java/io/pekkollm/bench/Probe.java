@@ -28,16 +28,12 @@ public final class Probe {
       double cpu = pid > 0 ? (Procs.cpuTicks(pid, false) - cpu0) / 100.0 : Double.NaN;
       long chunks = rs.stream().mapToLong(StreamClient.Result::chunks).sum();
       long errors = rs.stream().filter(r -> !r.ok()).count();
-      long[] ttft = rs.stream().filter(StreamClient.Result::ok).mapToLong(StreamClient.Result::ttftNanos).sorted()
-          .toArray();
+      Samples ttft = new Samples();
+      rs.stream().filter(StreamClient.Result::ok).forEach(r -> ttft.add(r.ttftNanos()));
       System.out.printf("%d streams, %d errors, %.0f chunks/s, %.1f streams/s, CPU %.2f s: %.0f us/stream, %.1f us/chunk,"
           + " TTFT p50 %.3f ms p90 %.3f ms%n",
           rs.size(), errors, chunks / secs, rs.size() / secs, cpu, cpu * 1e6 / rs.size(), cpu * 1e6 / chunks,
-          pct(ttft, 0.5) / 1e6, pct(ttft, 0.9) / 1e6);
+          ttft.ms(50), ttft.ms(90));
     }
-  }
-
-  private static double pct(long[] sorted, double q) {
-    return sorted.length == 0 ? Double.NaN : sorted[Math.min(sorted.length - 1, (int) (q * sorted.length))];
   }
 }
