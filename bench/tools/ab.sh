@@ -10,7 +10,8 @@
 # (openai/gpt-4o-mini, 100 chunks); A is called with the shared key, B with a virtual key made on B (with a budget,
 # so every stream is admitted by reservation and its cost recorded): the cost of key checks and spend recording.
 # nonstream-keys: the same for non-streaming calls (wrk): the latency a key check and a durable charge add.
-# Pass the same jar twice to measure only that.
+# Pass the same jar twice to measure only that. AB_KEYS=both: A is called with a virtual key (made on A) too, to
+# compare two settings of the keyed path (AB_ENV_A / AB_ENV_B).
 # Needs target/bench-classes (bench/run.sh compiles it). Ports 18911-18913 on 127.0.0.1 (AB_PORT=N: N to N+2).
 set -euo pipefail
 P0=${AB_PORT:-18911}; P1=$((P0 + 1)); P2=$((P0 + 2))
@@ -54,6 +55,11 @@ if [ "$KEYS" = true ]; then
   KEY_B=$(curl -sf "http://127.0.0.1:$P2/v1/keys" -H "Authorization: Bearer bench-master" \
     -H 'Content-Type: application/json' -d '{"name":"ab","max_budget":1000000,"budget_duration":"30d"}' \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+  if [ "${AB_KEYS:-}" = both ]; then
+    KEY_A=$(curl -sf "http://127.0.0.1:$P1/v1/keys" -H "Authorization: Bearer bench-master" \
+      -H 'Content-Type: application/json' -d '{"name":"ab","max_budget":1000000,"budget_duration":"30d"}' \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+  fi
 fi
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 round() { # port pid label seconds

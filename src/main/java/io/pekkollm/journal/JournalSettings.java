@@ -24,6 +24,11 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
    * {@link #pluginConfig}).
    */
   public static final String PLUGIN_ID = "pekko-llm.recovery.jdbc-journal";
+  /**
+   * The id of the snapshot plugin of the entities that take snapshots (a key's spend), on the journal's database
+   * (configured in {@link #pluginConfig} too).
+   */
+  public static final String SNAPSHOT_PLUGIN_ID = "pekko-llm.recovery.jdbc-snapshot-store";
   /** The embedded journal's H2 setting that keeps event payloads of up to 256 KiB in their rows. */
   public static final String IN_ROW_PAYLOADS = "MAX_LENGTH_INPLACE_LOB=262144";
 
@@ -59,18 +64,12 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
     return postgres ? "org.postgresql.Driver" : "org.h2.Driver";
   }
 
-  /** The JDBC journal plugin's config, placed at {@link #PLUGIN_ID}, built on the plugin's own defaults. */
+  /**
+   * The JDBC journal plugin's config, placed at {@link #PLUGIN_ID}, and its snapshot store's, at
+   * {@link #SNAPSHOT_PLUGIN_ID}, built on the plugins' own defaults.
+   */
   public Config pluginConfig(Config systemConfig) {
-    Config slick = ConfigFactory.parseMap(Map.of(
-        "profile", postgres ? "slick.jdbc.PostgresProfile$" : "slick.jdbc.H2Profile$",
-        "db.url", url,
-        "db.user", user,
-        "db.password", password,
-        "db.driver", driver(),
-        "db.numThreads", poolSize,
-        "db.maxConnections", poolSize,
-        "db.minConnections", 1,
-        "db.connectionTimeout", 30_000));
+    Config slick = slick(poolSize, 1);
     Config plugin = ConfigFactory.empty()
         .withValue("use-shared-db", ConfigValueFactory.fromAnyRef(null))
         // The plugin's write queue drops what does not fit, failing the write (and after 10 such failures its
@@ -79,7 +78,27 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
         .withValue("bufferSize", ConfigValueFactory.fromAnyRef(Math.max(2 * maxStreams, 8192)))
         .withValue("slick", slick.root())
         .withFallback(systemConfig.getConfig("jdbc-journal"));
-    return ConfigFactory.empty().withValue(PLUGIN_ID, plugin.root());
+    // Snapshots are rare (a key's spend every few hundred writes) and small: one connection of their own, opened
+    // when the first is written or read.
+    Config snapshots = ConfigFactory.empty()
+        .withValue("use-shared-db", ConfigValueFactory.fromAnyRef(null))
+        .withValue("slick", slick(1, 0).root())
+        .withFallback(systemConfig.getConfig("jdbc-snapshot-store"));
+    return ConfigFactory.empty().withValue(PLUGIN_ID, plugin.root()).withValue(SNAPSHOT_PLUGIN_ID, snapshots.root());
+  }
+
+  /** Slick's settings for a pool of {@code connections} to the journal's database, keeping {@code idle} open. */
+  private Config slick(int connections, int idle) {
+    return ConfigFactory.parseMap(Map.of(
+        "profile", postgres ? "slick.jdbc.PostgresProfile$" : "slick.jdbc.H2Profile$",
+        "db.url", url,
+        "db.user", user,
+        "db.password", password,
+        "db.driver", driver(),
+        "db.numThreads", connections,
+        "db.maxConnections", connections,
+        "db.minConnections", idle,
+        "db.connectionTimeout", 30_000));
   }
 
   @Override

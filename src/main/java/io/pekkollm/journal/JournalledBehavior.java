@@ -10,7 +10,8 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 /**
  * The base of every entity on pekko-llm's journal (stream recovery, sessions, the session index): it persists
  * through the journal's own JDBC plugin, whose configuration it carries (so it works inside a host's
- * ActorSystem that does not configure it), and takes no snapshots (these entities are short or replay fast).
+ * ActorSystem that does not configure it), and takes no snapshots unless it is given a snapshot plugin (most of
+ * these entities are short or replay fast; one that keeps growing, such as a key's spend, snapshots its state).
  * Subclasses write only their commands, events and state.
  */
 public abstract class JournalledBehavior<C, E, S> extends EventSourcedBehaviorWithEnforcedReplies<C, E, S> {
@@ -18,6 +19,7 @@ public abstract class JournalledBehavior<C, E, S> extends EventSourcedBehaviorWi
 
   private final String pluginId;
   private final Config pluginConfig;
+  private final String snapshotPluginId;
 
   /**
    * An entity {@code id} on the journal plugin {@code pluginId} ({@link JournalSettings#PLUGIN_ID}; a test kit's
@@ -27,14 +29,26 @@ public abstract class JournalledBehavior<C, E, S> extends EventSourcedBehaviorWi
     super(id);
     this.pluginId = pluginId;
     this.pluginConfig = pluginConfig;
+    this.snapshotPluginId = NO_SNAPSHOTS;
   }
 
   /** As above, restarting with {@code onPersistFailure} when a write fails. */
   protected JournalledBehavior(PersistenceId id, String pluginId, Config pluginConfig,
       BackoffSupervisorStrategy onPersistFailure) {
+    this(id, pluginId, pluginConfig, null, onPersistFailure);
+  }
+
+  /**
+   * As above, with snapshots on {@code snapshotPluginId} (null: none), configured in {@code pluginConfig} too
+   * ({@link JournalSettings#SNAPSHOT_PLUGIN_ID}; a test kit's in tests). The subclass says when to take them
+   * ({@link #retentionCriteria} or {@link #shouldSnapshot}); its state must then be serializable.
+   */
+  protected JournalledBehavior(PersistenceId id, String pluginId, Config pluginConfig, String snapshotPluginId,
+      BackoffSupervisorStrategy onPersistFailure) {
     super(id, onPersistFailure);
     this.pluginId = pluginId;
     this.pluginConfig = pluginConfig;
+    this.snapshotPluginId = snapshotPluginId == null ? NO_SNAPSHOTS : snapshotPluginId;
   }
 
   @Override
@@ -49,6 +63,11 @@ public abstract class JournalledBehavior<C, E, S> extends EventSourcedBehaviorWi
 
   @Override
   public final String snapshotPluginId() {
-    return NO_SNAPSHOTS;
+    return snapshotPluginId;
+  }
+
+  @Override
+  public final Optional<Config> snapshotPluginConfig() {
+    return Optional.of(pluginConfig);
   }
 }

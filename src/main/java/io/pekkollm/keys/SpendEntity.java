@@ -21,10 +21,12 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 
 /**
  * The spend of one virtual key, event-sourced on the journal (sharded over a cluster, so every node sees the same
@@ -53,10 +55,12 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   /**
    * Settles {@code reservation} (may be null: nothing was reserved) with the call's {@code cost} (USD);
    * {@code softBudget} (USD, null: none) is the period's spend that raises an alert. {@code replyTo} (null: none)
-   * hears {@link Done} when the cost is in the journal (at once for a call that cost nothing).
+   * hears {@link Done} when the cost is in the journal (at once for a call that cost nothing). {@code lingers}: the
+   * caller can wait a little (a stream's last event, after seconds of events), so the write waits up to the
+   * entity's linger time for more settles to join it instead of starting at once.
    */
   record Settle(String reservation, String model, String team, BigDecimal cost, String period, long anchor, long now,
-      BigDecimal softBudget, ActorRef<Done> replyTo) implements Command {}
+      BigDecimal softBudget, boolean lingers, ActorRef<Done> replyTo) implements Command {}
 
   /** A key's period spend reached its soft budget: {@code spend} of {@code softBudget}, the period ending then. */
   record SoftBudgetAlert(String keyId, String team, BigDecimal spend, BigDecimal softBudget, long at,
@@ -90,8 +94,9 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   /** The period starting {@code windowStart} reached the soft budget at {@code at}, with {@code spend}. */
   record SoftBudgetExceeded(long windowStart, long at, BigDecimal spend) implements Event {}
 
+  /** Snapshotted (Jackson) every {@code pekko-llm.keys.spend-snapshot-every} events, so a busy key replays few. */
   record State(BigDecimal total, long windowStart, BigDecimal windowSpend, BigDecimal maxCost,
-      Map<String, BigDecimal> byDayModelTeam, Long softAlertWindow, Long softAlertAt) {
+      Map<String, BigDecimal> byDayModelTeam, Long softAlertWindow, Long softAlertAt) implements JsonSerializable {
     static final State EMPTY = new State(BigDecimal.ZERO, Long.MIN_VALUE, BigDecimal.ZERO, BigDecimal.ZERO, Map.of(),
         null, null);
 
@@ -100,11 +105,28 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
     }
 
     State plus(List<Entry> entries) {
+      Map<String, BigDecimal> by = new TreeMap<>(byDayModelTeam);
+      for (Entry e : entries) {
+        by.merge(Instant.ofEpochMilli(e.at()).atZone(ZoneOffset.UTC).toLocalDate() + "|" + e.model() + "|"
+            + (e.team() == null ? "" : e.team()), e.cost(), BigDecimal::add);
+      }
+      State t = totalsPlus(entries);
+      return new State(t.total, t.windowStart, t.windowSpend, t.maxCost, Map.copyOf(by), softAlertWindow,
+          softAlertAt);
+    }
+
+    /**
+     * This state with {@code entries} added to the totals only: its {@link #byDayModelTeam} is this one's (not
+     * copied; what admitting a call reads, many times per call, of a map that grows by day, model and team).
+     */
+    State totalsPlus(List<Entry> entries) {
+      if (entries.isEmpty()) {
+        return this;
+      }
       BigDecimal t = total;
       long ws = windowStart;
       BigDecimal w = windowSpend;
       BigDecimal max = maxCost;
-      Map<String, BigDecimal> by = new TreeMap<>(byDayModelTeam);
       for (Entry e : entries) {
         t = t.add(e.cost());
         if (e.windowStart() > ws) {
@@ -114,10 +136,8 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
           w = w.add(e.cost());
         }
         max = max.max(e.cost());
-        by.merge(Instant.ofEpochMilli(e.at()).atZone(ZoneOffset.UTC).toLocalDate() + "|" + e.model() + "|"
-            + (e.team() == null ? "" : e.team()), e.cost(), BigDecimal::add);
       }
-      return new State(t, ws, w, max, Map.copyOf(by), softAlertWindow, softAlertAt);
+      return new State(t, ws, w, max, byDayModelTeam, softAlertWindow, softAlertAt);
     }
 
     BigDecimal spentIn(long window) {
@@ -138,25 +158,65 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   private SoftBudgetExceeded crossing;
   private SoftBudgetAlert alert;
   private boolean flushQueued;
+  // A Flush is due from the linger timer.
+  private boolean lingering;
+  private final TimerScheduler<Command> timers;
+  private final Duration linger;
+  private final int snapshotEvery;
   private final Deque<Reserve> waiting = new ArrayDeque<>();
   private boolean settledOnce;
 
-  static Behavior<Command> create(String id, String pluginId, Config pluginConfig, Duration passivateAfter,
-      Entities.Passivation<Command> passivation, java.util.function.Consumer<SoftBudgetAlert> alerts) {
-    return Behaviors.setup(ctx -> {
-      ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-      return new SpendEntity(id, pluginId, pluginConfig, ctx, passivation, alerts);
-    });
+  /**
+   * How a spend entity runs: it leaves memory after {@code passivateAfter} without commands; a lingering settle's
+   * write waits up to {@code linger} for more (0: never waits); a snapshot of its state is written every
+   * {@code snapshotEvery} events (0: none), so it replays at most that many when it starts.
+   */
+  record Settings(Duration passivateAfter, Duration linger, int snapshotEvery) {
+    Settings {
+      if (linger.isNegative() || snapshotEvery < 0) {
+        throw new IllegalArgumentException("a spend entity's linger and snapshot interval must be >= 0");
+      }
+    }
   }
 
-  private SpendEntity(String id, String pluginId, Config pluginConfig, ActorContext<Command> ctx,
-      Entities.Passivation<Command> passivation, java.util.function.Consumer<SoftBudgetAlert> alerts) {
+  /** At most this many settles are written in one event (more start a write at once, lingering or not). */
+  static final int MAX_BATCH = 256;
+
+  private static final String LINGER_TIMER = "linger";
+
+  /**
+   * The spend entity of key {@code id} on the journal plugin {@code pluginId} configured by {@code pluginConfig},
+   * with snapshots on {@code snapshotPluginId} (configured there too).
+   */
+  static Behavior<Command> create(String id, String pluginId, String snapshotPluginId, Config pluginConfig,
+      Settings settings, Entities.Passivation<Command> passivation,
+      java.util.function.Consumer<SoftBudgetAlert> alerts) {
+    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> {
+      ctx.setReceiveTimeout(settings.passivateAfter(), Idle.INSTANCE);
+      return new SpendEntity(id, pluginId, snapshotPluginId, pluginConfig, settings, ctx, timers, passivation,
+          alerts);
+    }));
+  }
+
+  private SpendEntity(String id, String pluginId, String snapshotPluginId, Config pluginConfig, Settings settings,
+      ActorContext<Command> ctx, TimerScheduler<Command> timers, Entities.Passivation<Command> passivation,
+      java.util.function.Consumer<SoftBudgetAlert> alerts) {
     super(PersistenceId.of("key-spend", id, "|"), pluginId, pluginConfig,
+        settings.snapshotEvery() > 0 ? snapshotPluginId : null,
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100), Duration.ofSeconds(5), 0.2));
     this.ctx = ctx;
+    this.timers = timers;
     this.passivation = passivation;
     this.keyId = id;
     this.alerts = alerts;
+    this.linger = settings.linger();
+    this.snapshotEvery = settings.snapshotEvery();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    // Events are kept (they are the key's spend log); only the snapshots before the last two are deleted.
+    return snapshotEvery > 0 ? RetentionCriteria.snapshotEvery(snapshotEvery, 2) : RetentionCriteria.disabled();
   }
 
   @Override
@@ -182,6 +242,10 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
         })
         .onCommand(Flush.class, (s, c) -> {
           flushQueued = false;
+          if (lingering) {
+            timers.cancel(LINGER_TIMER);
+            lingering = false;
+          }
           return flush();
         })
         .onCommand(Idle.class, (s, c) -> {
@@ -209,13 +273,14 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
     BudgetPeriod period = c.period() == null ? null : BudgetPeriod.parse(c.period());
     long window = period == null ? 0 : period.windowStart(c.anchor(), c.now());
     Long resets = period == null ? null : period.windowEnd(window);
-    BigDecimal spent = s.plus(pending).spentIn(window);
+    State now = s.totalsPlus(pending);
+    BigDecimal spent = now.spentIn(window);
     BigDecimal committed = reserved.values().stream().reduce(spent, BigDecimal::add);
     if (c.maxBudget() != null && committed.compareTo(c.maxBudget()) >= 0) {
       c.replyTo().tell(new Reservation(false, spent, resets));
       return true;
     }
-    BigDecimal estimate = s.plus(pending).maxCost();
+    BigDecimal estimate = now.maxCost();
     if (c.maxBudget() != null && estimate.signum() == 0 && !settledOnce && !reserved.isEmpty()) {
       return false;
     }
@@ -238,7 +303,7 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
         acks.add(c.replyTo());
       }
       if (c.softBudget() != null && crossing == null) {
-        BigDecimal spent = s.plus(pending).spentIn(window);
+        BigDecimal spent = s.totalsPlus(pending).spentIn(window);
         if (spent.compareTo(c.softBudget()) >= 0 && !Long.valueOf(window).equals(s.softAlertWindow())) {
           // Written with the batch that crossed it, before the alert goes out: one alert per period, even if the
           // gateway restarts right after.
@@ -247,10 +312,13 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
               period == null ? null : period.windowEnd(window));
         }
       }
-      if (!flushQueued) {
-        // Group commit: the settles already in the mailbox are handled before this Flush, so they join the batch.
-        flushQueued = true;
-        ctx.getSelf().tell(Flush.INSTANCE);
+      if (!c.lingers() || linger.isZero() || pending.size() >= MAX_BATCH) {
+        flushSoon();
+      } else if (!flushQueued && !lingering) {
+        // A stream's charge: every settle of the next few milliseconds joins this write (a key's streams end at
+        // their own times, so few of them are in the mailbox at once); an impatient settle starts it sooner.
+        lingering = true;
+        timers.startSingleTimer(LINGER_TIMER, Flush.INSTANCE, linger);
       }
     } else if (c.replyTo() != null) {
       c.replyTo().tell(Done.getInstance());
@@ -259,6 +327,18 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
       waiting.poll();
     }
     return Effect().noReply();
+  }
+
+  /** Group commit: the settles already in the mailbox are handled before this Flush, so they join the batch. */
+  private void flushSoon() {
+    if (!flushQueued) {
+      flushQueued = true;
+      if (lingering) {
+        timers.cancel(LINGER_TIMER);
+        lingering = false;
+      }
+      ctx.getSelf().tell(Flush.INSTANCE);
+    }
   }
 
   private ReplyEffect<Event, State> flush() {

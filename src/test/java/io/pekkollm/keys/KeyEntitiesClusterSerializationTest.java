@@ -37,8 +37,8 @@ class KeyEntitiesClusterSerializationTest {
     directory = host.singleton("key-directory", KeyDirectory.Command.class,
         KeyDirectory.create(JournalSettings.PLUGIN_ID, j.plugin()));
     spend = host.entities("key-spend", SpendEntity.Command.class, (id, p) -> SpendEntity.create(id,
-        JournalSettings.PLUGIN_ID, j.plugin(), Duration.ofMinutes(5), p,
-        alerts::add));
+        JournalSettings.PLUGIN_ID, JournalSettings.SNAPSHOT_PLUGIN_ID, j.plugin(),
+        new SpendEntity.Settings(Duration.ofMinutes(5), Duration.ofMillis(10), 2), p, alerts::add));
   }
 
   @AfterAll
@@ -87,14 +87,14 @@ class KeyEntitiesClusterSerializationTest {
     assertTrue(r.receiveMessage(Duration.ofSeconds(20)).granted());
     spend.tell("k1", new SpendEntity.Reserve("b", budget, "1d", 0, 11, r.getRef()));
     r.expectNoMessage(Duration.ofMillis(200));
-    spend.tell("k1", new SpendEntity.Settle("a", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 12, null, null));
+    spend.tell("k1", new SpendEntity.Settle("a", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 12, null, false, null));
     assertTrue(r.receiveMessage(Duration.ofSeconds(10)).granted(), "the waiting call runs once a cost is known");
     spend.tell("k1", new SpendEntity.Reserve("c", budget, "1d", 0, 13, r.getRef()));
     SpendEntity.Reservation refused = r.receiveMessage(Duration.ofSeconds(10));
     assertFalse(refused.granted(), "spent 0.001 and 0.001 reserved reach the budget");
     assertEquals(86_400_000L, refused.resetsAt());
     TestProbe<org.apache.pekko.Done> written = kit.createTestProbe();
-    spend.tell("k1", new SpendEntity.Settle("b", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 14, new BigDecimal("0.0015"), written.getRef()));
+    spend.tell("k1", new SpendEntity.Settle("b", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 14, new BigDecimal("0.0015"), false, written.getRef()));
     written.receiveMessage(Duration.ofSeconds(10));
     TestProbe<SpendEntity.Spend> s = kit.createTestProbe();
     spend.tell("k1", new SpendEntity.GetSpend(s.getRef()));

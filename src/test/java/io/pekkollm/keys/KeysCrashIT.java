@@ -53,7 +53,10 @@ class KeysCrashIT {
   private record Gateway(Process process, int port) {}
 
   private static Gateway start(Map<String, String> env, Path log) throws Exception {
-    io.pekkollm.testkit.GatewayProcess.Started g = io.pekkollm.testkit.GatewayProcess.start(List.of(),
+    // A snapshot of a key's spend every second write (500 by default), so the restarts here recover from
+    // snapshots and the events after them, on H2 and PostgreSQL.
+    io.pekkollm.testkit.GatewayProcess.Started g = io.pekkollm.testkit.GatewayProcess.start(
+        List.of("-Dpekko-llm.keys.spend-snapshot-every=2"),
         List.of("PEKKO_LLM_JOURNAL_URL", "PEKKO_LLM_API_KEY"), env, log, Duration.ofSeconds(90));
     return new Gateway(g.process(), g.port());
   }
@@ -208,6 +211,26 @@ class KeysCrashIT {
       } finally {
         third.process().destroy();
         third.process().waitFor(20, TimeUnit.SECONDS);
+      }
+      assertTrue(snapshots(journal, "key-spend|" + id) > 0, "the key's spend was snapshotted (and recovered from)");
+      assertTrue(!Files.readString(log).contains("Failed to save snapshot"), "no snapshot failed; log: " + log);
+    }
+  }
+
+  /** The snapshots of {@code persistenceId} in the journal of {@code journal} (a gateway's environment). */
+  private static int snapshots(Map<String, String> journal, String persistenceId) throws Exception {
+    String url = journal.get("PEKKO_LLM_JOURNAL_URL");
+    try (java.sql.Connection c = url == null
+        ? java.sql.DriverManager.getConnection("jdbc:h2:file:" + Path.of(journal.get("PEKKO_LLM_DATA_DIR"))
+            .resolve("journal"), "", "")
+        : java.sql.DriverManager.getConnection(url, journal.get("PEKKO_LLM_JOURNAL_USER"),
+            journal.get("PEKKO_LLM_JOURNAL_PASSWORD"));
+        java.sql.PreparedStatement q = c.prepareStatement(
+            "SELECT count(*) FROM \"snapshot\" WHERE \"persistence_id\" = ?")) {
+      q.setString(1, persistenceId);
+      try (java.sql.ResultSet r = q.executeQuery()) {
+        r.next();
+        return r.getInt(1);
       }
     }
   }
