@@ -79,7 +79,7 @@ public final class IdentifiedClient {
                   String model = h == null ? request.model() : h.servedModel().orElse(request.model());
                   Usage u = usage.get();
                   BigDecimal cost = u == null ? null : client.cost(model, u).map(Cost::total).orElse(null);
-                  ticket.settleStream(model, cost, u == null ? 0 : u.totalTokens());
+                  ticket.settle(model, cost, u == null ? 0 : u.totalTokens());
                 });
                 return mat;
               });

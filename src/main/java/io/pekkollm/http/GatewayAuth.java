@@ -93,29 +93,6 @@ final class GatewayAuth {
     CompletionStage<Void> settle(String model, BigDecimal cost, long tokens);
 
     /**
-     * As {@link #settle} for the end of a stream, whose last events can wait a few milliseconds: the write may wait
-     * for other calls' charges to join it ({@link KeyService.Ticket#settleStream}).
-     */
-    default CompletionStage<Void> settleStream(String model, BigDecimal cost, long tokens) {
-      return settle(model, cost, tokens);
-    }
-
-    /** The charge of an admitted call. */
-    static Charge of(KeyService.Ticket ticket) {
-      return new Charge() {
-        @Override
-        public CompletionStage<Void> settle(String model, BigDecimal cost, long tokens) {
-          return ticket.settle(model, cost, tokens);
-        }
-
-        @Override
-        public CompletionStage<Void> settleStream(String model, BigDecimal cost, long tokens) {
-          return ticket.settleStream(model, cost, tokens);
-        }
-      };
-    }
-
-    /**
      * The outcome of a call, {@code value} or its failure {@code error} (non-null), once {@code charged} (a
      * {@link #settle}) is done, whether it wrote the charge or not: a charge not written in time was logged and
      * counted by the key service, and the client still gets its answer.
@@ -146,7 +123,7 @@ final class GatewayAuth {
       if (key == null) {
         return CompletableFuture.completedFuture(Charge.NONE);
       }
-      return keys.admit(key, model).thenApply(Charge::of);
+      return keys.admit(key, model).thenApply(t -> t::settle);
     }
 
     /** The owner recorded with what this caller creates (streams, sessions, responses): its key id, or null. */
@@ -206,7 +183,7 @@ final class GatewayAuth {
     KeyService service = keys.get();
     return service.get(owner).thenCompose(found -> found.isEmpty()
         ? CompletableFuture.completedFuture(Charge.NONE)
-        : service.admit(found.get(), model).thenApply(Charge::of));
+        : service.admit(found.get(), model).thenApply(t -> (Charge) t::settle));
   }
 
   /**

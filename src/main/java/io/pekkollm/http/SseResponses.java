@@ -87,7 +87,7 @@ final class SseResponses {
       String model = handle == null ? fallback : handle.servedModel().orElse(fallback);
       java.math.BigDecimal cost = usage == null ? null
           : client.cost(model, providerModel, usage).map(io.pekkollm.model.Cost::total).orElse(null);
-      return charge.settleStream(model, cost, usage == null ? 0 : usage.totalTokens());
+      return charge.settle(model, cost, usage == null ? 0 : usage.totalTokens());
     };
   }
 

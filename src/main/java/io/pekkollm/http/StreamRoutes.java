@@ -129,7 +129,7 @@ final class StreamRoutes {
         .put("kept_chars", r.keptChars()).put("discarded_chars", r.discardedChars())
         .put("model", r.model()).put("attempt", r.attempt()).put("format", origin.format());
     ByteString first = ByteString.fromString("event: recovery\ndata: " + Json.write(info) + "\n\n");
-    SseResponses.Metered<Object> metered = (h, providerModel, usage) -> charge.settleStream(r.model(),
+    SseResponses.Metered<Object> metered = (h, providerModel, usage) -> charge.settle(r.model(),
         usage == null ? null : client.cost(r.model(), providerModel, usage).map(Cost::total).orElse(null),
         usage == null ? 0 : usage.totalTokens());
     return sse.respond(Source.<JournaledChunk>single(new JournaledChunk(-1, null)).concat(r.chunks())

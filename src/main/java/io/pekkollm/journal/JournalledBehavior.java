@@ -68,6 +68,6 @@ public abstract class JournalledBehavior<C, E, S> extends EventSourcedBehaviorWi
 
   @Override
   public final Optional<Config> snapshotPluginConfig() {
-    return Optional.of(pluginConfig);
+    return NO_SNAPSHOTS.equals(snapshotPluginId) ? Optional.empty() : Optional.of(pluginConfig);
   }
 }

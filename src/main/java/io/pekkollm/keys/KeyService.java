@@ -122,7 +122,7 @@ public final class KeyService {
     JournalSchema.ensure(journal);
     Config plugin = journal.pluginConfig(system.settings().config());
     SpendEntity.Settings spendSettings = new SpendEntity.Settings(settings.getDuration("passivate-after"),
-        settings.getDuration("stream-charge-linger"), settings.getInt("spend-snapshot-every"));
+        settings.getInt("spend-snapshot-every"));
     Entities<KeyDirectory.Command> directory = host.singleton("key-directory", KeyDirectory.Command.class,
         KeyDirectory.create(JournalSettings.PLUGIN_ID, plugin));
     Entities<SpendEntity.Command> spend = host.entities("key-spend", SpendEntity.Command.class,
@@ -372,19 +372,6 @@ public final class KeyService {
      * naming the key id) and counted ({@code pekko_llm_key_spend_unwritten_total}) here, so callers only wait.
      */
     public CompletionStage<Void> settle(String model, BigDecimal cost, long tokens) {
-      return settle(model, cost, tokens, false);
-    }
-
-    /**
-     * As {@link #settle(String, BigDecimal, long)} for a stream, whose last event can wait a few milliseconds: its
-     * write waits up to {@code pekko-llm.keys.stream-charge-linger} for other calls' charges to join it, so a
-     * key's streams, which end one at a time, share writes.
-     */
-    public CompletionStage<Void> settleStream(String model, BigDecimal cost, long tokens) {
-      return settle(model, cost, tokens, true);
-    }
-
-    private CompletionStage<Void> settle(String model, BigDecimal cost, long tokens, boolean lingers) {
       if (!settled.compareAndSet(false, true)) {
         return CompletableFuture.completedFuture(null);
       }
@@ -395,12 +382,12 @@ public final class KeyService {
       if (!costs) {
         if (reservation != null) {
           spend.tell(key.id(), new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(),
-              key.createdAt(), now, key.softBudget(), false, null));
+              key.createdAt(), now, key.softBudget(), null));
         }
         return CompletableFuture.completedFuture(null);
       }
       return spend.<org.apache.pekko.Done>ask(key.id(), r -> new SpendEntity.Settle(reservation, model, key.team(),
-          cost, key.budgetDuration(), key.createdAt(), now, key.softBudget(), lingers, r), spendWriteTimeout)
+          cost, key.budgetDuration(), key.createdAt(), now, key.softBudget(), r), spendWriteTimeout)
           .handle((done, err) -> {
             if (err == null) {
               return null;

@@ -21,7 +21,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -55,12 +54,10 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   /**
    * Settles {@code reservation} (may be null: nothing was reserved) with the call's {@code cost} (USD);
    * {@code softBudget} (USD, null: none) is the period's spend that raises an alert. {@code replyTo} (null: none)
-   * hears {@link Done} when the cost is in the journal (at once for a call that cost nothing). {@code lingers}: the
-   * caller can wait a little (a stream's last event, after seconds of events), so the write waits up to the
-   * entity's linger time for more settles to join it instead of starting at once.
+   * hears {@link Done} when the cost is in the journal (at once for a call that cost nothing).
    */
   record Settle(String reservation, String model, String team, BigDecimal cost, String period, long anchor, long now,
-      BigDecimal softBudget, boolean lingers, ActorRef<Done> replyTo) implements Command {}
+      BigDecimal softBudget, ActorRef<Done> replyTo) implements Command {}
 
   /** A key's period spend reached its soft budget: {@code spend} of {@code softBudget}, the period ending then. */
   record SoftBudgetAlert(String keyId, String team, BigDecimal spend, BigDecimal softBudget, long at,
@@ -158,31 +155,21 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   private SoftBudgetExceeded crossing;
   private SoftBudgetAlert alert;
   private boolean flushQueued;
-  // A Flush is due from the linger timer.
-  private boolean lingering;
-  private final TimerScheduler<Command> timers;
-  private final Duration linger;
   private final int snapshotEvery;
   private final Deque<Reserve> waiting = new ArrayDeque<>();
   private boolean settledOnce;
 
   /**
-   * How a spend entity runs: it leaves memory after {@code passivateAfter} without commands; a lingering settle's
-   * write waits up to {@code linger} for more (0: never waits); a snapshot of its state is written every
-   * {@code snapshotEvery} events (0: none), so it replays at most that many when it starts.
+   * How a spend entity runs: it leaves memory after {@code passivateAfter} without commands; a snapshot of its
+   * state is written every {@code snapshotEvery} events (0: none), so it replays at most that many when it starts.
    */
-  record Settings(Duration passivateAfter, Duration linger, int snapshotEvery) {
+  record Settings(Duration passivateAfter, int snapshotEvery) {
     Settings {
-      if (linger.isNegative() || snapshotEvery < 0) {
-        throw new IllegalArgumentException("a spend entity's linger and snapshot interval must be >= 0");
+      if (snapshotEvery < 0) {
+        throw new IllegalArgumentException("pekko-llm.keys.spend-snapshot-every must be >= 0, not " + snapshotEvery);
       }
     }
   }
-
-  /** At most this many settles are written in one event (more start a write at once, lingering or not). */
-  static final int MAX_BATCH = 256;
-
-  private static final String LINGER_TIMER = "linger";
 
   /**
    * The spend entity of key {@code id} on the journal plugin {@code pluginId} configured by {@code pluginConfig},
@@ -191,25 +178,22 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   static Behavior<Command> create(String id, String pluginId, String snapshotPluginId, Config pluginConfig,
       Settings settings, Entities.Passivation<Command> passivation,
       java.util.function.Consumer<SoftBudgetAlert> alerts) {
-    return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> {
+    return Behaviors.setup(ctx -> {
       ctx.setReceiveTimeout(settings.passivateAfter(), Idle.INSTANCE);
-      return new SpendEntity(id, pluginId, snapshotPluginId, pluginConfig, settings, ctx, timers, passivation,
-          alerts);
-    }));
+      return new SpendEntity(id, pluginId, snapshotPluginId, pluginConfig, settings, ctx, passivation, alerts);
+    });
   }
 
   private SpendEntity(String id, String pluginId, String snapshotPluginId, Config pluginConfig, Settings settings,
-      ActorContext<Command> ctx, TimerScheduler<Command> timers, Entities.Passivation<Command> passivation,
+      ActorContext<Command> ctx, Entities.Passivation<Command> passivation,
       java.util.function.Consumer<SoftBudgetAlert> alerts) {
     super(PersistenceId.of("key-spend", id, "|"), pluginId, pluginConfig,
         settings.snapshotEvery() > 0 ? snapshotPluginId : null,
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(100), Duration.ofSeconds(5), 0.2));
     this.ctx = ctx;
-    this.timers = timers;
     this.passivation = passivation;
     this.keyId = id;
     this.alerts = alerts;
-    this.linger = settings.linger();
     this.snapshotEvery = settings.snapshotEvery();
   }
 
@@ -242,10 +226,6 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
         })
         .onCommand(Flush.class, (s, c) -> {
           flushQueued = false;
-          if (lingering) {
-            timers.cancel(LINGER_TIMER);
-            lingering = false;
-          }
           return flush();
         })
         .onCommand(Idle.class, (s, c) -> {
@@ -312,13 +292,10 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
               period == null ? null : period.windowEnd(window));
         }
       }
-      if (!c.lingers() || linger.isZero() || pending.size() >= MAX_BATCH) {
-        flushSoon();
-      } else if (!flushQueued && !lingering) {
-        // A stream's charge: every settle of the next few milliseconds joins this write (a key's streams end at
-        // their own times, so few of them are in the mailbox at once); an impatient settle starts it sooner.
-        lingering = true;
-        timers.startSingleTimer(LINGER_TIMER, Flush.INSTANCE, linger);
+      if (!flushQueued) {
+        // Group commit: the settles already in the mailbox are handled before this Flush, so they join the batch.
+        flushQueued = true;
+        ctx.getSelf().tell(Flush.INSTANCE);
       }
     } else if (c.replyTo() != null) {
       c.replyTo().tell(Done.getInstance());
@@ -327,18 +304,6 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
       waiting.poll();
     }
     return Effect().noReply();
-  }
-
-  /** Group commit: the settles already in the mailbox are handled before this Flush, so they join the batch. */
-  private void flushSoon() {
-    if (!flushQueued) {
-      flushQueued = true;
-      if (lingering) {
-        timers.cancel(LINGER_TIMER);
-        lingering = false;
-      }
-      ctx.getSelf().tell(Flush.INSTANCE);
-    }
   }
 
   private ReplyEffect<Event, State> flush() {

@@ -116,7 +116,7 @@ public final class SessionClient {
         (id, passivation) -> SessionEntity.create(id, JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter(),
             settings.turnTimeout(), passivation));
     Entities<SessionIndex.Command> index = host.singleton("session-index", SessionIndex.Command.class,
-        org.apache.pekko.actor.typed.javadsl.Behaviors.supervise(SessionIndex.create(JournalSettings.PLUGIN_ID, plugin))
+        org.apache.pekko.actor.typed.javadsl.Behaviors.supervise(SessionIndex.create(JournalSettings.PLUGIN_ID, JournalSettings.SNAPSHOT_PLUGIN_ID, plugin))
             .onFailure(org.apache.pekko.actor.typed.SupervisorStrategy.restartWithBackoff(
                 java.time.Duration.ofMillis(200), java.time.Duration.ofSeconds(10), 0.2)));
     return new SessionClient(system, settings, journal, runtime, Clock.systemUTC(), registry, index);

@@ -15,6 +15,8 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import java.time.Duration;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 
@@ -59,23 +61,74 @@ final class SessionIndex extends JournalledBehavior<SessionIndex.Command, Sessio
     final Map<String, SessionSummary> sessions = new HashMap<>();
   }
 
+  /**
+   * The index as a snapshot: every live entry, as the events that list them. Written every
+   * {@link #SNAPSHOT_EVERY} events, so a start replays at most that many after it, not every change to every
+   * session ever made.
+   */
+  record Snapshot(List<SessionListed> sessions) implements JsonSerializable {}
+
+  static final int SNAPSHOT_EVERY = 1000;
+
   private static final Comparator<SessionSummary> NEWEST_FIRST = Comparator
       .comparing(SessionSummary::createdAt).reversed().thenComparing(SessionSummary::id);
 
 
-  static Behavior<Command> create(String journalPluginId, Config journalPluginConfig) {
-    return new SessionIndex(journalPluginId, journalPluginConfig);
+  /**
+   * The index on the journal plugin {@code journalPluginId}, snapshotted on {@code snapshotPluginId} (both
+   * configured in {@code journalPluginConfig}).
+   */
+  static Behavior<Command> create(String journalPluginId, String snapshotPluginId, Config journalPluginConfig) {
+    return create(journalPluginId, snapshotPluginId, journalPluginConfig, SNAPSHOT_EVERY);
   }
 
-  private SessionIndex(String journalPluginId, Config journalPluginConfig) {
+  /** As above, with a snapshot every {@code snapshotEvery} events. */
+  static Behavior<Command> create(String journalPluginId, String snapshotPluginId, Config journalPluginConfig,
+      int snapshotEvery) {
+    return new SessionIndex(journalPluginId, snapshotPluginId, journalPluginConfig, snapshotEvery);
+  }
+
+  private final int snapshotEvery;
+
+  private SessionIndex(String journalPluginId, String snapshotPluginId, Config journalPluginConfig,
+      int snapshotEvery) {
     // A failed write (another process or client wrote the index meanwhile: a sequence number conflict) restarts
-    // the index, which replays every entry, theirs included; the caller retries its command.
-    super(PersistenceId.of("session-index", "all", "|"), journalPluginId, journalPluginConfig, SupervisorStrategy.restartWithBackoff(
-        Duration.ofMillis(50), Duration.ofSeconds(2), 0.2));
+    // the index, which replays every entry since its last snapshot, theirs included; the caller retries.
+    super(PersistenceId.of("session-index", "all", "|"), journalPluginId, journalPluginConfig, snapshotPluginId,
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(50), Duration.ofSeconds(2), 0.2));
+    this.snapshotEvery = snapshotEvery;
   }
 
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    // The events are kept; snapshots before the last two are deleted when a new one is written.
+    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+  }
 
+  @Override
+  public SnapshotAdapter<State> snapshotAdapter() {
+    // The state is mutable: a snapshot is an immutable copy, made on the index's own thread when it is taken
+    // (commands wait meanwhile).
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(State state) {
+        List<SessionListed> all = new ArrayList<>(state.sessions.size());
+        for (SessionSummary x : state.sessions.values()) {
+          all.add(new SessionListed(x.id(), x.name(), x.model(), x.createdAt().toEpochMilli(), x.owner()));
+        }
+        return new Snapshot(all);
+      }
 
+      @Override
+      public State fromJournal(Object from) {
+        State state = new State();
+        for (SessionListed e : ((Snapshot) from).sessions()) {
+          list(state, e);
+        }
+        return state;
+      }
+    };
+  }
 
   @Override
   public State emptyState() {
@@ -86,8 +139,7 @@ final class SessionIndex extends JournalledBehavior<SessionIndex.Command, Sessio
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState()
         .onEvent(SessionListed.class, (s, e) -> {
-          s.sessions.put(e.sessionId(), new SessionSummary(e.sessionId(), e.name() == null ? "" : e.name(), e.model(),
-              java.time.Instant.ofEpochMilli(e.createdAtMillis()), e.owner()));
+          list(s, e);
           return s;
         })
         .onEvent(SessionUnlisted.class, (s, e) -> {
@@ -114,6 +166,11 @@ final class SessionIndex extends JournalledBehavior<SessionIndex.Command, Sessio
             : Effect().reply(c.replyTo(), StatusReply.ack()))
         .onCommand(ListSessions.class, (s, c) -> Effect().reply(c.replyTo(), page(s, c.limit(), c.after(), c.owner())))
         .build();
+  }
+
+  private static void list(State s, SessionListed e) {
+    s.sessions.put(e.sessionId(), new SessionSummary(e.sessionId(), e.name() == null ? "" : e.name(), e.model(),
+        java.time.Instant.ofEpochMilli(e.createdAtMillis()), e.owner()));
   }
 
   /** A page of the sessions of {@code owner} (null: every session). */

@@ -38,7 +38,7 @@ class KeyEntitiesClusterSerializationTest {
         KeyDirectory.create(JournalSettings.PLUGIN_ID, j.plugin()));
     spend = host.entities("key-spend", SpendEntity.Command.class, (id, p) -> SpendEntity.create(id,
         JournalSettings.PLUGIN_ID, JournalSettings.SNAPSHOT_PLUGIN_ID, j.plugin(),
-        new SpendEntity.Settings(Duration.ofMinutes(5), Duration.ofMillis(10), 2), p, alerts::add));
+        new SpendEntity.Settings(Duration.ofMinutes(5), 2), p, alerts::add));
   }
 
   @AfterAll
@@ -87,14 +87,14 @@ class KeyEntitiesClusterSerializationTest {
     assertTrue(r.receiveMessage(Duration.ofSeconds(20)).granted());
     spend.tell("k1", new SpendEntity.Reserve("b", budget, "1d", 0, 11, r.getRef()));
     r.expectNoMessage(Duration.ofMillis(200));
-    spend.tell("k1", new SpendEntity.Settle("a", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 12, null, false, null));
+    spend.tell("k1", new SpendEntity.Settle("a", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 12, null, null));
     assertTrue(r.receiveMessage(Duration.ofSeconds(10)).granted(), "the waiting call runs once a cost is known");
     spend.tell("k1", new SpendEntity.Reserve("c", budget, "1d", 0, 13, r.getRef()));
     SpendEntity.Reservation refused = r.receiveMessage(Duration.ofSeconds(10));
     assertFalse(refused.granted(), "spent 0.001 and 0.001 reserved reach the budget");
     assertEquals(86_400_000L, refused.resetsAt());
     TestProbe<org.apache.pekko.Done> written = kit.createTestProbe();
-    spend.tell("k1", new SpendEntity.Settle("b", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 14, new BigDecimal("0.0015"), false, written.getRef()));
+    spend.tell("k1", new SpendEntity.Settle("b", "openai/gpt-4o-mini", "team", new BigDecimal("0.001"), "1d", 0, 14, new BigDecimal("0.0015"), written.getRef()));
     written.receiveMessage(Duration.ofSeconds(10));
     TestProbe<SpendEntity.Spend> s = kit.createTestProbe();
     spend.tell("k1", new SpendEntity.GetSpend(s.getRef()));
@@ -108,5 +108,14 @@ class KeyEntitiesClusterSerializationTest {
     // The next day is a new period.
     spend.tell("k1", new SpendEntity.Reserve("d", budget, "1d", 0, 86_400_000L, r.getRef()));
     assertTrue(r.receiveMessage(Duration.ofSeconds(10)).granted());
+  }
+
+  @Test
+  void spendSnapshotsSurviveTheWire() {
+    SpendEntity.State state = SpendEntity.State.EMPTY.plus(List.of(
+        new SpendEntity.Entry(12, 0, "openai/gpt-4o-mini", "team", new BigDecimal("0.0010")),
+        new SpendEntity.Entry(86_400_012L, 86_400_000L, "openai/gpt-4o", null, new BigDecimal("0.25"))));
+    WireCheck.assertSurvives(kit, state);
+    WireCheck.assertSurvives(kit, SpendEntity.State.EMPTY);
   }
 }

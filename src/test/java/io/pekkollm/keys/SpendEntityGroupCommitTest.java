@@ -32,8 +32,7 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * A spend entity's group commit, on the persistence test kit with a journal whose writes can be held: a settle is
  * acknowledged only after its cost is in the journal, and the settles arriving while one write is under way are
- * written together in the next one; streams' settles wait for each other (linger) unless an impatient one comes;
- * snapshots bound what a fresh incarnation replays.
+ * written together in the next one; snapshots bound what a fresh incarnation replays.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SpendEntityGroupCommitTest {
@@ -77,22 +76,17 @@ class SpendEntityGroupCommitTest {
   }
 
   private ActorRef<SpendEntity.Command> spawn(String id) {
-    return spawn(id, Duration.ZERO, 0);
+    return spawn(id, 0);
   }
 
-  private ActorRef<SpendEntity.Command> spawn(String id, Duration linger, int snapshotEvery) {
+  private ActorRef<SpendEntity.Command> spawn(String id, int snapshotEvery) {
     return kit.spawn(SpendEntity.create(id, PersistenceTestKitPlugin.PluginId(),
         PersistenceTestKitSnapshotPlugin.PluginId(), ConfigFactory.empty(),
-        new SpendEntity.Settings(Duration.ofMinutes(5), linger, snapshotEvery), self -> { }, alert -> { }));
+        new SpendEntity.Settings(Duration.ofMinutes(5), snapshotEvery), self -> { }, alert -> { }));
   }
 
   private static SpendEntity.Settle settle(String cost, ActorRef<Done> ack) {
-    return new SpendEntity.Settle(null, "mock/m", null, new BigDecimal(cost), null, 0, 1_000, null, false, ack);
-  }
-
-  /** A stream's settle: its write may wait for the entity's linger time. */
-  private static SpendEntity.Settle streamSettle(String cost, ActorRef<Done> ack) {
-    return new SpendEntity.Settle(null, "mock/m", null, new BigDecimal(cost), null, 0, 1_000, null, true, ack);
+    return new SpendEntity.Settle(null, "mock/m", null, new BigDecimal(cost), null, 0, 1_000, null, ack);
   }
 
   @Test
@@ -138,51 +132,18 @@ class SpendEntityGroupCommitTest {
     held = new CountDownLatch(1);
     int before = writes.get();
     TestProbe<Done> ack = kit.createTestProbe();
-    entity.tell(new SpendEntity.Settle(null, "mock/m", null, null, null, 0, 1_000, null, false, ack.getRef()));
-    entity.tell(new SpendEntity.Settle(null, "mock/m", null, BigDecimal.ZERO, null, 0, 1_000, null, false, ack.getRef()));
+    entity.tell(new SpendEntity.Settle(null, "mock/m", null, null, null, 0, 1_000, null, ack.getRef()));
+    entity.tell(new SpendEntity.Settle(null, "mock/m", null, BigDecimal.ZERO, null, 0, 1_000, null, ack.getRef()));
     ack.expectMessage(Duration.ofSeconds(5), Done.getInstance());
     ack.expectMessage(Duration.ofSeconds(5), Done.getInstance());
     assertTrue(writes.get() == before, "no write for calls that cost nothing");
   }
 
   @Test
-  void streamsSettlesLingerIntoOneWriteAndAnImpatientSettleStartsItAtOnce() {
-    String id = "k-" + UUID.randomUUID();
-    ActorRef<SpendEntity.Command> entity = spawn(id, Duration.ofMillis(400), 0);
-    int before = writes.get();
-    List<TestProbe<Done>> acks = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      TestProbe<Done> p = kit.createTestProbe();
-      acks.add(p);
-      entity.tell(streamSettle("0.001", p.getRef()));
-    }
-    // Nothing written before the linger time: later streams' charges may still join.
-    acks.get(0).expectNoMessage(Duration.ofMillis(200));
-    assertEquals(before, writes.get(), "no write while lingering");
-    for (TestProbe<Done> p : acks) {
-      p.expectMessage(Duration.ofSeconds(5), Done.getInstance());
-    }
-    assertEquals(before + 1, writes.get(), "five streams' charges in one write");
-    List<Object> events = journal.persistedInStorage("key-spend|" + id);
-    assertEquals(1, events.size(), events.toString());
-    assertEquals(5, ((SpendEntity.SpendRecorded) events.get(0)).entries().size());
-
-    // A long linger is cut short by a settle that cannot wait (a non-streamed response waits for its charge).
-    ActorRef<SpendEntity.Command> patient = spawn("k-" + UUID.randomUUID(), Duration.ofSeconds(30), 0);
-    TestProbe<Done> stream = kit.createTestProbe();
-    TestProbe<Done> call = kit.createTestProbe();
-    patient.tell(streamSettle("0.001", stream.getRef()));
-    stream.expectNoMessage(Duration.ofMillis(200));
-    patient.tell(settle("0.002", call.getRef()));
-    stream.expectMessage(Duration.ofSeconds(5), Done.getInstance());
-    call.expectMessage(Duration.ofSeconds(5), Done.getInstance());
-  }
-
-  @Test
   void aBusyKeysSpendIsSnapshottedSoAFreshIncarnationReplaysOnlyTheEventsAfterIt() {
     String id = "k-" + UUID.randomUUID();
     String pid = "key-spend|" + id;
-    ActorRef<SpendEntity.Command> entity = spawn(id, Duration.ZERO, 3);
+    ActorRef<SpendEntity.Command> entity = spawn(id, 3);
     for (int i = 0; i < 7; i++) {
       TestProbe<Done> ack = kit.createTestProbe();
       entity.tell(settle("0.01", ack.getRef()));
@@ -199,7 +160,7 @@ class SpendEntityGroupCommitTest {
     kit.stop(entity);
     replayed.remove(pid);
     TestProbe<SpendEntity.Spend> spend = kit.createTestProbe();
-    spawn(id, Duration.ZERO, 3).tell(new SpendEntity.GetSpend(spend.getRef()));
+    spawn(id, 3).tell(new SpendEntity.GetSpend(spend.getRef()));
     SpendEntity.Spend got = spend.receiveMessage(Duration.ofSeconds(10));
     assertEquals(0, new BigDecimal("0.07").compareTo(got.total()), got.toString());
     assertEquals(0, new BigDecimal("0.07").compareTo(got.byDayModelTeam().get("1970-01-01|mock/m|")), got.toString());

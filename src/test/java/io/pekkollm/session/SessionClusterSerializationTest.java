@@ -45,7 +45,7 @@ class SessionClusterSerializationTest {
     sessions = host.entities("session", SessionEntity.Command.class, (id, passivation) -> SessionEntity.create(id,
         JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(5), Duration.ofMinutes(10), passivation));
     index = host.singleton("session-index", SessionIndex.Command.class,
-        SessionIndex.create(JournalSettings.PLUGIN_ID, plugin));
+        SessionIndex.create(JournalSettings.PLUGIN_ID, JournalSettings.SNAPSHOT_PLUGIN_ID, plugin));
   }
 
   @AfterAll

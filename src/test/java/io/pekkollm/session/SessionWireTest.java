@@ -54,6 +54,10 @@ class SessionWireTest {
     WireCheck.assertSurvives(kit, new SessionIndex.Remove("s1", kit.<StatusReply<Done>>createTestProbe().getRef()));
     WireCheck.assertSurvives(kit, new SessionIndex.ListSessions(10, null, "k1", kit.<SessionIndex.Page>createTestProbe().getRef()));
     WireCheck.assertSurvives(kit, new SessionIndex.Page(List.of(summary), true));
+    // The index's snapshot, as the snapshot store writes it.
+    WireCheck.assertSurvives(kit, new SessionIndex.Snapshot(List.of(
+        new SessionIndex.SessionListed("s1", "n", "mock/echo", 1_000, "k1"),
+        new SessionIndex.SessionListed("s2", null, "mock/echo", 2_000, null))));
     WireCheck.assertSurvives(kit, StatusReply.ack());
   }
 }
