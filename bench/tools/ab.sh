@@ -10,6 +10,8 @@
 # (openai/gpt-4o-mini, 100 chunks); A is called with the shared key, B with a virtual key made on B (with a budget,
 # so every stream is admitted by reservation and its cost recorded): the cost of key checks and spend recording.
 # nonstream-keys: the same for non-streaming calls (wrk): the latency a key check and a durable charge add.
+# AB_WARMUP=N: N warm-up rounds of 5 s per side before the measured ones (default 6; a slow machine needs more).
+# The end prints each adjacent pair's B/A (rate, CPU per unit) and their medians.
 # Pass the same jar twice to measure only that. AB_KEYS=both: A is called with a virtual key (made on A) too, to
 # compare two settings of the keyed path (AB_ENV_A / AB_ENV_B).
 # Needs target/bench-classes (bench/run.sh compiles it). Ports 18911-18913 on 127.0.0.1 (AB_PORT=N: N to N+2).
@@ -77,8 +79,9 @@ round() { # port pid label seconds
     python3 -c "import json,sys; d=json.loads(sys.argv[1]); r=d['requests']; print(sys.argv[2], r/d['duration_us']*1e6, 'req/s', d['p50_us'], 'us p50', (int(sys.argv[3]))*1e4/r, 'us CPU/request')" "$out" "$3" "$((c1-c0))"
   fi
 }
-echo "warm-up (60 s each, alternating)"
-for i in 1 2 3 4 5 6; do round $P1 "$PA" A 5 >/dev/null; round $P2 "$PB" B 5 >/dev/null; done
+WARM=${AB_WARMUP:-6}
+echo "warm-up ($((WARM * 5)) s each, alternating; AB_WARMUP=$WARM rounds of 5 s)"
+for i in $(seq 1 "$WARM"); do round $P1 "$PA" A 5 >/dev/null; round $P2 "$PB" B 5 >/dev/null; done
 for i in $(seq 1 "$ROUNDS"); do
   if [ $((i % 2)) = 1 ]; then round $P1 "$PA" A 6; round $P2 "$PB" B 6; else round $P2 "$PB" B 6; round $P1 "$PA" A 6; fi
 done | tee "$WORK/rounds.txt"
@@ -87,3 +90,22 @@ if [ "$KEYS" = true ]; then
     | python3 -c 'import json,sys; d=json.load(sys.stdin); print("spend", d["spend"], "USD, unwritten", d["spend_unwritten"])')"
 fi
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Adjacent rounds (A then B, or B then A) as pairs: B/A per pair and the medians, the figures to compare.
+python3 - "$WORK/rounds.txt" <<'PY'
+import re, statistics, sys
+rows = [l.split() for l in open(sys.argv[1]) if l[:2] in ('A ', 'B ')]
+def nums(r):
+    t = ' '.join(r)
+    rate = re.search(r'([\d.]+) (?:chunks/s|req/s)', t)
+    cpu = re.search(r'([\d.]+) us(?:/chunk| CPU/request)', t)
+    return float(rate.group(1)), float(cpu.group(1))
+pairs = []
+for i in range(0, len(rows) - 1, 2):
+    a, b = (rows[i], rows[i + 1]) if rows[i][0] == 'A' else (rows[i + 1], rows[i])
+    (ra, ca), (rb, cb) = nums(a), nums(b)
+    pairs.append((rb / ra, cb / ca))
+if pairs:
+    print('pairs B/A (rate, CPU per unit):', ', '.join(f'{r:.2f}/{c:.2f}' for r, c in pairs))
+    print(f'median B/A: rate {statistics.median(p[0] for p in pairs):.3f}, CPU per unit '
+          f'{statistics.median(p[1] for p in pairs):.3f}; B faster in {sum(p[0] > 1 for p in pairs)} of {len(pairs)} pairs')
+PY

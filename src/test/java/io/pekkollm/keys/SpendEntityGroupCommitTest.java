@@ -36,10 +36,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SpendEntityGroupCommitTest {
-  private final ActorTestKit kit = ActorTestKit.create(PersistenceTestKitPlugin.getInstance().config()
-      .withFallback(PersistenceTestKitSnapshotPlugin.getInstance().config())
-      .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"))
-      .withFallback(io.pekkollm.api.LlmConfig.load()));
+  private final ActorTestKit kit = ActorTestKit.create(io.pekkollm.testkit.TestConfig.persistenceTestKit());
   private final PersistenceTestKit journal = PersistenceTestKit.create(kit.system());
   private final SnapshotTestKit snapshots = SnapshotTestKit.create(kit.system());
   private final AtomicInteger writes = new AtomicInteger();

@@ -31,10 +31,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SessionIndexSnapshotTest {
   private static final String PID = "session-index|all";
-  private final ActorTestKit kit = ActorTestKit.create(PersistenceTestKitPlugin.getInstance().config()
-      .withFallback(PersistenceTestKitSnapshotPlugin.getInstance().config())
-      .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"))
-      .withFallback(io.pekkollm.api.LlmConfig.load()));
+  private final ActorTestKit kit = ActorTestKit.create(io.pekkollm.testkit.TestConfig.persistenceTestKit());
   private final PersistenceTestKit journal = PersistenceTestKit.create(kit.system());
   private final SnapshotTestKit snapshots = SnapshotTestKit.create(kit.system());
   private final Map<String, Integer> replayed = new ConcurrentHashMap<>();

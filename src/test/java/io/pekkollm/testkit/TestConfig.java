@@ -28,6 +28,17 @@ public final class TestConfig {
         .resolve();
   }
 
+  /**
+   * The defaults on Pekko's persistence test kit: its in-memory journal and snapshot store (plugin ids
+   * {@code PersistenceTestKitPlugin.PluginId()}, {@code PersistenceTestKitSnapshotPlugin.PluginId()}), quiet logs.
+   */
+  public static Config persistenceTestKit() {
+    return org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin.getInstance().config()
+        .withFallback(org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin.getInstance().config())
+        .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING"))
+        .withFallback(io.pekkollm.api.LlmConfig.load());
+  }
+
   /** A config whose provider {@code name} (an OpenAI-compatible one) talks to {@code upstream}. */
   public static Config openAiCompatible(String name, Upstream upstream, String extra) {
     return of("pekko-llm.providers." + name + " { kind = openai, base-url = \"" + upstream.url("/v1")
