@@ -55,13 +55,25 @@ public final class IdentifiedClient {
 
   /**
    * {@link LlmClient#stream(ChatRequest)}, admitted by the identity's key before the upstream call starts (a
-   * refusal fails the source) and charged when the stream ends, however it ends.
+   * refusal fails the source) and charged when the stream ends, however it ends. A stream that ends normally
+   * completes only once its charge is in the journal (at most {@code pekko-llm.keys.spend-write-timeout} after its
+   * last chunk, which is not held back), so a caller that saw it complete never loses its charge in a crash; one
+   * that fails or is cancelled is charged for what it used without waiting.
    */
   public Source<ChatChunk, NotUsed> stream(ChatRequest request) {
     return Source.completionStageSource(keys.identify(who).thenCompose(key -> keys.admit(key, request.model()))
         .thenApply(ticket -> {
           AtomicReference<ChatStream> handle = new AtomicReference<>();
           AtomicReference<Usage> usage = new AtomicReference<>();
+          // Settled once (a Ticket's second settle does nothing): at the end before completing, else when the
+          // stream fails or is cancelled.
+          java.util.function.Supplier<CompletionStage<Void>> charge = () -> {
+            ChatStream h = handle.get();
+            String model = h == null ? request.model() : h.servedModel().orElse(request.model());
+            Usage u = usage.get();
+            BigDecimal cost = u == null ? null : client.cost(model, u).map(Cost::total).orElse(null);
+            return ticket.settle(model, cost, u == null ? 0 : u.totalTokens());
+          };
           return client.stream(owned(request))
               .mapMaterializedValue(h -> {
                 handle.set(h);
@@ -73,14 +85,10 @@ public final class IdentifiedClient {
                 }
                 return c;
               })
+              .concatLazy(Source.lazyCompletionStageSource(() -> charge.get()
+                  .handle((v, err) -> Source.<ChatChunk>empty())))
               .watchTermination((mat, done) -> {
-                done.whenComplete((d, err) -> {
-                  ChatStream h = handle.get();
-                  String model = h == null ? request.model() : h.servedModel().orElse(request.model());
-                  Usage u = usage.get();
-                  BigDecimal cost = u == null ? null : client.cost(model, u).map(Cost::total).orElse(null);
-                  ticket.settle(model, cost, u == null ? 0 : u.totalTokens());
-                });
+                done.whenComplete((d, err) -> charge.get());
                 return mat;
               });
         }))
