@@ -104,6 +104,7 @@ final class ConfigCheck {
     c.settings("model-discovery", () -> DiscoverySettings.create(config));
     c.settings("sessions", () -> SessionSettings.create(config));
     c.settings("metrics", () -> MetricsSettings.create(config));
+    c.settings("keys", () -> io.pekkollm.keys.KeySettings.of(config.getConfig("pekko-llm.keys")));
     io.pekkollm.journal.ClusterSettings cluster = c.settings("cluster",
         () -> io.pekkollm.journal.ClusterSettings.create(config));
     ModelCatalog catalog = catalogSettings == null || !withCatalog ? null

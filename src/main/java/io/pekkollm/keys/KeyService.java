@@ -78,15 +78,15 @@ public final class KeyService {
   public record SpendRow(String day, String keyId, String model, String team, BigDecimal spend) {}
 
   private KeyService(Entities<KeyDirectory.Command> directory, Entities<SpendEntity.Command> spend, Clock clock,
-      Config settings, Predicate<String> knownModel, Function<String, List<String>> groupMembers,
+      KeySettings settings, Predicate<String> knownModel, Function<String, List<String>> groupMembers,
       KeyMetrics metrics) {
     this.metrics = metrics;
     this.directory = directory;
     this.spend = spend;
     this.clock = clock;
-    this.askTimeout = settings.getDuration("ask-timeout");
-    this.spendWriteTimeout = settings.getDuration("spend-write-timeout");
-    this.cacheTtlNanos = settings.getDuration("cache-ttl").toNanos();
+    this.askTimeout = settings.askTimeout();
+    this.spendWriteTimeout = settings.spendWriteTimeout();
+    this.cacheTtlNanos = settings.cacheTtl().toNanos();
     this.knownModel = knownModel;
     this.groupMembers = groupMembers;
   }
@@ -110,6 +110,7 @@ public final class KeyService {
   public static KeyService start(ActorSystem<?> system, JournalSettings journal, Config settings, EntityHost host,
       Clock clock, Predicate<String> knownModel, Function<String, List<String>> groupMembers,
       java.util.function.Consumer<SoftBudgetAlert> alerts, io.micrometer.core.instrument.MeterRegistry registry) {
+    KeySettings checked = KeySettings.of(settings);
     java.util.function.Consumer<SpendEntity.SoftBudgetAlert> raise = a -> {
       LOG.warn("key {} (team {}) reached its soft_budget: ${} spent of ${} in this period", a.keyId(),
           a.team() == null ? "-" : a.team(), a.spend().toPlainString(), a.softBudget().toPlainString());
@@ -121,15 +122,15 @@ public final class KeyService {
     };
     JournalSchema.ensure(journal);
     Config plugin = journal.pluginConfig(system.settings().config());
-    SpendEntity.Settings spendSettings = new SpendEntity.Settings(settings.getDuration("passivate-after"),
-        settings.getInt("spend-snapshot-every"));
+    SpendEntity.Settings spendSettings = new SpendEntity.Settings(checked.passivateAfter(),
+        checked.spendSnapshotEvery());
     Entities<KeyDirectory.Command> directory = host.singleton("key-directory", KeyDirectory.Command.class,
         KeyDirectory.create(JournalSettings.PLUGIN_ID, plugin));
     Entities<SpendEntity.Command> spend = host.entities("key-spend", SpendEntity.Command.class,
         (id, passivation) -> SpendEntity.create(id, JournalSettings.PLUGIN_ID, JournalSettings.SNAPSHOT_PLUGIN_ID,
             plugin, spendSettings, passivation, raise));
-    return new KeyService(directory, spend, clock, settings, knownModel, groupMembers,
-        new KeyMetrics(registry, settings.getInt("metrics-max-keys")));
+    return new KeyService(directory, spend, clock, checked, knownModel, groupMembers,
+        new KeyMetrics(registry, checked.metricsMaxKeys()));
   }
 
   // ---- management ----

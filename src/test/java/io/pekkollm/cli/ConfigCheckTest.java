@@ -100,6 +100,20 @@ class ConfigCheckTest {
   }
 
   @Test
+  void badKeySettingsAreErrorsNamingTheSetting() {
+    assertEquals(2, check("pekko-llm.keys.spend-snapshot-every = -1"));
+    assertTrue(err().contains("pekko-llm.keys.spend-snapshot-every must be >= 0 (0: no snapshots), not -1"), err());
+    err.reset();
+    assertEquals(2, check("pekko-llm.keys.spend-write-timeout = 0s"));
+    assertTrue(err().contains("pekko-llm.keys.spend-write-timeout must be > 0"), err());
+    err.reset();
+    assertEquals(2, check("pekko-llm.keys.metrics-max-keys = -5"));
+    assertTrue(err().contains("pekko-llm.keys.metrics-max-keys must be >= 0, not -5"), err());
+    err.reset();
+    assertEquals(0, check("pekko-llm.keys.spend-snapshot-every = 0"), "0 turns snapshots off: " + err());
+  }
+
+  @Test
   void aBadDurationIsAnErrorNamingTheKey() {
     assertEquals(2, check("pekko-llm.admission-timeout = fast"));
     assertTrue(err().contains("admission-timeout"), err());
