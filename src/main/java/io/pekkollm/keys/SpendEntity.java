@@ -162,14 +162,9 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
   /**
    * How a spend entity runs: it leaves memory after {@code passivateAfter} without commands; a snapshot of its
    * state is written every {@code snapshotEvery} events (0: none), so it replays at most that many when it starts.
+   * Checked where it is read ({@link KeySettings}).
    */
-  record Settings(Duration passivateAfter, int snapshotEvery) {
-    Settings {
-      if (snapshotEvery < 0) {
-        throw new IllegalArgumentException("pekko-llm.keys.spend-snapshot-every must be >= 0, not " + snapshotEvery);
-      }
-    }
-  }
+  record Settings(Duration passivateAfter, int snapshotEvery) {}
 
   /**
    * The spend entity of key {@code id} on the journal plugin {@code pluginId} configured by {@code pluginConfig},
