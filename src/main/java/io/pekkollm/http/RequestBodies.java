@@ -35,12 +35,10 @@ final class RequestBodies {
     var length = entity.getContentLengthOption();
     boolean empty = length.isPresent() && length.getAsLong() == 0;
     if (!empty && !entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON)) {
-      entity.discardBytes(materializer);
-      return CompletableFuture.failedFuture(unsupportedMediaType(entity.getContentType().mediaType().toString()));
+      return refuseAfterDiscarding(entity, unsupportedMediaType(entity.getContentType().mediaType().toString()));
     }
     if (length.isPresent() && length.getAsLong() > max) {
-      entity.discardBytes(materializer);
-      return CompletableFuture.failedFuture(tooLarge(max));
+      return refuseAfterDiscarding(entity, tooLarge(max));
     }
     if (entity instanceof HttpEntity.Strict strict) {
       return CompletableFuture.completedFuture(strict.getData());
@@ -60,6 +58,23 @@ final class RequestBodies {
                 + "(pekko-llm.gateway.request-body-timeout)");
           }
           throw t instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(t);
+        });
+  }
+
+  /**
+   * Fails with {@code refusal} once the body has been read and dropped (at most {@code request-body-timeout}).
+   * Answering while the client is still sending would make the server close a connection with unread bytes in
+   * it, which resets it, and the client may then lose the error response it was meant to read. The size read
+   * is bounded by Pekko's own {@code parsing.max-content-length}.
+   */
+  private CompletionStage<ByteString> refuseAfterDiscarding(HttpEntity entity, Rejected refusal) {
+    if (entity instanceof HttpEntity.Strict) {
+      return CompletableFuture.failedFuture(refusal);
+    }
+    return entity.discardBytes(materializer).completionStage().toCompletableFuture()
+        .completeOnTimeout(null, settings.requestBodyTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .<ByteString>handle((done, err) -> {
+          throw refusal;
         });
   }
 
