@@ -111,8 +111,7 @@ final class AdminRoutes {
     GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
     boolean allowed = auth.keysEnabled() ? caller.admin() : caller.key() == null;
     if (!allowed) {
-      req.discardEntityBytes(auth.system());
-      return completeWithFuture(CompletableFuture.completedFuture(ErrorResponses.of(new LlmException(
+      return completeWithFuture(auth.refused(req, ErrorResponses.of(new LlmException(
           ErrorKind.PERMISSION, "the admin API needs the admin key: PEKKO_LLM_MASTER_KEY (or PEKKO_LLM_API_KEY when "
               + "no master key is set)"))));
     }

@@ -76,6 +76,7 @@ final class GatewayAuth {
   private final boolean required;
   private final Supplier<KeyService> keys;
   private final org.apache.pekko.actor.ClassicActorSystemProvider system;
+  private final java.time.Duration bodyTimeout;
 
   /** A charge to settle when a call ends; {@link #NONE} for callers without a virtual key. */
   interface Charge {
@@ -149,15 +150,11 @@ final class GatewayAuth {
   GatewayAuth(GatewaySettings settings, Supplier<KeyService> keys,
       org.apache.pekko.actor.ClassicActorSystemProvider system) {
     this.system = system;
+    this.bodyTimeout = settings.requestBodyTimeout();
     this.apiKey = settings.apiKey().isEmpty() ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
     this.masterKey = settings.masterKey().isEmpty() ? null : settings.masterKey().getBytes(StandardCharsets.UTF_8);
     this.required = settings.authRequired();
     this.keys = settings.masterKey().isEmpty() ? null : keys;
-  }
-
-  /** The actor system (for discarding the bodies of refused requests). */
-  org.apache.pekko.actor.ClassicActorSystemProvider system() {
-    return system;
   }
 
   /** Whether virtual keys are on (a master key is set). */
@@ -247,11 +244,19 @@ final class GatewayAuth {
       java.util.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
     return caller(req, anthropic).handle((c, err) -> {
       if (err != null) {
-        req.discardEntityBytes(system);
-        return CompletableFuture.completedFuture(anthropic ? ErrorResponses.anthropic(err) : denied(err));
+        return refused(req, anthropic ? ErrorResponses.anthropic(err) : denied(err));
       }
       return handler.apply(req.addAttribute(CALLER, c));
     }).thenCompose(x -> x);
+  }
+
+  /**
+   * {@code refusal} as the answer to {@code req}, sent once its body has been read and dropped so the client,
+   * which may still be uploading, reads it (see {@link RequestBodies#drained}).
+   */
+  CompletionStage<HttpResponse> refused(HttpRequest req, HttpResponse refusal) {
+    return RequestBodies.drained(req.entity(), org.apache.pekko.stream.Materializer.matFromSystem(system),
+        bodyTimeout).thenApply(done -> refusal);
   }
 
   /** The 401 (or other refusal) in OpenAI's error shape, with WWW-Authenticate. */

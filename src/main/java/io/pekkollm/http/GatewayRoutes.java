@@ -130,7 +130,7 @@ public final class GatewayRoutes {
       }
       Optional<HttpResponse> refused = guard.check(req);
       if (refused.isPresent()) {
-        return CompletableFuture.completedFuture(refused.get());
+        return auth.refused(req, refused.get());
       }
       HttpRequest traced = tracing.start(req);
       CompletionStage<HttpResponse> resp = direct(traced);
@@ -231,7 +231,7 @@ public final class GatewayRoutes {
               GatewayTracing.caller(GatewayTracing.of(r), c);
               return r.addAttribute(GatewayAuth.CALLER, c);
             }, inner)
-            : complete(GatewayAuth.denied((Throwable) result))));
+            : completeWithFuture(auth.refused(req, GatewayAuth.denied((Throwable) result)))));
   }
 
   private Route accessLog(Route inner) {

@@ -75,11 +75,9 @@ final class KeyRoutes {
   private Route admin(HttpRequest req, Function<KeyService, CompletionStage<HttpResponse>> handler) {
     GatewayAuth.Caller caller = GatewayAuth.Caller.of(req);
     if (!caller.admin() || !auth.keysEnabled()) {
-      req.discardEntityBytes(auth.system());
       String why = auth.keysEnabled() ? "managing keys needs the master key (PEKKO_LLM_MASTER_KEY)"
           : "virtual keys are off: set PEKKO_LLM_MASTER_KEY to manage them";
-      return completeWithFuture(CompletableFuture.completedFuture(ErrorResponses.of(
-          new LlmException(ErrorKind.PERMISSION, why))));
+      return completeWithFuture(auth.refused(req, ErrorResponses.of(new LlmException(ErrorKind.PERMISSION, why))));
     }
     CompletionStage<HttpResponse> resp;
     try {

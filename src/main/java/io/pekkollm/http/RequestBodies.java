@@ -62,20 +62,27 @@ final class RequestBodies {
   }
 
   /**
-   * Fails with {@code refusal} once the body has been read and dropped (at most {@code request-body-timeout}).
-   * Answering while the client is still sending would make the server close a connection with unread bytes in
-   * it, which resets it, and the client may then lose the error response it was meant to read. The size read
-   * is bounded by Pekko's own {@code parsing.max-content-length}.
+   * Fails with {@code refusal} once the body has been read and dropped (see {@link #drained}).
    */
   private CompletionStage<ByteString> refuseAfterDiscarding(HttpEntity entity, Rejected refusal) {
+    return drained(entity, materializer, settings.requestBodyTimeout()).<ByteString>thenApply(done -> {
+      throw refusal;
+    });
+  }
+
+  /**
+   * Completes once {@code entity} has been read and dropped, or after {@code timeout} (a stalled client), never
+   * with an error. A refusal is answered only then: answering while the client is still sending makes the
+   * server close a connection with unread bytes in it, which resets it, and the client may lose the response it
+   * was meant to read. How much is read is bounded by Pekko's own {@code parsing.max-content-length}.
+   */
+  static CompletionStage<Void> drained(HttpEntity entity, Materializer materializer, java.time.Duration timeout) {
     if (entity instanceof HttpEntity.Strict) {
-      return CompletableFuture.failedFuture(refusal);
+      return CompletableFuture.completedFuture(null);
     }
     return entity.discardBytes(materializer).completionStage().toCompletableFuture()
-        .completeOnTimeout(null, settings.requestBodyTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-        .<ByteString>handle((done, err) -> {
-          throw refusal;
-        });
+        .completeOnTimeout(null, timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .<Void>handle((done, err) -> null);
   }
 
   /** The whole body read as JSON (an empty body is an empty object); a body that is not JSON fails with a 400. */

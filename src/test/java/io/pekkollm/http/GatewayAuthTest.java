@@ -25,6 +25,22 @@ class GatewayAuthTest {
     }
   }
 
+  /**
+   * A refused caller still uploading a large body reads its 401: the refusal waits for the body, since answering
+   * mid-upload resets the connection and the reset can reach the client before the response does.
+   */
+  @Test
+  void aRefusedCallerStillUploadingALargeBodyAlwaysReadsThe401() throws Exception {
+    String big = "{\"model\":\"mock/echo\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(2_000_000) + "\"}]}";
+    try (GatewayFixture gw = new GatewayFixture("pekko-llm.gateway.api-key = \"s3cret-gateway-key\"")) {
+      for (int i = 0; i < 100; i++) {
+        String path = i % 2 == 0 ? "/v1/chat/completions" : "/v1/responses";
+        assertEquals(401, gw.post(path, big, "Authorization", "Bearer wrong").statusCode(), path + " upload " + i);
+      }
+      assertEquals(200, gw.post("/v1/chat/completions", BODY, "Authorization", "Bearer s3cret-gateway-key").statusCode());
+    }
+  }
+
   /** The hot paths answered without the routing tree check the key and answer errors exactly as their routes. */
   @Test
   void theDirectlyAnsweredRoutesCheckTheKeyInTheirOwnErrorShapes() throws Exception {
