@@ -236,6 +236,8 @@ public final class Tracing implements AutoCloseable {
   static final class ServerSpan {
     final Span span;
     private final AtomicInteger open = new AtomicInteger(1);
+    private static final java.util.concurrent.atomic.AtomicLongFieldUpdater<ServerSpan> RESPONDED =
+        java.util.concurrent.atomic.AtomicLongFieldUpdater.newUpdater(ServerSpan.class, "respondedAt");
     /** When the response was sent, in epoch nanoseconds; 0 until then. */
     private volatile long respondedAt;
 
@@ -253,10 +255,11 @@ public final class Tracing implements AutoCloseable {
       return false;
     }
 
-    /** The response has been sent: its hold is let go. */
+    /** The response has been sent: its hold is let go (once: a second call changes nothing). */
     void responded() {
-      respondedAt = epochNanos();
-      release();
+      if (RESPONDED.compareAndSet(this, 0, epochNanos())) {
+        release();
+      }
     }
 
     /** Lets go of one hold; the last one ends the span (nothing once it has ended). */

@@ -86,6 +86,20 @@ class ServerSpanTest {
   }
 
   @Test
+  void aSecondEndWhileAnAttemptHoldsTheSpanDoesNotEndItEarly() {
+    Context server = server("POST", "/v1/chat/completions");
+    CallTrace call = callIn(server, "g");
+    AttemptTrace attempt = call.attempt("chat", "openai", "openai", "http://127.0.0.1:1", "m", 1);
+    call.end(null);
+    Tracing.endServer(server, 200);
+    Tracing.endServer(server, 200); // must not let go of the attempt's hold as well
+    assertTrue(servers().isEmpty(), "the attempt has not reported its cost yet");
+    attempt.end("m", null, cost("0.75"), null, null);
+    assertEquals(1, servers().size());
+    assertEquals(0.75, servers().get(0).getAttributes().get(COST));
+  }
+
+  @Test
   void aCallMadeAfterTheResponseEndedGetsItsOwnSpan() {
     Context server = server("GET", "/v1/models");
     Tracing.endServer(server, 200);
