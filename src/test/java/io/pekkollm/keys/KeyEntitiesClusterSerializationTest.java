@@ -112,10 +112,10 @@ class KeyEntitiesClusterSerializationTest {
 
   @Test
   void spendSnapshotsSurviveTheWire() {
-    SpendEntity.State state = SpendEntity.State.EMPTY.plus(List.of(
+    SpendEntity.State state = SpendEntity.State.empty().plus(List.of(
         new SpendEntity.Entry(12, 0, "openai/gpt-4o-mini", "team", new BigDecimal("0.0010")),
         new SpendEntity.Entry(86_400_012L, 86_400_000L, "openai/gpt-4o", null, new BigDecimal("0.25"))));
     WireCheck.assertSurvives(kit, state);
-    WireCheck.assertSurvives(kit, SpendEntity.State.EMPTY);
+    WireCheck.assertSurvives(kit, SpendEntity.State.empty());
   }
 }
