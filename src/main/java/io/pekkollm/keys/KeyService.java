@@ -44,6 +44,7 @@ public final class KeyService {
   private final Clock clock;
   private final Duration askTimeout;
   private final Duration spendWriteTimeout;
+  private final boolean spendWaits;
   // When the last ERROR about an unwritten charge was logged, by key id (System.nanoTime): one per key a minute.
   private final ConcurrentHashMap<String, Long> unwrittenLogged = new ConcurrentHashMap<>();
   private final long cacheTtlNanos;
@@ -86,6 +87,7 @@ public final class KeyService {
     this.clock = clock;
     this.askTimeout = settings.askTimeout();
     this.spendWriteTimeout = settings.spendWriteTimeout();
+    this.spendWaits = settings.spendWaits();
     this.cacheTtlNanos = settings.cacheTtl().toNanos();
     this.knownModel = knownModel;
     this.groupMembers = groupMembers;
@@ -371,6 +373,8 @@ public final class KeyService {
      * (every settle in the key's spend entity's mailbox joins one write). When the charge is not written within
      * {@code pekko-llm.keys.spend-write-timeout} the stage fails; that is logged (ERROR, once a minute per key,
      * naming the key id) and counted ({@code pekko_llm_key_spend_unwritten_total}) here, so callers only wait.
+     * With {@code pekko-llm.keys.spend-durability = background} the stage completes at once and the charge is
+     * written (grouped as ever) without anyone waiting for it.
      */
     public CompletionStage<Void> settle(String model, BigDecimal cost, long tokens) {
       if (!settled.compareAndSet(false, true)) {
@@ -385,6 +389,12 @@ public final class KeyService {
           spend.tell(key.id(), new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(),
               key.createdAt(), now, key.softBudget(), null));
         }
+        return CompletableFuture.completedFuture(null);
+      }
+      if (!spendWaits) {
+        // spend-durability = background: written at once all the same (grouped), only not waited for.
+        spend.tell(key.id(), new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(),
+            key.createdAt(), now, key.softBudget(), null));
         return CompletableFuture.completedFuture(null);
       }
       return spend.<org.apache.pekko.Done>ask(key.id(), r -> new SpendEntity.Settle(reservation, model, key.team(),

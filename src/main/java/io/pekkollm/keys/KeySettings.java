@@ -11,11 +11,13 @@ import java.time.Duration;
  * @param cacheTtl how long a checked key is answered from memory
  * @param passivateAfter how long a key's spend entity stays in memory without calls
  * @param spendWriteTimeout how long a response waits for its charge's journal write
+ * @param spendWaits whether a call's end waits for its charge's journal write ({@code spend-durability = per-call})
+ *     or the charge is written in the background ({@code background})
  * @param spendSnapshotEvery a key's spend is snapshotted every this-many writes (0: never)
  * @param metricsMaxKeys key ids with a metrics label of their own
  */
 public record KeySettings(Duration askTimeout, Duration cacheTtl, Duration passivateAfter,
-    Duration spendWriteTimeout, int spendSnapshotEvery, int metricsMaxKeys) {
+    Duration spendWriteTimeout, boolean spendWaits, int spendSnapshotEvery, int metricsMaxKeys) {
 
   public KeySettings {
     positive("ask-timeout", askTimeout);
@@ -37,7 +39,17 @@ public record KeySettings(Duration askTimeout, Duration cacheTtl, Duration passi
   public static KeySettings of(Config keys) {
     return new KeySettings(keys.getDuration("ask-timeout"), keys.getDuration("cache-ttl"),
         keys.getDuration("passivate-after"), keys.getDuration("spend-write-timeout"),
-        keys.getInt("spend-snapshot-every"), keys.getInt("metrics-max-keys"));
+        spendWaits(keys.getString("spend-durability")), keys.getInt("spend-snapshot-every"),
+        keys.getInt("metrics-max-keys"));
+  }
+
+  private static boolean spendWaits(String durability) {
+    return switch (durability.trim()) {
+      case "per-call" -> true;
+      case "background" -> false;
+      default -> throw new IllegalArgumentException("pekko-llm.keys.spend-durability must be per-call or background, "
+          + "not '" + durability + "'");
+    };
   }
 
   private static void positive(String name, Duration d) {

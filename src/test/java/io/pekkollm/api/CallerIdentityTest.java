@@ -129,6 +129,37 @@ class CallerIdentityTest {
     assertEquals(0, spend.unwritten(), spend.toString());
   }
 
+  /**
+   * {@code spend-durability = background}: a call's end does not wait for its charge's write, yet the charges are
+   * written (a fresh client on the same journal reads them back) and the budget holds as with per-call writes.
+   */
+  @Test
+  void inTheBackgroundModeChargesAreStillWrittenAndTheBudgetHolds() throws Exception {
+    client.close();
+    Path dir = Files.createTempDirectory("caller-identity-bg");
+    String conf = "pekko-llm.recovery.data-dir = \"" + dir.toString().replace("\\", "/") + "\"\n"
+        + "pekko-llm.keys.spend-durability = background\n";
+    client = LlmClient.builder().config(TestConfig.openAiCompatible("openai", upstream, conf)).build();
+    upstream.always(Reply.json(200, ANSWER));
+    VirtualKey key = await(client.keys().create(Json.parse("{\"max_budget\":0.0015}"), "host-service")).key();
+    IdentifiedClient user = client.as(CallerIdentity.ofKey(key.id()));
+    assertEquals("hi", await(user.chat(ask("openai/gpt-4o-mini"))).text());
+    waitForSpend(key, CALL);
+    assertEquals("hi", await(user.chat(ask("openai/gpt-4o-mini"))).text());
+    waitForSpend(key, CALL.multiply(BigDecimal.valueOf(2)));
+    KeyException over = assertInstanceOf(KeyException.class, failure(user.chat(ask("openai/gpt-4o-mini"))));
+    assertEquals("budget_exceeded", over.errorCode());
+    KeyService.KeySpend spend = null;
+    for (int i = 0; i < 500 && (spend = await(client.keys().spend(key))).unwritten() > 0; i++) {
+      Thread.sleep(5);
+    }
+    assertEquals(0, spend.unwritten(), "written without anyone waiting: " + spend);
+    client.close();
+    client = LlmClient.builder().config(TestConfig.openAiCompatible("openai", upstream, conf)).build();
+    assertEquals(0, CALL.multiply(BigDecimal.valueOf(2)).compareTo(await(client.keys().spend(
+        await(client.keys().get(key.id())).orElseThrow())).total()), "read back from the journal");
+  }
+
   @Test
   void anUnknownOrRevokedIdentityIsRefused() throws Exception {
     upstream.always(Reply.json(200, ANSWER));

@@ -110,6 +110,11 @@ class ConfigCheckTest {
     assertEquals(2, check("pekko-llm.keys.metrics-max-keys = -5"));
     assertTrue(err().contains("pekko-llm.keys.metrics-max-keys must be >= 0, not -5"), err());
     err.reset();
+    assertEquals(2, check("pekko-llm.keys.spend-durability = eventually"));
+    assertTrue(err().contains("pekko-llm.keys.spend-durability must be per-call or background, not 'eventually'"),
+        err());
+    err.reset();
+    assertEquals(0, check("pekko-llm.keys.spend-durability = background"), err());
     assertEquals(0, check("pekko-llm.keys.spend-snapshot-every = 0"), "0 turns snapshots off: " + err());
   }
 
