@@ -17,7 +17,7 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
     boolean postgres, int batchMaxChunks, Duration askTimeout, Duration passivateAfter, Duration completedRetention,
     Duration abandonedRetention, Duration sweepInterval, int maxTokensFloor, String summarizeModel,
     int overlapMinChars, int overlapWindowChars, int poolSize, int maxStreams, Duration h2CompactionInterval,
-    Duration checkpointInterval, boolean acceptRollback, Duration writeDeadline) {
+    Duration checkpointInterval, boolean acceptRollback, Duration writeDeadline, Duration passivateAfterEnd) {
 
   /**
    * The id of the journal plugin the stream and session entities use (its config travels with them at runtime:
@@ -57,7 +57,15 @@ public record JournalSettings(boolean enabled, Path dataDir, String url, String 
         c.getDuration("retention.sweep-interval"), c.getInt("max-tokens-floor"), c.getString("summarize-model").trim(),
         c.getInt("overlap.min-chars"), c.getInt("overlap.window-chars"), c.getInt("pool-size"), c.getInt("max-streams"),
         c.getDuration("h2-compaction-interval"), c.getDuration("checkpoint.interval"),
-        c.getBoolean("checkpoint.accept-rollback"), c.getDuration("write-deadline"));
+        c.getBoolean("checkpoint.accept-rollback"), c.getDuration("write-deadline"), positive(c, "passivate-after-end"));
+  }
+
+  private static Duration positive(Config c, String name) {
+    Duration d = c.getDuration(name);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException("pekko-llm.recovery." + name + " must be > 0, not " + d);
+    }
+    return d;
   }
 
   String driver() {

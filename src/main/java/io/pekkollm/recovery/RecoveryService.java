@@ -96,7 +96,7 @@ public final class RecoveryService {
     Config plugin = settings.pluginConfig(system.settings().config());
     Entities<StreamEntity.Command> streams = host.entities("stream", StreamEntity.Command.class,
         (id, passivation) -> StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, settings.passivateAfter(),
-            passivation, host::writerAlive));
+            settings.passivateAfterEnd(), passivation, host::writerAlive));
     RecoveryService service = new RecoveryService(system, settings, streams, host.incarnation(), writeTimes,
         maintenance);
     Duration interval = settings.sweepInterval();

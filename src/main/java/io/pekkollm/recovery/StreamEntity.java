@@ -19,9 +19,12 @@ import java.util.Optional;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -108,6 +111,9 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
 
   enum Idle implements Command { INSTANCE }
 
+  /** Told by the entity itself {@code passivate-after-end} after its stream ended (or it was restored ended). */
+  enum EndedIdle implements Command { INSTANCE }
+
   /** The answer to {@link BeginResume}. */
   sealed interface ResumeOutcome extends JsonSerializable {}
 
@@ -121,32 +127,59 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
   private final String recoveryId;
 
   /**
-   * Stream {@code recoveryId}; idle, it stops through {@code passivation}; {@code writerAlive} tells whether the
-   * process recorded as a running stream's writer may still be writing it ({@code EntityHost.writerAlive}).
+   * Stream {@code recoveryId}; idle for {@code passivateAfter}, or {@code passivateAfterEnd} after its stream
+   * ended, it stops through {@code passivation}; {@code writerAlive} tells whether the process recorded as a
+   * running stream's writer may still be writing it ({@code EntityHost.writerAlive}).
    */
   static Behavior<Command> create(String recoveryId, String journalPluginId, Config journalPluginConfig,
-      Duration passivateAfter, Entities.Passivation<Command> passivation, Predicate<String> writerAlive) {
+      Duration passivateAfter, Duration passivateAfterEnd, Entities.Passivation<Command> passivation,
+      Predicate<String> writerAlive) {
     return Behaviors.setup(ctx -> {
       ctx.setReceiveTimeout(passivateAfter, Idle.INSTANCE);
-      return new StreamEntity(recoveryId, journalPluginId, journalPluginConfig, passivation, writerAlive,
-          ctx.getSelf());
+      return new StreamEntity(recoveryId, journalPluginId, journalPluginConfig, passivation, writerAlive, ctx,
+          passivateAfterEnd);
     });
   }
 
   private final Entities.Passivation<Command> passivation;
   private final Predicate<String> writerAlive;
   private final ActorRef<Command> self;
+  private final ActorContext<Command> ctx;
+  private final Duration passivateAfterEnd;
+  private boolean endedIdleScheduled;
   /** An announced stream whose Started event is not written yet (in memory only: it travels with its first write). */
   private Begin pending;
   private long pendingSince;
 
   private StreamEntity(String recoveryId, String journalPluginId, Config journalPluginConfig,
-      Entities.Passivation<Command> passivation, Predicate<String> writerAlive, ActorRef<Command> self) {
+      Entities.Passivation<Command> passivation, Predicate<String> writerAlive, ActorContext<Command> ctx,
+      Duration passivateAfterEnd) {
     super(PersistenceId.of("stream", recoveryId, "|"), journalPluginId, journalPluginConfig);
     this.recoveryId = recoveryId;
     this.passivation = passivation;
     this.writerAlive = writerAlive;
-    this.self = self;
+    this.self = ctx.getSelf();
+    this.ctx = ctx;
+    this.passivateAfterEnd = passivateAfterEnd;
+  }
+
+  private static boolean ended(StreamState s) {
+    return s.status == Status.COMPLETED || s.status == Status.INTERRUPTED;
+  }
+
+  /** Once the stream has ended: leave memory {@code passivate-after-end} from now (once scheduled, it stands). */
+  private void leaveSoonIfEnded(StreamState s) {
+    if (ended(s) && !endedIdleScheduled) {
+      endedIdleScheduled = true;
+      ctx.scheduleOnce(passivateAfterEnd, self, EndedIdle.INSTANCE);
+    }
+  }
+
+  @Override
+  public SignalHandler<StreamState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::leaveSoonIfEnded)
+        .build();
   }
 
 
@@ -174,6 +207,14 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
         .onCommand(Write.class, this::onWrite)
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
             new SnapshotReply(snapshot(pendingOr(state), writerAlive).orElse(null))))
+        .onCommand(EndedIdle.class, (state, cmd) -> {
+          endedIdleScheduled = false;
+          if (ended(state)) {
+            passivation.passivate(self);
+          }
+          // Resumed since: running again, it leaves by the ordinary idle time (or when this run ends).
+          return Effect().noReply();
+        })
         .onCommand(Idle.class, (state, cmd) -> {
           if (state.status == Status.NEW && pending != null
               && System.currentTimeMillis() - pendingSince < PENDING_LIMIT.toMillis()) {
@@ -261,7 +302,8 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     if (events.isEmpty()) {
       return Effect().reply(cmd.replyTo(), StatusReply.success(new Seqs(seqs)));
     }
-    return Effect().persist(events).thenReply(cmd.replyTo(), s -> StatusReply.success(new Seqs(seqs)));
+    return Effect().persist(events).thenRun(this::leaveSoonIfEnded)
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(new Seqs(seqs)));
   }
 
   /** The state, or for an announced stream not written yet, a running stream as its Started event will make it. */
@@ -297,6 +339,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     }
     return Effect().persist(new StreamEvent.Completed(cmd.finishReason(), Chunks.store(cmd.usage()),
             System.currentTimeMillis(), null, null))
+        .thenRun(this::leaveSoonIfEnded)
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
   }
 
@@ -306,6 +349,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     }
     return Effect().persist(new StreamEvent.Interrupted(cmd.cause(), cmd.kind() == null ? null : cmd.kind().name(),
             cmd.recoverable(), cmd.cancelled(), System.currentTimeMillis(), null, null))
+        .thenRun(this::leaveSoonIfEnded)
         .thenReply(cmd.replyTo(), s -> StatusReply.ack());
   }
 

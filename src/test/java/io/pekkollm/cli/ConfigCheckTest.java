@@ -185,6 +185,9 @@ class ConfigCheckTest {
     assertEquals(2, check("pekko-llm.recovery.journal-url = \"mysql://127.0.0.1/x\""));
     assertTrue(err().contains("error: pekko-llm.recovery: PEKKO_LLM_JOURNAL_URL must be a jdbc:postgresql: or jdbc:h2: "
         + "URL, not 'mysql://127.0.0.1/x'"), err());
+    err.reset();
+    assertEquals(2, check("pekko-llm.recovery.passivate-after-end = 0s"));
+    assertTrue(err().contains("pekko-llm.recovery.passivate-after-end must be > 0"), err());
   }
 
   @Test

@@ -39,7 +39,7 @@ class StreamClusterSerializationTest {
     var plugin = j.plugin();
     host = j.host();
     streams = host.entities("stream", StreamEntity.Command.class, (id, passivation) -> StreamEntity.create(id,
-        JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(5), passivation, host::writerAlive));
+        JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(5), Duration.ofMinutes(5), passivation, host::writerAlive));
   }
 
   @AfterAll

@@ -43,8 +43,8 @@ class StreamEntityWriteTest {
     id = RecoveryIds.newId();
     // Its writer is alive: this test's runs are of this process.
     entity = EventSourcedBehaviorTestKit.create(kit.system(), StreamEntity.create(id,
-            PersistenceTestKitPlugin.PluginId(), ConfigFactory.empty(), Duration.ofMinutes(5), self -> { },
-            writer -> true),
+            PersistenceTestKitPlugin.PluginId(), ConfigFactory.empty(), Duration.ofMinutes(5), Duration.ofMinutes(5),
+            self -> { }, writer -> true),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyCommands(false).withVerifyState(false));
   }
 
@@ -82,6 +82,39 @@ class StreamEntityWriteTest {
     var second = write(null, List.of(chunk(" 東京")), null, "run-1", 2);
     assertEquals(List.of(3L), second.reply().getValue().seqs());
     assertEquals("Grüße 🌍 東京", second.state().text.toString());
+  }
+
+  /**
+   * An ended stream's entity leaves memory {@code passivate-after-end} after its end, whatever the ordinary idle
+   * time; a running one stays, and one restored ended (for a status read or a refused resume) leaves alike.
+   */
+  @Test
+  void anEndedStreamsEntityLeavesMemorySoonAfterItsEndARunningOneStays() throws Exception {
+    String sid = RecoveryIds.newId();
+    java.util.concurrent.LinkedBlockingQueue<String> passivated = new java.util.concurrent.LinkedBlockingQueue<>();
+    java.util.function.Supplier<org.apache.pekko.actor.typed.ActorRef<StreamEntity.Command>> spawn = () ->
+        kit.spawn(StreamEntity.create(sid, PersistenceTestKitPlugin.PluginId(), ConfigFactory.empty(),
+            Duration.ofMinutes(5), Duration.ofMillis(300), self -> passivated.add(self.path().name()),
+            writer -> true));
+    var running = spawn.get();
+    var probe = kit.<StatusReply<StreamEntity.Seqs>>createTestProbe();
+    running.tell(new StreamEntity.Write(begin(), List.of(chunk("noch ")), null, "run-1", 1, probe.getRef()));
+    assertTrue(probe.receiveMessage(Duration.ofSeconds(10)).isSuccess());
+    assertEquals(null, passivated.poll(1, java.util.concurrent.TimeUnit.SECONDS), "running: it stays");
+
+    running.tell(new StreamEntity.Write(null, List.of(chunk("fertig")),
+        new StreamEntity.Finish("stop", new StoredUsage(1, 2, 0, 0, 0)), "run-1", 2, probe.getRef()));
+    assertTrue(probe.receiveMessage(Duration.ofSeconds(10)).isSuccess());
+    assertTrue(passivated.poll(5, java.util.concurrent.TimeUnit.SECONDS) != null, "ended: it leaves");
+    kit.stop(running);
+
+    // Restored from the journal for a status read: ended, so it leaves soon too (and still answers meanwhile).
+    var restored = spawn.get();
+    var got = kit.<StreamEntity.SnapshotReply>createTestProbe();
+    restored.tell(new StreamEntity.Get(got.getRef()));
+    assertEquals("noch fertig", got.receiveMessage(Duration.ofSeconds(10)).snapshot().text());
+    assertTrue(passivated.poll(5, java.util.concurrent.TimeUnit.SECONDS) != null, "restored ended: it leaves");
+    kit.stop(restored);
   }
 
   @Test
