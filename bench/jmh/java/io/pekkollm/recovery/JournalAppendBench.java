@@ -61,7 +61,8 @@ public class JournalAppendBench {
     Config plugin = settings.pluginConfig(config);
     serviceSystem = ActorSystem.create(Behaviors.empty(), "jmh-journal-service", config);
     streams = EntityHost.local(serviceSystem).entities("jmh-stream", StreamEntity.Command.class, (id, passivation) ->
-        StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(2), passivation, inc -> true));
+        StreamEntity.create(id, JournalSettings.PLUGIN_ID, plugin, Duration.ofMinutes(2), Duration.ofMinutes(2),
+            passivation, inc -> true));
     service = RecoveryService.start(serviceSystem, settings);
     chunks = new ArrayList<>();
     for (int i = 0; i < batch; i++) {
