@@ -10,7 +10,8 @@
 # (openai/gpt-4o-mini, 100 chunks); A is called with the shared key, B with a virtual key made on B (with a budget,
 # so every stream is admitted by reservation and its cost recorded): the cost of key checks and spend recording.
 # nonstream-keys: the same for non-streaming calls (wrk): the latency a key check and a durable charge add.
-# AB_WARMUP=N: N warm-up rounds of 5 s per side before the measured ones (default 6; a slow machine needs more).
+# AB_WARMUP=N: N warm-up rounds of 5 s per side before the measured ones (default 24: 2 minutes per side; the keyed
+# path takes about a minute of load to be compiled by the JIT, and a shorter warm-up measures that on one side only).
 # The end prints each adjacent pair's B/A (rate, CPU per unit) and their medians.
 # Pass the same jar twice to measure only that. AB_KEYS=both: A is called with a virtual key (made on A) too, to
 # compare two settings of the keyed path (AB_ENV_A / AB_ENV_B).
@@ -79,7 +80,7 @@ round() { # port pid label seconds
     python3 -c "import json,sys; d=json.loads(sys.argv[1]); r=d['requests']; print(sys.argv[2], r/d['duration_us']*1e6, 'req/s', d['p50_us'], 'us p50', (int(sys.argv[3]))*1e4/r, 'us CPU/request')" "$out" "$3" "$((c1-c0))"
   fi
 }
-WARM=${AB_WARMUP:-6}
+WARM=${AB_WARMUP:-24}
 echo "warm-up ($((WARM * 5)) s each, alternating; AB_WARMUP=$WARM rounds of 5 s)"
 for i in $(seq 1 "$WARM"); do round $P1 "$PA" A 5 >/dev/null; round $P2 "$PB" B 5 >/dev/null; done
 for i in $(seq 1 "$ROUNDS"); do
