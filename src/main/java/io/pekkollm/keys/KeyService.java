@@ -384,21 +384,18 @@ public final class KeyService {
       limits.release(key, tokens, now);
       metrics.settled(key, model, tokens, cost);
       boolean costs = cost != null && cost.signum() > 0;
-      if (!costs) {
-        if (reservation != null) {
-          spend.tell(key.id(), new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(),
-              key.createdAt(), now, key.softBudget(), null));
+      java.util.function.Function<ActorRef<org.apache.pekko.Done>, SpendEntity.Settle> settle = r ->
+          new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(), key.createdAt(), now,
+              key.softBudget(), r);
+      if (!costs || !spendWaits) {
+        // Nothing to wait for: a call that cost nothing (only its reservation, if any, to let go), or
+        // spend-durability = background (the charge is written at once all the same, grouped; only not waited for).
+        if (costs || reservation != null) {
+          spend.tell(key.id(), settle.apply(null));
         }
         return CompletableFuture.completedFuture(null);
       }
-      if (!spendWaits) {
-        // spend-durability = background: written at once all the same (grouped), only not waited for.
-        spend.tell(key.id(), new SpendEntity.Settle(reservation, model, key.team(), cost, key.budgetDuration(),
-            key.createdAt(), now, key.softBudget(), null));
-        return CompletableFuture.completedFuture(null);
-      }
-      return spend.<org.apache.pekko.Done>ask(key.id(), r -> new SpendEntity.Settle(reservation, model, key.team(),
-          cost, key.budgetDuration(), key.createdAt(), now, key.softBudget(), r), spendWriteTimeout)
+      return spend.<org.apache.pekko.Done>ask(key.id(), settle::apply, spendWriteTimeout)
           .handle((done, err) -> {
             if (err == null) {
               return null;

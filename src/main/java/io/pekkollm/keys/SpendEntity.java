@@ -121,11 +121,6 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
       return totalsPlus(entries);
     }
 
-    /** This state and {@code entries}, in a state of its own (a copy of the map): for a reply. */
-    State detachedPlus(List<Entry> entries) {
-      return detached().plus(entries);
-    }
-
     /** This state with a copy of its map that may be added to: what is snapshotted, replied or recovered. */
     State detached() {
       return new State(total, windowStart, windowSpend, maxCost, new TreeMap<>(byDayModelTeam), softAlertWindow,
@@ -257,7 +252,8 @@ final class SpendEntity extends JournalledBehavior<SpendEntity.Command, SpendEnt
         .onCommand(Reserve.class, this::onReserve)
         .onCommand(Settle.class, this::onSettle)
         .onCommand(GetSpend.class, (s, c) -> {
-          State all = crossing == null ? s.detachedPlus(pending) : s.detachedPlus(pending).alerted(crossing);
+          State reply = s.detached().plus(pending);
+          State all = crossing == null ? reply : reply.alerted(crossing);
           return Effect().reply(c.replyTo(), new Spend(all.total(), all.windowStart(), all.windowSpend(),
               all.byDayModelTeam(), pending.size(), all.softAlertWindow(), all.softAlertAt()));
         })

@@ -143,7 +143,6 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
 
   private final Entities.Passivation<Command> passivation;
   private final Predicate<String> writerAlive;
-  private final ActorRef<Command> self;
   private final ActorContext<Command> ctx;
   private final Duration passivateAfterEnd;
   private boolean endedIdleScheduled;
@@ -158,7 +157,6 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
     this.recoveryId = recoveryId;
     this.passivation = passivation;
     this.writerAlive = writerAlive;
-    this.self = ctx.getSelf();
     this.ctx = ctx;
     this.passivateAfterEnd = passivateAfterEnd;
   }
@@ -171,7 +169,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
   private void leaveSoonIfEnded(StreamState s) {
     if (ended(s) && !endedIdleScheduled) {
       endedIdleScheduled = true;
-      ctx.scheduleOnce(passivateAfterEnd, self, EndedIdle.INSTANCE);
+      ctx.scheduleOnce(passivateAfterEnd, ctx.getSelf(), EndedIdle.INSTANCE);
     }
   }
 
@@ -210,7 +208,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
         .onCommand(EndedIdle.class, (state, cmd) -> {
           endedIdleScheduled = false;
           if (ended(state)) {
-            passivation.passivate(self);
+            passivation.passivate(ctx.getSelf());
           }
           // Resumed since: running again, it leaves by the ordinary idle time (or when this run ends).
           return Effect().noReply();
@@ -221,7 +219,7 @@ final class StreamEntity extends JournalledBehavior<StreamEntity.Command, Stream
             // Still waiting for its first chunk (a model may think for minutes): stay, or it would look unknown.
             return Effect().noReply();
           }
-          passivation.passivate(self);
+          passivation.passivate(ctx.getSelf());
           return Effect().noReply();
         })
         .build();
